@@ -1,0 +1,319 @@
+--- The FSx client: options, the per-call pipeline, and one method per operation.
+--
+-- A call goes: validate and convert the input (fsx.shape, from the generated
+-- declarations) -> fill the idempotency token -> encode once (JSON 1.1) ->
+-- for each attempt: credentials, headers, sign (fsx.sigv4), send (the
+-- transport), parse (fsx.protocol.json) -> on a retryable failure, back off
+-- and try again with the SAME body, token and invocation id, re-signed.
+-- @module fsx.client
+local api = require "fsx.api"
+local clock = require "fsx.clock"
+local errors = require "fsx.error"
+local protocol = require "fsx.protocol.json"
+local retry = require "fsx.retry"
+local shape = require "fsx.shape"
+local sigv4 = require "fsx.sigv4"
+local transport = require "fsx.transport"
+local util = require "fsx.util"
+
+local M = {}
+
+local Client = {}
+Client.__index = Client
+M.Client = Client
+
+local META = api.metadata
+local DEFAULTS = {
+  connect_timeout = 10,      -- seconds to establish a connection
+  timeout = 60,              -- seconds for one attempt
+  max_body = 8 * 1024 * 1024 -- bytes of response body accepted
+}
+M.DEFAULTS = DEFAULTS
+
+-- Client options, with the check each one must pass.
+local OPTIONS = {
+  region = "string", endpoint_url = "string", profile = "string", credentials = "table|function",
+  max_attempts = "number", retry_mode = "string", retry_base = "number", max_backoff = "number",
+  connect_timeout = "number", timeout = "number", deadline = "number", transport = "string|function",
+  sleep = "function", random = "function", now = "function", monotime = "function",
+  ca_file = "string", insecure = "boolean", max_body = "number", debug = "function",
+  use_fips_endpoint = "boolean", use_dualstack_endpoint = "boolean", app_id = "string",
+  getenv = "function", user_agent_extra = "string", ngx = "table", retry_quota = "number",
+}
+M.OPTIONS = OPTIONS
+
+local function check_options(opts)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then errors.validation("new", nil, "options must be a table") end
+  for k, v in pairs(opts) do
+    if type(k) ~= "string" then errors.validation("new", nil, "option names must be strings") end
+    local want = OPTIONS[k]
+    if not want then errors.validation("new", k, "unknown option") end
+    local ok = false
+    for t in want:gmatch("[^|]+") do
+      if type(v) == t then ok = true end
+    end
+    if not ok then errors.validation("new", k, "must be a " .. want:gsub("|", " or ")) end
+    if type(v) == "number" and (v ~= v or v < 0 or v == math.huge) then
+      errors.validation("new", k, "must be a finite number >= 0")
+    end
+    if type(v) == "string" and (v:find("[%z\r\n]")) then
+      errors.validation("new", k, "must not contain NUL, CR or LF")
+    end
+  end
+  return opts
+end
+
+--- Create a client.
+-- @tparam[opt] table opts see the README's configuration table
+-- @treturn Client
+function M.new(opts)
+  opts = check_options(opts)
+  local config = require "fsx.config"
+  local settings = config.resolve(opts)
+  local self = setmetatable({}, Client)
+  self.settings = settings
+  self.region = settings.region
+  self.connect_timeout = opts.connect_timeout or DEFAULTS.connect_timeout
+  self.timeout = opts.timeout or DEFAULTS.timeout
+  self.deadline = opts.deadline
+  self.max_body = opts.max_body or DEFAULTS.max_body
+  self.ca_file = settings.ca_file
+  self.insecure = opts.insecure == true
+  if self.insecure then
+    io.stderr:write("fsx: warning: TLS certificate verification is disabled (insecure = true)\n")
+  end
+  self.debug = opts.debug
+  self.sleep = opts.sleep or clock.sleep
+  self.now = opts.now or clock.now
+  self.monotime = opts.monotime or (opts.now and opts.now) or clock.monotime
+  self.random = opts.random or util.random
+  local send, terr = transport.select(opts.transport, { ngx = opts.ngx })
+  if not send then errors.validation("new", "transport", terr) end
+  self.send = send
+  local max_attempts = settings.max_attempts or 3
+  if max_attempts < 1 or max_attempts ~= math.floor(max_attempts) then
+    errors.validation("new", "max_attempts", "must be a whole number >= 1")
+  end
+  self.retry = retry.new{
+    mode = settings.retry_mode or "standard", max_attempts = max_attempts,
+    base = opts.retry_base or 1, max_backoff = opts.max_backoff or 20,
+    random = self.random, now = self.monotime, quota = opts.retry_quota,
+  }
+  self.user_agent = settings.user_agent
+  if opts.user_agent_extra then self.user_agent = self.user_agent .. " " .. opts.user_agent_extra end
+  self.endpoint_url = settings.endpoint_url
+  if self.endpoint_url then
+    local u, uerr = util.parse_url(self.endpoint_url)
+    if not u then errors.validation("new", "endpoint_url", uerr) end
+    self.endpoint = u
+  end
+  self.credentials = require("fsx.credentials").new(opts, settings, {
+    transport = send,
+    now = self.now,
+    sleep = self.sleep,
+    sign = sigv4.sign,
+    user_agent = self.user_agent,
+  })
+  return self
+end
+
+-- The endpoint and region, or a `credentials` error before anything is sent.
+function Client:_target()
+  if not self.region then
+    errors.raise{ kind = "credentials", code = "NoRegion",
+      message = "no region: pass region to fsx.new, or set AWS_REGION or a profile region" }
+  end
+  if not self.endpoint then
+    errors.raise{ kind = "credentials", code = "NoEndpoint",
+      message = "no endpoint could be resolved for region " .. tostring(self.region) }
+  end
+  return self.endpoint
+end
+
+--- Build and sign one attempt of a request; returns the transport request.
+-- @local
+function Client:_request(operation, body, proto_headers, ctx, attempt, timeout)
+  local ep = self:_target()
+  local creds = self.credentials:get()
+  local headers = {
+    { "Host", ep.host_header },
+    proto_headers[1], proto_headers[2],
+  }
+  local signed = sigv4.sign{
+    method = "POST", path = ep.path:match("^[^?]*"), query = ep.path:match("%?(.*)$") or "",
+    headers = headers, body = body, region = self.region, service = META.signing_name,
+    access_key_id = creds.access_key_id, secret_access_key = creds.secret_access_key,
+    session_token = creds.session_token, time = self.now(),
+  }
+  local send_headers = signed.headers
+  send_headers[#send_headers + 1] = { "User-Agent", self.user_agent }
+  send_headers[#send_headers + 1] = { "amz-sdk-invocation-id", ctx.invocation_id }
+  send_headers[#send_headers + 1] = { "amz-sdk-request",
+    "attempt=" .. attempt .. "; max=" .. self.retry.max_attempts }
+  return {
+    method = "POST", url = ep.base .. ep.path, scheme = ep.scheme, host = ep.host,
+    port = ep.port, path = ep.path, headers = send_headers, body = body,
+    connect_timeout = math.min(self.connect_timeout, timeout), timeout = timeout,
+    ca_file = self.ca_file, insecure = self.insecure, max_body = self.max_body,
+    operation = operation,
+  }
+end
+
+local function transport_error(operation, kind, code, message)
+  return errors.new{
+    kind = kind == "timeout" and "timeout" or (kind == "validation" and "validation" or "transport"),
+    code = code or "TransportError", operation = operation,
+    message = message or "the request could not be sent",
+  }
+end
+
+local function raise_final(err, attempts, retryable)
+  err.attempts = attempts
+  err.retryable = retryable
+  error(err, 0)
+end
+
+--- Send an operation: retries, signing, parsing. Returns the decoded result
+-- and the meta table; raises a structured error.
+-- @tparam string operation API name
+-- @tparam table params validated API-named input
+-- @tparam[opt] table call per-call options: `client_request_token` (recorded in meta)
+function Client:_send(operation, params, call)
+  local body, proto_headers = protocol.build(META.target_prefix, operation, params)
+  local ctx = { invocation_id = util.uuid4() }
+  local strategy = self.retry
+  local max = strategy.max_attempts
+  local started = self.monotime()
+  local deadline = self.deadline and (started + self.deadline)
+  local last_cost
+  local attempt = 0
+  while true do
+    attempt = attempt + 1
+    local wait = strategy:before_send()
+    if wait > 0 then self.sleep(wait) end
+    local timeout = self.timeout
+    if deadline then
+      local left = deadline - self.monotime()
+      if left <= 0 then
+        errors.raise{ kind = "timeout", code = "DeadlineExceeded", operation = operation,
+          attempts = attempt - 1, message = "the call's deadline passed before attempt " .. attempt }
+      end
+      timeout = math.min(timeout, left)
+    end
+    local req = self:_request(operation, body, proto_headers, ctx, attempt, timeout)
+    if self.debug then
+      self.debug("request", { method = req.method, url = req.url,
+        headers = util.redact_headers(req.headers), body = body, attempt = attempt })
+    end
+    local resp, kind, code, message = self.send(req)
+    local result, err
+    if resp then
+      if self.debug then
+        self.debug("response", { status = resp.status, headers = resp.headers, body = resp.body,
+                                 attempt = attempt })
+      end
+      result, err = protocol.parse(operation, resp, shape.error_fields)
+    else
+      err = transport_error(operation, kind, code, message)
+      if self.debug then self.debug("failure", { kind = err.kind, code = err.code,
+                                                 message = err.message, attempt = attempt }) end
+    end
+    if result then
+      strategy:after_response(false)
+      strategy:succeeded(last_cost)
+      return result, {
+        request_id = resp.headers["x-amzn-requestid"], status = resp.status,
+        attempts = attempt, invocation_id = ctx.invocation_id,
+        client_request_token = call and call.client_request_token,
+      }
+    end
+    local retryable, throttled, timed_out = retry.classify(err)
+    strategy:after_response(throttled)
+    if err.kind == "validation" then raise_final(err, attempt, false) end
+    if not retryable then raise_final(err, attempt, false) end
+    if attempt >= max then raise_final(err, attempt, true) end
+    local cost = strategy:acquire(timed_out)
+    if not cost then
+      err.retry_quota_exceeded = true
+      raise_final(err, attempt, true)
+    end
+    last_cost = cost
+    local delay = strategy:backoff(attempt)
+    if deadline and self.monotime() + delay >= deadline then
+      errors.raise{ kind = "timeout", code = "DeadlineExceeded", operation = operation,
+        attempts = attempt, retryable = true, status = err.status, request_id = err.request_id,
+        last_error = err,
+        message = "the call's deadline would pass during the backoff after: " .. tostring(err) }
+    end
+    if self.debug then self.debug("retry", { attempt = attempt, delay = delay, code = err.code }) end
+    self.sleep(delay)
+  end
+end
+
+-- Fill an idempotency token the caller left out (same token for every attempt).
+local function fill_token(decl, params)
+  local member = decl.idempotency_token
+  if member and params[member] == nil then params[member] = util.uuid4() end
+  return member and params[member]
+end
+
+--- Call any FSx operation with raw API names in and out.
+--     client:call("DescribeBackups", { BackupIds = { "backup-0123..." } })
+-- @tparam string operation API name
+-- @tparam[opt] table params API-named input
+-- @return the decoded response (API names), meta
+function Client:call(operation, params)
+  if type(operation) ~= "string" then errors.validation("call", "operation", "must be a string") end
+  local decl = shape.operation(operation)
+  if not decl or decl.name ~= operation then
+    errors.validation("call", "operation", "unknown FSx operation '" .. operation .. "'")
+  end
+  params = shape.input_api(decl, params)
+  local token = fill_token(decl, params)
+  local raw, meta = self:_send(operation, params, { client_request_token = token })
+  return raw, meta
+end
+
+--- Run one operation with snake_case input and output (what every generated
+-- method does). `extra` names fields the caller consumed itself.
+-- @local
+function Client:_operation(decl, args, extra)
+  local params = shape.input(decl, args, extra)
+  local token = fill_token(decl, params)
+  local raw, meta = self:_send(decl.name, params, { client_request_token = token })
+  local out = shape.output(decl, raw)
+  if decl.result_key then
+    out = out[decl.result_snake] or out
+  end
+  return out, meta
+end
+
+--- The signed request an operation would send, redacted, without sending it
+-- (for `--dry-run` and debugging).
+function Client:prepare(operation_name, args)
+  local decl = shape.operation(operation_name)
+  if not decl then errors.validation("prepare", "operation", "unknown FSx operation") end
+  local params = shape.input(decl, args)
+  fill_token(decl, params)
+  local body, proto_headers = protocol.build(META.target_prefix, decl.name, params)
+  local req = self:_request(decl.name, body, proto_headers, { invocation_id = util.uuid4() }, 1,
+                            self.timeout)
+  return { method = req.method, url = req.url, headers = util.redact_headers(req.headers),
+           body = body, params = params }
+end
+
+-- One method per operation, from the declarations.
+for name, decl in pairs(api.operations) do
+  local snake = decl.snake
+  if decl.result_key then decl.result_snake = require("fsx.names").to_snake(decl.result_key) end
+  Client[snake] = function(self, args)
+    if getmetatable(self) ~= Client then
+      errors.validation(snake, nil, "call it as client:" .. snake .. "{...}")
+    end
+    return self:_operation(decl, args)
+  end
+  local _ = name
+end
+
+return M

@@ -1,0 +1,54 @@
+/*
+ * compat.h - the few Lua 5.2+ API functions the binding uses, for Lua 5.1 and
+ * LuaJIT (binding layer). Each shim is prefixed (fsx_*) and mapped with a
+ * #define, so it never collides with LuaJIT 2.1's own partial 5.2 API.
+ */
+#ifndef FSX_COMPAT_H
+#define FSX_COMPAT_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#if LUA_VERSION_NUM < 502
+static void fsx_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
+{
+    luaL_checkstack(L, nup + 1, "too many upvalues");
+    for (; l->name != NULL; l++) {
+        int i;
+        for (i = 0; i < nup; i++) /* copy the upvalues to the top */
+            lua_pushvalue(L, -nup);
+        lua_pushcclosure(L, l->func, nup);
+        lua_setfield(L, -(nup + 2), l->name);
+    }
+    lua_pop(L, nup); /* remove upvalues */
+}
+#define luaL_setfuncs fsx_setfuncs
+
+static void *fsx_testudata(lua_State *L, int i, const char *tname)
+{
+    void *p = lua_touserdata(L, i);
+    if (p == NULL || !lua_getmetatable(L, i))
+        return NULL;
+    luaL_getmetatable(L, tname);            /* mt(ud) mt(tname) */
+    if (!lua_rawequal(L, -1, -2))
+        p = NULL;
+    lua_pop(L, 2);
+    return p;
+}
+#define luaL_testudata fsx_testudata
+
+#define fsx_rawlen(L, i) lua_objlen((L), (i))
+#define luaL_newlibtable(L, l) lua_createtable((L), 0, (int)(sizeof(l) / sizeof((l)[0]) - 1))
+#define luaL_newlib(L, l) (luaL_newlibtable((L), (l)), luaL_setfuncs((L), (l), 0))
+#else
+#define fsx_rawlen(L, i) lua_rawlen((L), (i))
+#endif
+
+#if LUA_VERSION_NUM < 504
+#define luaL_pushfail(L) lua_pushnil(L)
+#define fsx_newuserdata(L, sz) lua_newuserdata((L), (sz))
+#else
+#define fsx_newuserdata(L, sz) lua_newuserdatauv((L), (sz), 0)
+#endif
+
+#endif

@@ -1,0 +1,592 @@
+/*
+ * fsx_core.c - the Lua binding, module `fsx.core` (binding layer).
+ *
+ * The only C file that includes Lua headers. It checks arguments, calls the
+ * signing core (sigv4.h, crypto.h) or the transport (http.h), and pushes the
+ * results. It holds no AWS logic and builds no error objects: failures come
+ * back as the plain values nil, kind, code, message, and the Lua layer
+ * (lua/fsx/error.lua) wraps them.
+ *
+ * Memory rule: every C resource is owned by a userdata created (zeroed, with
+ * its metatable set) before the resource is acquired, so a Lua error raised at
+ * any point is cleaned up by __gc. Argument tables are read with raw accesses
+ * only, so no metamethod of the caller's runs while C holds pointers into
+ * Lua strings.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "crypto.h"
+#include "http.h"
+#include "sigv4.h"
+
+#define SIGNER_MT "fsx.Signer"
+#define HTTP_MT "fsx.Http"
+
+/* ------------------------------------------------------------------------ */
+/* helpers for reading argument tables                                      */
+
+/* Push t[key] (raw) and return its type. */
+static int raw_field(lua_State *L, int t, const char *key)
+{
+    lua_pushstring(L, key);
+    lua_rawget(L, t); /* ... value */
+    return lua_type(L, -1);
+}
+
+/*
+ * A string field of table t, or NULL when absent. The pointer stays valid
+ * while t holds the string (raw read: the caller's code never runs).
+ */
+static const char *opt_string_field(lua_State *L, int t, const char *key, size_t *len)
+{
+    const char *s = NULL;
+    int ty = raw_field(L, t, key);
+    if (ty == LUA_TSTRING)
+        s = lua_tolstring(L, -1, len);
+    else if (ty != LUA_TNIL)
+        luaL_error(L, "field '%s' must be a string", key);
+    else if (len)
+        *len = 0;
+    lua_pop(L, 1);
+    return s;
+}
+
+static const char *string_field(lua_State *L, int t, const char *key, size_t *len)
+{
+    const char *s = opt_string_field(L, t, key, len);
+    if (s == NULL)
+        luaL_error(L, "field '%s' is required", key);
+    return s;
+}
+
+static int bool_field(lua_State *L, int t, const char *key, int dflt)
+{
+    int ty = raw_field(L, t, key), v = dflt;
+    if (ty == LUA_TBOOLEAN)
+        v = lua_toboolean(L, -1);
+    else if (ty != LUA_TNIL)
+        luaL_error(L, "field '%s' must be a boolean", key);
+    lua_pop(L, 1);
+    return v;
+}
+
+static double number_field(lua_State *L, int t, const char *key, double dflt)
+{
+    int ty = raw_field(L, t, key);
+    double v = dflt;
+    if (ty == LUA_TNUMBER)
+        v = (double)lua_tonumber(L, -1);
+    else if (ty != LUA_TNIL)
+        luaL_error(L, "field '%s' must be a number", key);
+    lua_pop(L, 1);
+    if (v != v || v < 0)
+        luaL_error(L, "field '%s' must be a non-negative number", key);
+    return v;
+}
+
+/* Convert seconds to milliseconds for libcurl, capped to a sane range. */
+static long seconds_to_ms(double s)
+{
+    double ms = ceil(s * 1000.0);
+    if (ms > 86400000.0 * 30)
+        ms = 86400000.0 * 30;
+    return (long)ms;
+}
+
+/* Push nil, kind, code, message from an error record; returns 4. */
+static int push_failure(lua_State *L, const struct fsx_error *err)
+{
+    luaL_pushfail(L);
+    lua_pushstring(L, fsx_error_kind_name(err->kind));
+    lua_pushstring(L, err->code);
+    lua_pushstring(L, err->message);
+    return 4;
+}
+
+static int push_validation(lua_State *L, const char *code, const char *message)
+{
+    struct fsx_error err;
+    fsx_error_set(&err, FSX_ERR_VALIDATION, code, "%s", message);
+    return push_failure(L, &err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* signer: one derived-key cache and one reusable result per Lua state      */
+
+struct signer {
+    struct fsx_sigv4_cache *cache;
+    struct fsx_sigv4_result result;
+    struct fsx_sigv4_header *headers; /* scratch array, grown as needed */
+    size_t headers_cap;
+    int ready; /* result initialised */
+};
+
+static int signer_close(lua_State *L)
+{
+    struct signer *s = (struct signer *)luaL_checkudata(L, 1, SIGNER_MT);
+    if (s->ready) {
+        fsx_sigv4_result_free(&s->result);
+        s->ready = 0;
+    }
+    fsx_sigv4_cache_free(s->cache);
+    s->cache = NULL;
+    free(s->headers);
+    s->headers = NULL;
+    s->headers_cap = 0;
+    return 0;
+}
+
+static struct signer *signer_upvalue(lua_State *L)
+{
+    return (struct signer *)luaL_checkudata(L, lua_upvalueindex(1), SIGNER_MT);
+}
+
+/* Read req.headers (array of {name, value}) into the signer's scratch array. */
+static size_t read_sign_headers(lua_State *L, int t, struct signer *s)
+{
+    size_t i, n;
+    if (raw_field(L, t, "headers") != LUA_TTABLE)
+        luaL_error(L, "field 'headers' must be an array of {name, value}");
+    n = fsx_rawlen(L, -1); /* ... headers */
+    if (n > s->headers_cap) {
+        struct fsx_sigv4_header *p =
+            (struct fsx_sigv4_header *)realloc(s->headers, n * sizeof(*p));
+        if (p == NULL)
+            luaL_error(L, "out of memory");
+        s->headers = p;
+        s->headers_cap = n;
+    }
+    for (i = 0; i < n; i++) {
+        struct fsx_sigv4_header *h = &s->headers[i];
+        lua_rawgeti(L, -1, (int)i + 1); /* ... headers pair */
+        if (!lua_istable(L, -1))
+            luaL_error(L, "headers[%d] must be a {name, value} pair", (int)i + 1);
+        lua_rawgeti(L, -1, 1); /* ... headers pair name */
+        lua_rawgeti(L, -2, 2); /* ... headers pair name value */
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "headers[%d] name and value must be strings", (int)i + 1);
+        /* the strings stay referenced by the pair table, itself by req */
+        h->name = lua_tolstring(L, -2, &h->name_len);
+        h->value = lua_tolstring(L, -1, &h->value_len);
+        lua_pop(L, 3); /* ... headers */
+    }
+    lua_pop(L, 1); /* ... */
+    return n;
+}
+
+static void set_string(lua_State *L, const char *key, const char *s, size_t len)
+{
+    lua_pushlstring(L, s, len);
+    lua_setfield(L, -2, key);
+}
+
+/* core.sign(req) -> result | nil, kind, code, message */
+static int core_sign(lua_State *L)
+{
+    struct signer *s = signer_upvalue(L);
+    struct fsx_sigv4_request req;
+    struct fsx_error err;
+    size_t i;
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    memset(&req, 0, sizeof(req));
+    req.method = string_field(L, 1, "method", NULL);
+    req.path = string_field(L, 1, "path", &req.path_len);
+    req.query = opt_string_field(L, 1, "query", &req.query_len);
+    if (req.query == NULL)
+        req.query = "";
+    req.body = opt_string_field(L, 1, "body", &req.body_len);
+    req.payload_hash = opt_string_field(L, 1, "payload_hash", NULL);
+    req.region = string_field(L, 1, "region", NULL);
+    req.service = string_field(L, 1, "service", NULL);
+    req.access_key_id = string_field(L, 1, "access_key_id", NULL);
+    req.secret_access_key = string_field(L, 1, "secret_access_key", NULL);
+    req.session_token = opt_string_field(L, 1, "session_token", NULL);
+    req.amz_date = string_field(L, 1, "amz_date", NULL);
+    if (!bool_field(L, 1, "normalize_path", 1))
+        req.flags |= FSX_SIGV4_NO_NORMALIZE_PATH;
+    if (bool_field(L, 1, "sign_body", 0))
+        req.flags |= FSX_SIGV4_SIGN_BODY;
+    if (bool_field(L, 1, "omit_session_token", 0))
+        req.flags |= FSX_SIGV4_OMIT_SESSION_TOKEN;
+    req.n_headers = read_sign_headers(L, 1, s);
+    req.headers = s->headers;
+
+    if (!s->ready) {
+        fsx_sigv4_result_init(&s->result);
+        s->ready = 1;
+    }
+    fsx_error_clear(&err);
+    if (fsx_sigv4_sign(&req, s->cache, &s->result, &err) != 0)
+        return push_failure(L, &err);
+
+    /* from here only pushes: the result buffers belong to the signer userdata */
+    lua_createtable(L, 0, 8); /* res */
+    set_string(L, "authorization", fsx_buf_cstr(&s->result.authorization),
+               s->result.authorization.len);
+    set_string(L, "signature", s->result.signature, strlen(s->result.signature));
+    set_string(L, "canonical_request", fsx_buf_cstr(&s->result.canonical_request),
+               s->result.canonical_request.len);
+    set_string(L, "string_to_sign", fsx_buf_cstr(&s->result.string_to_sign),
+               s->result.string_to_sign.len);
+    set_string(L, "signed_headers", fsx_buf_cstr(&s->result.signed_headers),
+               s->result.signed_headers.len);
+    set_string(L, "payload_hash", s->result.payload_hash, strlen(s->result.payload_hash));
+    lua_createtable(L, (int)s->result.n_added, 0); /* res added */
+    for (i = 0; i < s->result.n_added; i++) {
+        const struct fsx_sigv4_header *h = &s->result.added[i];
+        lua_createtable(L, 2, 0); /* res added pair */
+        lua_pushlstring(L, h->name, h->name_len);
+        lua_rawseti(L, -2, 1);
+        lua_pushlstring(L, h->value, h->value_len);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, (int)i + 1); /* res added */
+    }
+    lua_setfield(L, -2, "headers"); /* res */
+    return 1;
+}
+
+/* core.key_derivations() -> number of signing keys derived so far */
+static int core_key_derivations(lua_State *L)
+{
+    struct signer *s = signer_upvalue(L);
+    lua_pushnumber(L, (lua_Number)fsx_sigv4_cache_derivations(s->cache));
+    return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* http handle                                                              */
+
+struct http {
+    struct fsx_http *h;
+    struct fsx_buf lines;       /* "Name: value" lines, NUL-separated */
+    const char **line_ptrs;     /* pointers into lines */
+    size_t line_cap;
+};
+
+static struct http *check_http(lua_State *L)
+{
+    struct http *p = (struct http *)luaL_checkudata(L, 1, HTTP_MT);
+    if (p->h == NULL)
+        luaL_error(L, "attempt to use a closed fsx http handle");
+    return p;
+}
+
+/* close(), __gc and __close share this; idempotent. */
+static int http_close(lua_State *L)
+{
+    struct http *p = (struct http *)luaL_checkudata(L, 1, HTTP_MT);
+    fsx_http_free(p->h);
+    p->h = NULL;
+    fsx_buf_free_secure(&p->lines);
+    free(p->line_ptrs);
+    p->line_ptrs = NULL;
+    p->line_cap = 0;
+    return 0;
+}
+
+/* core.http_new() -> handle */
+static int core_http_new(lua_State *L)
+{
+    struct fsx_error err;
+    struct http *p = (struct http *)fsx_newuserdata(L, sizeof(*p)); /* ud */
+    memset(p, 0, sizeof(*p));
+    luaL_getmetatable(L, HTTP_MT);
+    lua_setmetatable(L, -2);
+    fsx_error_clear(&err);
+    p->h = fsx_http_new(&err);
+    if (p->h == NULL)
+        return push_failure(L, &err);
+    return 1;
+}
+
+static int has_ctl(const char *s, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++)
+        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+            return 1;
+    return 0;
+}
+
+/*
+ * Build the "Name: value" lines of req.headers into p->lines. Returns 0, or -1
+ * with a message in *bad when a header is malformed (no exception: the
+ * caller reports it as a validation failure).
+ */
+static int build_lines(lua_State *L, int t, struct http *p, size_t *count, const char **bad)
+{
+    size_t i, n, off;
+    *count = 0;
+    fsx_buf_reset(&p->lines);
+    if (raw_field(L, t, "headers") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (!lua_istable(L, -1))
+        luaL_error(L, "field 'headers' must be an array of {name, value}");
+    n = fsx_rawlen(L, -1); /* ... headers */
+    if (n > p->line_cap) {
+        const char **q = (const char **)realloc((void *)p->line_ptrs, n * sizeof(*q));
+        if (q == NULL)
+            luaL_error(L, "out of memory");
+        p->line_ptrs = q;
+        p->line_cap = n;
+    }
+    for (i = 0; i < n; i++) {
+        const char *name, *value;
+        size_t nl, vl;
+        lua_rawgeti(L, -1, (int)i + 1); /* ... headers pair */
+        if (!lua_istable(L, -1))
+            luaL_error(L, "headers[%d] must be a {name, value} pair", (int)i + 1);
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2); /* ... headers pair name value */
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "headers[%d] name and value must be strings", (int)i + 1);
+        name = lua_tolstring(L, -2, &nl);
+        value = lua_tolstring(L, -1, &vl);
+        if (nl == 0 || has_ctl(name, nl) || memchr(name, ':', nl) != NULL || has_ctl(value, vl)) {
+            lua_pop(L, 4);
+            *bad = "header name or value holds CR, LF, NUL or a bad name";
+            return -1;
+        }
+        if (fsx_buf_append(&p->lines, name, nl) || fsx_buf_append(&p->lines, ": ", 2) ||
+            fsx_buf_append(&p->lines, value, vl) || fsx_buf_append_char(&p->lines, '\0'))
+            luaL_error(L, "out of memory");
+        lua_pop(L, 3); /* ... headers */
+    }
+    lua_pop(L, 1); /* ... */
+    /* point at each line only now: appends may have moved the buffer */
+    for (i = 0, off = 0; i < n; i++) {
+        p->line_ptrs[i] = p->lines.data + off;
+        off += strlen(p->lines.data + off) + 1;
+    }
+    *count = n;
+    return 0;
+}
+
+/* h:perform(req) -> status, headers, body, new_connections | nil, kind, code, message */
+static int http_perform(lua_State *L)
+{
+    struct http *p = check_http(L);
+    struct fsx_http_request req;
+    const struct fsx_http_response *resp = NULL;
+    struct fsx_error err;
+    const char *bad = NULL;
+    size_t i, n_lines = 0;
+    int rc;
+
+    luaL_checktype(L, 2, LUA_TTABLE);
+    memset(&req, 0, sizeof(req));
+    req.method = string_field(L, 2, "method", NULL);
+    req.url = string_field(L, 2, "url", NULL);
+    req.body = opt_string_field(L, 2, "body", &req.body_len);
+    req.ca_file = opt_string_field(L, 2, "ca_file", NULL);
+    req.insecure = bool_field(L, 2, "insecure", 0);
+    req.connect_timeout_ms = seconds_to_ms(number_field(L, 2, "connect_timeout", 0));
+    req.timeout_ms = seconds_to_ms(number_field(L, 2, "timeout", 0));
+    req.max_body = (size_t)number_field(L, 2, "max_body", 0);
+    req.max_header_bytes = (size_t)number_field(L, 2, "max_header_bytes", 0);
+    if (has_ctl(req.method, strlen(req.method)))
+        return push_validation(L, "InvalidMethod", "method holds CR, LF or NUL");
+    if (build_lines(L, 2, p, &n_lines, &bad) != 0)
+        return push_validation(L, "InvalidHeader", bad);
+    req.headers = p->line_ptrs;
+    req.n_headers = n_lines;
+
+    fsx_error_clear(&err);
+    rc = fsx_http_perform(p->h, &req, &resp, &err);
+    /* the lines held the Authorization header: wipe them now */
+    fsx_wipe(p->lines.data, p->lines.len);
+    fsx_buf_reset(&p->lines);
+    if (rc != 0)
+        return push_failure(L, &err);
+
+    lua_pushinteger(L, (lua_Integer)resp->status);
+    lua_createtable(L, (int)resp->n_headers, 0); /* status headers */
+    for (i = 0; i < resp->n_headers; i++) {
+        const struct fsx_http_header *h = &resp->headers[i];
+        lua_createtable(L, 2, 0); /* status headers pair */
+        lua_pushlstring(L, h->name, h->name_len);
+        lua_rawseti(L, -2, 1);
+        lua_pushlstring(L, h->value, h->value_len);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, (int)i + 1); /* status headers */
+    }
+    lua_pushlstring(L, fsx_buf_cstr(&resp->body), resp->body.len);
+    lua_pushinteger(L, (lua_Integer)resp->new_connections);
+    return 4;
+}
+
+/* ------------------------------------------------------------------------ */
+/* small utilities                                                          */
+
+/* core.random_bytes(n) -> string of n random bytes */
+static int core_random_bytes(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1);
+    unsigned char buf[256];
+    if (n < 0 || n > (lua_Integer)sizeof(buf))
+        return luaL_argerror(L, 1, "must be 0..256");
+    if (fsx_random_bytes(buf, (size_t)n) != 0)
+        return luaL_error(L, "random source failed");
+    lua_pushlstring(L, (const char *)buf, (size_t)n);
+    fsx_wipe(buf, sizeof(buf));
+    return 1;
+}
+
+/* core.sha256_hex(s) -> 64 hex digits */
+static int core_sha256_hex(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    char hex[65];
+    if (fsx_sha256_hex(s, len, hex) != 0)
+        return luaL_error(L, "sha256 failed");
+    lua_pushlstring(L, hex, 64);
+    return 1;
+}
+
+/* core.hmac_sha256(key, s) -> 32 raw bytes */
+static int core_hmac_sha256(lua_State *L)
+{
+    size_t kl, len;
+    const char *k = luaL_checklstring(L, 1, &kl);
+    const char *s = luaL_checklstring(L, 2, &len);
+    unsigned char mac[32];
+    if (fsx_hmac_sha256(k, kl, s, len, mac) != 0)
+        return luaL_error(L, "hmac failed");
+    lua_pushlstring(L, (const char *)mac, sizeof(mac));
+    return 1;
+}
+
+static double clock_seconds(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* core.time() -> epoch seconds with sub-second precision */
+static int core_time(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)clock_seconds(CLOCK_REALTIME));
+    return 1;
+}
+
+/* core.monotime() -> seconds on a monotonic clock */
+static int core_monotime(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)clock_seconds(CLOCK_MONOTONIC));
+    return 1;
+}
+
+/*
+ * core.sleep(seconds) -> true, or false when a signal cut the sleep short. It
+ * returns at once on a signal so that the interpreter's SIGINT hook (Ctrl-C)
+ * runs promptly; callers measure elapsed time on the monotonic clock anyway.
+ */
+static int core_sleep(lua_State *L)
+{
+    double s = (double)luaL_checknumber(L, 1);
+    struct timespec ts;
+    if (!(s > 0)) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (s > 86400.0 * 365)
+        s = 86400.0 * 365;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    lua_pushboolean(L, !(nanosleep(&ts, NULL) != 0 && errno == EINTR));
+    return 1;
+}
+
+/* core.isatty(fd) -> boolean */
+static int core_isatty(lua_State *L)
+{
+    lua_Integer fd = luaL_checkinteger(L, 1);
+    lua_pushboolean(L, fd >= 0 && fd < 1024 && isatty((int)fd));
+    return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static const luaL_Reg http_methods[] = {
+    {"perform", http_perform},
+    {"close", http_close},
+    {NULL, NULL},
+};
+
+static const luaL_Reg http_meta[] = {
+    {"__gc", http_close},
+#if LUA_VERSION_NUM >= 504
+    {"__close", http_close},
+#endif
+    {NULL, NULL},
+};
+
+static const luaL_Reg signer_meta[] = {
+    {"__gc", signer_close},
+    {NULL, NULL},
+};
+
+/* functions sharing the signer upvalue */
+static const luaL_Reg signer_funcs[] = {
+    {"sign", core_sign},
+    {"key_derivations", core_key_derivations},
+    {NULL, NULL},
+};
+
+static const luaL_Reg core_funcs[] = {
+    {"http_new", core_http_new},
+    {"random_bytes", core_random_bytes},
+    {"sha256_hex", core_sha256_hex},
+    {"hmac_sha256", core_hmac_sha256},
+    {"time", core_time},
+    {"monotime", core_monotime},
+    {"sleep", core_sleep},
+    {"isatty", core_isatty},
+    {NULL, NULL},
+};
+
+int luaopen_fsx_core(lua_State *L);
+
+int luaopen_fsx_core(lua_State *L)
+{
+    struct fsx_error err;
+    struct signer *s;
+
+    fsx_error_clear(&err);
+    if (fsx_http_global_init(&err) != 0)
+        return luaL_error(L, "fsx.core: %s", err.message);
+
+    luaL_newmetatable(L, HTTP_MT); /* mt */
+    luaL_setfuncs(L, http_meta, 0);
+    luaL_newlib(L, http_methods); /* mt methods */
+    lua_setfield(L, -2, "__index"); /* mt */
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, SIGNER_MT); /* mt */
+    luaL_setfuncs(L, signer_meta, 0);
+    lua_pop(L, 1);
+
+    luaL_newlib(L, core_funcs); /* M */
+    s = (struct signer *)fsx_newuserdata(L, sizeof(*s)); /* M signer */
+    memset(s, 0, sizeof(*s));
+    luaL_getmetatable(L, SIGNER_MT);
+    lua_setmetatable(L, -2);
+    s->cache = fsx_sigv4_cache_new();
+    if (s->cache == NULL)
+        return luaL_error(L, "fsx.core: out of memory");
+    luaL_setfuncs(L, signer_funcs, 1); /* M */
+    lua_pushstring(L, "fsx.core");
+    lua_setfield(L, -2, "_NAME");
+    return 1;
+}
