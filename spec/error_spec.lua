@@ -1,0 +1,50 @@
+local errors = require "fsx.error"
+
+describe("fsx.error", function()
+  it("builds errors with one metatable and a readable tostring", function()
+    local e = errors.new{ kind = "service", code = "BackupInProgress", status = 400,
+                          request_id = "req-1", message = "another backup is running",
+                          operation = "CreateBackup" }
+    assert.is_true(errors.is_error(e))
+    assert.is_true(errors.is_error(e, "BackupInProgress"))
+    assert.is_false(errors.is_error(e, "Other"))
+    assert.equal("fsx service error BackupInProgress (HTTP 400, request req-1): another backup is running",
+                 tostring(e))
+    assert.is_false(e.retryable)
+  end)
+
+  it("raises with error(err, 0): no position prefix", function()
+    local ok, e = pcall(errors.raise, { kind = "transport", code = "CURLE_COULDNT_CONNECT", message = "x" })
+    assert.is_false(ok)
+    assert.is_true(errors.is_error(e))
+    assert.equal("x", e.message)
+  end)
+
+  it("validation errors name the operation and field", function()
+    local ok, e = pcall(errors.validation, "create_backup", "tags[3].key", "must be 1..128 characters")
+    assert.is_false(ok)
+    assert.equal("validation", e.kind)
+    assert.equal("create_backup: tags[3].key: must be 1..128 characters", e.message)
+    assert.equal("tags[3].key", e.field)
+  end)
+
+  it("rejects unknown kinds", function()
+    assert.has_error(function() errors.new{ kind = "weird" } end)
+  end)
+
+  it("is_error is false for plain values", function()
+    assert.is_false(errors.is_error("x"))
+    assert.is_false(errors.is_error({ kind = "service" }))
+    assert.is_false(errors.is_error(nil))
+  end)
+
+  it("scrubs registered secrets and signatures from messages", function()
+    local secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY-scrub-test"
+    errors.add_secret(secret)
+    local e = errors.new{ kind = "transport", message = "oops " .. secret ..
+      " Authorization: AWS4-HMAC-SHA256 Credential=A/B, SignedHeaders=host, Signature=abcdef0123" }
+    assert.is_nil(e.message:find(secret, 1, true))
+    assert.is_nil(e.message:find("abcdef0123", 1, true))
+    assert.truthy(e.message:find("<redacted>", 1, true))
+  end)
+end)
