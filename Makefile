@@ -85,3 +85,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/fsx/core.so $(DESTDIR)$(BIN_DIR)/fsx-backup
 	rm -rf $(DESTDIR)$(LUADIR)/fsx
 	-rmdir $(DESTDIR)$(LIBDIR)/fsx
+
+.PHONY: demo
+demo:
+	bash scripts/demo.sh

@@ -168,9 +168,11 @@ local function transport_error(operation, kind, code, message)
   }
 end
 
-local function raise_final(err, attempts, retryable)
+local function raise_final(err, attempts, retryable, call)
   err.attempts = attempts
   err.retryable = retryable
+  -- the token lets a caller retry later without risking a second resource
+  err.client_request_token = call and call.client_request_token
   error(err, 0)
 end
 
@@ -230,20 +232,20 @@ function Client:_send(operation, params, call)
     end
     local retryable, throttled, timed_out = retry.classify(err)
     strategy:after_response(throttled)
-    if err.kind == "validation" then raise_final(err, attempt, false) end
-    if not retryable then raise_final(err, attempt, false) end
-    if attempt >= max then raise_final(err, attempt, true) end
+    if err.kind == "validation" then raise_final(err, attempt, false, call) end
+    if not retryable then raise_final(err, attempt, false, call) end
+    if attempt >= max then raise_final(err, attempt, true, call) end
     local cost = strategy:acquire(timed_out)
     if not cost then
       err.retry_quota_exceeded = true
-      raise_final(err, attempt, true)
+      raise_final(err, attempt, true, call)
     end
     last_cost = cost
     local delay = strategy:backoff(attempt)
     if deadline and self.monotime() + delay >= deadline then
       errors.raise{ kind = "timeout", code = "DeadlineExceeded", operation = operation,
         attempts = attempt, retryable = true, status = err.status, request_id = err.request_id,
-        last_error = err,
+        last_error = err, client_request_token = call and call.client_request_token,
         message = "the call's deadline would pass during the backoff after: " .. tostring(err) }
     end
     if self.debug then self.debug("retry", { attempt = attempt, delay = delay, code = err.code }) end

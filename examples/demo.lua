@@ -1,0 +1,23 @@
+-- The README's demo: create a backup against the endpoint in FSX_ENDPOINT_URL
+-- (the local FSx-compatible server started by scripts/demo.sh), wait until it
+-- is AVAILABLE while printing progress, and print it as JSON.
+local fsx = require "fsx"
+local cjson = require "cjson"
+
+local client = fsx.new{ endpoint_url = os.getenv("FSX_ENDPOINT_URL"), region = "us-east-1" }
+
+local backup, meta = client:create_backup{
+  file_system_id = "fs-0123456789abcdef0",
+  tags = { Name = "nightly" },
+  copy_tags = "merge",
+}
+print(("created %s (%s), request %s, token %s"):format(backup.backup_id, backup.lifecycle,
+      meta.request_id, meta.client_request_token))
+
+local final = client:wait_for_backup(backup.backup_id, {
+  min_delay = 0.2, max_delay = 0.5,
+  on_progress = function(b)
+    print(("  %s %s%%"):format(b.lifecycle, tostring(b.progress_percent or 0)))
+  end,
+})
+print(cjson.encode(final))
