@@ -1,0 +1,200 @@
+--- Hand-written extensions of the generated backup operations: tag policies
+-- and waiting on create_backup, waiting on copy_backup, and the restore
+-- helpers.
+--
+-- Layer: Lua helpers. `install(Client)` replaces the generated
+-- `create_backup` and `copy_backup` methods by versions taking a `wait`
+-- argument (and, for create_backup, `copy_tags`), and adds
+-- `restore_file_system` and `restore_volume`. Everything else about a call
+-- (validation, idempotency token, retries) stays in `fsx.client`: each of these
+-- sends its operation exactly once through `client:_operation`, which fills
+-- the ClientRequestToken once and keeps it across retries.
+--
+--     local backup = client:create_backup{
+--       file_system_id = "fs-0123456789abcdef0",
+--       tags = { Name = "nightly" },
+--       copy_tags = "merge",                     -- see fsx.tags
+--       wait = { timeout = 1800, on_progress = print },
+--     }
+--
+-- Where `copy_tags` reads the tags from: with `file_system_id`, the file
+-- system's tags (DescribeFileSystems); with `volume_id`, the **volume's own**
+-- tags (DescribeVolumes, or ListTagsForResource on the volume's ARN when the
+-- description carries none), since a volume backup is what the volume's
+-- CopyTagsToBackups setting would tag. A function policy gets that file system
+-- or volume table as its third argument.
+-- @module fsx.backup
+local api = require "fsx.api"
+local errors = require "fsx.error"
+local shape = require "fsx.shape"
+local tags = require "fsx.tags"
+local waiter = require "fsx.waiter"
+
+local M = {}
+
+local function check_self(self, op)
+  if type(self) ~= "table" or type(self._operation) ~= "function" then
+    errors.validation(op, nil, "call it as client:" .. op .. "{...}")
+  end
+end
+
+local function check_args(args, op)
+  if args == nil then return {} end
+  if type(args) ~= "table" then errors.validation(op, nil, "arguments must be a table") end
+  return args
+end
+
+-- A shallow copy of args without the fields this module handles.
+local function without(args, skip)
+  local out = {}
+  for k, v in pairs(args) do
+    if not skip[k] then out[k] = v end
+  end
+  return out
+end
+
+-- Resolve `wait` (nil/false: no wait; true or a table: waiter options).
+local function wait_options(self, wait, op)
+  if wait == nil or wait == false then return nil end
+  return waiter.options(wait, op, self, "wait")
+end
+
+-- Every tag of a resource through ListTagsForResource (paginated).
+local function list_tags(self, arn)
+  local out = {}
+  for tag in self:each_tag{ resource_arn = arn } do out[#out + 1] = tag end
+  return out
+end
+
+--- The resource create_backup would back up and its tags.
+-- @param client the client
+-- @tparam table args `file_system_id` or `volume_id`
+-- @treturn table the snake_case file system or volume
+-- @treturn table its tags, a list of `{ key =, value = }`
+function M.read_resource(client, args, op)
+  op = op or "create_backup"
+  local resource
+  if args.volume_id ~= nil then
+    local out = client:describe_volumes{ volume_ids = { args.volume_id } }
+    resource = out.volumes and out.volumes[1]
+    if not resource then
+      errors.raise{ kind = "service", code = "VolumeNotFound", operation = "DescribeVolumes",
+        message = op .. ": volume " .. args.volume_id .. " was not found" }
+    end
+  else
+    local out = client:describe_file_systems{ file_system_ids = { args.file_system_id } }
+    resource = out.file_systems and out.file_systems[1]
+    if not resource then
+      errors.raise{ kind = "service", code = "FileSystemNotFound", operation = "DescribeFileSystems",
+        message = op .. ": file system " .. args.file_system_id .. " was not found" }
+    end
+  end
+  local list = resource.tags
+  if list == nil and resource.resource_arn then list = list_tags(client, resource.resource_arn) end
+  return resource, list or {}
+end
+
+-- Wait after a create call; a failure carries the id of what was created.
+local function wait_after(client, kind, id, o, op, meta)
+  local ok, final, info = pcall(waiter.wait_one, client, kind, id, o, op)
+  if not ok then
+    local err = final
+    if errors.is_error(err) then
+      local field = waiter.SPECS[kind].id_field
+      if err[field] == nil then err[field] = id end
+      err.created = true
+    end
+    error(err, 0)
+  end
+  meta.wait = info
+  return final, meta
+end
+
+local CREATE_SKIP = { copy_tags = true, wait = true }
+
+--- CreateBackup with tag policies and waiting.
+-- @param client the client
+-- @tparam table args the CreateBackup arguments (`file_system_id` or `volume_id`,
+--   `tags` as a map or a list, `client_request_token`) plus `copy_tags` (a
+--   policy of `fsx.tags`; default `"none"`) and `wait` (`true` or waiter options)
+-- @treturn table the backup (AVAILABLE when waited for)
+-- @treturn table meta of the CreateBackup call (`meta.wait = { polls =, elapsed = }`
+--   after a wait)
+function M.create_backup(client, args)
+  local op = "create_backup"
+  check_self(client, op)
+  args = check_args(args, op)
+  local decl = api.operations.CreateBackup
+  local o = wait_options(client, args.wait, op)
+  local send = without(args, CREATE_SKIP)
+  local policy = args.copy_tags
+  if policy ~= nil and policy ~= "none" then
+    tags.resolve(policy, op)
+    -- validate everything but the tags before reading anything
+    shape.input(decl, without(send, { tags = true }))
+    if (send.file_system_id == nil) == (send.volume_id == nil) then
+      errors.validation(op, nil, "copy_tags needs exactly one of file_system_id, volume_id")
+    end
+    local resource, resource_tags = M.read_resource(client, send, op)
+    local list = tags.apply(policy, resource_tags, send.tags, resource, op)
+    send.tags = #list > 0 and list or nil
+  end
+  local backup, meta = client:_operation(decl, send, CREATE_SKIP)
+  if not o then return backup, meta end
+  return wait_after(client, "backup", backup.backup_id, o, op, meta)
+end
+
+--- CopyBackup, optionally waiting for the copy (in the client's region) to be AVAILABLE.
+-- `copy_tags` here is CopyBackup's own boolean flag, passed through.
+-- @treturn table the copy, meta
+function M.copy_backup(client, args)
+  local op = "copy_backup"
+  check_self(client, op)
+  args = check_args(args, op)
+  local o = wait_options(client, args.wait, op)
+  local copy, meta = client:_operation(api.operations.CopyBackup, without(args, { wait = true }),
+                                       { wait = true })
+  if not o then return copy, meta end
+  return wait_after(client, "backup", copy.backup_id, o, op, meta)
+end
+
+--- CreateFileSystemFromBackup, optionally waiting for the file system to be AVAILABLE.
+-- @tparam table args the CreateFileSystemFromBackup arguments (`backup_id`,
+--   `subnet_ids`, ...) plus `wait`
+-- @treturn table the file system, meta
+function M.restore_file_system(client, args)
+  local op = "restore_file_system"
+  check_self(client, op)
+  args = check_args(args, op)
+  local o = wait_options(client, args.wait, op)
+  local fs, meta = client:_operation(api.operations.CreateFileSystemFromBackup,
+                                     without(args, { wait = true }), { wait = true })
+  if not o then return fs, meta end
+  return wait_after(client, "file_system", fs.file_system_id, o, op, meta)
+end
+
+--- CreateVolumeFromBackup, optionally waiting for the volume to be AVAILABLE
+-- (or CREATED, ONTAP's ready state).
+-- @tparam table args the CreateVolumeFromBackup arguments (`backup_id`, `name`, ...) plus `wait`
+-- @treturn table the volume, meta
+function M.restore_volume(client, args)
+  local op = "restore_volume"
+  check_self(client, op)
+  args = check_args(args, op)
+  local o = wait_options(client, args.wait, op)
+  local vol, meta = client:_operation(api.operations.CreateVolumeFromBackup,
+                                      without(args, { wait = true }), { wait = true })
+  if not o then return vol, meta end
+  return wait_after(client, "volume", vol.volume_id, o, op, meta)
+end
+
+--- Install `create_backup`, `copy_backup` (replacing the generated ones),
+-- `restore_file_system` and `restore_volume` on the client class.
+function M.install(Client)
+  Client.create_backup = M.create_backup
+  Client.copy_backup = M.copy_backup
+  Client.restore_file_system = M.restore_file_system
+  Client.restore_volume = M.restore_volume
+end
+
+return M

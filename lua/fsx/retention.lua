@@ -1,0 +1,367 @@
+--- Backup retention: which backups to keep, which to delete, and why.
+--
+-- Layer: Lua helpers. `plan` is a pure function over a list of backups (the
+-- snake_case tables DescribeBackups returns); `prune_backups` lists a file
+-- system's or volume's backups, plans, and (only with `dry_run = false`)
+-- deletes.
+--
+--     local r = client:prune_backups{ file_system_id = "fs-0123456789abcdef0",
+--                                     keep_last = 7, keep_days = 30 }   -- dry run
+--     for _, d in ipairs(r.deleted) do print(d.backup.backup_id, d.reason) end
+--
+-- The rules, for each backup, first match wins:
+--
+-- 1. a backup of another file system / volume than the one asked for is kept;
+-- 2. a backup whose type is not eligible is kept: only USER_INITIATED backups
+--    are, unless `only_user_initiated = false` and `include_types` names more
+--    (`{ "AUTOMATIC" }`, `{ "AWS_BACKUP" }`): FSx deletes automatic backups
+--    itself and AWS Backup owns its own, so neither is pruned by accident;
+-- 3. a backup that is not AVAILABLE (CREATING, COPYING, FAILED, ...) is kept;
+-- 4. a backup not matching `tag_filter` is kept (`{ key = "value" }`,
+--    `{ key = { "a", "b" } }` for any of several values, `{ key = true }` for
+--    any value; every key must match);
+-- 5. a backup without a readable creation time is kept.
+--
+-- The remaining backups (the candidates) are ranked newest first, separately
+-- for each volume and for the file system itself, and for each group:
+-- the newest candidate is always kept (a resource never loses its latest good
+-- backup), then the `keep_last` newest are kept, then those younger than
+-- `keep_days` days; the others are deleted. With both limits a backup is kept
+-- when either keeps it. At least one of `keep_last`, `keep_days` is required.
+--
+-- Deletion is idempotent: DeleteBackup gets a client request token derived from
+-- the backup id, so running the same prune again (after a crash, a timeout)
+-- repeats the same requests, and a backup already gone counts as deleted.
+-- @module fsx.retention
+local errors = require "fsx.error"
+
+local M = {}
+
+M.TYPES = { USER_INITIATED = true, AUTOMATIC = true, AWS_BACKUP = true }
+M.DAY = 86400
+
+-- Days from 1970-01-01 to a civil date (proleptic Gregorian), no time zone.
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+
+--- A creation time as epoch seconds: a number, a numeric string or an ISO 8601
+-- date-time (`2024-05-01T12:00:00Z`, fractions and `+hh:mm` offsets allowed).
+-- @return number or nil
+function M.epoch(t)
+  if type(t) == "number" then return t end
+  if type(t) ~= "string" then return nil end
+  local n = tonumber(t)
+  if n then return n end
+  local y, mo, d, h, mi, s, rest = t:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.*)$")
+  if not y then return nil end
+  local frac, zone = rest:match("^(%.?%d*)(.*)$")
+  local secs = days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 86400 +
+               tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s)
+  if frac ~= "" and frac ~= "." then secs = secs + (tonumber("0" .. frac) or 0) end
+  if zone == "Z" or zone == "z" or zone == "" then return secs end
+  local sign, zh, zm = zone:match("^([+-])(%d%d):?(%d%d)$")
+  if not sign then return nil end
+  local off = tonumber(zh) * 3600 + tonumber(zm) * 60
+  return sign == "+" and secs - off or secs + off
+end
+
+local PLAN_FIELDS = {
+  keep_last = true, keep_days = true, only_user_initiated = true, include_types = true,
+  tag_filter = true, now = true, file_system_id = true, volume_id = true,
+}
+M.PLAN_FIELDS = PLAN_FIELDS
+
+--- Check the retention options; returns the resolved ones (eligible type set,
+-- now, ...). Raises `validation` errors naming op.
+function M.check(opts, op, fields)
+  op = op or "retention.plan"
+  fields = fields or PLAN_FIELDS
+  if type(opts) ~= "table" then errors.validation(op, nil, "arguments must be a table") end
+  for k in pairs(opts) do
+    if not fields[k] then errors.validation(op, tostring(k), "unknown argument") end
+  end
+  local kl, kd = opts.keep_last, opts.keep_days
+  if kl == nil and kd == nil then
+    errors.validation(op, nil, "give keep_last, keep_days or both")
+  end
+  if kl ~= nil and (type(kl) ~= "number" or kl < 0 or kl ~= math.floor(kl) or kl >= 2 ^ 31) then
+    errors.validation(op, "keep_last", "must be a whole number >= 0")
+  end
+  if kd ~= nil and (type(kd) ~= "number" or kd ~= kd or kd < 0 or kd == math.huge) then
+    errors.validation(op, "keep_days", "must be a number of days >= 0")
+  end
+  if opts.now ~= nil and (type(opts.now) ~= "number" or opts.now ~= opts.now) then
+    errors.validation(op, "now", "must be epoch seconds")
+  end
+  for _, f in ipairs{ "file_system_id", "volume_id" } do
+    if opts[f] ~= nil and (type(opts[f]) ~= "string" or opts[f] == "") then
+      errors.validation(op, f, "must be a non-empty string")
+    end
+  end
+  local oui = opts.only_user_initiated
+  if oui ~= nil and type(oui) ~= "boolean" then
+    errors.validation(op, "only_user_initiated", "must be a boolean")
+  end
+  local eligible = { USER_INITIATED = true }
+  local others = {}
+  if opts.include_types ~= nil then
+    if type(opts.include_types) ~= "table" then
+      errors.validation(op, "include_types", "must be a list of backup types")
+    end
+    for i, t in ipairs(opts.include_types) do
+      if not M.TYPES[t] then
+        errors.validation(op, "include_types[" .. i .. "]",
+          "must be USER_INITIATED, AUTOMATIC or AWS_BACKUP")
+      end
+      eligible[t] = true
+      if t ~= "USER_INITIATED" then others[#others + 1] = t end
+    end
+  end
+  if oui == nil then oui = #others == 0 end
+  if oui and #others > 0 then
+    errors.validation(op, "include_types", "names " .. table.concat(others, ", ") ..
+      " but only_user_initiated is true: set only_user_initiated = false to prune them")
+  end
+  if not oui and #others == 0 then
+    errors.validation(op, "only_user_initiated", "is false but include_types names no other " ..
+      "type to prune (AUTOMATIC, AWS_BACKUP)")
+  end
+  local tf = opts.tag_filter
+  if tf ~= nil then
+    if type(tf) ~= "table" then errors.validation(op, "tag_filter", "must be a map of key = value") end
+    for k, v in pairs(tf) do
+      local at = "tag_filter." .. tostring(k)
+      if type(k) ~= "string" then errors.validation(op, "tag_filter", "keys must be strings") end
+      if type(v) == "table" then
+        if #v == 0 then errors.validation(op, at, "must list at least one value") end
+        for i, x in ipairs(v) do
+          if type(x) ~= "string" then errors.validation(op, at .. "[" .. i .. "]", "must be a string") end
+        end
+      elseif type(v) ~= "string" and v ~= true then
+        errors.validation(op, at, "must be a string, a list of strings or true")
+      end
+    end
+  end
+  return {
+    keep_last = kl, keep_days = kd, eligible = eligible, tag_filter = tf,
+    now = opts.now or os.time(), file_system_id = opts.file_system_id, volume_id = opts.volume_id,
+  }
+end
+
+local function tag_map(backup)
+  local map = {}
+  for _, tag in ipairs(type(backup.tags) == "table" and backup.tags or {}) do
+    if type(tag) == "table" and tag.key ~= nil then map[tag.key] = tag.value end
+  end
+  return map
+end
+
+local function matches_filter(backup, tf)
+  if not tf then return true end
+  local tags = tag_map(backup)
+  for key, want in pairs(tf) do
+    local have = tags[key]
+    if have == nil then return false end
+    if type(want) == "string" then
+      if have ~= want then return false end
+    elseif type(want) == "table" then
+      local any = false
+      for _, w in ipairs(want) do
+        if w == have then any = true end
+      end
+      if not any then return false end
+    end
+  end
+  return true
+end
+
+local function fs_id(backup)
+  local fs = backup.file_system
+  return type(fs) == "table" and fs.file_system_id or nil
+end
+
+local function volume_id(backup)
+  local v = backup.volume
+  return type(v) == "table" and v.volume_id or nil
+end
+
+-- The group a backup is ranked in: its volume, else its file system.
+local function group_of(backup)
+  local v = volume_id(backup)
+  if v then return "volume " .. v end
+  return "file system " .. tostring(fs_id(backup))
+end
+
+local function plural(n, word)
+  return n .. " " .. word .. (n == 1 and "" or "s")
+end
+
+local function newer(a, b)
+  if a.time ~= b.time then return a.time > b.time end
+  return tostring(a.backup.backup_id) > tostring(b.backup.backup_id)
+end
+
+--- Decide which backups to keep and which to delete. Pure: no I/O.
+-- @tparam table backups list of snake_case backup tables
+-- @tparam table opts `keep_last`, `keep_days`, `only_user_initiated`, `include_types`,
+--   `tag_filter`, `now` (epoch seconds, default `os.time()`), and optionally
+--   `file_system_id` / `volume_id` to scope the decision
+-- @treturn table `{ kept = { { backup =, reason =, rule = } }, deleted = { ... } }`,
+--   each list newest first. `rule` is one of `scope`, `type`, `lifecycle`,
+--   `tag_filter`, `creation_time`, `newest`, `keep_last`, `keep_days`, `expired`.
+function M.plan(backups, opts)
+  local o = M.check(opts, "retention.plan")
+  if type(backups) ~= "table" then errors.validation("retention.plan", "backups", "must be a list") end
+  local entries, groups, order = {}, {}, {}
+  for i, b in ipairs(backups) do
+    if type(b) ~= "table" then
+      errors.validation("retention.plan", "backups[" .. i .. "]", "must be a backup table")
+    end
+    local e = { backup = b, time = M.epoch(b.creation_time) }
+    entries[#entries + 1] = e
+    if o.volume_id and volume_id(b) ~= o.volume_id then
+      e.rule, e.reason = "scope", "belongs to " .. group_of(b) .. ", not volume " .. o.volume_id
+    elseif o.file_system_id and fs_id(b) ~= o.file_system_id then
+      e.rule, e.reason = "scope", "belongs to file system " .. tostring(fs_id(b)) .. ", not " ..
+        o.file_system_id
+    elseif not o.eligible[b.type] then
+      e.rule, e.reason = "type", "type " .. tostring(b.type) .. " is not pruned" ..
+        ((b.type == "AUTOMATIC" or b.type == "AWS_BACKUP")
+          and " (set only_user_initiated = false and include_types to prune it)" or "")
+    elseif b.lifecycle ~= "AVAILABLE" then
+      e.rule, e.reason = "lifecycle", "lifecycle " .. tostring(b.lifecycle) ..
+        ": only AVAILABLE backups are pruned"
+    elseif not matches_filter(b, o.tag_filter) then
+      e.rule, e.reason = "tag_filter", "does not match tag_filter"
+    elseif not e.time then
+      e.rule, e.reason = "creation_time", "creation time unknown"
+    else
+      local g = group_of(b)
+      if not groups[g] then
+        groups[g] = {}
+        order[#order + 1] = g
+      end
+      table.insert(groups[g], e)
+    end
+  end
+  for _, g in ipairs(order) do
+    local list = groups[g]
+    table.sort(list, newer)
+    for rank, e in ipairs(list) do
+      local age = o.now - e.time
+      local days = age / M.DAY
+      if rank == 1 then
+        e.rule, e.reason = "newest", "newest AVAILABLE backup of " .. g .. " (never pruned)"
+      elseif o.keep_last and rank <= o.keep_last then
+        e.rule, e.reason = "keep_last", "one of the " .. plural(o.keep_last, "newest backup") ..
+          " of " .. g .. " (#" .. rank .. ")"
+      elseif o.keep_days and age < o.keep_days * M.DAY then
+        e.rule, e.reason = "keep_days", string.format("%.1f days old, younger than %s", days,
+          plural(o.keep_days, "day"))
+      else
+        e.rule, e.delete = "expired", true
+        local why = {}
+        if o.keep_last then why[#why + 1] = "not one of the " .. o.keep_last .. " newest" end
+        if o.keep_days then
+          why[#why + 1] = string.format("%.1f days old, older than %s", days, plural(o.keep_days, "day"))
+        end
+        e.reason = table.concat(why, " and ")
+      end
+    end
+  end
+  table.sort(entries, function(a, b)
+    if (a.time ~= nil) ~= (b.time ~= nil) then return a.time ~= nil end
+    if a.time and a.time ~= b.time then return a.time > b.time end
+    return tostring(a.backup.backup_id) > tostring(b.backup.backup_id)
+  end)
+  local kept, deleted = {}, {}
+  for _, e in ipairs(entries) do
+    local out = { backup = e.backup, reason = e.reason, rule = e.rule }
+    if e.delete then deleted[#deleted + 1] = out else kept[#kept + 1] = out end
+  end
+  return { kept = kept, deleted = deleted }
+end
+
+--- The client request token DeleteBackup gets for a backup: the same for every
+-- run, so a repeated prune repeats the same idempotent request.
+function M.token(backup_id)
+  local core = require "fsx.core"
+  return "fsx-prune-" .. core.sha256_hex("fsx-prune:" .. backup_id):sub(1, 40)
+end
+
+local PRUNE_FIELDS = { dry_run = true }
+for k in pairs(PLAN_FIELDS) do PRUNE_FIELDS[k] = true end
+
+--- List, plan and (with `dry_run = false`) delete. See the module comment.
+-- @param client the client
+-- @tparam table args `file_system_id` or `volume_id`, `keep_last`, `keep_days`,
+--   `only_user_initiated` (default true), `include_types`, `tag_filter`,
+--   `dry_run` (default **true**), `now` (epoch seconds, default the client's clock)
+-- @treturn table `{ kept = {...}, deleted = {...}, failed = {...}, dry_run = bool }`:
+--   `deleted` lists what was deleted (or, in a dry run, what would be);
+--   each entry is `{ backup =, reason =, rule = }`, deleted ones also carry
+--   `lifecycle` (from DeleteBackup) or `already_deleted = true`; `failed` lists
+--   `{ backup =, reason =, error = }` for deletions the service refused
+--   (e.g. BackupBeingCopied): the others still went ahead.
+function M.prune_backups(client, args)
+  local op = "prune_backups"
+  if type(args) ~= "table" then errors.validation(op, nil, "arguments must be a table") end
+  local fs, vol = args.file_system_id, args.volume_id
+  if (fs == nil) == (vol == nil) then
+    errors.validation(op, nil, "give exactly one of file_system_id, volume_id")
+  end
+  local dry_run = args.dry_run
+  if dry_run == nil then dry_run = true end
+  if type(dry_run) ~= "boolean" then errors.validation(op, "dry_run", "must be a boolean") end
+  local popts = {}
+  for k, v in pairs(args) do
+    if not PRUNE_FIELDS[k] then errors.validation(op, tostring(k), "unknown argument") end
+    if k ~= "dry_run" then popts[k] = v end
+  end
+  M.check(popts, op)
+  if popts.now == nil then popts.now = client.now() end
+  local filter = fs and { name = "file-system-id", values = { fs } }
+                     or { name = "volume-id", values = { vol } }
+  local backups = {}
+  for b in client:each_backup{ filters = { filter } } do backups[#backups + 1] = b end
+  local plan = M.plan(backups, popts)
+  local result = { kept = plan.kept, deleted = {}, failed = {}, dry_run = dry_run }
+  if dry_run then
+    result.deleted = plan.deleted
+    return result
+  end
+  for _, d in ipairs(plan.deleted) do
+    local id = d.backup.backup_id
+    local ok, res = pcall(client.delete_backup, client,
+      { backup_id = id, client_request_token = M.token(id) })
+    if ok then
+      d.lifecycle = type(res) == "table" and res.lifecycle or nil
+      result.deleted[#result.deleted + 1] = d
+    elseif errors.is_error(res, "BackupNotFound") then
+      d.already_deleted = true
+      result.deleted[#result.deleted + 1] = d
+    elseif errors.is_error(res) then
+      result.failed[#result.failed + 1] = { backup = d.backup, reason = d.reason, rule = d.rule,
+                                            error = res }
+    else
+      error(res, 0)
+    end
+  end
+  return result
+end
+
+--- Add `prune_backups` to the client class.
+function M.install(Client)
+  Client.prune_backups = function(self, args)
+    return M.prune_backups(self, args)
+  end
+end
+
+return M

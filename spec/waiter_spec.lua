@@ -1,0 +1,356 @@
+-- fsx.waiter: the polling engine with a scripted service and an injected clock
+-- (no server, no real sleeping), then the client methods over a fake
+-- transport. Against the local FSx server: backup_spec.lua.
+local waiter = require "fsx.waiter"
+local errors = require "fsx.error"
+
+local SPEC = waiter.SPECS.backup
+
+-- A clock whose sleep advances it; records every sleep.
+local function fake_clock()
+  local c = { t = 1000, sleeps = {} }
+  c.now = function() return c.t end
+  c.sleep = function(s)
+    assert(s >= 0, "negative sleep")
+    c.sleeps[#c.sleeps + 1] = s
+    c.t = c.t + s
+  end
+  return c
+end
+
+-- A scripted DescribeBackups: script[id](elapsed) -> item table, nil (not
+-- found), or an error to raise. Records the ids of every call.
+local function fake_service(clock, script)
+  local svc = { calls = {} }
+  local start = clock.t
+  svc.describe = function(ids)
+    svc.calls[#svc.calls + 1] = ids
+    local out = {}
+    for _, id in ipairs(ids) do
+      local f = script[id]
+      local item = f and f(clock.t - start)
+      if errors.is_error(item) then error(item, 0) end
+      if item == nil then
+        error(errors.new{ kind = "service", code = "BackupNotFound", status = 400,
+                          message = "Backup(s) not found: " .. id }, 0)
+      end
+      item.backup_id = id
+      out[#out + 1] = item
+    end
+    return out
+  end
+  return svc
+end
+
+-- CREATING with progress `rate` % per second, AVAILABLE after `secs`.
+local function creating(secs, rate)
+  return function(t)
+    if t >= secs then return { lifecycle = "AVAILABLE", progress_percent = 100 } end
+    return { lifecycle = "CREATING", progress_percent = math.floor(t * (rate or 0)) }
+  end
+end
+
+local function opts(clock, extra)
+  local o = { sleep = clock.sleep, now = clock.now, random = function() return 0.5 end }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return waiter.options(o, "wait_for_backup")
+end
+
+local function run(clock, svc, ids, extra)
+  return waiter.run(SPEC, ids, opts(clock, extra), svc.describe, "wait_for_backup")
+end
+
+local function werr(f, ...)
+  local ok, err = pcall(f, ...)
+  assert.is_false(ok, "expected an error")
+  assert.is_true(errors.is_error(err), "not an fsx error: " .. tostring(err))
+  return err
+end
+
+describe("waiter engine", function()
+  it("polls a lifecycle run with growing delays and reports each change once", function()
+    local clock = fake_clock()
+    local svc = fake_service(clock, { ["backup-1"] = creating(40, 2) })
+    local seen = {}
+    local items, info = run(clock, svc, { "backup-1" }, {
+      on_progress = function(b) seen[#seen + 1] = b.lifecycle .. " " .. b.progress_percent end,
+    })
+    assert.equal("AVAILABLE", items[1].lifecycle)
+    assert.equal("backup-1", items[1].backup_id)
+    -- min_delay 2, x1.5 a round, capped at max_delay 30 (random 0.5: no jitter)
+    assert.same({ 2, 3, 4.5, 6.75, 10.125, 15.1875 }, clock.sleeps)
+    assert.same({ "CREATING 0", "CREATING 4", "CREATING 10", "CREATING 19", "CREATING 32",
+                  "CREATING 52", "AVAILABLE 100" }, seen)
+    assert.equal(7, info.polls)
+    assert.equal(7, #svc.calls)
+    assert.near(41.5625, info.elapsed, 1e-9)
+  end)
+
+  it("calls on_progress only when lifecycle or progress changes", function()
+    local clock = fake_clock()
+    local svc = fake_service(clock, { ["backup-1"] = function(t)
+      if t < 10 then return { lifecycle = "PENDING" } end
+      if t < 20 then return { lifecycle = "CREATING", progress_percent = 50 } end
+      return { lifecycle = "AVAILABLE", progress_percent = 100 }
+    end })
+    local n = 0
+    run(clock, svc, { "backup-1" }, { on_progress = function() n = n + 1 end })
+    assert.is_true(#svc.calls >= 5)
+    assert.equal(3, n)
+  end)
+
+  it("caps the delay at max_delay and keeps jitter within +-25% and [min, max]", function()
+    local clock = fake_clock()
+    local svc = fake_service(clock, { ["backup-1"] = creating(200) })
+    local r = { 0, 1, 0.25, 0.75 }
+    local i = 0
+    run(clock, svc, { "backup-1" }, { min_delay = 4, max_delay = 10, random = function()
+      i = i + 1
+      return r[(i - 1) % #r + 1]
+    end })
+    assert.equal(4, clock.sleeps[1])              -- 4 * 0.75 = 3, raised to min_delay
+    assert.equal(7.5, clock.sleeps[2])            -- 6 * 1.25
+    assert.equal(9 * 0.875, clock.sleeps[3])
+    for k = 4, #clock.sleeps do
+      assert.is_true(clock.sleeps[k] >= 4 and clock.sleeps[k] <= 10, "sleep " .. clock.sleeps[k])
+    end
+    assert.equal(10, clock.sleeps[6])             -- 10 * 1.25 capped
+  end)
+
+  it("keeps waiting through TRANSFERRING, COPYING and states it does not know", function()
+    local clock = fake_clock()
+    local states = { "PENDING", "TRANSFERRING", "COPYING", "SOMETHING_NEW", "AVAILABLE" }
+    local k = 0
+    local svc = fake_service(clock, { ["backup-1"] = function()
+      k = math.min(k + 1, #states)
+      return { lifecycle = states[k] }
+    end })
+    local items = run(clock, svc, { "backup-1" })
+    assert.equal("AVAILABLE", items[1].lifecycle)
+    assert.equal(5, #svc.calls)
+  end)
+
+  it("raises BackupFailed with the failure message", function()
+    local clock = fake_clock()
+    local svc = fake_service(clock, { ["backup-1"] = function(t)
+      if t < 5 then return { lifecycle = "CREATING", progress_percent = 10 } end
+      return { lifecycle = "FAILED", failure_details = { message = "Volume is offline" } }
+    end })
+    local e = werr(run, clock, svc, { "backup-1" })
+    assert.equal("waiter", e.kind)
+    assert.equal("BackupFailed", e.code)
+    assert.equal("backup-1", e.backup_id)
+    assert.equal("FAILED", e.last_state)
+    assert.equal("Volume is offline", e.failure_message)
+    assert.equal("FAILED", e.backup.lifecycle)
+    assert.equal("wait_for_backup: backup backup-1 is FAILED: Volume is offline", e.message)
+    assert.matches("^fsx waiter error BackupFailed: ", tostring(e))
+  end)
+
+  it("raises BackupDeleted", function()
+    local clock = fake_clock()
+    local svc = fake_service(clock, { ["backup-1"] = function(t)
+      return { lifecycle = t < 3 and "CREATING" or "DELETED" }
+    end })
+    local e = werr(run, clock, svc, { "backup-1" })
+    assert.equal("BackupDeleted", e.code)
+    assert.equal("DELETED", e.last_state)
+  end)
+
+  it("times out with the last state, never sleeping past the deadline", function()
+    local clock = fake_clock()
+    local svc = fake_service(clock, { ["backup-1"] = creating(10000, 0.01) })
+    local e = werr(run, clock, svc, { "backup-1" }, { timeout = 100, max_delay = 30 })
+    assert.equal("waiter", e.kind)
+    assert.equal("WaiterTimeout", e.code)
+    assert.equal("backup-1", e.backup_id)
+    assert.equal("CREATING", e.last_state)
+    assert.equal("CREATING", e.backup.lifecycle)
+    assert.matches("backup backup%-1 is CREATING %(1%%%) after 100 s", e.message)
+    assert.equal(100, clock.t - 1000)            -- the last poll is at the deadline exactly
+    assert.equal(100, e.elapsed)
+    local total = 0
+    for _, s in ipairs(clock.sleeps) do total = total + s end
+    assert.equal(100, total)
+  end)
+
+  it("polls once with timeout = 0", function()
+    local clock = fake_clock()
+    local svc = fake_service(clock, { ["backup-1"] = creating(10) })
+    local e = werr(run, clock, svc, { "backup-1" }, { timeout = 0 })
+    assert.equal("WaiterTimeout", e.code)
+    assert.equal(1, #svc.calls)
+    assert.same({}, clock.sleeps)
+  end)
+
+  it("stops when on_progress returns false", function()
+    local clock = fake_clock()
+    local svc = fake_service(clock, { ["backup-1"] = creating(100, 1) })
+    local calls = 0
+    local e = werr(run, clock, svc, { "backup-1" }, { on_progress = function(b)
+      calls = calls + 1
+      if b.progress_percent >= 5 then return false end
+    end })
+    assert.equal("WaiterCancelled", e.code)
+    assert.equal("waiter", e.kind)
+    assert.equal("CREATING", e.last_state)
+    assert.is_true(e.backup.progress_percent >= 5)
+    assert.equal(calls, #svc.calls)
+    -- nil and true continue
+    clock = fake_clock()
+    svc = fake_service(clock, { ["backup-1"] = creating(10, 1) })
+    assert.equal("AVAILABLE", run(clock, svc, { "backup-1" }, { on_progress = function() return nil end })[1].lifecycle)
+  end)
+
+  it("tolerates not found within the grace period", function()
+    local clock = fake_clock()
+    local svc = fake_service(clock, { ["backup-1"] = function(t)
+      if t < 20 then return nil end
+      return creating(25)(t)
+    end })
+    local items = run(clock, svc, { "backup-1" })
+    assert.equal("AVAILABLE", items[1].lifecycle)
+  end)
+
+  it("re-raises BackupNotFound past the grace period as the service error", function()
+    local clock = fake_clock()
+    local svc = fake_service(clock, { ["backup-1"] = function() return nil end })
+    local e = werr(run, clock, svc, { "backup-1" }, { not_found_grace = 10 })
+    assert.equal("service", e.kind)
+    assert.equal("BackupNotFound", e.code)
+    assert.is_true(clock.t - 1000 >= 10)
+    assert.is_true(clock.t - 1000 < 20)
+    -- grace 0: the first answer counts
+    clock = fake_clock()
+    svc = fake_service(clock, { ["backup-1"] = function() return nil end })
+    e = werr(run, clock, svc, { "backup-1" }, { not_found_grace = 0 })
+    assert.equal("BackupNotFound", e.code)
+    assert.equal(1, #svc.calls)
+  end)
+
+  it("keeps polling through retryable errors, backing off faster, until the timeout", function()
+    local clock = fake_clock()
+    local throttled = errors.new{ kind = "service", code = "ThrottlingException", status = 400,
+                                  retryable = true, attempts = 3, message = "Rate exceeded" }
+    local svc = fake_service(clock, { ["backup-1"] = function(t)
+      if t < 10 then return throttled end
+      return creating(30)(t)
+    end })
+    local items = run(clock, svc, { "backup-1" })
+    assert.equal("AVAILABLE", items[1].lifecycle)
+    assert.same({ 2, 4, 8 }, { clock.sleeps[1], clock.sleeps[2], clock.sleeps[3] })
+    -- throttled all along: a timeout that remembers the error
+    clock = fake_clock()
+    svc = fake_service(clock, { ["backup-1"] = function() return throttled end })
+    local e = werr(run, clock, svc, { "backup-1" }, { timeout = 60 })
+    assert.equal("WaiterTimeout", e.code)
+    assert.equal(throttled, e.last_error)
+    assert.matches("was not seen after 60 s; last poll error: fsx service error ThrottlingException", e.message)
+  end)
+
+  it("raises non-retryable errors at once", function()
+    local clock = fake_clock()
+    local denied = errors.new{ kind = "service", code = "AccessDeniedException", status = 400 }
+    local svc = fake_service(clock, { ["backup-1"] = function() return denied end })
+    local e = werr(run, clock, svc, { "backup-1" })
+    assert.equal(denied, e)
+    assert.equal(1, #svc.calls)
+    -- and errors that are not fsx errors (bugs) too
+    svc = fake_service(clock, { ["backup-1"] = function() error("boom") end })
+    local ok, err = pcall(run, clock, svc, { "backup-1" })
+    assert.is_false(ok)
+    assert.matches("boom", tostring(err))
+  end)
+
+  describe("many ids", function()
+    it("describes up to 50 ids per call and returns results in the order of ids", function()
+      local clock = fake_clock()
+      local script, ids = {}, {}
+      for i = 1, 120 do
+        local id = string.format("backup-%08d", i)
+        ids[i] = id
+        script[id] = creating(i % 7 * 3)
+      end
+      ids[121] = ids[5]   -- a duplicate
+      local svc = fake_service(clock, script)
+      local items, info = run(clock, svc, ids)
+      assert.equal(121, #items)
+      for i, id in ipairs(ids) do
+        assert.equal(id, items[i].backup_id)
+        assert.equal("AVAILABLE", items[i].lifecycle)
+      end
+      assert.same({ 50, 50, 20 }, { #svc.calls[1], #svc.calls[2], #svc.calls[3] })
+      -- later rounds ask only for the ones still pending
+      local last = svc.calls[#svc.calls]
+      assert.is_true(#last < 50)
+      assert.is_true(info.polls >= 2)
+    end)
+
+    it("finds which id is missing when a batch call says not found", function()
+      local clock = fake_clock()
+      local svc = fake_service(clock, {
+        ["backup-a"] = creating(5),
+        ["backup-b"] = function(t) if t >= 6 then return creating(8)(t) end end,
+      })
+      local items = run(clock, svc, { "backup-a", "backup-b" })
+      assert.same({ "AVAILABLE", "AVAILABLE" }, { items[1].lifecycle, items[2].lifecycle })
+      assert.same({ "backup-a", "backup-b" }, svc.calls[1])
+      assert.same({ "backup-a" }, svc.calls[2])
+      assert.same({ "backup-b" }, svc.calls[3])
+    end)
+
+    it("raises for the first backup that fails, naming it", function()
+      local clock = fake_clock()
+      local svc = fake_service(clock, {
+        ["backup-a"] = creating(5),
+        ["backup-b"] = function(t)
+          return t < 4 and { lifecycle = "CREATING" }
+            or { lifecycle = "FAILED", failure_details = { message = "no space" } }
+        end,
+      })
+      local e = werr(run, clock, svc, { "backup-a", "backup-b" })
+      assert.equal("BackupFailed", e.code)
+      assert.equal("backup-b", e.backup_id)
+    end)
+
+    it("times out naming the pending ones and their states", function()
+      local clock = fake_clock()
+      local svc = fake_service(clock, {
+        ["backup-a"] = creating(5), ["backup-b"] = creating(500), ["backup-c"] = creating(600),
+      })
+      local e = werr(run, clock, svc, { "backup-a", "backup-b", "backup-c" }, { timeout = 50 })
+      assert.equal("WaiterTimeout", e.code)
+      assert.same({ "backup-b", "backup-c" }, e.pending)
+      assert.same({ ["backup-b"] = "CREATING", ["backup-c"] = "CREATING" }, e.states)
+      assert.matches("%(and 1 more pending%)", e.message)
+    end)
+  end)
+
+  describe("options", function()
+    it("fills the documented defaults", function()
+      local o = waiter.options(nil, "wait_for_backup", { sleep = print, monotime = os.clock,
+                                                         random = math.random })
+      assert.same({ 3600, 2, 30, 30 }, { o.timeout, o.min_delay, o.max_delay, o.not_found_grace })
+      assert.equal(print, o.sleep)
+      assert.equal(os.clock, o.now)
+      assert.same(o.timeout, waiter.options(true, "x", { sleep = print, monotime = os.clock }).timeout)
+    end)
+
+    it("rejects unknown options, bad types and max_delay < min_delay", function()
+      local function verr(o, field)
+        local e = werr(waiter.options, o, "create_backup", nil, "wait")
+        assert.equal("validation", e.kind)
+        assert.matches("^create_backup: wait%." .. field, e.message)
+      end
+      verr({ timout = 5 }, "timout: unknown waiter option")
+      verr({ timeout = "5" }, "timeout: must be a number")
+      verr({ min_delay = -1 }, "min_delay: must be a finite number")
+      verr({ min_delay = 5, max_delay = 1 }, "max_delay: must not be less than min_delay")
+      verr({ on_progress = true }, "on_progress: must be a function")
+      local e = werr(waiter.options, 5, "wait_for_backup")
+      assert.equal("validation", e.kind)
+      -- a min_delay above the default max_delay raises the max along with it
+      assert.equal(60, waiter.options({ min_delay = 60 }, "x", { sleep = print, monotime = os.clock }).max_delay)
+    end)
+  end)
+end)
