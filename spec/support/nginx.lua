@@ -101,8 +101,13 @@ end
 function M.lua_paths(root)
   root = root or M.ROOT
   return string.format('lua_package_path "%s/lua/?.lua;%s/lua/?/init.lua;;";\n' ..
-                       '    lua_package_cpath "%s/build/luajit/?.so;;";',
-                       root, root, root)
+                       '    lua_package_cpath "%s/?.so;;";', root, root, M.build_dir(root))
+end
+
+--- The directory holding fsx/core.so for LuaJIT (`make LUA=luajit`), or
+-- FSX_NGINX_BUILD when set.
+function M.build_dir(root)
+  return os.getenv("FSX_NGINX_BUILD") or ((root or M.ROOT) .. "/build/luajit")
 end
 
 local CONF = [[
@@ -148,8 +153,9 @@ Server.__index = Server
 --- Start Nginx.
 -- @tparam table opts `main` (main-context directives, e.g. `env`), `http`
 --   (http-context directives), `server` (directives of the one server),
---   `conf` (a whole config instead: `${port}`, `${prefix}`, `${modules}`
---   and `${lua_paths}` are expanded), `env` (map of variables set for the
+--   `conf` (a whole config instead: a string in which `${port}`,
+--   `${prefix}`, `${modules}`, `${root}` and `${lua_paths}` are expanded,
+--   or a function(vars) -> string), `vars` (more values), `env` (map of variables set for the
 --   nginx process), `workers` (default 1), `log_level` (default "info")
 -- @return a server handle, or nil and a message (with the error log)
 function M.start(opts)
@@ -167,7 +173,12 @@ function M.start(opts)
       server = opts.server or "", lua_paths = M.lua_paths(opts.root), root = M.ROOT,
     }
     for k, v in pairs(opts.vars or {}) do vars[k] = v end
-    local conf = opts.conf and expand(opts.conf, vars) or expand(CONF, vars)
+    local conf
+    if type(opts.conf) == "function" then
+      conf = opts.conf(vars)
+    else
+      conf = expand(opts.conf or CONF, vars)
+    end
     write_file(prefix .. "/conf/nginx.conf", conf)
     local envs = {}
     for k, v in pairs(opts.env or {}) do envs[#envs + 1] = k .. "=" .. q(v) end
@@ -182,7 +193,7 @@ function M.start(opts)
       -- the master daemonized with its socket open; wait for a worker to answer
       for _ = 1, 100 do
         local status = srv:get("/__harness", { max_time = 1 })
-        if status == 200 then return srv end
+        if status ~= 0 then return srv end
         M.sleep(0.05)
       end
       last_err = "nginx started but did not answer"

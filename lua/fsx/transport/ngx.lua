@@ -46,7 +46,7 @@ local floor = math.floor
 
 --- Defaults of the options `new` accepts.
 M.DEFAULTS = {
-  keepalive_timeout = 60,       -- seconds an idle pooled connection is kept
+  keepalive_timeout = 30,       -- seconds an idle pooled connection is kept
   pool_size = 30,               -- pooled connections per pool and worker
   max_header_bytes = 64 * 1024, -- bytes of status line + headers accepted
   ssl_session_reuse = true,     -- resume TLS sessions on new connections
@@ -227,6 +227,19 @@ M.build_request = build_request
 local sessions = {}
 local session_count = 0
 
+-- Cosockets verify against lua_ssl_trusted_certificate only: a request's
+-- ca_file (the ca_file option, AWS_CA_BUNDLE) cannot apply. Said once per worker.
+local warned_ca_file = false
+local function warn_ca_file()
+  if warned_ca_file then return end
+  warned_ca_file = true
+  local ngx_ = rawget(_G, "ngx")
+  if type(ngx_) == "table" and ngx_.log then
+    ngx_.log(ngx_.WARN, "fsx: ca_file (option or AWS_CA_BUNDLE) does not apply to the Nginx ",
+             "transport; certificates are verified against lua_ssl_trusted_certificate")
+  end
+end
+
 --- A new transport function.
 -- @tparam[opt] table opts options; those under `opts.ngx` (the client's `ngx`
 --   option) take precedence: `keepalive_timeout` (s), `pool_size`,
@@ -286,6 +299,7 @@ function M.new(opts)
     local reused = (sock:getreusedtimes() or 0) > 0
     if not reused then stats.connections = stats.connections + 1 end
 
+    if req.scheme == "https" and req.ca_file and not req.insecure then warn_ca_file() end
     if req.scheme == "https" and not reused then
       ms = left_ms()
       if not ms then return timed_out("tls") end
