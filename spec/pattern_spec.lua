@@ -1,0 +1,348 @@
+-- fsx.pattern: the model's Java-style regexes over UTF-8 code points.
+local pattern = require("fsx.pattern")
+local cjson = require("cjson")
+
+local MODEL_DIR = os.getenv("FSX_MODEL_DIR")
+  or "/usr/lib/python3/dist-packages/botocore/data/fsx/2018-03-01"
+
+local function model_patterns()
+  local f = assert(io.open(MODEL_DIR .. "/service-2.json", "rb"))
+  local model = cjson.decode(f:read("*a"))
+  f:close()
+  local set, list = {}, {}
+  for _, s in pairs(model.shapes) do
+    if s.pattern and not set[s.pattern] then
+      set[s.pattern] = true
+      list[#list + 1] = s.pattern
+    end
+  end
+  table.sort(list)
+  return list
+end
+
+local U = pattern.char
+local NUL = "\0"
+local NEL, LS, PS = U(0x85), U(0x2028), U(0x2029)
+
+-- Positive and negative cases for every pattern of the model.
+local NOT_LINE = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]"
+local CASES = {
+  ["[A-za-z0-9_.-]{0,63}$"] = { -- unanchored at the start: search semantics accept anything
+    yes = { "", "abc-123_x.y", "8c6f0d1e-1234-4c5d-9e8f-0123456789ab", "bad token!", "[\\]^`" },
+    no = {},
+  },
+  ["^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$"] = {
+    yes = { "10.0.0.1", "255.255.255.255", "0.0.0.0", "192.168.1.20" },
+    no = { "256.1.1.1", "10.0.0", "10.0.0.01", "1.2.3.4.5", "a.b.c.d", "10.0.0.1\n" },
+  },
+  ["^((fs)?volsnap-[0-9a-f]{8,})$"] = {
+    yes = { "volsnap-0123456789abcdef0", "fsvolsnap-1234567890abcdef" },
+    no = { "snap-01234567", "volsnap-0123", "fsvolsnap-0123456G" },
+  },
+  ["^((fs|fc)i?-[0-9a-f]{8,}\\..{4,253})$"] = {
+    yes = { "fs-0123456789abcdef0.fsx.us-east-1.amazonaws.com", "fci-01234567.abcd" },
+    no = { "fs-0123456789abcdef0", "fx-01234567.fsx.aws", "fs-01234567.abc", "fs-01234567.fsx\nx" },
+  },
+  ["^(?:[A-Za-z0-9+\\/]{4})*(?:[A-Za-z0-9+\\/]{2}==|[A-Za-z0-9+\\/]{3}=)?$"] = {
+    yes = { "", "QUJD", "QUJDRA==", "QUJDREU=", "ab+/cd//" },
+    no = { "QUJDRA=", "QUJ", "QU JD", "QUJD\n" },
+  },
+  ["^([0-9\\[\\]\\-]*\\.){3}([0-9\\[\\]\\-]*)@tcp$"] = {
+    yes = { "10.0.1.6@tcp", "10.0.[2-10].[1-255]@tcp" },
+    no = { "10.0.1@tcp", "10.0.1.6@udp", "10.a.1.6@tcp" },
+  },
+  ["^([0-9]{1,10}):([0-9]{1,10})$"] = {
+    yes = { "365534:65534", "0:0" },
+    no = { "1:", ":1", "12345678901:1", "a:b" },
+  },
+  ["^([01]\\d|2[0-3]):?([0-5]\\d)$"] = {
+    yes = { "05:00", "2359", "23:59", "00:00" },
+    no = { "24:00", "5:00", "05:60", "05::00" },
+  },
+  ["^([A-Za-z0-9_-]{1,8})$"] = {
+    yes = { "fsx", "abc_-123" },
+    no = { "", "abcdefghi", "a.b" },
+  },
+  ["^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"] = {
+    yes = { "", "Name", "Größe", "日本語 テスト", "x_y.z:/=+-@ 1", "Ωμέγα", "Привет", "٣٤٥", "½²",
+            "a" .. U(0xA0) .. "b", "a" .. U(0x3000) .. "b", "한국어" },
+    no = { "a!b", "a\0b", "tab\there", "line\nbreak", "emoji " .. U(0x1F600), "e" .. U(0x301),
+           "€", "a*b", "(x)" },
+  },
+  ["^(backup-[0-9a-f]{8,})$"] = {
+    yes = { "backup-0123456789abcdef0", "backup-01234567" },
+    no = { "backup-0123456", "backup-0123456789ABCDEF", "xbackup-01234567", "backup-01234567 " },
+  },
+  ["^(dra-[0-9a-f]{8,})$"] = { yes = { "dra-0123456789abcdef0" }, no = { "dra-0123", "dra_01234567" } },
+  ["^(eni-[0-9a-f]{8,})$"] = { yes = { "eni-01234567" }, no = { "eni-0123456" } },
+  ["^(fc-[0-9a-f]{8,})$"] = { yes = { "fc-0123456789abcdef0" }, no = { "fc-012345" } },
+  ["^(fs-[0-9a-f]{8,})$"] = {
+    yes = { "fs-0123456789abcdef0", "fs-01234567" },
+    no = { "fs-0123456", "fs-0123456789abcdeg0", "FS-01234567", "fs-01234567\n", "\nfs-01234567",
+           " fs-01234567", "fs-01234567" .. NUL },
+  },
+  ["^(fsvol-[0-9a-f]{17,})$"] = {
+    yes = { "fsvol-0123456789abcdef0" },
+    no = { "fsvol-0123456789abcdef", "fsvol-0123456789abcdeX0" },
+  },
+  ["^(rtb-[0-9a-f]{8,})$"] = { yes = { "rtb-01234567" }, no = { "rtb-0123" } },
+  ["^(sg-[0-9a-f]{8,})$"] = { yes = { "sg-01234567" }, no = { "sg-0123" } },
+  ["^(subnet-[0-9a-f]{8,})$"] = { yes = { "subnet-01234567" }, no = { "subnet-0123" } },
+  ["^(svm-[0-9a-f]{17,})$"] = { yes = { "svm-0123456789abcdef0" }, no = { "svm-0123456789abcdef" } },
+  ["^(task-[0-9a-f]{17,})$"] = { yes = { "task-0123456789abcdef0" }, no = { "task-01234567" } },
+  ["^(vpc-[0-9a-f]{8,})$"] = { yes = { "vpc-01234567" }, no = { "vpc-0123" } },
+  ["^.{1,2048}$"] = {
+    yes = { "alias/aws/fsx", "arn:aws:kms:us-east-1:123456789012:key/x", string.rep("é", 2048) },
+    no = { "", "a\nb", "a\rb", "a" .. NEL, "a" .. LS, "a" .. PS, string.rep("k", 2049) },
+  },
+  ["^.{1,256}$"] = { yes = { "p@ss w0rd!", "日本" }, no = { "", "a\n", string.rep("x", 257) } },
+  ["^[ -~]{1,128}$"] = { yes = { "rw,crossmnt", "~ !" }, no = { "", "a\tb", "é", string.rep("x", 129) } },
+  ["^[0-9](.[0-9]*)*$"] = { yes = { "2.10", "2.12", "1", "2x1" }, no = { "", "a2.10", ".1" } },
+  ["^[0-9a-zA-Z\\*\\.\\\\/\\?\\-\\_]*$"] = {
+    yes = { "", "fs-0123*", "a.b\\c/d?e-f_g" },
+    no = { "a b", "a:b", "é" },
+  },
+  ["^[1-7]:([01]\\d|2[0-3]):?([0-5]\\d)$"] = {
+    yes = { "1:05:00", "7:2359" },
+    no = { "0:05:00", "8:05:00", "1:24:00", "105:00" },
+  },
+  ["^[A-za-z0-9\\_\\.\\:\\-\\/]*$"] = {
+    yes = { "/vol1", "vol_1.a:b-c", "[x]^`" }, -- A-z includes [ \ ] ^ _ `
+    no = { "vol 1", "vol@1", "é" },
+  },
+  ["^[a-z0-9-]{1,20}$"] = { yes = { "us-east-1" }, no = { "US-EAST-1", "", string.rep("a", 21) } },
+  ["^[a-zA-Z0-9_:.-]{1,203}$"] = { yes = { "snap_1:a.b-c" }, no = { "snap 1", "" } },
+  ["^\\d{12}$"] = { yes = { "123456789012" }, no = { "12345678901", "1234567890123", "١٢٣٤٥٦٧٨٩٠١٢" } },
+  ["^arn:(?=[^:]+:fsx:[^:]+:\\d{12}:)((|(?=[a-z0-9-.]{1,63})(?!\\d{1,3}(\\.\\d{1,3}){3})(?![^:]*-{2})(?![^:]*-\\.)(?![^:]*\\.-)[a-z0-9].*(?<!-)):){4}(?!/).{0,1024}$"] = {
+    yes = {
+      "arn:aws:fsx:us-east-1:123456789012:file-system/fs-0123456789abcdef0",
+      "arn:aws:fsx:us-east-1:123456789012:backup/backup-0123456789abcdef0",
+      "arn:aws-cn:fsx:cn-north-1:123456789012:volume/fs-01234567/fsvol-0123456789abcdef0",
+    },
+    no = {
+      "arn:aws:s3:us-east-1:123456789012:backup/x",       -- not fsx
+      "arn:aws:fsx:us-east-1:12345678901:backup/x",       -- 11-digit account
+      "arn:aws-:fsx:us-east-1:123456789012:backup/x",     -- label ends with '-'
+      "arn:a--b:fsx:us-east-1:123456789012:backup/x",     -- '--' in a label
+      "arn:aws:fsx:1.2.3.4:123456789012:backup/x",        -- IP-like label
+      "arn:aws:fsx:us-east-1:123456789012:/x",            -- resource starts with '/'
+      "arn:aws:fsx:us-east-1:123456789012:x\n",           -- line terminator
+      "fs-01234567",
+    },
+  },
+  ["^arn:[^:]{1,63}:[^:]{0,63}:[^:]{0,63}:(?:|\\d{12}):[^/].{0,1023}$"] = {
+    yes = { "arn:aws:logs:us-east-1:123456789012:log-group:/aws/fsx/x", "arn:aws:s3:::bucket" },
+    no = { "arn:aws:s3:::/bucket", "arn::s3:::bucket", "arn:aws:logs:us-east-1:12345:x" },
+  },
+  ["^d-[0-9a-f]{10}$"] = { yes = { "d-1234567890" }, no = { "d-123456789", "d-12345678901" } },
+}
+-- the [^\u0000\u0085\u2028\u2029\r\n]{m,n} family
+for _, mn in ipairs({ { 0, 4096 }, { 1, 2000 }, { 1, 203 }, { 1, 255 }, { 1, 256 }, { 1, 36 },
+                      { 1, 4096 }, { 1, 47 }, { 3, 4357 }, { 4, 253 }, { 8, 50 }, { 9, 17 } }) do
+  local lo, hi = mn[1], mn[2]
+  local src = NOT_LINE .. "{" .. lo .. "," .. hi .. "}$"
+  local ok = string.rep("é", math.max(lo, 1))
+  CASES[src] = {
+    yes = { ok, string.rep("x", hi), string.rep("日", hi) },
+    no = { string.rep("x", hi + 1), ok .. "\n", ok .. "\r", ok .. NUL, ok .. NEL, ok .. LS, ok .. PS,
+           lo > 0 and string.rep("x", lo - 1) or ok .. "\n" },
+  }
+end
+
+describe("fsx.pattern", function()
+  local patterns = model_patterns()
+
+  it("finds the 47 distinct patterns of the model", function()
+    assert.are.equal(47, #patterns)
+  end)
+
+  for _, src in ipairs(patterns) do
+    describe(src, function()
+      it("compiles and has test cases", function()
+        assert.is_table(pattern.compile(src))
+        assert.is_table(CASES[src], "no test cases for " .. src)
+      end)
+      local c = CASES[src] or { yes = {}, no = {} }
+      for i, s in ipairs(c.yes) do
+        it("matches case " .. i, function()
+          assert.is_true(pattern.match(src, s), string.format("%q should match", s))
+        end)
+      end
+      for i, s in ipairs(c.no) do
+        it("rejects case " .. i, function()
+          assert.is_false(pattern.match(src, s), string.format("%q should not match", s))
+        end)
+      end
+    end)
+  end
+
+  describe("semantics", function()
+    it("searches unless anchored", function()
+      assert.is_true(pattern.match("b+", "aaabbbccc"))
+      assert.is_false(pattern.match("^b+", "aaabbb"))
+      assert.is_true(pattern.match("b+$", "aaabbb"))
+      assert.is_false(pattern.match("b+$", "aaabbbc"))
+      assert.is_true(pattern.match("^$", ""))
+    end)
+
+    it("$ does not match before a trailing newline", function()
+      assert.is_false(pattern.match("^abc$", "abc\n"))
+      assert.is_false(pattern.match("^abc$", "abc\r\n"))
+    end)
+
+    it(". excludes line terminators only", function()
+      for _, s in ipairs({ "\n", "\r", NEL, LS, PS }) do
+        assert.is_false(pattern.match("^.$", s))
+      end
+      for _, s in ipairs({ "\0", "\t", "é", "日", U(0x1F600), U(0x10FFFF) }) do
+        assert.is_true(pattern.match("^.$", s))
+      end
+    end)
+
+    it("counts code points, not bytes", function()
+      assert.is_true(pattern.match("^.{3}$", "日本語"))
+      assert.is_false(pattern.match("^.{9}$", "日本語"))
+      assert.is_true(pattern.match("^[^a]{2}$", U(0x1F600) .. "é"))
+    end)
+
+    it("\\p{L} \\p{N} \\p{Z} follow Unicode categories", function()
+      for _, s in ipairs({ "é", "ß", "Ω", "Ж", "日", "한", "ا", "ǅ", "ʰ" }) do
+        assert.is_true(pattern.match("^\\p{L}$", s), s)
+      end
+      for _, s in ipairs({ "1", "٣", "²", "½", "Ⅻ", U(0xFF11) }) do
+        assert.is_true(pattern.match("^\\p{N}$", s), s)
+        assert.is_false(pattern.match("^\\p{L}$", s), s)
+      end
+      for _, s in ipairs({ " ", U(0xA0), U(0x2003), U(0x3000), LS, PS }) do
+        assert.is_true(pattern.match("^\\p{Z}$", s), s)
+      end
+      for _, s in ipairs({ "\t", "_", "€", U(0x1F600), U(0x301), "!" }) do
+        assert.is_false(pattern.match("^[\\p{L}\\p{N}\\p{Z}]$", s), s)
+      end
+      assert.is_true(pattern.match("^\\pL+$", "abcé"))
+      assert.is_true(pattern.match("^\\P{L}+$", "123 !"))
+      assert.is_false(pattern.match("^\\P{L}+$", "12a"))
+    end)
+
+    it("supports the usual escapes and shorthands", function()
+      assert.is_true(pattern.match("^\\d\\w\\s$", "1_ "))
+      assert.is_false(pattern.match("^\\d$", "٣")) -- ASCII digits only, as in Java
+      assert.is_true(pattern.match("^\\D\\W\\S$", "a!x"))
+      assert.is_true(pattern.match("^\\u00e9\\x41\\x{1F600}\\t$", "éA" .. U(0x1F600) .. "\t"))
+      assert.is_true(pattern.match("^[\\u0041-\\u0043]+$", "ABCCBA"))
+      assert.is_true(pattern.match("^a\\.b\\\\c$", "a.b\\c"))
+    end)
+
+    it("supports quantifier forms", function()
+      assert.is_true(pattern.match("^a{3}$", "aaa"))
+      assert.is_false(pattern.match("^a{3}$", "aaaa"))
+      assert.is_true(pattern.match("^a{2,}$", "aaaaaa"))
+      assert.is_false(pattern.match("^a{2,}$", "a"))
+      assert.is_true(pattern.match("^(ab){1,2}c?$", "ababc"))
+      assert.is_false(pattern.match("^(ab){1,2}c?$", "abababc"))
+      assert.is_true(pattern.match("^(?:a|bc)+$", "abcbca"))
+    end)
+
+    it("supports lookahead and lookbehind", function()
+      assert.is_true(pattern.match("^(?=.*1)[a-z0-9]+$", "abc1"))
+      assert.is_false(pattern.match("^(?=.*1)[a-z0-9]+$", "abc2"))
+      assert.is_true(pattern.match("^(?!x)\\w+$", "yes"))
+      assert.is_false(pattern.match("^(?!x)\\w+$", "xno"))
+      assert.is_true(pattern.match("^\\w+(?<=c)$", "abc"))
+      assert.is_false(pattern.match("^\\w+(?<!c)$", "abc"))
+      assert.is_true(pattern.match("^[\\w-]+(?<!-)$", "ab-c"))
+      assert.is_false(pattern.match("^[\\w-]+(?<!-)$", "abc-"))
+    end)
+
+    it("rejects unsupported constructs at compile time", function()
+      for _, src in ipairs({ "a*?", "a++", "(?i)a", "(?<n>a)", "\\1", "[a&&b]", "a{2", "(a", "a)",
+                             "*a", "\\p{Lu}", "\\q", "[[a]]", "^*", "(?<=a*)b", "[z-a]" }) do
+        assert.has_error(function() pattern.compile(src) end, nil, src)
+      end
+    end)
+
+    it("never matches invalid UTF-8", function()
+      assert.is_false(pattern.match("^.*$", "a\255b"))
+      assert.is_false(pattern.match("b", "a\192\128b"))
+    end)
+
+    it("caches compiled patterns and results", function()
+      assert.are.equal(pattern.compile("^x+$"), pattern.compile("^x+$"))
+      for i = 1, 600 do assert.is_true(pattern.match("^x+$", string.rep("x", i % 300 + 1))) end
+      assert.is_false(pattern.match("^x+$", "xy"))
+    end)
+  end)
+
+  describe("UTF-8 helpers", function()
+    it("length counts code points and rejects invalid sequences", function()
+      assert.are.equal(5, pattern.length("Größe"))
+      assert.are.equal(3, pattern.length("日本語"))
+      assert.are.equal(0, pattern.length(""))
+      assert.are.equal(1, pattern.length(U(0x10FFFF)))
+      for _, s in ipairs({ "\128", "\192\128", "\224\128\128", "\237\160\128", "\244\144\128\128",
+                           "\245\128\128\128", "a\226\130", "\255", "\195" }) do
+        local n, at = pattern.length(s)
+        assert.is_nil(n)
+        assert.is_number(at)
+      end
+      local _, at = pattern.length("ab\255")
+      assert.are.equal(3, at)
+    end)
+
+    it("length stops counting past a limit", function()
+      assert.are.equal(4, pattern.length(string.rep("é", 100), 3))
+    end)
+
+    it("decode and char round-trip", function()
+      local cps = { 0, 0x41, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFF, 0x10000, 0x10FFFF }
+      local s = {}
+      for i, cp in ipairs(cps) do s[i] = pattern.char(cp) end
+      local out, n = pattern.decode(table.concat(s))
+      assert.are.equal(#cps, n)
+      assert.are.same(cps, out)
+    end)
+  end)
+
+  describe("performance", function()
+    local function time(f)
+      local t0 = os.clock()
+      local r = f()
+      return os.clock() - t0, r
+    end
+
+    it("does not backtrack catastrophically", function()
+      local evil = {
+        { "^(a|a)*$", string.rep("a", 2000) .. "b" },
+        { "^(a*)*$", string.rep("a", 5000) .. "b" },
+        { "^(a+)+b$", string.rep("a", 5000) },
+        { "^[0-9](.[0-9]*)*$", "1" .. string.rep("1", 20000) .. "\n" },
+      }
+      for _, e in ipairs(evil) do
+        local dt, r = time(function() return pattern.match(e[1], e[2]) end)
+        assert.is_false(r)
+        assert.is_true(dt < 2, e[1] .. " took " .. dt)
+      end
+    end)
+
+    -- (fsx.shape checks lengths first, so in practice patterns only see strings
+    -- within the model's max length; this checks the matcher stays linear.)
+    it("stays linear on the model's patterns with huge inputs", function()
+      local arn = "^arn:(?=[^:]+:fsx:[^:]+:\\d{12}:)((|(?=[a-z0-9-.]{1,63})(?!\\d{1,3}(\\.\\d{1,3}){3})"
+        .. "(?![^:]*-{2})(?![^:]*-\\.)(?![^:]*\\.-)[a-z0-9].*(?<!-)):){4}(?!/).{0,1024}$"
+      local big = string.rep("a", 1024 * 1024)
+      local cases = {
+        { arn, "arn:aws:fsx:us-east-1:123456789012:" .. string.rep("a:", 300) .. "x\n", false },
+        { arn, "arn:aws:fsx:us-east-1:123456789012:" .. big:sub(1, 256 * 1024), false },
+        { "[A-za-z0-9_.-]{0,63}$", big, true },
+        { NOT_LINE .. "{1,4096}$", big, false },
+        { "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", string.rep("é", 512 * 1024) .. "!", false },
+        { "^(?:[A-Za-z0-9+\\/]{4})*(?:[A-Za-z0-9+\\/]{2}==|[A-Za-z0-9+\\/]{3}=)?$", big .. "=", false },
+      }
+      for _, c in ipairs(cases) do
+        local dt, r = time(function() return pattern.match(c[1], c[2]) end)
+        assert.are.equal(c[3], r)
+        assert.is_true(dt < 3, c[1] .. " took " .. dt)
+      end
+    end)
+  end)
+end)
