@@ -341,7 +341,7 @@ function M.spawn(cmd, port_file)
   if not pid then return nil, "could not start: " .. cmd end
   for _ = 1, 200 do
     local s = read_file(port_file)
-    if s and s:find("\n") then
+    if s and s:find("%d") then  -- written whole (rename) by every server here
       local ports = {}
       for p in s:gmatch("%d+") do ports[#ports + 1] = tonumber(p) end
       return {
