@@ -264,13 +264,182 @@ end)
 
 describe("retention.token", function()
   it("is stable per backup, distinct across backups and a valid ClientRequestToken", function()
-    local ok, core = pcall(require, "fsx.core")
-    if not ok then pending("fsx.core not built") return end
-    local _ = core
     local t1 = retention.token("backup-0123456789abcdef0")
     assert.equal(t1, retention.token("backup-0123456789abcdef0"))
     assert.are_not.equal(t1, retention.token("backup-0123456789abcdef1"))
     assert.is_true(#t1 <= 63)
     assert.matches("^[A-Za-z0-9_.-]+$", t1)
+  end)
+end)
+
+-- ---------------------------------------------------------------------------
+-- prune_backups against the local FSx server
+
+describe("prune_backups against the local server", function()
+  local fsx = require "fsx"
+  local helpers = require "helpers"
+  local FS = "fs-0123456789abcdef0"
+  local OTHER = "fs-0fedcba9876543210"
+  local VOL = "fsvol-0123456789abcdef0"
+  local server, client
+
+  -- a seeded history: id suffix, age in days, and API fields
+  local function hist_id(n) return string.format("backup-%017x", 0xa000 + n) end
+  local HISTORY = {
+    { 1, 0.5 }, { 2, 3 }, { 3, 10 }, { 4, 20 }, { 5, 40 }, { 6, 80 },
+    { 7, 90, Type = "AUTOMATIC" }, { 8, 95, Type = "AWS_BACKUP" },
+    { 9, 100, Lifecycle = "FAILED" }, { 10, 0.1, Lifecycle = "CREATING", ProgressPercent = 20 },
+    { 11, 200, Tags = { { Key = "retain", Value = "forever" } } },
+    { 12, 300, FileSystemId = OTHER },
+  }
+
+  local function seed_history()
+    local list = {}
+    for i, h in ipairs(HISTORY) do
+      local b = { BackupId = hist_id(h[1]), FileSystemId = FS, CreationTime = NOW - h[2] * DAY }
+      for k, v in pairs(h) do
+        if type(k) == "string" then b[k] = v end
+      end
+      list[i] = b
+    end
+    server:seed{ backups = list }
+  end
+
+  local function live_ids()
+    local out = {}
+    for _, b in ipairs(server:state().backups) do
+      if b.Lifecycle ~= "DELETED" then out[b.BackupId] = true end
+    end
+    return out
+  end
+
+  local function sorted_ids(list)
+    local out = ids(list)
+    table.sort(out)
+    return out
+  end
+
+  lazy_setup(function()
+    server = helpers.start_fsx_server()
+  end)
+
+  lazy_teardown(function()
+    if server then server:stop() end
+  end)
+
+  before_each(function()
+    server:reset()
+    server:config{ page_size = 3 }
+    seed_history()
+    client = fsx.new{ region = "us-east-1", endpoint_url = server.url, credentials = helpers.credentials() }
+  end)
+
+  it("plans a dry run by default and deletes nothing", function()
+    local r = client:prune_backups{ file_system_id = FS, keep_last = 2, keep_days = 15, now = NOW }
+    assert.is_true(r.dry_run)
+    assert.same({ hist_id(4), hist_id(5), hist_id(6), hist_id(11) }, ids(r.deleted))
+    assert.same({}, r.failed)
+    -- everything of FS was listed (pages of 3, filtered by file system) and kept with a reason
+    assert.equal(7, #r.kept)     -- 11 backups of FS listed, 4 to delete
+    for _, k in ipairs(r.kept) do assert.truthy(k.reason) end
+    assert.equal(0, #server:requests("DeleteBackup"))
+    local live = live_ids()
+    for n = 1, 12 do assert.is_true(live[hist_id(n)], hist_id(n)) end
+    local reqs = server:requests("DescribeBackups")
+    assert.equal(4, #reqs)     -- 11 backups of FS, 3 a page
+    assert.same({ { Name = "file-system-id", Values = { FS } } }, reqs[1].params.Filters)
+  end)
+
+  it("deletes with dry_run = false, with derived tokens, and a re-run deletes nothing more", function()
+    local r = client:prune_backups{ file_system_id = FS, keep_last = 2, keep_days = 15, now = NOW,
+                                    dry_run = false }
+    assert.is_false(r.dry_run)
+    assert.same({ hist_id(4), hist_id(5), hist_id(6), hist_id(11) }, ids(r.deleted))
+    for _, d in ipairs(r.deleted) do assert.equal("DELETED", d.lifecycle) end
+    local live = live_ids()
+    for _, d in ipairs(r.deleted) do assert.is_nil(live[d.backup.backup_id]) end
+    for _, k in ipairs(r.kept) do assert.is_true(live[k.backup.backup_id], k.backup.backup_id) end
+    assert.is_true(live[hist_id(12)])
+    local reqs = server:requests("DeleteBackup")
+    assert.equal(4, #reqs)
+    for _, q in ipairs(reqs) do
+      assert.equal(retention.token(q.params.BackupId), q.client_request_token)
+    end
+    local again = client:prune_backups{ file_system_id = FS, keep_last = 2, keep_days = 15, now = NOW,
+                                        dry_run = false }
+    assert.same({}, again.deleted)
+    assert.equal(4, #server:requests("DeleteBackup"))
+  end)
+
+  it("retries a DeleteBackup whose answer was lost with the same token, deleting once", function()
+    server:faults({ { kind = "reset_after", operation = "DeleteBackup", nth = { 1 } } })
+    local r = client:prune_backups{ file_system_id = FS, keep_last = 5, now = NOW, dry_run = false }
+    assert.same({ hist_id(6), hist_id(11) }, ids(r.deleted))
+    assert.same({}, r.failed)
+    local reqs = server:requests("DeleteBackup")
+    assert.equal(3, #reqs)
+    assert.equal(reqs[1].client_request_token, reqs[2].client_request_token)
+    assert.equal(reqs[1].params.BackupId, reqs[2].params.BackupId)
+  end)
+
+  it("counts a backup already gone as deleted", function()
+    local real = client.delete_backup
+    client.delete_backup = function(self, args)
+      server:set_backup(args.backup_id, { lifecycle = "DELETED" })   -- someone else was faster
+      return real(self, args)
+    end
+    local r = client:prune_backups{ file_system_id = FS, keep_last = 5, now = NOW, dry_run = false }
+    assert.same({ hist_id(6), hist_id(11) }, ids(r.deleted))
+    for _, d in ipairs(r.deleted) do assert.is_true(d.already_deleted) end
+  end)
+
+  it("reports a refused deletion and goes on with the others", function()
+    server:config{ restore_seconds = 1000 }
+    client:restore_file_system{ backup_id = hist_id(5), subnet_ids = { "subnet-0a1b2c3d4e5f60718" },
+                                windows_configuration = { throughput_capacity = 32 } }
+    local r = client:prune_backups{ file_system_id = FS, keep_last = 2, keep_days = 15, now = NOW,
+                                    dry_run = false }
+    assert.same({ hist_id(4), hist_id(6), hist_id(11) }, ids(r.deleted))
+    assert.equal(1, #r.failed)
+    assert.equal(hist_id(5), r.failed[1].backup.backup_id)
+    assert.equal("BackupRestoring", r.failed[1].error.code)
+    assert.is_true(live_ids()[hist_id(5)])
+  end)
+
+  it("prunes AUTOMATIC and AWS_BACKUP backups only when asked", function()
+    local r = client:prune_backups{ file_system_id = FS, keep_last = 1, now = NOW,
+                                    only_user_initiated = false, include_types = { "AUTOMATIC" } }
+    assert.same({ hist_id(2), hist_id(3), hist_id(4), hist_id(5), hist_id(6), hist_id(7), hist_id(11) },
+                ids(r.deleted))
+    r = client:prune_backups{ file_system_id = FS, keep_last = 1, now = NOW, tag_filter = { retain = "forever" } }
+    assert.same({}, r.deleted)   -- the only match is the newest match
+  end)
+
+  it("prunes a volume's backups with volume_id", function()
+    local list = {}
+    for i = 1, 4 do
+      list[i] = { BackupId = hist_id(100 + i), VolumeId = VOL, CreationTime = NOW - i * 10 * DAY }
+    end
+    server:seed{ backups = list }
+    local r = client:prune_backups{ volume_id = VOL, keep_days = 25, now = NOW, dry_run = false }
+    assert.same({ hist_id(103), hist_id(104) }, ids(r.deleted))
+    assert.same({ hist_id(101), hist_id(102) }, sorted_ids(r.kept))
+    assert.same({ { Name = "volume-id", Values = { VOL } } }, server:requests("DescribeBackups")[1].params.Filters)
+  end)
+
+  it("validates its arguments before sending anything", function()
+    local function v(args, pattern)
+      local e = select(2, pcall(client.prune_backups, client, args))
+      assert.is_true(errors.is_error(e, "ValidationError"), tostring(e))
+      assert.matches(pattern, e.message)
+    end
+    v({ keep_last = 1 }, "exactly one of file_system_id, volume_id")
+    v({ file_system_id = FS, volume_id = VOL, keep_last = 1 }, "exactly one of")
+    v({ file_system_id = FS }, "give keep_last, keep_days or both")
+    v({ file_system_id = FS, keep_last = 1, dry_run = "no" }, "dry_run: must be a boolean")
+    v({ file_system_id = FS, keep_last = 1, dryrun = false }, "^prune_backups: dryrun: unknown argument")
+    v({ file_system_id = FS, keep_last = 1, include_types = { "AUTOMATIC" }, only_user_initiated = true },
+      "include_types")
+    assert.same({}, server:requests())
   end)
 end)

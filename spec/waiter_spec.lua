@@ -354,3 +354,161 @@ describe("waiter engine", function()
     end)
   end)
 end)
+
+-- ---------------------------------------------------------------------------
+-- The client methods over a fake transport emulating FSx
+
+describe("client waiters over a fake transport", function()
+  local fsx = require "fsx"
+  local json = require "cjson"
+  local CREDS = { access_key_id = "AKIDEXAMPLE", secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" }
+
+  local function target(req)
+    for _, h in ipairs(req.headers) do
+      if h[1]:lower() == "x-amz-target" then return (h[2]:gsub("^.*%.", "")) end
+    end
+  end
+
+  -- handlers[operation](params, elapsed) -> status, body table
+  local function fake_client(handlers, extra)
+    local clock = fake_clock()
+    local start = clock.t
+    local sent = {}
+    local o = {
+      region = "us-east-1", credentials = CREDS, endpoint_url = "http://127.0.0.1:1",
+      max_attempts = 2, sleep = clock.sleep, now = clock.now, random = function() return 0.5 end,
+      transport = function(req)
+        local op = target(req)
+        local params = json.decode(req.body)
+        sent[#sent + 1] = { op = op, params = params }
+        local status, body = handlers[op](params, clock.t - start)
+        return { status = status, headers = { ["x-amzn-requestid"] = "r" .. #sent }, body = json.encode(body) }
+      end,
+    }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    return fsx.new(o), sent, clock
+  end
+
+  local function backup_doc(id, state, pct, extra)
+    local b = { BackupId = id, Lifecycle = state, ProgressPercent = pct, Type = "USER_INITIATED",
+                CreationTime = 1700000000, FileSystem = { FileSystemId = "fs-0123456789abcdef0" } }
+    for k, v in pairs(extra or {}) do b[k] = v end
+    return b
+  end
+
+  local ID = "backup-0123456789abcdef0"
+
+  it("wait_for_backup polls DescribeBackups with the client's clock until AVAILABLE", function()
+    local c, sent, clock = fake_client{
+      DescribeBackups = function(p, t)
+        assert.same({ ID }, p.BackupIds)
+        if t < 10 then return 200, { Backups = { backup_doc(ID, "CREATING", math.floor(t * 9)) } } end
+        return 200, { Backups = { backup_doc(ID, "AVAILABLE", 100) } }
+      end,
+    }
+    local progress = {}
+    local b, info = c:wait_for_backup(ID, { on_progress = function(x) progress[#progress + 1] = x.progress_percent end })
+    assert.equal("AVAILABLE", b.lifecycle)
+    assert.equal(ID, b.backup_id)
+    assert.equal("fs-0123456789abcdef0", b.file_system.file_system_id)
+    assert.same({ 2, 3, 4.5, 6.75 }, clock.sleeps)
+    assert.same({ 0, 18, 45, 85, 100 }, progress)
+    assert.equal(5, #sent)
+    assert.equal(5, info.polls)
+  end)
+
+  it("keeps polling when DescribeBackups stays throttled past the client's retries", function()
+    local c, sent = fake_client{
+      DescribeBackups = function(_, t)
+        if t < 20 then return 400, { __type = "ThrottlingException", message = "Rate exceeded" } end
+        return 200, { Backups = { backup_doc(ID, "AVAILABLE", 100) } }
+      end,
+    }
+    local b = c:wait_for_backup(ID)
+    assert.equal("AVAILABLE", b.lifecycle)
+    assert.is_true(#sent > 4)   -- each round made 2 attempts (max_attempts = 2)
+  end)
+
+  it("re-raises BackupNotFound after the grace period", function()
+    local c = fake_client{
+      DescribeBackups = function()
+        return 400, { __type = "BackupNotFound", message = "Backup(s) not found" }
+      end,
+    }
+    local e = werr(c.wait_for_backup, c, ID, { not_found_grace = 5 })
+    assert.equal("service", e.kind)
+    assert.equal("BackupNotFound", e.code)
+    assert.equal("DescribeBackups", e.operation)
+  end)
+
+  it("wait_for_backups sends one DescribeBackups per 50 ids a round", function()
+    local ids = {}
+    for i = 1, 60 do ids[i] = string.format("backup-%017x", i) end
+    local c, sent = fake_client{
+      DescribeBackups = function(p, t)
+        local out = {}
+        for _, id in ipairs(p.BackupIds) do
+          out[#out + 1] = backup_doc(id, t >= 2 and "AVAILABLE" or "CREATING", t >= 2 and 100 or 0)
+        end
+        return 200, { Backups = out }
+      end,
+    }
+    local list = c:wait_for_backups(ids)
+    assert.equal(60, #list)
+    for i, b in ipairs(list) do assert.equal(ids[i], b.backup_id) end
+    assert.equal(4, #sent)
+    assert.same({ 50, 10, 50, 10 }, { #sent[1].params.BackupIds, #sent[2].params.BackupIds,
+                                     #sent[3].params.BackupIds, #sent[4].params.BackupIds })
+    local e = werr(c.wait_for_backups, c, {})
+    assert.equal("validation", e.kind)
+    e = werr(c.wait_for_backup, c, 42)
+    assert.matches("^wait_for_backup: backup_id: must be a non%-empty string", e.message)
+  end)
+
+  it("create_backup{ wait = } sends CreateBackup once, then waits for that backup", function()
+    local c, sent = fake_client{
+      CreateBackup = function(p)
+        return 200, { Backup = backup_doc(ID, "CREATING", 0, { Tags = p.Tags }) }
+      end,
+      DescribeBackups = function(_, t)
+        if t < 3 then return 400, { __type = "BackupNotFound", message = "not yet" } end
+        return 200, { Backups = { backup_doc(ID, t < 6 and "CREATING" or "AVAILABLE", t < 6 and 50 or 100) } }
+      end,
+    }
+    local b, meta = c:create_backup{ file_system_id = "fs-0123456789abcdef0", tags = { Name = "x" },
+                                     client_request_token = "tok-1", wait = { min_delay = 1 } }
+    assert.equal("AVAILABLE", b.lifecycle)
+    assert.equal("tok-1", meta.client_request_token)
+    assert.equal(1, meta.attempts)
+    assert.is_true(meta.wait.polls >= 3)
+    assert.equal("CreateBackup", sent[1].op)
+    assert.equal("tok-1", sent[1].params.ClientRequestToken)
+    assert.is_nil(sent[1].params.wait)
+    for i = 2, #sent do assert.equal("DescribeBackups", sent[i].op) end
+  end)
+
+  it("create_backup{ wait = } failing carries the new backup's id", function()
+    local c = fake_client{
+      CreateBackup = function() return 200, { Backup = backup_doc(ID, "CREATING", 0) } end,
+      DescribeBackups = function()
+        return 200, { Backups = { backup_doc(ID, "FAILED", 0, { FailureDetails = { Message = "disk full" } }) } }
+      end,
+    }
+    local e = werr(c.create_backup, c, { file_system_id = "fs-0123456789abcdef0", wait = true })
+    assert.equal("BackupFailed", e.code)
+    assert.equal(ID, e.backup_id)
+    assert.equal("disk full", e.failure_message)
+    assert.is_true(e.created)
+    assert.equal("create_backup: backup " .. ID .. " is FAILED: disk full", e.message)
+  end)
+
+  it("create_backup rejects bad wait options before sending anything", function()
+    local c, sent = fake_client{}
+    local e = werr(c.create_backup, c, { file_system_id = "fs-0123456789abcdef0", wait = { timeout = -1 } })
+    assert.equal("validation", e.kind)
+    assert.matches("^create_backup: wait%.timeout", e.message)
+    e = werr(c.create_backup, c, { file_system_id = "fs-0123456789abcdef0", wait = "yes" })
+    assert.equal("validation", e.kind)
+    assert.equal(0, #sent)
+  end)
+end)

@@ -129,7 +129,7 @@ function M.create_backup(client, args)
   local send = without(args, CREATE_SKIP)
   local policy = args.copy_tags
   if policy ~= nil and policy ~= "none" then
-    tags.resolve(policy, op)
+    tags.precheck(policy, send.tags, op)
     -- validate everything but the tags before reading anything
     shape.input(decl, without(send, { tags = true }))
     if (send.file_system_id == nil) == (send.volume_id == nil) then

@@ -29,6 +29,9 @@ M.error = errors
 
 local Client = client.Client
 require("fsx.paginate").install(Client)
+require("fsx.waiter").install(Client)
+require("fsx.backup").install(Client)
+require("fsx.retention").install(Client)
 
 local default
 --- The default client, built from the environment on first use.

@@ -343,6 +343,19 @@ local function check_limits(list, op, name)
   end
 end
 
+--- The checks of a policy that need only the caller's tags (run by
+-- create_backup before it reads anything): `"file_system"` with tags given.
+-- @return the policy name (as `resolve`)
+function M.precheck(policy, caller_tags, op)
+  op = op or "tags.apply"
+  local name = M.resolve(policy, op)
+  if name == "file_system" and #drop_reserved(M.normalize(caller_tags, "tags", op)) > 0 then
+    fail(op, name, "copies the file system's tags only, but tags were given too " ..
+      "(FSx would then copy nothing either): use \"merge\" to get both")
+  end
+  return name
+end
+
 --- Combine a resource's tags with the caller's under a policy.
 -- @param policy a policy name, a function or a `{ policy =, include =, exclude = }` table
 -- @param fs_tags the file system's (or volume's) tags, map or list
@@ -357,10 +370,7 @@ function M.apply(policy, fs_tags, caller_tags, resource, op)
   local all_fs = drop_reserved(M.normalize(fs_tags, "resource tags", op))
   local fs = M.filter(all_fs, include, exclude)
   local caller = drop_reserved(M.normalize(caller_tags, "tags", op))
-  if name == "file_system" and #caller > 0 then
-    fail(op, name, "copies the file system's tags only, but tags were given too " ..
-      "(FSx would then copy nothing either): use \"merge\" to get both")
-  end
+  M.precheck(policy, caller, op)
   local raw = fn(copy_list(fs), copy_list(caller), resource)
   if name == "function" and type(raw) ~= "table" and raw ~= nil then
     fail(op, name, "must return a map or a list of tags, not a " .. type(raw))

@@ -122,12 +122,20 @@ function M.options(opts, op, client, field)
   return o
 end
 
+-- A number as text, whole numbers without ".0" (cjson under 5.4 gives floats).
+local function num(v)
+  if type(v) == "number" and v == math.floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then
+    return string.format("%d", v)
+  end
+  return tostring(v)
+end
+
 -- The state of a resource and a one-line description of it.
 local function describe_state(item)
   if type(item) ~= "table" then return nil, "not seen yet" end
   local state = item.lifecycle
   local text = tostring(state)
-  if item.progress_percent ~= nil then text = text .. " (" .. tostring(item.progress_percent) .. "%)" end
+  if item.progress_percent ~= nil then text = text .. " (" .. num(item.progress_percent) .. "%)" end
   return state, text
 end
 
@@ -225,7 +233,7 @@ function M.run(spec, ids, o, describe, op)
       if item then
         last[id] = item
         local state = item.lifecycle
-        local s = tostring(state) .. "|" .. tostring(item.progress_percent)
+        local s = tostring(state) .. "|" .. num(item.progress_percent)
         if s ~= sig[id] then
           sig[id] = s
           if o.on_progress and o.on_progress(item) == false then
