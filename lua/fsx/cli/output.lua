@@ -1,0 +1,300 @@
+--- Renderers for `fsx-backup`: one document on stdout per command, as JSON,
+-- tab-separated text or an aligned table.
+--
+-- Layer: CLI. Depends on nothing but the standard library (and
+-- `fsx.error.scrub` for the dry-run document). JSON is the API's response
+-- shape in snake_case, as the Lua API returns it, with object keys sorted so
+-- that the same result always prints the same bytes. Text output is one line
+-- per item with tab-separated fields (first field the ID, for `cut -f1`);
+-- table output is the same fields under a header, padded into columns.
+-- @module fsx.cli.output
+local M = {}
+
+M.FORMATS = { json = true, text = true, table = true }
+
+-- Marks a table that must be printed as a JSON array even when empty.
+local ARRAY_MT = { __name = "fsx.cli.array" }
+-- Marks a table that must be printed as a JSON object even when empty.
+local OBJECT_MT = { __name = "fsx.cli.object" }
+
+--- Mark t as a JSON array (matters only when it is empty).
+function M.array(t)
+  return setmetatable(t or {}, ARRAY_MT)
+end
+
+--- Mark t as a JSON object (matters only when it is empty).
+function M.object(t)
+  return setmetatable(t or {}, OBJECT_MT)
+end
+
+---------------------------------------------------------------------------
+-- JSON
+---------------------------------------------------------------------------
+
+local ESCAPES = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+                  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+
+local function quote(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return ESCAPES[c] or string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+local function number(n)
+  if n ~= n or n == math.huge or n == -math.huge then return "null" end
+  if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then
+    return string.format("%d", n)
+  end
+  return string.format("%.14g", n)
+end
+
+-- Shape declarations (as in `fsx.api`) that say whether an empty table is a
+-- list or an object. `M.shape_lookup(name)` returns a declaration; the CLI
+-- sets it to `fsx.shape.get`. The documents' own wrappers are declared here.
+M.shape_lookup = function() return nil end
+
+local PRUNE_ENTRY = { type = "structure", members = {
+  { snake = "backup", shape = "Backup" }, { snake = "reason" } } }
+local PRUNE_LIST = { type = "list", member = PRUNE_ENTRY }
+
+--- The shape of each kind of document (see `render`).
+M.DOCUMENT_SHAPES = {
+  backup = { type = "structure", members = { { snake = "backup", shape = "Backup" } } },
+  backups = { type = "structure", members = { { snake = "backups", shape = "Backups" } } },
+  delete = "DeleteBackupResponse",
+  prune = { type = "structure", members = { { snake = "kept", shape = PRUNE_LIST },
+                                            { snake = "deleted", shape = PRUNE_LIST },
+                                            { snake = "failed", shape = PRUNE_LIST } } },
+  request = { type = "structure", members = { { snake = "headers",
+    shape = { type = "list", member = { type = "list" } } } } },
+}
+
+local function resolve_shape(sh)
+  if type(sh) == "string" then return M.shape_lookup(sh) end
+  return sh
+end
+
+-- The shape of a member (by snake name) of a structure shape, or of the
+-- items of a list, the values of a map.
+local function child_shape(sh, key)
+  if not sh then return nil end
+  if sh.type == "structure" then
+    for _, m in ipairs(sh.members or {}) do
+      if m.snake == key then return resolve_shape(m.shape) end
+    end
+    return nil
+  elseif sh.type == "list" then
+    return resolve_shape(sh.member)
+  elseif sh.type == "map" then
+    return resolve_shape(sh.value)
+  end
+end
+
+-- "array" or "object" for a table, from its marker, its shape or its keys.
+local function table_kind(t, sh)
+  local mt = getmetatable(t)
+  if mt == ARRAY_MT then return "array" end
+  if mt == OBJECT_MT then return "object" end
+  local n = #t
+  local count = 0
+  for k in pairs(t) do
+    count = count + 1
+    if type(k) ~= "number" then return "object" end
+  end
+  if count == 0 then
+    if sh and (sh.type == "structure" or sh.type == "map") then return "object" end
+    -- unknown: FSx outputs have more lists (tags, IDs) that can be empty
+    -- than objects that can be
+    return "array"
+  end
+  if count == n then return "array" end
+  return "object"
+end
+
+local encode
+
+local function encode_table(t, indent, seen, sh)
+  if seen[t] then error("fsx.cli.output: cannot encode a cyclic table", 0) end
+  seen[t] = true
+  local inner = indent .. "  "
+  local parts = {}
+  local kind = table_kind(t, sh)
+  local out
+  if kind == "array" then
+    local item = sh and sh.type == "list" and child_shape(sh) or nil
+    for i = 1, #t do parts[i] = inner .. encode(t[i], inner, seen, item) end
+    out = #parts == 0 and "[]" or ("[\n" .. table.concat(parts, ",\n") .. "\n" .. indent .. "]")
+  else
+    local keys = {}
+    for k, v in pairs(t) do
+      if type(v) ~= "function" then keys[#keys + 1] = tostring(k) end
+    end
+    table.sort(keys)
+    for i, k in ipairs(keys) do
+      local v = t[k]
+      if v == nil then v = t[tonumber(k)] end
+      parts[i] = inner .. quote(k) .. ": " .. encode(v, inner, seen, child_shape(sh, k))
+    end
+    out = #parts == 0 and "{}" or ("{\n" .. table.concat(parts, ",\n") .. "\n" .. indent .. "}")
+  end
+  seen[t] = nil
+  return out
+end
+
+encode = function(v, indent, seen, sh)
+  local tv = type(v)
+  if tv == "string" then return quote(v) end
+  if tv == "number" then return number(v) end
+  if tv == "boolean" then return tostring(v) end
+  if tv == "table" then return encode_table(v, indent, seen, sh) end
+  -- nil and the JSON null of lua-cjson (a light userdata)
+  return "null"
+end
+
+--- Encode a value as indented JSON with sorted object keys.
+-- @param v a string, number, boolean, table or nil/JSON null
+-- @param[opt] shape a shape name or declaration (decides `[]` or `{}` for
+--   empty tables)
+-- @treturn string the JSON text (no trailing newline)
+function M.json(v, shape)
+  return encode(v, "", {}, resolve_shape(shape))
+end
+
+---------------------------------------------------------------------------
+-- Fields of the text and table formats
+---------------------------------------------------------------------------
+
+--- An API timestamp (epoch seconds, or a string already) as ISO 8601 UTC.
+function M.time(t)
+  if type(t) == "number" then return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t)) end
+  if type(t) == "string" and t ~= "" then return t end
+  return "-"
+end
+
+local function field(v)
+  if v == nil or type(v) == "userdata" then return "-" end
+  local s = tostring(v)
+  -- keep one item on one line and the columns intact
+  s = s:gsub("[%c]", " ")
+  if s == "" then return "-" end
+  return s
+end
+
+--- The file system or volume a backup belongs to.
+function M.resource_id(b)
+  if type(b.volume) == "table" and b.volume.volume_id then return b.volume.volume_id end
+  if type(b.file_system) == "table" and b.file_system.file_system_id then
+    return b.file_system.file_system_id
+  end
+  return b.file_system_id or b.volume_id
+end
+
+local BACKUP_HEADER = { "BACKUP_ID", "LIFECYCLE", "PROGRESS", "TYPE", "RESOURCE", "CREATED" }
+
+local function backup_row(b)
+  local pct = b.progress_percent
+  return { field(b.backup_id), field(b.lifecycle),
+           type(pct) == "number" and string.format("%d%%", math.floor(pct)) or "-",
+           field(b.type), field(M.resource_id(b)), M.time(b.creation_time) }
+end
+
+-- Rows (header first) for each kind of document.
+local ROWS = {}
+
+function ROWS.backup(doc)
+  return { BACKUP_HEADER, backup_row(doc.backup or {}) }
+end
+
+function ROWS.backups(doc)
+  local rows = { BACKUP_HEADER }
+  for _, b in ipairs(doc.backups or {}) do rows[#rows + 1] = backup_row(b) end
+  return rows
+end
+
+function ROWS.delete(doc)
+  return { { "BACKUP_ID", "LIFECYCLE" }, { field(doc.backup_id), field(doc.lifecycle) } }
+end
+
+function ROWS.prune(doc)
+  local rows = { { "BACKUP_ID", "ACTION", "LIFECYCLE", "TYPE", "CREATED", "REASON" } }
+  local del = doc.dry_run and "would-delete" or "deleted"
+  local function add(list, action)
+    for _, e in ipairs(list or {}) do
+      local b = e.backup or {}
+      rows[#rows + 1] = { field(b.backup_id), action, field(b.lifecycle), field(b.type),
+                          M.time(b.creation_time), field(e.reason) }
+    end
+  end
+  add(doc.deleted, del)
+  add(doc.failed, "failed")
+  add(doc.kept, "keep")
+  return rows
+end
+
+local function pad(s, width)
+  return s .. string.rep(" ", width - #s)
+end
+
+local function render_rows(rows, format)
+  local lines = {}
+  if format == "text" then
+    for i = 2, #rows do lines[#lines + 1] = table.concat(rows[i], "\t") end
+  else
+    local widths = {}
+    for _, row in ipairs(rows) do
+      for c, cell in ipairs(row) do
+        if not widths[c] or #cell > widths[c] then widths[c] = #cell end
+      end
+    end
+    for _, row in ipairs(rows) do
+      local cells = {}
+      for c, cell in ipairs(row) do
+        cells[c] = c == #row and cell or pad(cell, widths[c])
+      end
+      lines[#lines + 1] = table.concat(cells, "  ")
+    end
+  end
+  return lines
+end
+
+-- The dry-run document in text form: the request as it would go on the wire.
+local function request_lines(doc)
+  local lines = { doc.method .. " " .. doc.url }
+  for _, h in ipairs(doc.headers or {}) do lines[#lines + 1] = h[1] .. ": " .. h[2] end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = doc.body or ""
+  return lines
+end
+
+--- Render a document.
+-- @tparam string kind `backup` (`{ backup = }`), `backups` (`{ backups = }`),
+--   `delete` (`{ backup_id =, lifecycle = }`), `prune` (`{ kept =, deleted =,
+--   dry_run = }`) or `request` (a dry-run request: `method`, `url`, `headers`
+--   as {name, value} pairs, `body`, `operation`)
+-- @tparam table doc the document
+-- @tparam string format `json`, `text` or `table`
+-- @treturn string the text to print, ending in a newline (empty for an empty
+--   text listing)
+function M.render(kind, doc, format)
+  local lines
+  if format == "json" then
+    lines = { M.json(doc, M.DOCUMENT_SHAPES[kind]) }
+  elseif kind == "request" then
+    lines = request_lines(doc)
+  else
+    local rows = assert(ROWS[kind], "fsx.cli.output: unknown document kind")(doc)
+    lines = render_rows(rows, format)
+  end
+  if #lines == 0 then return "" end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+--- Render a document and write it to a stream (default stdout).
+function M.write(kind, doc, format, stream)
+  local s = M.render(kind, doc, format)
+  stream = stream or io.stdout
+  stream:write(s)
+  stream:flush()
+end
+
+return M

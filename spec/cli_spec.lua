@@ -1,0 +1,785 @@
+-- fsx-backup: the modules in process, then the real command as a process
+-- against the local FSx server (spec/support/fsx_server.py).
+--
+-- The command runs under the interpreter running busted (lua5.4 or luajit
+-- bin/fsx-backup), so both interpreters' SIGINT handling is exercised. The
+-- environment is cleared of the host's AWS settings and given the test
+-- credentials; every command gets --endpoint-url pointing at the server.
+local cjson = require "cjson"
+local helpers = require "helpers"
+
+local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+local FS = "fs-0123456789abcdef0"
+local OTHER_FS = "fs-0fedcba9876543210"
+local VOLUME = "fsvol-0123456789abcdef0"
+local CREDS = helpers.credentials()
+local SESSION = helpers.session_credentials()
+local KEY_ID, SECRET = CREDS.access_key_id, CREDS.secret_access_key
+
+-- Shell quoting.
+local function q(s)
+  return "'" .. tostring(s):gsub("'", [['\'']]) .. "'"
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function shell(cmd)
+  local p = io.popen(cmd)
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
+local function lines_of(s)
+  local t = {}
+  for line in s:gmatch("[^\n]+") do t[#t + 1] = line end
+  return t
+end
+
+local function contains(s, needle)
+  return string.find(s, needle, 1, true) ~= nil
+end
+
+local server
+
+-- The environment of the command: nothing from the host's AWS set-up.
+local function env_prefix(extra)
+  local vars = {
+    AWS_ACCESS_KEY_ID = KEY_ID, AWS_SECRET_ACCESS_KEY = SECRET, AWS_REGION = "us-east-1",
+    AWS_CONFIG_FILE = "/nonexistent/config", AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/credentials",
+    AWS_EC2_METADATA_DISABLED = "true",
+  }
+  for k, v in pairs(extra or {}) do vars[k] = v end
+  local parts = { "env" }
+  for _, name in ipairs{ "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
+                         "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_FSX",
+                         "AWS_DEFAULT_REGION", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
+                         "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                         "AWS_CONTAINER_CREDENTIALS_FULL_URI" } do
+    if vars[name] == nil then parts[#parts + 1] = "-u " .. name end
+  end
+  local names = {}
+  for k in pairs(vars) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    if vars[k] ~= false then parts[#parts + 1] = k .. "=" .. q(vars[k]) end
+  end
+  return table.concat(parts, " ")
+end
+
+-- The full command line: `env ... lua bin/fsx-backup ARGS --endpoint-url URL`.
+local function command(args, opts)
+  opts = opts or {}
+  local parts = { env_prefix(opts.env), LUA, "bin/fsx-backup" }
+  for _, a in ipairs(args) do parts[#parts + 1] = q(a) end
+  if not opts.no_endpoint then
+    parts[#parts + 1] = "--endpoint-url"
+    parts[#parts + 1] = q(server.url)
+  end
+  return table.concat(parts, " ")
+end
+
+-- Run the command; stdout is a pipe, stderr a file. Returns
+-- { code =, stdout =, stderr = }.
+local function run(args, opts)
+  local out, err = os.tmpname(), os.tmpname()
+  local status = shell(command(args, opts) .. " >" .. out .. " 2>" .. err .. " </dev/null; echo $?")
+  local r = { code = tonumber(status:match("%d+")), stdout = read_file(out), stderr = read_file(err) }
+  os.remove(out)
+  os.remove(err)
+  return r
+end
+
+local function json_of(r)
+  local ok, v = pcall(cjson.decode, r.stdout)
+  assert(ok, "stdout is not one JSON document: " .. r.stdout .. "\nstderr: " .. r.stderr)
+  return v
+end
+
+local function requests()
+  return server:requests()
+end
+
+local function count_operation(op)
+  return #server:requests(op)
+end
+
+local function create(extra, opts)
+  local args = { "create", "--file-system-id", FS }
+  for _, a in ipairs(extra or {}) do args[#args + 1] = a end
+  return run(args, opts)
+end
+
+local function expect_code(r, code)
+  assert(r.code == code, string.format("exit %s (wanted %d)\nstdout: %s\nstderr: %s",
+    tostring(r.code), code, r.stdout, r.stderr))
+end
+
+---------------------------------------------------------------------------
+
+describe("fsx.cli modules", function()
+  local cli = require "fsx.cli"
+  local output = require "fsx.cli.output"
+  local progress = require "fsx.cli.progress"
+  local errors = require "fsx.error"
+
+  describe("--token-from", function()
+    it("derives a stable, valid ClientRequestToken", function()
+      local t = cli.token_from("run-42/" .. FS)
+      assert.equal(t, cli.token_from("run-42/" .. FS))
+      assert.not_equal(t, cli.token_from("run-43/" .. FS))
+      assert.equal(63, #t)
+      assert.truthy(t:match("^tf%-[0-9a-f]+$"))
+      assert.is_nil(t:find("[^A-Za-z0-9_.-]"))
+    end)
+
+    it("is the SHA-256 of the text, reproducible with sha256sum", function()
+      local text = "nightly/2024-05-01/" .. FS
+      local hex = shell("printf %s " .. q(text) .. " | sha256sum"):match("^(%x+)")
+      assert.equal("tf-" .. hex:sub(1, 60), cli.token_from(text))
+    end)
+  end)
+
+  describe("argument parsing", function()
+    it("takes common options before or after the command, and --opt=value", function()
+      local p = cli.parse{ "--region", "eu-west-1", "create", "--file-system-id=" .. FS,
+                           "--output", "text", "--wait" }
+      assert.equal("create", p.command)
+      assert.equal("eu-west-1", p.opts.region)
+      assert.equal(FS, p.opts["file-system-id"])
+      assert.equal("text", p.opts.output)
+      assert.is_true(p.opts.wait)
+    end)
+
+    it("collects repeated --tag, lets the last of other options win, stops at --", function()
+      local p = cli.parse{ "create", "--tag", "a=1", "--tag=b=2", "--output", "json",
+                           "--output", "table", "--", "--not-an-option" }
+      assert.same({ "a=1", "b=2" }, p.opts.tag)
+      assert.equal("table", p.opts.output)
+      assert.same({ "--not-an-option" }, p.args)
+    end)
+
+    it("converts and checks numbers", function()
+      local p = cli.parse{ "wait", "backup-0", "--timeout", "2.5", "--max-attempts", "4" }
+      assert.equal(2.5, p.opts.timeout)
+      assert.equal(4, p.opts["max-attempts"])
+      for _, bad in ipairs{ { "--timeout", "0" }, { "--timeout", "soon" }, { "--timeout", "-1" },
+                            { "--max-attempts", "0" }, { "--max-attempts", "1.5" } } do
+        local ok, err = pcall(cli.parse, { "wait", "backup-0", bad[1], bad[2] })
+        assert.is_false(ok)
+        assert.equal(2, cli.exit_code(err))
+      end
+    end)
+
+    it("refuses unknown options and commands, options of other commands", function()
+      for _, argv in ipairs{ { "create", "--bogus" }, { "frobnicate" }, { "wait", "--tag", "a=b" },
+                             { "create", "--output" }, { "create", "--wait=yes" },
+                             { "create", "-x" } } do
+        local ok, err = pcall(cli.parse, argv)
+        assert.is_false(ok, table.concat(argv, " "))
+        assert.equal(2, cli.exit_code(err))
+        assert.truthy(cli.error_line(err):match("^fsx%-backup"))
+      end
+    end)
+
+    it("recognises help for a command", function()
+      assert.is_true(cli.parse{ "create", "--help" }.help)
+      assert.is_true(cli.parse{ "-h" }.help)
+      local p = cli.parse{ "help", "prune" }
+      assert.is_true(p.help)
+      assert.equal("prune", p.command)
+    end)
+  end)
+
+  describe("exit codes and error lines", function()
+    it("maps each kind of failure to its exit status", function()
+      local function e(t) return errors.new(t) end
+      assert.equal(2, cli.exit_code(e{ kind = "validation", code = "ValidationError", message = "x" }))
+      assert.equal(1, cli.exit_code(e{ kind = "service", code = "FileSystemNotFound", message = "x" }))
+      assert.equal(1, cli.exit_code(e{ kind = "transport", code = "CURLE_COULDNT_CONNECT" }))
+      assert.equal(1, cli.exit_code(e{ kind = "credentials", code = "NoCredentials" }))
+      assert.equal(3, cli.exit_code(e{ kind = "waiter", code = "WaiterTimeout" }))
+      assert.equal(4, cli.exit_code(e{ kind = "waiter", code = "BackupFailed" }))
+      assert.equal(4, cli.exit_code(e{ kind = "waiter", code = "BackupDeleted" }))
+      assert.equal(130, cli.exit_code(e{ kind = "waiter", code = "WaiterCancelled" }))
+      assert.equal(130, cli.exit_code("bin/fsx-backup:1: interrupted!"))
+      assert.equal(1, cli.exit_code("some bug"))
+    end)
+
+    it("prints code, message, status and request ID on one line", function()
+      local line = cli.error_line(errors.new{ kind = "service", code = "BackupInProgress",
+        message = "another backup\nis running", status = 400, request_id = "req-1" })
+      assert.is_nil(line:find("\n"))
+      assert.truthy(contains(line, "BackupInProgress"))
+      assert.truthy(contains(line, "another backup is running"))
+      assert.truthy(contains(line, "request ID req-1"))
+      assert.truthy(contains(line, "HTTP 400"))
+    end)
+  end)
+
+  describe("output", function()
+    it("encodes JSON with sorted keys, escapes and nulls", function()
+      assert.equal('{\n  "a": 1,\n  "b": [\n    "x\\"y\\n",\n    2.5,\n    true\n  ],\n  "c": null\n}',
+        output.json{ b = { 'x"y\n', 2.5, true }, a = 1, c = cjson.null })
+      assert.equal('"\\u001b[31m"', output.json("\27[31m"))
+    end)
+
+    it("tells empty lists from empty objects by the shape", function()
+      output.shape_lookup = require("fsx.shape").get
+      local s = output.json({ backups = { { backup_id = "b-1", tags = {}, file_system = {} } } },
+        output.DOCUMENT_SHAPES.backups)
+      assert.truthy(contains(s, '"tags": []'))
+      assert.truthy(contains(s, '"file_system": {}'))
+      assert.equal('{\n  "backups": []\n}', output.json({ backups = {} }, output.DOCUMENT_SHAPES.backups))
+    end)
+
+    it("renders text as tab-separated lines and table with a header", function()
+      local doc = { backups = { { backup_id = "backup-1", lifecycle = "CREATING", progress_percent = 42.0,
+        type = "USER_INITIATED", file_system = { file_system_id = FS }, creation_time = 0 } } }
+      assert.equal("backup-1\tCREATING\t42%\tUSER_INITIATED\t" .. FS .. "\t1970-01-01T00:00:00Z\n",
+        output.render("backups", doc, "text"))
+      local t = lines_of(output.render("backups", doc, "table"))
+      assert.equal(2, #t)
+      assert.truthy(t[1]:match("^BACKUP_ID%s+LIFECYCLE%s+PROGRESS"))
+      assert.equal("", output.render("backups", { backups = {} }, "text"))
+    end)
+  end)
+
+  describe("progress", function()
+    local function stream()
+      local s = { buf = {} }
+      function s:write(...) for i = 1, select("#", ...) do self.buf[#self.buf + 1] = select(i, ...) end end
+      function s:flush() end
+      function s:text() return table.concat(self.buf) end
+      return s
+    end
+    local function clock() return 100 end
+    local states = { { "CREATING", nil }, { "CREATING", 10 }, { "CREATING", 10 }, { "CREATING", 55 },
+                     { "AVAILABLE", 100 } }
+
+    it("redraws one line in place on a terminal", function()
+      local s = stream()
+      local p = progress.new{ stream = s, tty = true, clock = clock }
+      for _, st in ipairs(states) do
+        p:update{ backup_id = "backup-1", lifecycle = st[1], progress_percent = st[2] }
+      end
+      p:finish()
+      local text = s:text()
+      local _, redraws = text:gsub("\r", "")
+      assert.equal(#states, redraws)
+      assert.equal(1, select(2, text:gsub("\n", "")))  -- only the final newline
+      assert.truthy(text:match("\n$"))
+      assert.truthy(contains(text, "[############"))
+    end)
+
+    it("prints one plain line per change elsewhere, with no control characters", function()
+      local s = stream()
+      local p = progress.new{ stream = s, tty = false, clock = clock }
+      for _, st in ipairs(states) do
+        p:update{ backup_id = "backup-1", lifecycle = st[1], progress_percent = st[2] }
+      end
+      p:finish()
+      local text = s:text()
+      assert.is_nil(text:find("[\r\27]"))
+      local l = lines_of(text)
+      assert.equal(4, #l)
+      assert.truthy(l[4]:match("^backup%-1%s+AVAILABLE%s+%[#+%]%s+100%%"))
+    end)
+
+    it("prints nothing with --quiet, and cleans what the service sends", function()
+      local s = stream()
+      progress.new{ stream = s, tty = false, quiet = true, clock = clock }:update{ backup_id = "b" }
+      assert.equal("", s:text())
+      progress.new{ stream = s, tty = false, clock = clock }:update{
+        backup_id = "b\27[2J", lifecycle = "X\rY" }
+      assert.is_nil(s:text():find("[\r\27]", 1))
+    end)
+  end)
+end)
+
+---------------------------------------------------------------------------
+
+describe("fsx-backup command", function()
+  lazy_setup(function()
+    server = helpers.start_fsx_server()
+  end)
+
+  lazy_teardown(function()
+    if server then server:stop() end
+  end)
+
+  before_each(function()
+    server:reset()
+    server:config{ backup_seconds = 1 }
+  end)
+
+  describe("help and version", function()
+    it("prints the version from fsx.version", function()
+      local r = run({ "--version" }, { no_endpoint = true })
+      expect_code(r, 0)
+      assert.truthy(r.stdout:match("^fsx%-backup " .. require("fsx.version"):gsub("%.", "%%.") .. " "))
+    end)
+
+    it("has --help for the program and for each command", function()
+      local r = run({ "--help" }, { no_endpoint = true })
+      expect_code(r, 0)
+      assert.truthy(contains(r.stdout, "Usage: fsx-backup COMMAND"))
+      for _, c in ipairs{ "create", "wait", "describe", "delete", "prune" } do
+        r = run({ c, "--help" }, { no_endpoint = true })
+        expect_code(r, 0)
+        assert.truthy(contains(r.stdout, "Usage: fsx-backup " .. c), c)
+      end
+      r = run({ "create", "--help" }, { no_endpoint = true })
+      assert.truthy(contains(r.stdout, "--token-from TEXT"))
+    end)
+
+    it("exits 2 with the usage on stderr when no command is given", function()
+      local r = run({}, { no_endpoint = true })
+      expect_code(r, 2)
+      assert.equal("", r.stdout)
+      assert.truthy(contains(r.stderr, "Usage:"))
+    end)
+  end)
+
+  describe("usage errors", function()
+    it("exit 2, print one line and send nothing", function()
+      local cases = {
+        { "create" },
+        { "create", "--file-system-id", FS, "--volume-id", VOLUME },
+        { "create", "--file-system-id", FS, "--token", "a", "--token-from", "b" },
+        { "create", "--file-system-id", FS, "--token", "bad token!" },
+        { "create", "--file-system-id", FS, "--tag", "novalue" },
+        { "create", "--file-system-id", FS, "--tag", "=v" },
+        { "create", "--file-system-id", FS, "--timeout", "5" },
+        { "create", "--file-system-id", FS, "--copy-tags", "all" },
+        { "create", "--file-system-id", FS, "--output", "yaml" },
+        { "create", "--file-system-id", FS, "--bogus" },
+        { "wait" },
+        { "delete" },
+        { "delete", "backup-1", "backup-2" },
+        { "describe", "--tag", "a=b" },
+        { "prune", "--file-system-id", FS },
+        { "prune", "--keep-last", "3" },
+        { "frobnicate" },
+        -- rejected by the library's validation before anything is sent
+        { "create", "--file-system-id", "fs-nothex" },
+      }
+      local before = #requests()
+      for _, args in ipairs(cases) do
+        local r = run(args)
+        expect_code(r, 2)
+        assert.equal("", r.stdout, table.concat(args, " "))
+        local l = lines_of(r.stderr)
+        assert.equal(1, #l, r.stderr)
+        assert.truthy(l[1]:match("^fsx%-backup"), r.stderr)
+      end
+      assert.equal(before, #requests())
+    end)
+  end)
+
+  describe("create", function()
+    it("prints the backup as one JSON document in snake_case", function()
+      local r = create{ "--tag", "Name=nightly", "--tag", "owner=ops" }
+      expect_code(r, 0)
+      local doc = json_of(r)
+      local b = doc.backup
+      assert.truthy(b.backup_id:match("^backup%-"))
+      assert.equal(FS, b.file_system.file_system_id)
+      assert.equal("USER_INITIATED", b.type)
+      local tags = {}
+      for _, t in ipairs(b.tags) do tags[t.key] = t.value end
+      assert.equal("nightly", tags.Name)
+      assert.equal("ops", tags.owner)
+      assert.is_nil(r.stdout:find("BackupId", 1, true))
+      assert.equal(1, count_operation("CreateBackup"))
+    end)
+
+    it("prints tab-separated text and a table", function()
+      local r = create({ "--output", "text", "--wait" })
+      expect_code(r, 0)
+      local l = lines_of(r.stdout)
+      assert.equal(1, #l)
+      local f = {}
+      for field in (l[1] .. "\t"):gmatch("([^\t]*)\t") do f[#f + 1] = field end
+      assert.equal(6, #f)
+      assert.truthy(f[1]:match("^backup%-"))
+      assert.equal("AVAILABLE", f[2])
+      assert.equal("100%", f[3])
+      assert.equal(FS, f[5])
+      r = run{ "describe", "--file-system-id", FS, "--output", "table" }
+      expect_code(r, 0)
+      l = lines_of(r.stdout)
+      assert.equal(2, #l)
+      assert.truthy(l[1]:match("^BACKUP_ID%s+LIFECYCLE"))
+    end)
+
+    it("waits with --wait and prints the AVAILABLE backup", function()
+      local r = create{ "--wait" }
+      expect_code(r, 0)
+      local b = json_of(r).backup
+      assert.equal("AVAILABLE", b.lifecycle)
+      assert.truthy(count_operation("DescribeBackups") >= 1)
+    end)
+
+    it("backs up a volume", function()
+      local r = run{ "create", "--volume-id", VOLUME, "--output", "text" }
+      expect_code(r, 0)
+      assert.truthy(r.stdout:match("^backup%-%S+\t"))
+    end)
+
+    it("returns the same backup when re-run with the same --token-from", function()
+      local text = "playbook-run-7/" .. FS
+      local r1 = create{ "--token-from", text, "--output", "text" }
+      expect_code(r1, 0)
+      local r2 = create{ "--token-from", text, "--output", "text", "--wait" }
+      expect_code(r2, 0)
+      local id1, id2 = r1.stdout:match("^(%S+)"), r2.stdout:match("^(%S+)")
+      assert.equal(id1, id2)
+      local r3 = create{ "--token-from", "playbook-run-8/" .. FS, "--output", "text" }
+      expect_code(r3, 0)
+      assert.not_equal(id1, r3.stdout:match("^(%S+)"))
+      -- the token on the wire is the documented derivation
+      local cli = require "fsx.cli"
+      local d = json_of(create{ "--token-from", text, "--dry-run" })
+      assert.truthy(contains(d.body, cli.token_from(text)))
+    end)
+
+    it("exits 1 with one error line for a service error", function()
+      local r = run{ "create", "--file-system-id", "fs-0000000000000dead" }
+      expect_code(r, 1)
+      assert.equal("", r.stdout)
+      local l = lines_of(r.stderr)
+      assert.equal(1, #l)
+      assert.truthy(contains(l[1], "FileSystemNotFound"))
+      assert.truthy(l[1]:match("request ID %S+"))
+    end)
+
+    it("exits 1 for a transport error", function()
+      local r = run({ "describe", "--endpoint-url", "http://127.0.0.1:9", "--max-attempts", "1" },
+                    { no_endpoint = true })
+      expect_code(r, 1)
+      assert.equal(1, #lines_of(r.stderr))
+    end)
+  end)
+
+  describe("--dry-run", function()
+    it("signs and prints the request and sends nothing", function()
+      local before = #requests()
+      local r = create{ "--tag", "a=b", "--dry-run" }
+      expect_code(r, 0)
+      local d = json_of(r)
+      assert.is_true(d.dry_run)
+      assert.equal("CreateBackup", d.operation)
+      assert.equal("POST", d.method)
+      local names = {}
+      for _, h in ipairs(d.headers) do names[h[1]] = h[2] end
+      assert.equal("AWSSimbaAPIService_v20180301.CreateBackup", names["X-Amz-Target"])
+      assert.truthy(contains(names.Authorization, "Signature=<redacted>"))
+      assert.truthy(contains(d.body, '"FileSystemId":"' .. FS .. '"'))
+      r = run{ "delete", "backup-0123456789abcdef0", "--dry-run", "--output", "text" }
+      expect_code(r, 0)
+      assert.truthy(r.stdout:match("^POST "))
+      assert.truthy(contains(r.stdout, "DeleteBackup"))
+      r = run{ "describe", "--file-system-id", FS, "--dry-run" }
+      expect_code(r, 0)
+      r = run{ "wait", "backup-0123456789abcdef0", "--dry-run" }
+      expect_code(r, 0)
+      for _, out in ipairs{ r.stdout, r.stderr } do
+        assert.is_nil(out:find(SECRET, 1, true))
+      end
+      assert.equal(before, #requests())
+    end)
+  end)
+
+  describe("--debug", function()
+    local function no_secrets(r)
+      local all = r.stdout .. r.stderr
+      for _, s in ipairs{ SECRET, SESSION.secret_access_key, SESSION.session_token } do
+        assert.is_nil(all:find(s, 1, true), "a secret was printed")
+      end
+      assert.is_nil(all:find("Signature=%x%x%x%x"), "a signature was printed")
+    end
+
+    it("prints requests and responses with secrets redacted", function()
+      local r = create({ "--debug", "--wait" }, { env = {
+        AWS_ACCESS_KEY_ID = SESSION.access_key_id, AWS_SECRET_ACCESS_KEY = SESSION.secret_access_key,
+        AWS_SESSION_TOKEN = SESSION.session_token } })
+      expect_code(r, 0)
+      assert.truthy(contains(r.stderr, "> POST " .. server.url))
+      assert.truthy(contains(r.stderr, "X-Amz-Target: AWSSimbaAPIService_v20180301.CreateBackup"))
+      assert.truthy(contains(r.stderr, "X-Amz-Security-Token: <redacted>"))
+      assert.truthy(contains(r.stderr, "< HTTP 200"))
+      assert.equal("AVAILABLE", json_of(r).backup.lifecycle)
+      no_secrets(r)
+    end)
+
+    it("shows the error's details and still no secret", function()
+      local r = run({ "create", "--file-system-id", "fs-0000000000000dead", "--debug" }, { env = {
+        AWS_ACCESS_KEY_ID = SESSION.access_key_id, AWS_SECRET_ACCESS_KEY = SESSION.secret_access_key,
+        AWS_SESSION_TOKEN = SESSION.session_token } })
+      expect_code(r, 1)
+      assert.truthy(contains(r.stderr, "< HTTP 400"))
+      assert.truthy(contains(r.stderr, "debug: error"))
+      no_secrets(r)
+      r = run({ "describe", "--debug", "--dry-run" })
+      expect_code(r, 0)
+      no_secrets(r)
+    end)
+  end)
+
+  describe("waiting", function()
+    it("exits 3 when --timeout passes, leaving the backup alone", function()
+      server:config{ backup_seconds = 60 }
+      local r = create{ "--wait", "--timeout", "1" }
+      expect_code(r, 3)
+      assert.truthy(contains(r.stderr, "WaiterTimeout"))
+      local b = json_of(r).backup
+      assert.equal("CREATING", b.lifecycle)
+      assert.truthy(contains(r.stderr, "fsx-backup wait " .. b.backup_id))
+      assert.equal(0, count_operation("DeleteBackup"))
+      r = run{ "wait", b.backup_id, "--timeout", "1", "--output", "text" }
+      expect_code(r, 3)
+    end)
+
+    it("exits 4 when the backup FAILED", function()
+      server:config{ backup_seconds = 60 }
+      local id = json_of(create()).backup.backup_id
+      server:set_backup(id, { lifecycle = "FAILED", message = "disk on fire" })
+      local r = run{ "wait", id }
+      expect_code(r, 4)
+      assert.truthy(contains(r.stderr, "BackupFailed"))
+      assert.truthy(contains(r.stderr, "disk on fire"))
+      assert.equal("FAILED", json_of(r).backups[1].lifecycle)
+    end)
+
+    it("exits 4 when the backup FAILED during create --wait", function()
+      server:config{ backup_seconds = 60 }
+      local out, err = os.tmpname(), os.tmpname()
+      -- fail the backup from a second process once the wait is under way
+      local script = command{ "create", "--file-system-id", FS, "--wait", "--output", "text" }
+        .. " >" .. out .. " 2>" .. err .. " & pid=$!; sleep 1.5; echo started"
+        .. "; wait $pid; echo \"exit=$?\""
+      local p = io.popen("sh -c " .. q(script))
+      assert.equal("started", p:read("*l"))
+      local id = json_of(run{ "describe", "--file-system-id", FS }).backups[1].backup_id
+      server:set_backup(id, { lifecycle = "FAILED", message = "boom" })
+      local rest = p:read("*a")
+      p:close()
+      assert.equal("4", rest:match("exit=(%d+)"), read_file(err))
+      assert.truthy(contains(read_file(err), "boom"))
+      assert.truthy(read_file(out):match("^" .. id:gsub("%-", "%%-") .. "\tFAILED"))
+      os.remove(out)
+      os.remove(err)
+    end)
+
+    it("exits 130 on Ctrl-C, prints the ID and the resume command, deletes nothing", function()
+      server:config{ backup_seconds = 60 }
+      local out, err = os.tmpname(), os.tmpname()
+      local script = command{ "create", "--file-system-id", FS, "--wait" }
+        .. " >" .. out .. " 2>" .. err .. " & pid=$!; sleep 1.5; kill -INT $pid; wait $pid; echo $?"
+      local started = os.time()
+      local status = shell("sh -c " .. q(script))
+      local took = os.time() - started
+      local stderr = read_file(err)
+      os.remove(out)
+      os.remove(err)
+      assert.equal("130", status:match("%d+"), stderr)
+      assert.truthy(took < 10, "the interrupt was not prompt")
+      local id = stderr:match("fsx%-backup wait (backup%-%S+)")
+      assert.truthy(id, stderr)
+      assert.truthy(contains(stderr, "interrupted"))
+      assert.equal(0, count_operation("DeleteBackup"))
+      local r = run{ "describe", id }
+      expect_code(r, 0)
+      assert.equal("CREATING", json_of(r).backups[1].lifecycle)
+      -- and the wait resumes
+      server:set_backup(id, { duration = 0 })
+      r = run{ "wait", id, "--output", "text" }
+      expect_code(r, 0)
+      assert.truthy(r.stdout:match("\tAVAILABLE\t"))
+    end)
+
+    it("waits for several backups", function()
+      local a = json_of(create{ "--wait" }).backup.backup_id
+      local b = json_of(run{ "create", "--volume-id", VOLUME }).backup.backup_id
+      local r = run{ "wait", a, b }
+      expect_code(r, 0)
+      local list = json_of(r).backups
+      assert.equal(2, #list)
+      assert.equal(a, list[1].backup_id)
+      assert.equal(b, list[2].backup_id)
+      assert.equal("AVAILABLE", list[2].lifecycle)
+    end)
+  end)
+
+  describe("progress display", function()
+    it("redraws in place on a pseudo-terminal", function()
+      server:config{ backup_seconds = 3 }
+      local cmd = command{ "create", "--file-system-id", FS, "--wait", "--output", "text" }
+      local out = shell("script -qec " .. q(cmd) .. " /dev/null </dev/null")
+      assert.truthy(out:find("\r[^\n]"), "no in-place redraw: " .. out)
+      assert.truthy(out:find("%[#+%]%s+100%%"), out)
+      assert.truthy(out:find("\tAVAILABLE\t"), out)
+    end)
+
+    it("prints one plain line per change on a pipe", function()
+      server:config{ backup_seconds = 3 }
+      local r = create{ "--wait", "--output", "text" }
+      expect_code(r, 0)
+      assert.is_nil(r.stderr:find("[\r\27]"))
+      assert.is_nil(r.stdout:find("[\r\27]"))
+      local l = lines_of(r.stderr)
+      assert.truthy(#l >= 2, r.stderr)
+      local seen = {}
+      for _, line in ipairs(l) do
+        local state = line:match("^(backup%-%S+%s+%S+%s+%S+%s+%S+)")
+        assert.truthy(state, line)
+        assert.is_nil(seen[state], "a line without a change: " .. line)
+        seen[state] = true
+      end
+      assert.truthy(l[#l]:match("AVAILABLE%s+%[#+%]%s+100%%"))
+    end)
+
+    it("prints no progress with --quiet", function()
+      local r = create{ "--wait", "--quiet" }
+      expect_code(r, 0)
+      assert.equal("", r.stderr)
+    end)
+  end)
+
+  describe("describe and delete", function()
+    it("describes by file system and by ID", function()
+      local id = json_of(create{ "--wait" }).backup.backup_id
+      local r = run{ "describe", "--file-system-id", FS }
+      expect_code(r, 0)
+      local list = json_of(r).backups
+      assert.equal(1, #list)
+      assert.equal(id, list[1].backup_id)
+      r = run{ "describe", id, "--output", "text" }
+      expect_code(r, 0)
+      assert.truthy(r.stdout:match("^" .. id:gsub("%-", "%%-") .. "\t"))
+      r = run{ "describe", "--file-system-id", OTHER_FS }
+      expect_code(r, 0)
+      assert.truthy(contains(r.stdout, '"backups": []'))
+      r = run{ "describe", "--file-system-id", OTHER_FS, "--output", "text" }
+      assert.equal("", r.stdout)
+    end)
+
+    it("deletes a backup, then reports BackupNotFound", function()
+      local id = json_of(create{ "--wait" }).backup.backup_id
+      local r = run{ "delete", id }
+      expect_code(r, 0)
+      local d = json_of(r)
+      assert.equal(id, d.backup_id)
+      assert.equal("DELETED", d.lifecycle)
+      r = run{ "delete", "backup-0123456789abcdef9" }
+      expect_code(r, 1)
+      assert.truthy(contains(r.stderr, "BackupNotFound"))
+    end)
+  end)
+
+  describe("prune", function()
+    -- a history: five USER_INITIATED/AUTOMATIC AVAILABLE backups and one CREATING
+    local function id(n) return string.format("backup-%017d", n) end
+    local function seed_history()
+      local function b(n, t, env, lifecycle)
+        return { BackupId = id(n), FileSystemId = FS, Type = t, Lifecycle = lifecycle,
+                 CreationTime = string.format("2024-01-%02dT00:00:00Z", n),
+                 Tags = env and { { Key = "env", Value = env } } or nil }
+      end
+      server:seed{ backups = {
+        b(1, "USER_INITIATED", "prod"), b(2, "USER_INITIATED", "prod"), b(3, "USER_INITIATED", "test"),
+        b(4, "AUTOMATIC"), b(5, "USER_INITIATED", "prod"), b(6, "USER_INITIATED", "prod", "CREATING"),
+      } }
+    end
+    local function ids_of(list)
+      local out = {}
+      for _, e in ipairs(list) do out[#out + 1] = e.backup.backup_id end
+      table.sort(out)
+      return out
+    end
+
+    it("lists with --dry-run (no DeleteBackup) and deletes without it", function()
+      seed_history()
+      local r = run{ "prune", "--file-system-id", FS, "--keep-last", "2", "--dry-run" }
+      expect_code(r, 0)
+      local doc = json_of(r)
+      assert.is_true(doc.dry_run)
+      assert.same({ id(1), id(2) }, ids_of(doc.deleted))
+      assert.same({ id(3), id(4), id(5), id(6) }, ids_of(doc.kept))
+      for _, e in ipairs(doc.kept) do assert.equal("string", type(e.reason)) end
+      assert.equal(0, count_operation("DeleteBackup"))
+      r = run{ "prune", "--file-system-id", FS, "--keep-last", "2", "--output", "text" }
+      expect_code(r, 0)
+      local actions = {}
+      for _, line in ipairs(lines_of(r.stdout)) do
+        local bid, action = line:match("^(backup%-%S+)\t(%S+)\t")
+        actions[bid] = action
+      end
+      assert.equal("deleted", actions[id(1)])
+      assert.equal("deleted", actions[id(2)])
+      assert.equal("keep", actions[id(5)])
+      assert.equal(2, count_operation("DeleteBackup"))
+      local left = {}
+      for _, b in ipairs(json_of(run{ "describe", "--file-system-id", FS }).backups) do
+        left[#left + 1] = b.backup_id
+      end
+      table.sort(left)
+      assert.same({ id(3), id(4), id(5), id(6) }, left)
+    end)
+
+    it("filters by tag and includes other types only when asked", function()
+      seed_history()
+      local doc = json_of(run{ "prune", "--file-system-id", FS, "--keep-last", "1", "--tag", "env=prod",
+                               "--dry-run" })
+      assert.same({ id(1), id(2) }, ids_of(doc.deleted))
+      doc = json_of(run{ "prune", "--file-system-id", FS, "--keep-last", "1", "--tag", "env=prod",
+                         "--tag", "env=test", "--dry-run" })
+      assert.same({ id(1), id(2), id(3) }, ids_of(doc.deleted))
+      doc = json_of(run{ "prune", "--file-system-id", FS, "--keep-last", "1",
+                         "--include-type", "AUTOMATIC", "--dry-run", "--output", "json" })
+      assert.same({ id(1), id(2), id(3), id(4) }, ids_of(doc.deleted))
+      local r = run{ "prune", "--file-system-id", FS, "--keep-days", "0", "--dry-run", "--output", "table" }
+      expect_code(r, 0)
+      assert.truthy(lines_of(r.stdout)[1]:match("^BACKUP_ID%s+ACTION"))
+      assert.equal(0, count_operation("DeleteBackup"))
+    end)
+
+    it("exits 1 and lists the refused deletions, the others still go ahead", function()
+      seed_history()
+      server:faults({ { kind = "throttle", operation = "DeleteBackup", nth = 1 } })
+      local r = run{ "prune", "--file-system-id", FS, "--keep-last", "2", "--max-attempts", "1" }
+      expect_code(r, 1)
+      local doc = json_of(r)
+      assert.equal(1, #doc.failed)
+      assert.equal(1, #doc.deleted)
+      assert.equal("string", type(doc.failed[1].error.code))
+      local l = lines_of(r.stderr)
+      assert.equal(1, #l)
+      assert.truthy(l[1]:match("could not delete backup%-"))
+    end)
+  end)
+
+  describe("examples/playbook.sh", function()
+    it("gets the same backup back when the step is re-run", function()
+      local function step()
+        return shell(env_prefix{ FSX_BACKUP = LUA .. " bin/fsx-backup", FSX_ENDPOINT_URL = server.url }
+          .. " sh examples/playbook.sh " .. FS .. " run-1234 2>/dev/null; echo \"exit=$?\"")
+      end
+      local a, b = step(), step()
+      assert.equal("0", a:match("exit=(%d+)"), a)
+      assert.equal("0", b:match("exit=(%d+)"), b)
+      local id = a:match("^(backup%-%S+)\n")
+      assert.truthy(id, a)
+      assert.equal(id, b:match("^(backup%-%S+)\n"))
+      assert.equal(1, #json_of(run{ "describe", "--file-system-id", FS }).backups)
+    end)
+  end)
+end)
