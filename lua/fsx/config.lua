@@ -1,0 +1,322 @@
+--- Client settings resolved the way the AWS SDKs resolve them.
+--
+-- Layer: Lua layer; depends on `fsx.error`, `fsx.ini`, `fsx.endpoint`,
+-- `fsx.useragent`. Every setting comes from, in order: the option passed to
+-- `fsx.new`, the environment, the selected profile of the shared files,
+-- a default. The environment is read through `opts.getenv` when given (tests
+-- inject a table-backed function), else `os.getenv`.
+--
+-- Shared files: `AWS_CONFIG_FILE` (default `~/.aws/config`, sections
+-- `[default]`, `[profile NAME]`, `[services NAME]`) and
+-- `AWS_SHARED_CREDENTIALS_FILE` (default `~/.aws/credentials`, sections
+-- `[NAME]`). For a profile present in both files, the credentials file's keys
+-- win. A missing file is not an error; a file that exists but cannot be read
+-- or parsed raises a `validation` error `InvalidConfigFile`, as botocore does.
+-- @module fsx.config
+local errors = require("fsx.error")
+local ini = require("fsx.ini")
+local endpoint = require("fsx.endpoint")
+
+local M = {}
+
+--- The service id used in `AWS_ENDPOINT_URL_<ID>` and `[services]` sections.
+M.SERVICE_ENV_ID = "FSX"
+M.SERVICE_CONFIG_ID = "fsx"
+
+local function invalid(field, msg)
+  errors.raise{ kind = "validation", code = "InvalidConfiguration",
+                message = "config: " .. field .. ": " .. msg, field = field }
+end
+
+--- Build the environment reader: `opts.getenv` or `os.getenv`; empty values
+-- count as unset.
+-- @tparam ?table opts
+-- @treturn function name -> string or nil
+function M.getenv_of(opts)
+  local raw = (opts and opts.getenv) or os.getenv
+  return function(name)
+    local v = raw(name)
+    if v == nil or v == "" then return nil end
+    return v
+  end
+end
+
+local function expand_home(path, getenv)
+  if type(path) ~= "string" then return path end
+  if path:sub(1, 1) == "~" and (path:sub(2, 2) == "/" or #path == 1) then
+    local home = getenv("HOME") or ""
+    return home .. path:sub(2)
+  end
+  return path
+end
+
+--- The two shared file paths.
+-- @tparam ?table opts may hold `config_file`, `credentials_file`
+-- @tparam function getenv
+-- @treturn string config file path
+-- @treturn string credentials file path
+function M.file_paths(opts, getenv)
+  opts = opts or {}
+  local cfg = opts.config_file or getenv("AWS_CONFIG_FILE") or "~/.aws/config"
+  local cred = opts.credentials_file or getenv("AWS_SHARED_CREDENTIALS_FILE")
+    or "~/.aws/credentials"
+  return expand_home(cfg, getenv), expand_home(cred, getenv)
+end
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+--- Load and merge the shared files.
+-- @tparam ?table opts `config_file`, `credentials_file`, `getenv`
+-- @treturn table `{ profiles = { name = merged table },
+--   config_profiles =, credentials_profiles =, services = { name = table },
+--   config_file =, credentials_file =, config_exists =, credentials_exists = }`
+-- @raise validation error `InvalidConfigFile` for an unreadable or malformed file
+function M.load_shared(opts)
+  local getenv = M.getenv_of(opts)
+  local cfg_path, cred_path = M.file_paths(opts, getenv)
+  local shared = {
+    profiles = {}, config_profiles = {}, credentials_profiles = {}, services = {},
+    config_file = cfg_path, credentials_file = cred_path,
+  }
+  local cfg, err = ini.read(cfg_path)
+  if err then
+    errors.raise{ kind = "validation", code = "InvalidConfigFile", field = "config_file",
+                  message = "config: config_file: " .. err, path = cfg_path }
+  end
+  local cred, cerr = ini.read(cred_path)
+  if cerr then
+    errors.raise{ kind = "validation", code = "InvalidConfigFile", field = "credentials_file",
+                  message = "config: credentials_file: " .. cerr, path = cred_path }
+  end
+  shared.config_exists = cfg ~= nil
+  shared.credentials_exists = cred ~= nil
+  for section, values in pairs(cfg or {}) do
+    local name = section:match("^profile%s+(.-)%s*$")
+    if section == "default" and not shared.config_profiles.default then
+      shared.config_profiles.default = values
+    elseif name and name ~= "" then
+      -- `[profile default]` wins over `[default]` (both are accepted)
+      shared.config_profiles[name] = values
+    else
+      local sname = section:match("^services%s+(.-)%s*$")
+      if sname and sname ~= "" then shared.services[sname] = values end
+    end
+  end
+  for section, values in pairs(cred or {}) do
+    shared.credentials_profiles[section] = values
+  end
+  for name, values in pairs(shared.config_profiles) do
+    shared.profiles[name] = copy(values)
+  end
+  for name, values in pairs(shared.credentials_profiles) do
+    local merged = shared.profiles[name] or {}
+    for k, v in pairs(values) do merged[k] = v end
+    shared.profiles[name] = merged
+  end
+  return shared
+end
+
+local TRUE = { ["true"] = true }
+local FALSE = { ["false"] = true }
+
+-- Parse a boolean setting (option boolean, or "true"/"false" text).
+local function boolean(value, field)
+  if value == nil then return nil end
+  if type(value) == "boolean" then return value end
+  if type(value) == "string" then
+    local l = value:lower()
+    if TRUE[l] then return true end
+    if FALSE[l] then return false end
+  end
+  invalid(field, string.format("must be true or false, got %q", tostring(value)))
+end
+
+-- The first non-nil value among (value, source) pairs.
+local function first(...)
+  local n = select("#", ...)
+  for i = 1, n, 2 do
+    local v = select(i, ...)
+    if v ~= nil and v ~= "" then return v, select(i + 1, ...) end
+  end
+  return nil
+end
+
+local function profile_value(profile, key)
+  local v = profile and profile[key]
+  if type(v) == "string" and v ~= "" then return v end
+  return nil
+end
+
+--- The custom endpoint of a service, botocore's order: option,
+-- `AWS_ENDPOINT_URL_<ID>`, `AWS_ENDPOINT_URL`, the profile's `services`
+-- section, the profile's `endpoint_url`. The environment and the shared
+-- files are skipped when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` (or the
+-- profile's `ignore_configured_endpoint_urls`) is true.
+-- @tparam table args `option`, `getenv`, `profile` (merged table), `shared`,
+--   `env_id` (`FSX`), `config_id` (`fsx`)
+-- @treturn ?string url
+-- @treturn ?string source: `option`, `env`, `profile`
+-- @treturn ?string the setting it came from (for messages)
+function M.custom_endpoint(args)
+  if args.option ~= nil then return args.option, "option", "endpoint_url" end
+  local getenv, profile = args.getenv, args.profile
+  local ignore = first(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "env",
+                       profile_value(profile, "ignore_configured_endpoint_urls"), "profile")
+  if boolean(ignore, "ignore_configured_endpoint_urls") then return nil end
+  local name = "AWS_ENDPOINT_URL_" .. args.env_id
+  local v = getenv(name)
+  if v then return v, "env", name end
+  v = getenv("AWS_ENDPOINT_URL")
+  if v then return v, "env", "AWS_ENDPOINT_URL" end
+  local services = profile_value(profile, "services")
+  if services and args.shared and args.shared.services[services] then
+    local block = args.shared.services[services][args.config_id]
+    if type(block) == "table" and profile_value(block, "endpoint_url") then
+      return block.endpoint_url, "profile", "services " .. services .. " " .. args.config_id
+    end
+  end
+  v = profile_value(profile, "endpoint_url")
+  if v then return v, "profile", "endpoint_url" end
+  return nil
+end
+
+-- Region names with a FIPS marker (`fips-us-east-1`, `us-east-1-fips`) turn
+-- FIPS on and are reduced to the plain region, as botocore does.
+local function split_fips_region(region)
+  local plain = region:match("^fips%-(.+)$") or region:match("^(.+)%-fips$")
+  if plain then return plain, true end
+  return region, false
+end
+
+--- Resolve every client setting.
+-- @tparam ?table opts the options of `fsx.new`: `region`, `profile`,
+--   `endpoint_url`, `max_attempts`, `retry_mode`, `use_fips_endpoint`
+--   (or `use_fips`), `use_dualstack_endpoint` (or `use_dualstack`), `ca_file`,
+--   `app_id`, `user_agent` (appended to the built user agent), `config_file`,
+--   `credentials_file`, `getenv`
+-- @treturn table settings: `region`, `profile`, `profile_explicit`,
+--   `profile_source` (`option`/`env`/nil), `endpoint_url`, `endpoint_source`
+--   (`option`/`env`/`profile`/`resolved`),
+--   `max_attempts`, `retry_mode`, `use_fips`, `use_dualstack`, `ca_file`,
+--   `user_agent`, `app_id`, `profile_data` (merged profile table),
+--   `shared` (see `load_shared`), `getenv`
+-- @raise validation error naming the bad setting
+function M.resolve(opts)
+  opts = opts or {}
+  local getenv = M.getenv_of(opts)
+  local s = { getenv = getenv }
+
+  -- profile
+  local profile, psrc = first(opts.profile, "option", getenv("AWS_PROFILE"), "env",
+                              getenv("AWS_DEFAULT_PROFILE"), "env")
+  if profile ~= nil and type(profile) ~= "string" then
+    invalid("profile", "must be a string")
+  end
+  s.profile = profile or "default"
+  s.profile_explicit = psrc == "option"
+  s.profile_source = psrc
+  s.shared = M.load_shared(opts)
+  local pdata = s.shared.profiles[s.profile]
+  s.profile_data = pdata or {}
+  s.profile_found = pdata ~= nil
+
+  -- region
+  local region, rsrc = first(opts.region, "option", getenv("AWS_REGION"), "env",
+                             getenv("AWS_DEFAULT_REGION"), "env",
+                             profile_value(pdata, "region"), "profile")
+  local region_fips = false
+  if region ~= nil then
+    if type(region) ~= "string" then invalid("region", "must be a string") end
+    region, region_fips = split_fips_region(region)
+    if not endpoint.valid_region(region) then
+      invalid("region", string.format("invalid region %q (from %s)", region, rsrc))
+    end
+  end
+  s.region = region
+  s.region_source = rsrc
+
+  -- FIPS and dual-stack
+  local fips = first(opts.use_fips_endpoint, "option", opts.use_fips, "option",
+                     getenv("AWS_USE_FIPS_ENDPOINT"), "env",
+                     profile_value(pdata, "use_fips_endpoint"), "profile")
+  local dual = first(opts.use_dualstack_endpoint, "option", opts.use_dualstack, "option",
+                     getenv("AWS_USE_DUALSTACK_ENDPOINT"), "env",
+                     profile_value(pdata, "use_dualstack_endpoint"), "profile")
+  s.use_fips = boolean(fips, "use_fips_endpoint") or region_fips
+  s.use_dualstack = boolean(dual, "use_dualstack_endpoint") or false
+
+  -- endpoint
+  if opts.endpoint_url ~= nil and type(opts.endpoint_url) ~= "string" then
+    invalid("endpoint_url", "must be a string")
+  end
+  local url, esrc, efield = M.custom_endpoint{
+    option = opts.endpoint_url, getenv = getenv, profile = pdata, shared = s.shared,
+    env_id = M.SERVICE_ENV_ID, config_id = M.SERVICE_CONFIG_ID,
+  }
+  if url then
+    url = endpoint.check_custom(url, efield)
+    if s.use_fips then
+      invalid("use_fips_endpoint", "FIPS and a custom endpoint (" .. efield
+              .. ") are not supported together")
+    end
+    if s.use_dualstack then
+      invalid("use_dualstack_endpoint", "dual-stack and a custom endpoint (" .. efield
+              .. ") are not supported together")
+    end
+    s.endpoint_url, s.endpoint_source = url, esrc
+  elseif region then
+    s.endpoint_url = endpoint.resolve{ region = region, use_fips = s.use_fips,
+                                       use_dualstack = s.use_dualstack }
+    s.endpoint_source = "resolved"
+  end
+
+  -- retries
+  local attempts, asrc = first(opts.max_attempts, "option", getenv("AWS_MAX_ATTEMPTS"), "env",
+                               profile_value(pdata, "max_attempts"), "profile")
+  if attempts == nil then
+    s.max_attempts = 3
+  else
+    local n = tonumber(attempts)
+    if not n or n ~= math.floor(n) or n < 1 or n > 100 then
+      invalid("max_attempts", string.format("must be an integer from 1 to 100, got %q (from %s)",
+                                            tostring(attempts), asrc))
+    end
+    s.max_attempts = n
+  end
+  local mode, msrc = first(opts.retry_mode, "option", getenv("AWS_RETRY_MODE"), "env",
+                           profile_value(pdata, "retry_mode"), "profile")
+  if mode == nil then
+    s.retry_mode = "standard"
+  elseif mode == "standard" or mode == "adaptive" then
+    s.retry_mode = mode
+  elseif mode == "legacy" then
+    -- botocore's old default; the standard mode is its successor
+    s.retry_mode = "standard"
+  else
+    invalid("retry_mode", string.format("must be standard or adaptive, got %q (from %s)",
+                                        tostring(mode), msrc))
+  end
+
+  -- TLS, user agent
+  s.ca_file = first(opts.ca_file, "option", getenv("AWS_CA_BUNDLE"), "env",
+                    profile_value(pdata, "ca_bundle"), "profile")
+  if s.ca_file ~= nil then
+    if type(s.ca_file) ~= "string" then invalid("ca_file", "must be a path") end
+    s.ca_file = expand_home(s.ca_file, getenv)
+  end
+  s.app_id = first(opts.app_id, "option", getenv("AWS_SDK_UA_APP_ID"), "env",
+                   profile_value(pdata, "sdk_ua_app_id"), "profile")
+  if s.app_id ~= nil and type(s.app_id) ~= "string" then invalid("app_id", "must be a string") end
+  if opts.user_agent ~= nil and type(opts.user_agent) ~= "string" then
+    invalid("user_agent", "must be a string")
+  end
+  s.user_agent_extra = opts.user_agent
+  s.user_agent = require("fsx.useragent").build(s)
+  return s
+end
+
+return M

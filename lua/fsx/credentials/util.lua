@@ -1,0 +1,182 @@
+--- Helpers shared by the credential sources: errors, time stamps, JSON,
+-- HTTP through the injected transport, and secret registration.
+--
+-- Layer: Lua layer; depends on `fsx.error`, `fsx.endpoint` (URL parsing),
+-- lua-cjson. No source logic lives here.
+-- @module fsx.credentials.util
+local errors = require("fsx.error")
+local endpoint = require("fsx.endpoint")
+
+local M = {}
+
+--- Raise a `credentials` error. `t.message` gets the `credentials: ` prefix.
+-- @tparam table t `code`, `message`, `source`, and any extra fields
+function M.raise(t)
+  local e = {}
+  for k, v in pairs(t) do e[k] = v end
+  e.kind = "credentials"
+  e.message = "credentials: " .. tostring(t.message)
+  error(errors.new(e), 0)
+end
+
+--- Register every secret value of a credentials table with `fsx.error` so
+-- that no later error message can show it.
+function M.register(creds)
+  errors.add_secret(creds.secret_access_key)
+  errors.add_secret(creds.session_token)
+  return creds
+end
+
+-- days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian)
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+
+--- Parse an ISO 8601 / RFC 3339 time stamp (`2024-05-01T12:00:00Z`,
+-- `2024-05-01T12:00:00.123Z`, `2024-05-01T14:00:00+02:00`) to epoch seconds.
+-- A number is returned as is.
+-- @treturn ?number epoch seconds, nil when the text is not a time stamp
+function M.parse_time(s)
+  if type(s) == "number" then return s end
+  if type(s) ~= "string" then return nil end
+  local y, mo, d, h, mi, sec, rest =
+    s:match("^%s*(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.-)%s*$")
+  if not y then return nil end
+  y, mo, d, h, mi, sec = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi),
+    tonumber(sec)
+  if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or sec > 60 then return nil end
+  local frac = rest:match("^(%.%d+)")
+  if frac then rest = rest:sub(#frac + 1) end
+  local offset
+  if rest == "Z" or rest == "z" or rest == "" then
+    offset = 0
+  else
+    local sign, oh, om = rest:match("^([+-])(%d%d):?(%d%d)$")
+    if not sign then return nil end
+    offset = (tonumber(oh) * 3600 + tonumber(om) * 60) * (sign == "+" and 1 or -1)
+  end
+  local t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset
+  return t + (frac and tonumber(frac) or 0)
+end
+
+--- Format epoch seconds as `2024-05-01T12:00:00Z`.
+function M.format_time(t)
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
+end
+
+--- Decode a JSON object; nil, reason when the text is not one. The reason
+-- never contains the text (it may hold secrets).
+function M.decode_object(text)
+  local cjson = require("cjson.safe")
+  if type(text) ~= "string" then return nil, "no body" end
+  local v = cjson.decode(text)
+  if type(v) ~= "table" then return nil, "not a JSON object" end
+  return v
+end
+
+--- Build a credentials table from string fields and check it.
+-- @tparam table f `access_key_id`, `secret_access_key`, `session_token`,
+--   `expiration` (epoch or ISO text), `source`, and extra fields to keep
+-- @treturn ?table credentials (secrets registered)
+-- @treturn ?string what is missing or wrong (no values in it)
+function M.make(f)
+  M.register(f)
+  if type(f.access_key_id) ~= "string" or f.access_key_id == "" then
+    return nil, "access key id missing"
+  end
+  if type(f.secret_access_key) ~= "string" or f.secret_access_key == "" then
+    return nil, "secret access key missing"
+  end
+  if f.session_token ~= nil and type(f.session_token) ~= "string" then
+    return nil, "session token is not a string"
+  end
+  local c = {}
+  for k, v in pairs(f) do c[k] = v end
+  if c.session_token == "" then c.session_token = nil end
+  if f.expiration ~= nil and f.expiration ~= "" then
+    local t = M.parse_time(f.expiration)
+    if not t then return nil, "expiration is not an ISO 8601 time stamp" end
+    c.expiration = t
+  else
+    c.expiration = nil
+  end
+  return c
+end
+
+--- Read a whole file.
+-- @treturn ?string contents
+-- @treturn ?string error message
+function M.read_file(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, tostring(err) end
+  local data, rerr = f:read("*a")
+  f:close()
+  if not data then return nil, path .. ": " .. tostring(rerr) end
+  return data
+end
+
+--- Percent-encode for an `application/x-www-form-urlencoded` body (RFC 3986
+-- unreserved characters kept).
+function M.urlencode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c)
+    return string.format("%%%02X", string.byte(c))
+  end))
+end
+
+--- Form-encode a table of parameters in sorted key order.
+function M.form(params)
+  local keys = {}
+  for k in pairs(params) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local out = {}
+  for i, k in ipairs(keys) do out[i] = M.urlencode(k) .. "=" .. M.urlencode(params[k]) end
+  return table.concat(out, "&")
+end
+
+--- Send one HTTP request through `ctx.deps.transport`.
+-- @tparam table ctx the chain context (`deps.transport`, `user_agent`, `ca_file`)
+-- @tparam table r `method`, `url`, `headers` (array of `{name, value}`), `body`,
+--   `connect_timeout`, `timeout`, `max_body`
+-- @return the transport's answer: `response` or `nil, kind, code, message`
+function M.http(ctx, r)
+  local u, err = endpoint.parse_url(r.url)
+  if not u then return nil, "transport", "InvalidURL", "invalid URL: " .. err end
+  local headers = { { "Host", u.host_header } }
+  for _, h in ipairs(r.headers or {}) do headers[#headers + 1] = h end
+  if ctx.user_agent then headers[#headers + 1] = { "User-Agent", ctx.user_agent } end
+  local transport = ctx.deps.transport
+  if not transport then
+    return nil, "transport", "NoTransport", "no transport available"
+  end
+  return transport{
+    method = r.method, url = r.url, scheme = u.scheme, host = u.host, port = u.port,
+    path = u.path, headers = headers, body = r.body,
+    connect_timeout = r.connect_timeout, timeout = r.timeout,
+    ca_file = ctx.settings and ctx.settings.ca_file, max_body = r.max_body or 1048576,
+  }
+end
+
+--- Describe a transport failure in a few words (`timeout after 1 s`).
+function M.describe_failure(kind, code, message, timeout)
+  if kind == "timeout" then
+    return string.format("timed out%s", timeout and (" after " .. timeout .. " s") or "")
+  end
+  local text = tostring(code or kind or "error")
+  if message and message ~= "" then text = text .. " (" .. tostring(message) .. ")" end
+  return text
+end
+
+--- A response header (lowercase map from the transport).
+function M.header(resp, name)
+  local h = resp and resp.headers
+  if type(h) ~= "table" then return nil end
+  return h[name]
+end
+
+return M
