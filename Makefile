@@ -89,3 +89,95 @@ uninstall:
 .PHONY: demo
 demo:
 	bash scripts/demo.sh
+
+# ---- hardening: sanitizers, valgrind, fuzzing (C only) ----
+#   make asan          asan-ctest + asan-lua
+#   make asan-ctest    the C tests built with clang ASan+UBSan in build/asan-ctest/, run
+#   make asan-lua      fsx/core.so for lua5.4 with the same flags in build/asan-lua5.4/
+#                      (to load it: LD_PRELOAD=$$(clang -print-file-name=libclang_rt.asan-x86_64.so))
+#   make valgrind      the C tests (plain build in build/valgrind-ctest/) under valgrind
+#   make fuzz          every spec/fuzz/fuzz_*.c, FUZZ_SECONDS (300) each, on a temp copy
+#                      of spec/fuzz/corpus/<name>/; crashes land in build/fuzz/artifacts/
+#   make fuzz-ci       the same with FUZZ_SECONDS=60
+# Each run ends with "<target>: N passed, N failed" (scripts/test.d/hardening.sh).
+SAN_CC ?= clang
+SAN_FLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_ALL_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(WARN) $(SAN_FLAGS) $(OPENSSL_CFLAGS) $(CURL_CFLAGS)
+SAN_ENV ?= ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ASAN_CTEST_BUILD = build/asan-ctest
+ASAN_LUA_BUILD = build/asan-lua5.4
+ASAN_LUA_INCDIR ?= /usr/include/lua5.4
+VALGRIND_CTEST_BUILD = build/valgrind-ctest
+VALGRIND ?= valgrind
+VALGRIND_FLAGS ?= --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect
+HARDEN_CTEST_NAMES = $(patsubst spec/c/%.c,%,$(filter-out spec/c/test_util.c,$(wildcard spec/c/test_*.c)))
+ASAN_CTESTS = $(addprefix $(ASAN_CTEST_BUILD)/,$(HARDEN_CTEST_NAMES))
+VALGRIND_CTESTS = $(addprefix $(VALGRIND_CTEST_BUILD)/,$(HARDEN_CTEST_NAMES))
+FUZZ_SECONDS ?= 300
+FUZZ_CC ?= clang
+FUZZ_FLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_BUILD = build/fuzz
+FUZZ_TARGETS = $(patsubst spec/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard spec/fuzz/fuzz_*.c))
+
+# harden_run RUNNER,BINARIES,NAME: runs each binary (through RUNNER), adds up
+# the last "N passed, N failed" line of each (a binary that exits non-zero
+# without reporting a failure counts one), prints "NAME: N passed, N failed"
+define harden_run
+	@p=0; f=0; for t in $(2); do \
+	  echo "== $$t"; \
+	  $(1) $$t > $$t.log 2>&1; rc=$$?; cat $$t.log; \
+	  line=$$(grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed' $$t.log | tail -n 1); \
+	  tp=$$(echo "$$line" | sed -nE 's/^([A-Za-z0-9_-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/p'); \
+	  tf=$$(echo "$$line" | sed -nE 's/^([A-Za-z0-9_-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/p'); \
+	  tp=$${tp:-0}; tf=$${tf:-0}; \
+	  if [ $$rc -ne 0 ] && [ $$tf -eq 0 ]; then tf=1; fi; \
+	  p=$$((p + tp)); f=$$((f + tf)); \
+	done; \
+	echo "$(3): $$p passed, $$f failed"; [ $$f -eq 0 ]
+endef
+
+.PHONY: asan asan-ctest asan-lua valgrind fuzz fuzz-ci
+
+$(ASAN_CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_ALL_CFLAGS) -Isrc -o $@ $< spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(LDFLAGS) $(OPENSSL_LIBS) $(CURL_LIBS)
+
+asan-ctest: $(ASAN_CTESTS)
+	$(call harden_run,$(SAN_ENV),$(ASAN_CTESTS),asan-ctest)
+
+$(ASAN_LUA_BUILD)/fsx/core.so: $(CORE_SRC) $(HTTP_SRC) $(BIND_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_ALL_CFLAGS) -I$(ASAN_LUA_INCDIR) -shared -shared-libasan -o $@ $(CORE_SRC) $(HTTP_SRC) $(BIND_SRC) $(LDFLAGS) $(OPENSSL_LIBS) $(CURL_LIBS)
+
+asan-lua: $(ASAN_LUA_BUILD)/fsx/core.so
+
+asan: asan-ctest asan-lua
+
+$(VALGRIND_CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(LDFLAGS) $(OPENSSL_LIBS) $(CURL_LIBS)
+
+valgrind: $(VALGRIND_CTESTS)
+	$(call harden_run,$(VALGRIND) $(VALGRIND_FLAGS),$(VALGRIND_CTESTS),valgrind)
+
+$(FUZZ_BUILD)/fuzz_%: spec/fuzz/fuzz_%.c $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(OPENSSL_CFLAGS) $(CURL_CFLAGS) -Isrc -o $@ $< $(CORE_SRC) $(HTTP_SRC) $(OPENSSL_LIBS) $(CURL_LIBS)
+
+fuzz: $(FUZZ_TARGETS)
+	@mkdir -p $(FUZZ_BUILD)/artifacts; p=0; f=0; for t in $(FUZZ_TARGETS); do \
+	  name=$${t##*/fuzz_}; log=$(FUZZ_BUILD)/$$name.log; corpus=$$(mktemp -d); \
+	  if [ -d spec/fuzz/corpus/$$name ]; then cp -R spec/fuzz/corpus/$$name/. $$corpus/; fi; \
+	  echo "== $$t: $(FUZZ_SECONDS) s on a copy of spec/fuzz/corpus/$$name/"; \
+	  if $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	       -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$name- $$corpus > $$log 2>&1; then \
+	    p=$$((p + 1)); grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' $$log; \
+	  else \
+	    f=$$((f + 1)); tail -n 60 $$log; echo "FAIL $$name (log $$log, artifacts $(FUZZ_BUILD)/artifacts/)"; \
+	  fi; \
+	  rm -rf $$corpus; \
+	done; \
+	echo "fuzz: $$p passed, $$f failed"; [ $$f -eq 0 ]
+
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60

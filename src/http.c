@@ -1,0 +1,709 @@
+/*
+ * http.c - HTTP transport over one libcurl easy handle (transport layer).
+ *
+ * No Lua. One easy handle per struct fsx_http, reused for every perform so
+ * that its connection cache keeps connections alive. The handle is never
+ * curl_easy_reset(): options that never change are set once in
+ * fsx_http_new(); the ones that vary (URL, headers, method, body, timeouts,
+ * TLS) are set again before each transfer, so nothing leaks from one request
+ * into the next.
+ *
+ * Request headers are passed to libcurl as a struct curl_slist whose nodes
+ * live in an array owned by the handle and point straight at the caller's
+ * lines: no per-request allocation and no copy of the Authorization value.
+ * Three empty entries ("Expect:", "Accept:", "Content-Type:") follow the
+ * caller's lines; libcurl finds the caller's header first when there is one,
+ * and otherwise the empty entry stops it from adding its own.
+ *
+ * The write and header callbacks only hand their bytes to
+ * fsx_http_response_on_body / fsx_http_response_on_header, which capture the
+ * final response into capped buffers and can be driven without a network.
+ */
+#include "http.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+/* values of fsx_http_response.too_large */
+#define TOO_LARGE_BODY 1
+#define TOO_LARGE_HEADERS 2
+
+/* a reset keeps the body allocation for the next response up to this size */
+#define KEEP_BODY_BYTES (1024u * 1024u)
+
+/* empty entries appended to every header list (see the file comment) */
+#define N_EXTRA_HEADERS 3
+static const char *const extra_headers[N_EXTRA_HEADERS] = {"Expect:", "Accept:", "Content-Type:"};
+
+struct fsx_http {
+    CURL *curl;
+    struct fsx_http_response resp;
+    struct curl_slist *nodes;  /* header list nodes, reused */
+    size_t nodes_cap;
+    struct fsx_buf scratch;    /* "Name;" forms of headers with an empty value */
+    char *ca_file;             /* CAINFO set by the last request, NULL: default */
+    char *default_ca;          /* libcurl's built-in CAINFO (may be NULL) */
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+/* CURLcode names, as libcurl 7.88 defines them. */
+static const char *const curl_code_names[] = {
+    "CURLE_OK",
+    "CURLE_UNSUPPORTED_PROTOCOL",
+    "CURLE_FAILED_INIT",
+    "CURLE_URL_MALFORMAT",
+    "CURLE_NOT_BUILT_IN",
+    "CURLE_COULDNT_RESOLVE_PROXY",
+    "CURLE_COULDNT_RESOLVE_HOST",
+    "CURLE_COULDNT_CONNECT",
+    "CURLE_WEIRD_SERVER_REPLY",
+    "CURLE_REMOTE_ACCESS_DENIED",
+    "CURLE_FTP_ACCEPT_FAILED", /* 10 */
+    "CURLE_FTP_WEIRD_PASS_REPLY",
+    "CURLE_FTP_ACCEPT_TIMEOUT",
+    "CURLE_FTP_WEIRD_PASV_REPLY",
+    "CURLE_FTP_WEIRD_227_FORMAT",
+    "CURLE_FTP_CANT_GET_HOST",
+    "CURLE_HTTP2",
+    "CURLE_FTP_COULDNT_SET_TYPE",
+    "CURLE_PARTIAL_FILE",
+    "CURLE_FTP_COULDNT_RETR_FILE",
+    "CURLE_OBSOLETE20", /* 20 */
+    "CURLE_QUOTE_ERROR",
+    "CURLE_HTTP_RETURNED_ERROR",
+    "CURLE_WRITE_ERROR",
+    "CURLE_OBSOLETE24",
+    "CURLE_UPLOAD_FAILED",
+    "CURLE_READ_ERROR",
+    "CURLE_OUT_OF_MEMORY",
+    "CURLE_OPERATION_TIMEDOUT",
+    "CURLE_OBSOLETE29",
+    "CURLE_FTP_PORT_FAILED", /* 30 */
+    "CURLE_FTP_COULDNT_USE_REST",
+    "CURLE_OBSOLETE32",
+    "CURLE_RANGE_ERROR",
+    "CURLE_HTTP_POST_ERROR",
+    "CURLE_SSL_CONNECT_ERROR",
+    "CURLE_BAD_DOWNLOAD_RESUME",
+    "CURLE_FILE_COULDNT_READ_FILE",
+    "CURLE_LDAP_CANNOT_BIND",
+    "CURLE_LDAP_SEARCH_FAILED",
+    "CURLE_OBSOLETE40", /* 40 */
+    "CURLE_FUNCTION_NOT_FOUND",
+    "CURLE_ABORTED_BY_CALLBACK",
+    "CURLE_BAD_FUNCTION_ARGUMENT",
+    "CURLE_OBSOLETE44",
+    "CURLE_INTERFACE_FAILED",
+    "CURLE_OBSOLETE46",
+    "CURLE_TOO_MANY_REDIRECTS",
+    "CURLE_UNKNOWN_OPTION",
+    "CURLE_SETOPT_OPTION_SYNTAX",
+    "CURLE_OBSOLETE50", /* 50 */
+    "CURLE_OBSOLETE51",
+    "CURLE_GOT_NOTHING",
+    "CURLE_SSL_ENGINE_NOTFOUND",
+    "CURLE_SSL_ENGINE_SETFAILED",
+    "CURLE_SEND_ERROR",
+    "CURLE_RECV_ERROR",
+    "CURLE_OBSOLETE57",
+    "CURLE_SSL_CERTPROBLEM",
+    "CURLE_SSL_CIPHER",
+    "CURLE_PEER_FAILED_VERIFICATION", /* 60 */
+    "CURLE_BAD_CONTENT_ENCODING",
+    "CURLE_OBSOLETE62",
+    "CURLE_FILESIZE_EXCEEDED",
+    "CURLE_USE_SSL_FAILED",
+    "CURLE_SEND_FAIL_REWIND",
+    "CURLE_SSL_ENGINE_INITFAILED",
+    "CURLE_LOGIN_DENIED",
+    "CURLE_TFTP_NOTFOUND",
+    "CURLE_TFTP_PERM",
+    "CURLE_REMOTE_DISK_FULL", /* 70 */
+    "CURLE_TFTP_ILLEGAL",
+    "CURLE_TFTP_UNKNOWNID",
+    "CURLE_REMOTE_FILE_EXISTS",
+    "CURLE_TFTP_NOSUCHUSER",
+    "CURLE_OBSOLETE75",
+    "CURLE_OBSOLETE76",
+    "CURLE_SSL_CACERT_BADFILE",
+    "CURLE_REMOTE_FILE_NOT_FOUND",
+    "CURLE_SSH",
+    "CURLE_SSL_SHUTDOWN_FAILED", /* 80 */
+    "CURLE_AGAIN",
+    "CURLE_SSL_CRL_BADFILE",
+    "CURLE_SSL_ISSUER_ERROR",
+    "CURLE_FTP_PRET_FAILED",
+    "CURLE_RTSP_CSEQ_ERROR",
+    "CURLE_RTSP_SESSION_ERROR",
+    "CURLE_FTP_BAD_FILE_LIST",
+    "CURLE_CHUNK_FAILED",
+    "CURLE_NO_CONNECTION_AVAILABLE",
+    "CURLE_SSL_PINNEDPUBKEYNOTMATCH", /* 90 */
+    "CURLE_SSL_INVALIDCERTSTATUS",
+    "CURLE_HTTP2_STREAM",
+    "CURLE_RECURSIVE_API_CALL",
+    "CURLE_AUTH_ERROR",
+    "CURLE_HTTP3",
+    "CURLE_QUIC_CONNECT_ERROR",
+    "CURLE_PROXY",
+    "CURLE_SSL_CLIENTCERT",
+    "CURLE_UNRECOVERABLE_POLL", /* 99 */
+};
+
+/* ------------------------------------------------------------------------ */
+/* response capture                                                         */
+
+/* Fill the response with no data, the given limits (0: the default). */
+void fsx_http_response_init(struct fsx_http_response *r, size_t max_body, size_t max_header_bytes)
+{
+    memset(r, 0, sizeof(*r));
+    fsx_buf_init(&r->body);
+    fsx_buf_init(&r->header_data);
+    r->headers = NULL;
+    r->max_body = max_body ? max_body : FSX_HTTP_DEFAULT_MAX_BODY;
+    r->max_header_bytes = max_header_bytes ? max_header_bytes : FSX_HTTP_DEFAULT_MAX_HEADER_BYTES;
+}
+
+/* Forget the last response, keeping the limits and (bounded) allocations. */
+void fsx_http_response_reset(struct fsx_http_response *r)
+{
+    r->status = 0;
+    if (r->body.cap > KEEP_BODY_BYTES)
+        fsx_buf_free(&r->body);
+    else
+        fsx_buf_reset(&r->body);
+    fsx_buf_reset(&r->header_data);
+    r->n_headers = 0;
+    r->new_connections = 0;
+    r->too_large = 0;
+}
+
+/* Release everything; the body and headers are wiped (they may hold credentials). */
+void fsx_http_response_free(struct fsx_http_response *r)
+{
+    fsx_buf_free_secure(&r->body);
+    fsx_buf_free_secure(&r->header_data);
+    free(r->headers);
+    r->headers = NULL;
+    r->n_headers = 0;
+    r->headers_cap = 0;
+    r->status = 0;
+    r->too_large = 0;
+}
+
+/*
+ * Make room for need more bytes (and the terminator) in header_data. A
+ * larger block is filled through a second buffer so that headers[] can be
+ * moved onto it while the old block is still alive.
+ */
+static int header_room(struct fsx_http_response *r, size_t need)
+{
+    struct fsx_buf *b = &r->header_data;
+    struct fsx_buf nb;
+    size_t i, want;
+
+    if (b->data != NULL && b->cap - b->len > need)
+        return 0;
+    if (need > SIZE_MAX / 4 - b->len)
+        return -1;
+    want = b->len + need;
+    if (want < b->cap * 2)
+        want = b->cap * 2;
+    if (want < 256)
+        want = 256;
+    fsx_buf_init(&nb);
+    if (fsx_buf_reserve(&nb, want) != 0 || (b->len > 0 && fsx_buf_append(&nb, b->data, b->len) != 0)) {
+        fsx_buf_free(&nb);
+        return -1;
+    }
+    for (i = 0; i < r->n_headers; i++) {
+        struct fsx_http_header *h = &r->headers[i];
+        h->name = nb.data + (h->name - b->data);
+        h->value = nb.data + (h->value - b->data);
+    }
+    fsx_buf_free(b);
+    *b = nb;
+    return 0;
+}
+
+/* Bytes still allowed under a cap (0 when already at or past it). */
+static size_t room(size_t cap, size_t used)
+{
+    return used < cap ? cap - used : 0;
+}
+
+/* Parse "HTTP/x.y NNN reason": the status code, or 0 when malformed. */
+static long parse_status(const char *line, size_t len)
+{
+    size_t i = 5;
+    while (i < len && line[i] != ' ')
+        i++;
+    while (i < len && line[i] == ' ')
+        i++;
+    if (len - i < 3 || line[i] < '1' || line[i] > '9' || line[i + 1] < '0' || line[i + 1] > '9' ||
+        line[i + 2] < '0' || line[i + 2] > '9' || (len - i > 3 && line[i + 3] != ' '))
+        return 0;
+    return (line[i] - '0') * 100L + (line[i + 1] - '0') * 10L + (line[i + 2] - '0');
+}
+
+/* Append an obs-fold continuation (already trimmed) to the last header's value. */
+static int fold_header(struct fsx_http_response *r, const char *s, size_t n)
+{
+    struct fsx_http_header *last;
+    size_t add;
+
+    if (r->n_headers == 0 || n == 0)
+        return 0;
+    last = &r->headers[r->n_headers - 1];
+    add = n + (last->value_len > 0 ? 1 : 0);
+    if (add > room(r->max_header_bytes, r->header_data.len)) {
+        r->too_large = TOO_LARGE_HEADERS;
+        return -1;
+    }
+    if (header_room(r, add) != 0)
+        return -1;
+    last = &r->headers[r->n_headers - 1];
+    /* the value is the last thing stored: drop its NUL and extend it */
+    r->header_data.len--;
+    if ((last->value_len > 0 && fsx_buf_append_char(&r->header_data, ' ') != 0) ||
+        fsx_buf_append(&r->header_data, s, n) != 0 || fsx_buf_append_char(&r->header_data, '\0') != 0)
+        return -1;
+    last->value_len += add;
+    return 0;
+}
+
+/* Give headers[] room for one more entry. */
+static int grow_headers(struct fsx_http_response *r)
+{
+    struct fsx_http_header *p;
+    size_t cap;
+
+    if (r->n_headers < r->headers_cap)
+        return 0;
+    cap = r->headers_cap ? r->headers_cap * 2 : 16;
+    if (cap > SIZE_MAX / sizeof(*p))
+        return -1;
+    p = (struct fsx_http_header *)realloc(r->headers, cap * sizeof(*p));
+    if (p == NULL)
+        return -1;
+    r->headers = p;
+    r->headers_cap = cap;
+    return 0;
+}
+
+/*
+ * One header line as libcurl delivers it. A status line starts a new block;
+ * blank lines and lines without a name are skipped; a line starting with a
+ * space or tab continues the previous value. The cap bounds both any single
+ * line and the bytes kept for the block (names and values, NUL-terminated).
+ */
+int fsx_http_response_on_header(struct fsx_http_response *r, const char *line, size_t len)
+{
+    const char *colon;
+    size_t end = len, name_len, vs, need;
+    struct fsx_http_header *h;
+
+    if (len > r->max_header_bytes) {
+        r->too_large = TOO_LARGE_HEADERS;
+        return -1;
+    }
+    while (end > 0 && (line[end - 1] == '\n' || line[end - 1] == '\r'))
+        end--;
+    if (end >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        r->status = parse_status(line, end);
+        r->n_headers = 0;
+        fsx_buf_reset(&r->header_data);
+        return 0;
+    }
+    if (end == 0)
+        return 0;
+    if (line[0] == ' ' || line[0] == '\t') {
+        vs = 1;
+        while (vs < end && (line[vs] == ' ' || line[vs] == '\t'))
+            vs++;
+        while (end > vs && (line[end - 1] == ' ' || line[end - 1] == '\t'))
+            end--;
+        return fold_header(r, line + vs, end - vs);
+    }
+    colon = (const char *)memchr(line, ':', end);
+    if (colon == NULL || colon == line)
+        return 0;
+    name_len = (size_t)(colon - line);
+    vs = name_len + 1;
+    while (vs < end && (line[vs] == ' ' || line[vs] == '\t'))
+        vs++;
+    while (end > vs && (line[end - 1] == ' ' || line[end - 1] == '\t'))
+        end--;
+
+    need = name_len + (end - vs) + 2;
+    if (need > room(r->max_header_bytes, r->header_data.len)) {
+        r->too_large = TOO_LARGE_HEADERS;
+        return -1;
+    }
+    if (grow_headers(r) != 0 || header_room(r, need) != 0)
+        return -1;
+    h = &r->headers[r->n_headers];
+    h->name = r->header_data.data + r->header_data.len;
+    h->name_len = name_len;
+    h->value = h->name + name_len + 1;
+    h->value_len = end - vs;
+    if (fsx_buf_append(&r->header_data, line, name_len) != 0 ||
+        fsx_buf_append_char(&r->header_data, '\0') != 0 ||
+        fsx_buf_append(&r->header_data, line + vs, end - vs) != 0 ||
+        fsx_buf_append_char(&r->header_data, '\0') != 0)
+        return -1;
+    r->n_headers++;
+    return 0;
+}
+
+/* One body chunk: appended unless the body would pass max_body. */
+int fsx_http_response_on_body(struct fsx_http_response *r, const char *data, size_t len)
+{
+    if (len > room(r->max_body, r->body.len)) {
+        r->too_large = TOO_LARGE_BODY;
+        return -1;
+    }
+    if (len == 0)
+        return 0;
+    return fsx_buf_append(&r->body, data, len) == 0 ? 0 : -1;
+}
+
+/* libcurl write callback: a non-full count makes the transfer fail. */
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
+{
+    size_t n = size * nmemb;
+    return fsx_http_response_on_body((struct fsx_http_response *)ud, data, n) == 0 ? n : 0;
+}
+
+/* libcurl header callback: one complete line per call. */
+static size_t header_cb(char *data, size_t size, size_t nmemb, void *ud)
+{
+    size_t n = size * nmemb;
+    return fsx_http_response_on_header((struct fsx_http_response *)ud, data, n) == 0 ? n : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* errors                                                                   */
+
+/* Fill err from a CURLcode and the error buffer (or libcurl's generic text). */
+static void set_curl_error(struct fsx_error *err, CURLcode rc, const char *detail)
+{
+    char code[32];
+    char msg[CURL_ERROR_SIZE];
+    size_t n;
+    const char *name;
+
+    if ((size_t)rc < sizeof(curl_code_names) / sizeof(curl_code_names[0])) {
+        name = curl_code_names[rc];
+    } else {
+        snprintf(code, sizeof(code), "CURLE_%d", (int)rc);
+        name = code;
+    }
+    if (detail == NULL || detail[0] == '\0')
+        detail = curl_easy_strerror(rc);
+    n = strlen(detail);
+    if (n >= sizeof(msg))
+        n = sizeof(msg) - 1;
+    memcpy(msg, detail, n);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        n--;
+    msg[n] = '\0';
+    /* messages are lowercase: "Failed to connect" -> "failed to connect", "SSL" stays */
+    if (msg[0] >= 'A' && msg[0] <= 'Z' && msg[1] >= 'a' && msg[1] <= 'z')
+        msg[0] = (char)(msg[0] - 'A' + 'a');
+    fsx_error_set(err, rc == CURLE_OPERATION_TIMEDOUT ? FSX_ERR_TIMEOUT : FSX_ERR_TRANSPORT, name,
+                  "%s", msg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* handle                                                                   */
+
+static int global_done;
+
+/* curl_global_init once per process; later calls do nothing. */
+int fsx_http_global_init(struct fsx_error *err)
+{
+    CURLcode rc;
+
+    if (global_done)
+        return 0;
+    rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+        set_curl_error(err, rc, NULL);
+        return -1;
+    }
+    global_done = 1;
+    return 0;
+}
+
+/* A handle with the options that never change already set. */
+struct fsx_http *fsx_http_new(struct fsx_error *err)
+{
+    struct fsx_http *h = (struct fsx_http *)calloc(1, sizeof(*h));
+    char *ca = NULL;
+
+    if (h == NULL) {
+        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory creating an http handle");
+        return NULL;
+    }
+    fsx_http_response_init(&h->resp, 0, 0);
+    fsx_buf_init(&h->scratch);
+    h->curl = curl_easy_init();
+    if (h->curl == NULL) {
+        fsx_error_set(err, FSX_ERR_TRANSPORT, "CURLE_FAILED_INIT", "curl_easy_init failed");
+        free(h);
+        return NULL;
+    }
+#if LIBCURL_VERSION_NUM >= 0x075400
+    /* remembered so that a request without ca_file gets the default back */
+    if (curl_easy_getinfo(h->curl, CURLINFO_CAINFO, &ca) == CURLE_OK && ca != NULL) {
+        h->default_ca = strdup(ca);
+        if (h->default_ca == NULL) {
+            fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory creating an http handle");
+            fsx_http_free(h);
+            return NULL;
+        }
+    }
+#else
+    (void)ca;
+#endif
+    if (curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, write_cb) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, (void *)&h->resp) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, header_cb) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, (void *)&h->resp) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) != CURLE_OK ||
+#if LIBCURL_VERSION_NUM >= 0x075500
+        curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK
+#else
+        curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK
+#endif
+    ) {
+        fsx_error_set(err, FSX_ERR_TRANSPORT, "CURLE_FAILED_INIT", "setting up the curl handle failed");
+        fsx_http_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* Everything goes; the response memory is wiped first. */
+void fsx_http_free(struct fsx_http *h)
+{
+    if (h == NULL)
+        return;
+    if (h->curl != NULL)
+        curl_easy_cleanup(h->curl);
+    fsx_http_response_free(&h->resp);
+    fsx_buf_free(&h->scratch);
+    free(h->nodes);
+    free(h->ca_file);
+    free(h->default_ca);
+    free(h);
+}
+
+/* RFC 9110 token characters, for the method. */
+static int is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Method is a token other than HEAD (which libcurl would wait on for a body). */
+static int check_method(const char *m, struct fsx_error *err)
+{
+    size_t i;
+    for (i = 0; m[i] != '\0'; i++) {
+        if (i >= 32 || !is_tchar((unsigned char)m[i]))
+            break;
+    }
+    if (i == 0 || m[i] != '\0') {
+        fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidMethod", "http method is not a valid token");
+        return -1;
+    }
+    if (strcmp(m, "HEAD") == 0) {
+        fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidMethod", "http method HEAD is not supported");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Build h->nodes from the request's lines. A line with an empty value is
+ * rewritten "Name;" in scratch (libcurl drops "Name:" lines). No value is
+ * ever copied and no error names a value.
+ */
+static int build_headers(struct fsx_http *h, const struct fsx_http_request *req, struct fsx_error *err)
+{
+    size_t i, n, extra = 0;
+    const char *line, *colon, *v;
+
+    if (req->n_headers > SIZE_MAX / sizeof(*h->nodes) - N_EXTRA_HEADERS) {
+        fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeader", "too many request headers");
+        return -1;
+    }
+    /* first pass: validate, size the "Name;" rewrites */
+    for (i = 0; i < req->n_headers; i++) {
+        line = req->headers[i];
+        colon = line ? strchr(line, ':') : NULL;
+        if (colon == NULL || colon == line || line[strcspn(line, "\r\n")] != '\0') {
+            fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeader", "request header %zu is malformed",
+                          i + 1);
+            return -1;
+        }
+        for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+            ;
+        if (*v == '\0')
+            extra += (size_t)(colon - line) + 2;
+    }
+    n = req->n_headers + N_EXTRA_HEADERS;
+    if (n > h->nodes_cap) {
+        struct curl_slist *p = (struct curl_slist *)realloc(h->nodes, n * sizeof(*p));
+        if (p == NULL) {
+            fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory building request headers");
+            return -1;
+        }
+        h->nodes = p;
+        h->nodes_cap = n;
+    }
+    fsx_buf_reset(&h->scratch);
+    if (extra > 0 && fsx_buf_reserve(&h->scratch, extra) != 0) {
+        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory building request headers");
+        return -1;
+    }
+    /* second pass: link the nodes (reserve above means scratch does not move) */
+    for (i = 0; i < req->n_headers; i++) {
+        line = req->headers[i];
+        colon = strchr(line, ':');
+        for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+            ;
+        if (*v == '\0') {
+            char *s = h->scratch.data + h->scratch.len;
+            size_t nl = (size_t)(colon - line);
+            if (fsx_buf_append(&h->scratch, line, nl) != 0 ||
+                fsx_buf_append(&h->scratch, ";", 2) != 0) {
+                fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory building request headers");
+                return -1;
+            }
+            h->nodes[i].data = s;
+        } else {
+            /* libcurl only reads the lines; the cast drops const, nothing writes */
+            h->nodes[i].data = (char *)line;
+        }
+        h->nodes[i].next = &h->nodes[i + 1];
+    }
+    for (i = 0; i < N_EXTRA_HEADERS; i++) {
+        h->nodes[req->n_headers + i].data = (char *)extra_headers[i];
+        h->nodes[req->n_headers + i].next = &h->nodes[req->n_headers + i + 1];
+    }
+    h->nodes[n - 1].next = NULL;
+    return 0;
+}
+
+/* CAINFO: the request's file or libcurl's default, set only when it changes. */
+static CURLcode set_ca(struct fsx_http *h, const char *ca_file)
+{
+    CURLcode rc;
+    char *copy = NULL;
+
+    if (ca_file == NULL ? h->ca_file == NULL : (h->ca_file != NULL && strcmp(ca_file, h->ca_file) == 0))
+        return CURLE_OK;
+    if (ca_file != NULL && (copy = strdup(ca_file)) == NULL)
+        return CURLE_OUT_OF_MEMORY;
+    rc = curl_easy_setopt(h->curl, CURLOPT_CAINFO, ca_file != NULL ? ca_file : h->default_ca);
+    if (rc != CURLE_OK) {
+        free(copy);
+        return rc;
+    }
+    free(h->ca_file);
+    h->ca_file = copy;
+    return CURLE_OK;
+}
+
+/* The options that vary per request. */
+static CURLcode set_request(struct fsx_http *h, const struct fsx_http_request *req)
+{
+    CURL *c = h->curl;
+    const char *m = req->method;
+    CURLcode rc;
+    long ct = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 0;
+    long tt = req->timeout_ms > 0 ? req->timeout_ms : 0;
+    curl_off_t maxfile = h->resp.max_body <= (size_t)INT64_MAX ? (curl_off_t)h->resp.max_body : 0;
+
+    if ((rc = curl_easy_setopt(c, CURLOPT_URL, req->url)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->nodes)) != CURLE_OK)
+        return rc;
+    if (req->body_len > 0 || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
+        strcmp(m, "PATCH") == 0) {
+        /* size first: setting it can drop a previous POSTFIELDS pointer */
+        if ((rc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len)) !=
+                CURLE_OK ||
+            (rc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body_len > 0 ? req->body : "")) !=
+                CURLE_OK ||
+            (rc = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(m, "POST") == 0 ? NULL : m)) !=
+                CURLE_OK)
+            return rc;
+    } else {
+        if ((rc = curl_easy_setopt(c, CURLOPT_HTTPGET, 1L)) != CURLE_OK ||
+            (rc = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(m, "GET") == 0 ? NULL : m)) !=
+                CURLE_OK)
+            return rc;
+    }
+    if ((rc = curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ct)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, tt)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, maxfile)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, req->insecure ? 0L : 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, req->insecure ? 0L : 2L)) != CURLE_OK)
+        return rc;
+    return set_ca(h, req->ca_file);
+}
+
+/* One request on the reused handle; see http.h. */
+int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
+                     const struct fsx_http_response **resp, struct fsx_error *err)
+{
+    struct fsx_http_response *r = &h->resp;
+    CURLcode rc;
+
+    *resp = NULL;
+    if (req->url == NULL || req->method == NULL || (req->body == NULL && req->body_len > 0)) {
+        fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidRequest", "http request lacks a url, method or body");
+        return -1;
+    }
+    if (check_method(req->method, err) != 0 || build_headers(h, req, err) != 0)
+        return -1;
+    fsx_http_response_reset(r);
+    r->max_body = req->max_body ? req->max_body : FSX_HTTP_DEFAULT_MAX_BODY;
+    r->max_header_bytes = req->max_header_bytes ? req->max_header_bytes : FSX_HTTP_DEFAULT_MAX_HEADER_BYTES;
+    rc = set_request(h, req);
+    if (rc != CURLE_OK) {
+        set_curl_error(err, rc, NULL);
+        return -1;
+    }
+    h->errbuf[0] = '\0';
+    rc = curl_easy_perform(h->curl);
+    if (rc == CURLE_OK) {
+        if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK ||
+            curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &r->new_connections) != CURLE_OK) {
+            fsx_error_set(err, FSX_ERR_TRANSPORT, "CURLE_BAD_FUNCTION_ARGUMENT", "reading transfer info failed");
+            return -1;
+        }
+        *resp = r;
+        return 0;
+    }
+    if (r->too_large == TOO_LARGE_BODY || rc == CURLE_FILESIZE_EXCEEDED)
+        fsx_error_set(err, FSX_ERR_TOO_LARGE, "ResponseTooLarge", "response body exceeds %zu bytes",
+                      r->max_body);
+    else if (r->too_large == TOO_LARGE_HEADERS)
+        fsx_error_set(err, FSX_ERR_TOO_LARGE, "HeadersTooLarge", "response headers exceed %zu bytes",
+                      r->max_header_bytes);
+    else if (rc == CURLE_WRITE_ERROR)
+        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory receiving the response");
+    else
+        set_curl_error(err, rc, h->errbuf);
+    return -1;
+}
