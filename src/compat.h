@@ -24,22 +24,15 @@ static void fsx_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
 }
 #define luaL_setfuncs fsx_setfuncs
 
-static void *fsx_testudata(lua_State *L, int i, const char *tname)
-{
-    void *p = lua_touserdata(L, i);
-    if (p == NULL || !lua_getmetatable(L, i))
-        return NULL;
-    luaL_getmetatable(L, tname);            /* mt(ud) mt(tname) */
-    if (!lua_rawequal(L, -1, -2))
-        p = NULL;
-    lua_pop(L, 2);
-    return p;
-}
-#define luaL_testudata fsx_testudata
 
 #define fsx_rawlen(L, i) lua_objlen((L), (i))
+/* LuaJIT 2.1 defines these two macros already */
+#ifndef luaL_newlibtable
 #define luaL_newlibtable(L, l) lua_createtable((L), 0, (int)(sizeof(l) / sizeof((l)[0]) - 1))
+#endif
+#ifndef luaL_newlib
 #define luaL_newlib(L, l) (luaL_newlibtable((L), (l)), luaL_setfuncs((L), (l), 0))
+#endif
 #else
 #define fsx_rawlen(L, i) lua_rawlen((L), (i))
 #endif
