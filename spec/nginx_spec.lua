@@ -912,7 +912,7 @@ describe_nginx("examples/nginx.conf", function()
     end)
   end)
 
-  it("the timer backs up every listed file system, from one worker", function()
+  it("the timer backs up every listed file system", function()
     srv:check(function()
       local seen = {}
       for _ = 1, 60 do
