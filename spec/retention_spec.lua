@@ -296,19 +296,19 @@ describe("prune_backups against the local server", function()
   local function seed_history()
     local list = {}
     for i, h in ipairs(HISTORY) do
-      local b = { BackupId = hist_id(h[1]), FileSystemId = FS, CreationTime = NOW - h[2] * DAY }
+      local doc = { BackupId = hist_id(h[1]), FileSystemId = FS, CreationTime = NOW - h[2] * DAY }
       for k, v in pairs(h) do
-        if type(k) == "string" then b[k] = v end
+        if type(k) == "string" then doc[k] = v end
       end
-      list[i] = b
+      list[i] = doc
     end
     server:seed{ backups = list }
   end
 
   local function live_ids()
     local out = {}
-    for _, b in ipairs(server:state().backups) do
-      if b.Lifecycle ~= "DELETED" then out[b.BackupId] = true end
+    for _, doc in ipairs(server:state().backups) do
+      if doc.Lifecycle ~= "DELETED" then out[doc.BackupId] = true end
     end
     return out
   end

@@ -297,6 +297,36 @@ describe("waiter engine", function()
       assert.same({ "backup-a", "backup-b" }, svc.calls[1])
       assert.same({ "backup-a" }, svc.calls[2])
       assert.same({ "backup-b" }, svc.calls[3])
+      -- the next round asks for the suspect alone first, the others in a batch
+      assert.same({ "backup-b" }, svc.calls[4])
+      assert.same({ "backup-a" }, svc.calls[5])
+    end)
+
+    it("batches the others while one id stays not found", function()
+      local clock = fake_clock()
+      local script, ids = {}, {}
+      for i = 1, 40 do
+        ids[i] = string.format("backup-%08d", i)
+        script[ids[i]] = creating(100)
+      end
+      script[ids[40]] = function(t) if t >= 20 then return creating(100)(t) end end
+      local svc = fake_service(clock, script)
+      run(clock, svc, ids, { max_delay = 10 })
+      -- round 1: the batch of 40 fails, then 40 single calls
+      assert.equal(40, #svc.calls[1])
+      for i = 2, 41 do assert.equal(1, #svc.calls[i]) end
+      -- then while backup 40 is not found: it alone, and a batch of the other 39;
+      -- once it is found, one batch of 40 a round
+      local sizes = {}
+      for i = 42, #svc.calls do sizes[#sizes + 1] = #svc.calls[i] end
+      local k = 1
+      while sizes[k] == 1 do
+        assert.equal(39, sizes[k + 1])
+        k = k + 2
+      end
+      assert.is_true(k > 3, "the not-found phase lasted more than one round")
+      for i = k, #sizes do assert.equal(40, sizes[i]) end
+      assert.is_true(#sizes - k >= 2)
     end)
 
     it("raises for the first backup that fails, naming it", function()
@@ -407,7 +437,9 @@ describe("client waiters over a fake transport", function()
       end,
     }
     local progress = {}
-    local b, info = c:wait_for_backup(ID, { on_progress = function(x) progress[#progress + 1] = x.progress_percent end })
+    local b, info = c:wait_for_backup(ID, {
+      on_progress = function(x) progress[#progress + 1] = x.progress_percent end,
+    })
     assert.equal("AVAILABLE", b.lifecycle)
     assert.equal(ID, b.backup_id)
     assert.equal("fs-0123456789abcdef0", b.file_system.file_system_id)

@@ -158,7 +158,10 @@ end
 
 -- One round: describe every pending id (50 per call). Returns found (id ->
 -- item), missing (id -> error or true) and the last retryable error.
-local function round(spec, describe, pending)
+-- `suspect` holds the ids a batch call recently failed on with "not found"
+-- (the error does not say which id it means): they are asked for one by one,
+-- so one backup not visible yet does not fail the batch of the others.
+local function round(spec, describe, pending, suspect)
   local found, missing, retry_err = {}, {}, nil
   local function one_call(chunk)
     local ok, res = pcall(describe, chunk)
@@ -180,22 +183,28 @@ local function round(spec, describe, pending)
     end
     error(res, 0)
   end
-  for first = 1, #pending, M.BATCH do
+  local function alone(id)
+    local status, err = one_call({ id })
+    if status == "not_found" then missing[id] = err end
+  end
+  local batch = {}
+  for _, id in ipairs(pending) do
+    if suspect[id] then alone(id) else batch[#batch + 1] = id end
+  end
+  for first = 1, #batch, M.BATCH do
     local chunk = {}
-    for i = first, math.min(first + M.BATCH - 1, #pending) do chunk[#chunk + 1] = pending[i] end
+    for i = first, math.min(first + M.BATCH - 1, #batch) do chunk[#chunk + 1] = batch[i] end
     local status, err = one_call(chunk)
     if status == "not_found" then
       if #chunk == 1 then
         missing[chunk[1]] = err
       else
-        -- the error does not say which id is unknown: ask for each one alone
-        for _, id in ipairs(chunk) do
-          local s, e = one_call({ id })
-          if s == "not_found" then missing[id] = e end
-        end
+        for _, id in ipairs(chunk) do alone(id) end
       end
     end
   end
+  for id in pairs(missing) do suspect[id] = true end
+  for id in pairs(found) do suspect[id] = nil end
   return found, missing, retry_err
 end
 
@@ -212,7 +221,7 @@ function M.run(spec, ids, o, describe, op)
   local now, sleep = o.now, o.sleep
   local started = now()
   local deadline = started + o.timeout
-  local pending, final, last, sig, queued = {}, {}, {}, {}, {}
+  local pending, final, last, sig, queued, suspect = {}, {}, {}, {}, {}, {}
   for _, id in ipairs(ids) do
     if not queued[id] then
       queued[id] = true
@@ -224,7 +233,7 @@ function M.run(spec, ids, o, describe, op)
   local last_error
   while true do
     info.polls = info.polls + 1
-    local found, missing, retry_err = round(spec, describe, pending)
+    local found, missing, retry_err = round(spec, describe, pending, suspect)
     local t = now()
     info.elapsed = t - started
     local still = {}
