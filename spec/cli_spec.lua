@@ -256,7 +256,7 @@ describe("fsx.cli modules", function()
     local function stream()
       local s = { buf = {} }
       function s:write(...) for i = 1, select("#", ...) do self.buf[#self.buf + 1] = select(i, ...) end end
-      function s:flush() end
+      function s.flush() end
       function s:text() return table.concat(self.buf) end
       return s
     end
@@ -291,6 +291,23 @@ describe("fsx.cli modules", function()
       local l = lines_of(text)
       assert.equal(4, #l)
       assert.truthy(l[4]:match("^backup%-1%s+AVAILABLE%s+%[#+%]%s+100%%"))
+    end)
+
+    it("ticks the elapsed time between polls on a terminal only", function()
+      local now = 100
+      local function moving() return now end
+      local s, plain = stream(), stream()
+      local p = progress.new{ stream = s, tty = true, clock = moving }
+      local q2 = progress.new{ stream = plain, tty = false, clock = moving }
+      p:tick()
+      assert.equal("", s:text())
+      p:update{ backup_id = "backup-1", lifecycle = "CREATING", progress_percent = 5 }
+      q2:update{ backup_id = "backup-1", lifecycle = "CREATING", progress_percent = 5 }
+      now = 161
+      p:tick()
+      q2:tick()
+      assert.truthy(s:text():find("\r[^\r]*1:01$"))
+      assert.equal(1, #lines_of(plain:text()))
     end)
 
     it("prints nothing with --quiet, and cleans what the service sends", function()

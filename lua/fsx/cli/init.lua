@@ -76,9 +76,9 @@ local COMMON = { "region", "profile", "endpoint-url", "output", "max-attempts", 
 local COMMANDS = {
   create = {
     summary = "create a backup of a file system or volume",
-    usage = "create (--file-system-id ID | --volume-id ID) [--tag KEY=VALUE ...]\n"
-         .. "       [--copy-tags none|file_system|merge|replace] [--token TOKEN | --token-from TEXT]\n"
-         .. "       [--wait [--timeout SECONDS]]",
+    usage = "create (--file-system-id ID | --volume-id ID)\n"
+         .. "       [--tag KEY=VALUE ...] [--copy-tags none|file_system|merge|replace]\n"
+         .. "       [--token TOKEN | --token-from TEXT] [--wait [--timeout SECONDS]]",
     options = { "file-system-id", "volume-id", "tag", "copy-tags", "token", "token-from",
                 "wait", "timeout" },
     min_args = 0, max_args = 0,
@@ -96,7 +96,7 @@ local COMMANDS = {
   },
   describe = {
     summary = "describe backups (every page)",
-    usage = "describe [BACKUP_ID...] [--file-system-id ID] [--volume-id ID]",
+    usage = "describe [BACKUP_ID...]\n       [--file-system-id ID] [--volume-id ID]",
     options = { "file-system-id", "volume-id" },
     min_args = 0, max_args = math.huge, arg_name = "BACKUP_ID",
     text = "Without arguments, describes every backup the account can see in the region.",
@@ -110,10 +110,15 @@ local COMMANDS = {
   },
   prune = {
     summary = "delete old backups by a retention rule",
-    usage = "prune (--file-system-id ID | --volume-id ID) [--keep-last N] [--keep-days DAYS]\n"
-         .. "       [--tag KEY[=VALUE] ...] [--include-type AUTOMATIC|AWS_BACKUP ...] [--dry-run]",
+    usage = "prune (--file-system-id ID | --volume-id ID)\n"
+         .. "       [--keep-last N] [--keep-days DAYS] [--tag KEY[=VALUE] ...]\n"
+         .. "       [--include-type AUTOMATIC|AWS_BACKUP ...] [--dry-run]",
     options = { "file-system-id", "volume-id", "keep-last", "keep-days", "tag",
                 "include-type" },
+    overrides = {
+      tag = { arg = "KEY[=VALUE]", help = "only prune backups with this tag (repeatable)" },
+      ["dry-run"] = { help = "list what would be deleted (sends only DescribeBackups)" },
+    },
     min_args = 0, max_args = 0,
     text = "Keeps the --keep-last newest backups and those younger than --keep-days (at\n"
         .. "least one of the two is required). Never deletes a backup that is not\n"
@@ -160,15 +165,17 @@ M.is_interrupt = is_interrupt
 -- Help
 ---------------------------------------------------------------------------
 
-local function option_lines(names)
+local function option_lines(names, overrides)
   local lines = {}
   for _, name in ipairs(names) do
     local o = OPTIONS[name]
-    local left = "--" .. name .. (o.arg and (" " .. o.arg) or "")
+    local over = overrides and overrides[name] or {}
+    local arg, help = over.arg or o.arg, over.help or o.help
+    local left = "--" .. name .. (arg and (" " .. arg) or "")
     if name == "help" then left = "-h, --help" end
     -- wrap the description at 79 columns, under its own column
     local row, width = string.format("  %-26s", left), 29
-    for word in o.help:gmatch("%S+") do
+    for word in help:gmatch("%S+") do
       if #row + 1 + #word > 79 and #row > width then
         lines[#lines + 1] = row
         row = string.rep(" ", width - 1)
@@ -186,8 +193,8 @@ function M.help(command)
   if command then
     local c = COMMANDS[command]
     return string.format("Usage: %s %s\n\n%s.\n%s\n\nOptions:\n%s\n\nCommon options:\n%s\n",
-      p, c.usage, c.summary:gsub("^%l", string.upper), c.text, option_lines(c.options),
-      option_lines(COMMON))
+      p, c.usage, c.summary:gsub("^%l", string.upper), c.text,
+      option_lines(c.options, c.overrides), option_lines(COMMON, c.overrides))
   end
   local lines = {
     "Usage: " .. p .. " COMMAND [OPTIONS]",
@@ -536,7 +543,7 @@ end
 local function array(t) return output.array(t) end
 
 -- After an interrupted wait: say which backups to resume, touch nothing.
-local function report_interrupt(ctx, pending, last)
+local function report_interrupt(pending, last)
   local ids = {}
   for _, id in ipairs(pending) do
     local b = last[id]
@@ -568,6 +575,19 @@ local function wait_for(ctx, ids, first)
   end
   if first then on_progress(first) end
   local opts = { timeout = ctx.opts.timeout, on_progress = on_progress }
+  if display.tty and not display.quiet then
+    -- sleep between polls in steps of a second so the elapsed time ticks;
+    -- a signal cuts core.sleep short, so Ctrl-C still stops at once
+    opts.sleep = function(s)
+      local stop = core.monotime() + s
+      while true do
+        local left = stop - core.monotime()
+        if left <= 0 then break end
+        core.sleep(left < 1 and left or 1)
+        display:tick()
+      end
+    end
+  end
   -- Ctrl-C raises "interrupted!" inside the wait: caught here, nothing is undone
   local ok, res = pcall(function()
     if #ids == 1 then return { (client:wait_for_backup(ids[1], opts)) } end
@@ -575,7 +595,7 @@ local function wait_for(ctx, ids, first)
   end)
   display:finish()
   if ok then return EXIT.OK, res end
-  if is_interrupt(res) then return report_interrupt(ctx, ids, last) end
+  if is_interrupt(res) then return report_interrupt(ids, last) end
   error(res, 0)
 end
 
@@ -609,7 +629,8 @@ function run_command.create(ctx)
   if not ok then
     if is_interrupt(backup) then
       diag(M.PROGRAM .. ": interrupted before the service confirmed the backup; one may exist")
-      diag(M.PROGRAM .. ": re-run with --token " .. own_token
+      diag(M.PROGRAM .. ": re-run with " .. (o["token-from"] and "the same --token-from (token "
+        .. own_token .. ")" or ("--token " .. own_token))
         .. " to get that backup back instead of a second one")
       return EXIT.INTERRUPTED
     end

@@ -77,6 +77,7 @@ function Progress:update(backup)
   local key = tostring(backup.lifecycle) .. " " .. tostring(backup.progress_percent)
   local changed = self.last[id] ~= key
   self.last[id] = key
+  self.current = backup
   local text = self:line(backup)
   if self.tty then
     local padding = self.drawn > #text and string.rep(" ", self.drawn - #text) or ""
@@ -89,6 +90,18 @@ function Progress:update(backup)
     return
   end
   self.count = self.count + 1
+  self.stream:flush()
+end
+
+--- Redraw the terminal line with the elapsed time brought up to date (between
+-- polls). Does nothing off a terminal or before the first update.
+function Progress:tick()
+  if self.quiet or not self.tty or not self.current then return end
+  local text = self:line(self.current)
+  local padding = self.drawn > #text and string.rep(" ", self.drawn - #text) or ""
+  self.stream:write("\r", text, padding)
+  self.drawn = #text
+  self.open = true
   self.stream:flush()
 end
 
