@@ -19,8 +19,10 @@
 -- here, it is judged by its raw contents (and a missing required field then
 -- says so). Cyclic tables are detected along the current path.
 --
--- Strings: valid UTF-8, lengths counted in code points, the model's pattern
--- (see `fsx.pattern` for its semantics), enums. Numbers for integers and longs
+-- Strings: valid UTF-8 without NUL characters (`fsx.json` relies on that),
+-- lengths counted in code points, the model's pattern (see `fsx.pattern` for
+-- its semantics), enums. An empty list becomes `fsx.json.EMPTY_ARRAY` in the
+-- params, so that it is sent as `[]`. Numbers for integers and longs
 -- must be finite and integral. Timestamps are epoch seconds (numbers) and are
 -- sent as numbers. A list of tags (structures with exactly `Key` and `Value`)
 -- may also be given as a map `{ Name = "x" }`, converted to a list sorted by
@@ -37,15 +39,13 @@ local M = {}
 local SHAPES, OPS = api.shapes, api.operations
 local type, next, rawget, tostring = type, next, rawget, tostring
 local floor, huge = math.floor, math.huge
-local byte = string.byte
+local byte, find = string.byte, string.find
 local concat, sort = table.concat, table.sort
 local to_snake = names.to_snake
 
-local NULL
-do
-  local ok, cjson = pcall(require, "cjson")
-  if ok then NULL = cjson.null end
-end
+local json = require("fsx.json")
+local NULL = json.null               -- JSON null (cjson.null)
+local EMPTY_ARRAY = json.EMPTY_ARRAY -- what an empty list becomes in params
 
 local MAX_DEPTH = 100
 
@@ -251,6 +251,7 @@ local function check_string(inf, v)
     end
     if (s.min and len < s.min) or (mx and len > mx) then fail(inf.len_text) end
   end
+  if find(v, "\0", 1, true) then fail("must not contain NUL characters") end
   local pat = inf.pat
   if pat and not pattern.match(pat, v) then fail("must match " .. s.pattern) end
   if inf.enum and not inf.enum[v] then fail(inf.enum_text) end
@@ -393,6 +394,10 @@ local function check_list(inf, v)
   else
     if maxk ~= n then fail("must be a list without holes (keys 1.." .. n .. ")") end
     if (s.min and n < s.min) or (s.max and n > s.max) then fail(inf.count_text) end
+    if n == 0 then
+      leave(v)
+      return EMPTY_ARRAY
+    end
     local item_shape, tags = inf.item, inf.tags
     for i = 1, n do
       push(2, i)
