@@ -100,7 +100,7 @@ end
 local function member_order(text)
   local order = {}
   local frames = {}      -- open containers: { obj = bool, name = key that holds it, key = last key }
-  local i, len = 1, #text
+  local i = 1
   while true do
     i = text:find('[{}%[%]"]', i)
     if not i then break end

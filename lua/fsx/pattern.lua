@@ -42,7 +42,7 @@
 -- @module fsx.pattern
 local M = {}
 
-local byte, find, sub = string.byte, string.find, string.sub
+local byte, find = string.byte, string.find
 local floor = math.floor
 
 -- ---------------------------------------------------------------------------
@@ -173,9 +173,7 @@ local function class_test(cl, c)
   return r
 end
 
-local function class_high(cl, c)
-  return class_test(cl, c)
-end
+local class_high = class_test -- code points >= 128 (no ASCII table)
 
 local function finish_class(cl)
   local ascii = {}
@@ -222,7 +220,6 @@ local function parse(src)
   local function fail(msg)
     error(string.format("fsx.pattern: %s at offset %d in %s", msg, i, src), 0)
   end
-  local function peek(k) return p[i + (k or 0)] end
   local function ch(c) return byte(c) end
 
   local function hex_digits(count)

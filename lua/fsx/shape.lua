@@ -275,7 +275,7 @@ local function check_number(inf, v)
   return v
 end
 
-local function missing(v, name)
+local function missing(v)
   local mt = getmetatable(v)
   if type(mt) == "table" and rawget(mt, "__index") ~= nil then
     fail("is required (fields are read with rawget; proxy tables are not supported)")
@@ -333,7 +333,7 @@ local function check_struct(inf, v, extra)
       pop()
     elseif req[m.name] then
       push(1, field)
-      missing(v, field)
+      missing(v)
     end
   end
   leave(v)
