@@ -45,7 +45,7 @@ function M.reset_default_client()
   default = nil
 end
 
-local lazy = { sigv4 = "fsx.sigv4", tags = "fsx.tags", waiter = "fsx.waiter" }
+local lazy = { sigv4 = "fsx.sigv4", tags = "fsx.tags", waiter = "fsx.waiter", retention = "fsx.retention" }
 
 setmetatable(M, {
   __index = function(t, k)
