@@ -39,6 +39,11 @@ local OPTIONS = {
   ca_file = "string", insecure = "boolean", max_body = "number", debug = "function",
   use_fips_endpoint = "boolean", use_dualstack_endpoint = "boolean", app_id = "string",
   getenv = "function", user_agent_extra = "string", ngx = "table", retry_quota = "number",
+  -- read by fsx.config and fsx.credentials
+  sts_timeout = "number", sts_connect_timeout = "number", sts_endpoint_url = "string",
+  credentials_advisory_window = "number", credentials_mandatory_window = "number",
+  credentials_wait_limit = "number", config_file = "string", credentials_file = "string",
+  user_agent = "string",
 }
 M.OPTIONS = OPTIONS
 
