@@ -535,10 +535,6 @@ local FSX_HTTP = [[
                 status = e.status, message = e.message or tostring(e) } })
         end
 
-        function app.wait(c, id, opts)
-            if c.wait_for_backup then return c:wait_for_backup(id, opts) end
-            return require("fsx.waiter").wait_one(c, "backup", id, opts)
-        end
     }
 
     init_worker_by_lua_block {
@@ -585,7 +581,8 @@ local FSX_SERVER = [[
         location = /wait {
             content_by_lua_block {
                 local app = require "fsx_test_app"
-                app.answer(pcall(app.wait, app.client, ngx.var.arg_id,
+                local c = app.client
+                app.answer(pcall(c.wait_for_backup, c, ngx.var.arg_id,
                                  { timeout = 20, min_delay = 0.1, max_delay = 0.3 }))
             }
         }

@@ -224,14 +224,13 @@ end
 --- GET (or `opts.method`) a path with curl: status, body, seconds taken.
 -- @tparam table opts `method`, `data` (request body), `max_time` (s)
 function Server:get(path, opts)
-  return M.http(self:url(path), opts, self.prefix)
+  return M.http(self:url(path), opts)
 end
 
 --- One HTTP request with the curl command line tool: status (0 when there
 -- was no answer), body, seconds taken.
-function M.http(url, opts, dir)
+function M.http(url, opts)
   opts = opts or {}
-  dir = dir or "/tmp"
   local body_file = os.tmpname()
   local cmd = "curl -sS --noproxy '*' --max-time " .. (opts.max_time or 60) ..
     " -o " .. q(body_file) .. " -w '%{http_code} %{time_total}'"
@@ -242,7 +241,6 @@ function M.http(url, opts, dir)
   local body = read_file(body_file) or ""
   os.remove(body_file)
   local status, secs = out:match("(%d+) ([%d.]+)")
-  local _ = dir
   return tonumber(status) or 0, body, tonumber(secs)
 end
 
