@@ -10,6 +10,6 @@ apt-get install -y --no-install-recommends \
   lua-cjson lua-busted lua-expat luarocks lua-check lua-ldoc \
   libcurl4-openssl-dev libssl-dev \
   nginx libnginx-mod-http-lua \
-  python3 python3-botocore python3-boto3 awscli \
+  curl openssl python3 python3-botocore python3-boto3 awscli \
   clang llvm libclang-rt-14-dev valgrind cppcheck clang-tidy clang-format \
   util-linux procps hyperfine

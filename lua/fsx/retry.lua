@@ -33,7 +33,7 @@ M.PERMANENT_TRANSPORT = set{
   "CURLE_SSL_ISSUER_ERROR", "CURLE_SSL_CRL_BADFILE", "CURLE_SSL_PINNEDPUBKEYNOTMATCH",
   "CURLE_NOT_BUILT_IN", "CURLE_FUNCTION_NOT_FOUND", "CURLE_BAD_FUNCTION_ARGUMENT",
   "CURLE_OUT_OF_MEMORY", "ResponseTooLarge", "HeadersTooLarge", "InvalidHeader",
-  "InvalidMethod", "CertificateVerifyFailed",
+  "InvalidMethod", "CertificateVerifyFailed", "NoResolver", "InvalidPath", "InvalidRequest",
 }
 
 --- Classify an error: retryable?, throttling?, timeout?

@@ -17,7 +17,7 @@ local M = {}
 function M.select(choice, opts)
   if type(choice) == "function" then return choice end
   if choice == "curl" then return (require("fsx.transport.curl").new()) end
-  if choice == "ngx" then return require("fsx.transport.ngx").new(opts) end
+  if choice == "ngx" then return (require("fsx.transport.ngx").new(opts)) end
   if choice ~= nil and choice ~= "auto" then
     return nil, 'must be "auto", "curl", "ngx" or a function'
   end
