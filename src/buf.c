@@ -1,0 +1,134 @@
+/*
+ * buf.c - growable byte buffer (signing core / transport helper layer).
+ *
+ * Pure C: libc plus the wipe primitive of crypto.h. The buffer grows
+ * geometrically (at least doubling, 64 bytes minimum) so that a stream of
+ * appends costs amortised O(1) per byte, and a buffer that is reset and
+ * reused stops allocating once it has reached its working size. Every
+ * operation checks for size_t overflow before touching memory; a failed
+ * append leaves the buffer exactly as it was.
+ */
+#include "buf.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+
+#define FSX_BUF_MIN_CAP 64u
+
+/* "000102...ff": the two lowercase hex digits of byte b at 2 * b */
+static const char hex_pairs[513] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+void fsx_buf_init(struct fsx_buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void fsx_buf_free(struct fsx_buf *b)
+{
+    free(b->data);
+    fsx_buf_init(b);
+}
+
+void fsx_buf_free_secure(struct fsx_buf *b)
+{
+    if (b->data != NULL)
+        fsx_wipe(b->data, b->cap);
+    fsx_buf_free(b);
+}
+
+void fsx_buf_reset(struct fsx_buf *b)
+{
+    b->len = 0;
+    if (b->data != NULL)
+        b->data[0] = '\0';
+}
+
+int fsx_buf_reserve(struct fsx_buf *b, size_t extra)
+{
+    size_t need, cap;
+    char *p;
+
+    /* room for len + extra + the terminator, without wrapping around */
+    if (extra > SIZE_MAX - 1 - b->len)
+        return -1;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap < FSX_BUF_MIN_CAP ? FSX_BUF_MIN_CAP : b->cap;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2) {
+            cap = need;
+            break;
+        }
+        cap *= 2;
+    }
+    p = (char *)realloc(b->data, cap);
+    if (p == NULL)
+        return -1;
+    if (b->data == NULL)
+        p[0] = '\0';
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int fsx_buf_append(struct fsx_buf *b, const void *data, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (fsx_buf_reserve(b, len) != 0)
+        return -1;
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int fsx_buf_append_str(struct fsx_buf *b, const char *s)
+{
+    return fsx_buf_append(b, s, strlen(s));
+}
+
+int fsx_buf_append_char(struct fsx_buf *b, char c)
+{
+    if (b->len + 1 >= b->cap && fsx_buf_reserve(b, 1) != 0)
+        return -1;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int fsx_buf_append_hex(struct fsx_buf *b, const unsigned char *data, size_t len)
+{
+    char *out;
+    size_t i;
+
+    if (len == 0)
+        return 0;
+    if (len > (SIZE_MAX - 1) / 2 || fsx_buf_reserve(b, len * 2) != 0)
+        return -1;
+    out = b->data + b->len;
+    for (i = 0; i < len; i++)
+        memcpy(out + 2 * i, hex_pairs + 2 * data[i], 2);
+    b->len += len * 2;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+const char *fsx_buf_cstr(const struct fsx_buf *b)
+{
+    return b->data != NULL ? b->data : "";
+}

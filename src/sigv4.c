@@ -1,0 +1,1117 @@
+/*
+ * sigv4.c - AWS Signature Version 4 request signing (signing core layer).
+ *
+ * Pure C over libcrypto (through crypto.h): no Lua, no curl, no clock. The
+ * public entry point fsx_sigv4_sign() validates the request, then runs the
+ * stages declared in sigv4_stages.h over one caller-owned result:
+ *
+ *   canonical request -> string to sign -> signing key (cached) -> signature
+ *   -> Authorization value.
+ *
+ * Speed: the result's buffers are reused across calls, so a warmed-up
+ * result signs without allocating; percent-encoding reserves its worst case
+ * (3 bytes per input byte) once and writes through a pointer; header and
+ * query sorting use qsort over small arrays on the stack (heap only past 32
+ * entries); character classes and hex digits come from lookup tables. The
+ * derived-key cache turns the four-HMAC key chain into a table lookup.
+ *
+ * Secrets: the derived key lives on the stack and is wiped before return;
+ * the cache keeps keys and a masked copy of each secret (see below), wiped
+ * on replacement and on free; result buffers are wiped on free because the
+ * canonical request may hold the session token.
+ */
+#include "sigv4.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "sigv4_stages.h"
+
+/* ---- character classes ------------------------------------------------ */
+
+#define C_UNRESERVED 0x01u /* A-Z a-z 0-9 - . _ ~ (kept by percent-encoding) */
+#define C_TCHAR 0x02u      /* RFC 9110 token character (header names, method) */
+#define C_BADVALUE 0x04u   /* control character other than HT, or DEL */
+#define C_BLANK 0x08u      /* SP or HT */
+#define C_UPPER 0x10u      /* A-Z */
+#define C_HEXLOWER 0x20u   /* 0-9 a-f */
+#define C_SCOPE 0x40u      /* printable ASCII but '/' and ',' (credential scope parts) */
+
+static const unsigned char char_class[256] = {
+    0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x08, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04,
+    0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04,
+    0x08, 0x42, 0x40, 0x42, 0x42, 0x42, 0x42, 0x42, 0x40, 0x40, 0x42, 0x42, 0x00, 0x43, 0x43, 0x00,
+    0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40,
+    0x40, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53,
+    0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x40, 0x40, 0x40, 0x42, 0x43,
+    0x42, 0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43,
+    0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x40, 0x42, 0x40, 0x43, 0x04,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+#define HAS_CLASS(c, f) ((char_class[(unsigned char)(c)] & (f)) != 0)
+
+static const char hex_upper[16] = {'0', '1', '2', '3', '4', '5', '6', '7',
+                                   '8', '9', 'A', 'B', 'C', 'D', 'E', 'F'};
+/* "000102...ff": the two lowercase hex digits of byte b at 2 * b */
+static const char hex_pairs[513] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+#define ALGORITHM "AWS4-HMAC-SHA256"
+#define SCOPE_TERMINATOR "aws4_request"
+#define AMZ_DATE_LEN 16
+#define STACK_ENTRIES 32 /* sort arrays up to this size live on the stack */
+
+static unsigned char to_lower(unsigned char c)
+{
+    return HAS_CLASS(c, C_UPPER) ? (unsigned char)(c | 0x20u) : c;
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Case-insensitive equality of a header name with a lowercase literal. */
+static int name_is(const struct fsx_sigv4_header *h, const char *lit, size_t lit_len)
+{
+    size_t i;
+
+    if (h->name_len != lit_len)
+        return 0;
+    for (i = 0; i < lit_len; i++)
+        if (to_lower((unsigned char)h->name[i]) != (unsigned char)lit[i])
+            return 0;
+    return 1;
+}
+
+/* ---- percent-encoding -------------------------------------------------- */
+
+/*
+ * Read one logical byte of s at i: a valid %XX escape decodes to its byte
+ * (3 input bytes), anything else is itself (1 input byte).
+ */
+static size_t next_byte(const char *s, size_t i, size_t len, unsigned char *b)
+{
+    if (s[i] == '%' && len - i > 2) {
+        int hi = hex_value((unsigned char)s[i + 1]);
+        int lo = hex_value((unsigned char)s[i + 2]);
+
+        if (hi >= 0 && lo >= 0) {
+            *b = (unsigned char)((hi << 4) | lo);
+            return 3;
+        }
+    }
+    *b = (unsigned char)s[i];
+    return 1;
+}
+
+static char *encode_byte(char *o, unsigned char b)
+{
+    if (HAS_CLASS(b, C_UNRESERVED)) {
+        *o++ = (char)b;
+    } else {
+        *o++ = '%';
+        *o++ = hex_upper[b >> 4];
+        *o++ = hex_upper[b & 0x0f];
+    }
+    return o;
+}
+
+/* Decode s[0..len) and re-encode it at o; o needs 3 * len bytes. */
+static char *encode_run(char *o, const char *s, size_t len)
+{
+    size_t i = 0;
+    unsigned char b;
+
+    while (i < len) {
+        i += next_byte(s, i, len, &b);
+        o = encode_byte(o, b);
+    }
+    return o;
+}
+
+/* 1 for a segment that decodes to ".", 2 for "..", 0 otherwise. */
+static int dot_kind(const char *s, size_t len)
+{
+    size_t i = 0;
+    int n = 0;
+    unsigned char b;
+
+    while (i < len) {
+        if (n == 2)
+            return 0;
+        i += next_byte(s, i, len, &b);
+        if (b != '.')
+            return 0;
+        n++;
+    }
+    return n;
+}
+
+/* Reserve room for 3 * len + slack bytes, checking the multiplication. */
+static int reserve_encoded(struct fsx_buf *b, size_t len, size_t slack)
+{
+    if (len > (SIZE_MAX - slack - 2) / 3)
+        return -1;
+    return fsx_buf_reserve(b, 3 * len + slack);
+}
+
+static void finish_at(struct fsx_buf *b, char *o)
+{
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+}
+
+int fsx_sigv4_canonical_path(struct fsx_buf *out, const char *path, size_t len, unsigned flags)
+{
+    char *start, *o;
+    size_t i, seg, seg_end;
+    int trailing = 0;
+
+    if (path == NULL || len == 0)
+        return fsx_buf_append_char(out, '/');
+    /* worst case: a leading '/', 3 bytes per input byte, a trailing '/' */
+    if (reserve_encoded(out, len, 2) != 0)
+        return -1;
+    start = out->data + out->len;
+    o = start;
+    if (flags & FSX_SIGV4_NO_NORMALIZE_PATH) {
+        /* S3 style: every segment kept as given, only (re-)encoded */
+        if (path[0] != '/')
+            *o++ = '/';
+        seg = 0;
+        for (i = 0; i <= len; i++) {
+            if (i == len || path[i] == '/') {
+                o = encode_run(o, path + seg, i - seg);
+                if (i < len)
+                    *o++ = '/';
+                seg = i + 1;
+            }
+        }
+        finish_at(out, o);
+        return 0;
+    }
+    /* every segment written to o starts with '/', so ".." pops to the last '/' */
+    seg = 0;
+    while (seg <= len) {
+        int dots;
+
+        seg_end = seg;
+        while (seg_end < len && path[seg_end] != '/')
+            seg_end++;
+        dots = dot_kind(path + seg, seg_end - seg);
+        if (seg_end == seg || dots == 1) {
+            trailing = seg_end == len;
+        } else if (dots == 2) {
+            while (o > start && *--o != '/')
+                ;
+            trailing = seg_end == len;
+        } else {
+            *o++ = '/';
+            o = encode_run(o, path + seg, seg_end - seg);
+            trailing = 0;
+        }
+        seg = seg_end + 1;
+    }
+    if (o == start || trailing)
+        *o++ = '/';
+    finish_at(out, o);
+    return 0;
+}
+
+/* ---- query ------------------------------------------------------------- */
+
+struct qparam {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+
+static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+
+    if (c != 0)
+        return c;
+    return al < bl ? -1 : al > bl ? 1 : 0;
+}
+
+static int cmp_qparam(const void *pa, const void *pb)
+{
+    const struct qparam *a = (const struct qparam *)pa;
+    const struct qparam *b = (const struct qparam *)pb;
+    int c = cmp_bytes(a->name, a->name_len, b->name, b->name_len);
+
+    return c != 0 ? c : cmp_bytes(a->value, a->value_len, b->value, b->value_len);
+}
+
+int fsx_sigv4_canonical_query(struct fsx_buf *out, struct fsx_buf *scratch, const char *query,
+                              size_t len)
+{
+    struct qparam stack_params[STACK_ENTRIES];
+    struct qparam *params = stack_params;
+    size_t n_pieces = 1, n = 0, i, start, total = 0;
+    char *o;
+    int rc = -1;
+
+    fsx_buf_reset(scratch);
+    if (query == NULL || len == 0)
+        return 0;
+    for (i = 0; i < len; i++)
+        if (query[i] == '&')
+            n_pieces++;
+    if (n_pieces > STACK_ENTRIES) {
+        params = (struct qparam *)malloc(n_pieces * sizeof(*params));
+        if (params == NULL)
+            goto done;
+    }
+    /* encode every name and value into scratch, which never moves afterwards */
+    if (reserve_encoded(scratch, len, 1) != 0)
+        goto done;
+    o = scratch->data;
+    start = 0;
+    for (i = 0; i <= len; i++) {
+        size_t eq;
+
+        if (i < len && query[i] != '&')
+            continue;
+        if (i > start) {
+            struct qparam *p = &params[n++];
+
+            for (eq = start; eq < i && query[eq] != '='; eq++)
+                ;
+            p->name = o;
+            o = encode_run(o, query + start, eq - start);
+            p->name_len = (size_t)(o - p->name);
+            p->value = o;
+            if (eq < i)
+                o = encode_run(o, query + eq + 1, i - eq - 1);
+            p->value_len = (size_t)(o - p->value);
+            total += p->name_len + p->value_len + 2;
+        }
+        start = i + 1;
+    }
+    finish_at(scratch, o);
+    if (n > 1)
+        qsort(params, n, sizeof(*params), cmp_qparam);
+    if (fsx_buf_reserve(out, total) != 0)
+        goto done;
+    o = out->data + out->len;
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            *o++ = '&';
+        memcpy(o, params[i].name, params[i].name_len);
+        o += params[i].name_len;
+        *o++ = '=';
+        memcpy(o, params[i].value, params[i].value_len);
+        o += params[i].value_len;
+    }
+    finish_at(out, o);
+    rc = 0;
+done:
+    if (params != stack_params)
+        free(params);
+    return rc;
+}
+
+/* ---- headers ----------------------------------------------------------- */
+
+/* Nonzero when the 8 bytes of w hold a SP or an HT (zero-byte test on w ^ pattern). */
+static uint64_t has_blank(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t sp = w ^ (ones * 0x20), ht = w ^ (ones * 0x09);
+
+    return (((sp - ones) & ~sp) | ((ht - ones) & ~ht)) & highs;
+}
+
+/*
+ * Write value trimmed, inner blank runs collapsed to one SP; returns the new
+ * end. Runs of non-blanks are found eight bytes at a time and copied whole:
+ * typical values have few blanks.
+ */
+static char *trim_into(char *o, const char *v, size_t len)
+{
+    size_t i = 0, run;
+
+    while (i < len && HAS_CLASS(v[i], C_BLANK))
+        i++;
+    while (i < len) {
+        run = i;
+        for (;;) {
+            uint64_t w;
+
+            if (len - run < 8)
+                break;
+            memcpy(&w, v + run, 8);
+            if (has_blank(w))
+                break;
+            run += 8;
+        }
+        while (run < len && !HAS_CLASS(v[run], C_BLANK))
+            run++;
+        memcpy(o, v + i, run - i);
+        o += run - i;
+        for (i = run; i < len && HAS_CLASS(v[i], C_BLANK); i++)
+            ;
+        if (i < len)
+            *o++ = ' ';
+    }
+    return o;
+}
+
+int fsx_sigv4_append_trimmed(struct fsx_buf *out, const char *value, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (fsx_buf_reserve(out, len) != 0)
+        return -1;
+    finish_at(out, trim_into(out->data + out->len, value, len));
+    return 0;
+}
+
+struct hentry {
+    const struct fsx_sigv4_header *h;
+    size_t order; /* position in the caller's order: ties keep it */
+};
+
+static int cmp_names(const struct fsx_sigv4_header *a, const struct fsx_sigv4_header *b)
+{
+    size_t i, n = a->name_len < b->name_len ? a->name_len : b->name_len;
+
+    for (i = 0; i < n; i++) {
+        unsigned char ca = to_lower((unsigned char)a->name[i]);
+        unsigned char cb = to_lower((unsigned char)b->name[i]);
+
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+    }
+    return a->name_len < b->name_len ? -1 : a->name_len > b->name_len ? 1 : 0;
+}
+
+static int cmp_hentry(const void *pa, const void *pb)
+{
+    const struct hentry *a = (const struct hentry *)pa;
+    const struct hentry *b = (const struct hentry *)pb;
+    int c = cmp_names(a->h, b->h);
+
+    if (c != 0)
+        return c;
+    return a->order < b->order ? -1 : a->order > b->order ? 1 : 0;
+}
+
+int fsx_sigv4_canonical_headers(struct fsx_buf *out, struct fsx_buf *signed_headers,
+                                const struct fsx_sigv4_header *headers, size_t n,
+                                const struct fsx_sigv4_header *extra, size_t n_extra)
+{
+    struct hentry stack_entries[STACK_ENTRIES];
+    struct hentry *e = stack_entries;
+    size_t total = n + n_extra, i, j, k, out_need = 0, sig_need = 0;
+    char *o, *s;
+    int rc = -1;
+
+    if (total < n)
+        return -1;
+    if (total > STACK_ENTRIES) {
+        if (total > SIZE_MAX / sizeof(*e))
+            return -1;
+        e = (struct hentry *)malloc(total * sizeof(*e));
+        if (e == NULL)
+            return -1;
+    }
+    for (i = 0; i < total; i++) {
+        size_t line;
+
+        e[i].h = i < n ? &headers[i] : &extra[i - n];
+        e[i].order = i;
+        /* name + ':' (or ';') + value + ',' (or '\n'), checked against wrapping */
+        if (e[i].h->name_len > SIZE_MAX - 2 - e[i].h->value_len)
+            goto done;
+        line = e[i].h->name_len + e[i].h->value_len + 2;
+        if (out_need > SIZE_MAX - line || sig_need > SIZE_MAX - line)
+            goto done;
+        out_need += line;
+        sig_need += e[i].h->name_len + 1;
+    }
+    if (total > 1)
+        qsort(e, total, sizeof(*e), cmp_hentry);
+    if (fsx_buf_reserve(out, out_need) != 0 || fsx_buf_reserve(signed_headers, sig_need) != 0)
+        goto done;
+    o = out->data + out->len;
+    s = signed_headers->data + signed_headers->len;
+    for (i = 0; i < total; i = j) {
+        const struct fsx_sigv4_header *h = e[i].h;
+
+        for (j = i + 1; j < total && cmp_names(h, e[j].h) == 0; j++)
+            ;
+        if (s != signed_headers->data + signed_headers->len)
+            *s++ = ';';
+        for (k = 0; k < h->name_len; k++)
+            o[k] = (char)to_lower((unsigned char)h->name[k]);
+        memcpy(s, o, h->name_len);
+        s += h->name_len;
+        o += h->name_len;
+        *o++ = ':';
+        for (k = i; k < j; k++) {
+            if (k > i)
+                *o++ = ',';
+            o = trim_into(o, e[k].h->value, e[k].h->value_len);
+        }
+        *o++ = '\n';
+    }
+    finish_at(out, o);
+    finish_at(signed_headers, s);
+    rc = 0;
+done:
+    if (e != stack_entries)
+        free(e);
+    return rc;
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+static int bad(struct fsx_error *err, const char *code, const char *what)
+{
+    fsx_error_set(err, FSX_ERR_VALIDATION, code, "sigv4: %s", what);
+    return -1;
+}
+
+static int digits(const char *s, size_t from, size_t to)
+{
+    size_t i;
+
+    for (i = from; i < to; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+static int two(const char *s)
+{
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/* Exactly YYYYMMDDTHHMMSSZ with plausible field ranges. */
+static int valid_amz_date(const char *d)
+{
+    size_t i;
+
+    for (i = 0; i < AMZ_DATE_LEN; i++)
+        if (d[i] == '\0')
+            return 0;
+    if (d[AMZ_DATE_LEN] != '\0' || d[8] != 'T' || d[15] != 'Z' || !digits(d, 0, 8) ||
+        !digits(d, 9, 15))
+        return 0;
+    return two(d + 4) >= 1 && two(d + 4) <= 12 && two(d + 6) >= 1 && two(d + 6) <= 31 &&
+           two(d + 9) <= 23 && two(d + 11) <= 59 && two(d + 13) <= 60;
+}
+
+/* A credential-scope field: printable ASCII without space, '/' or ','. */
+static int valid_scope_part(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return 0;
+    for (; *s != '\0'; s++)
+        if (!HAS_CLASS(*s, C_SCOPE))
+            return 0;
+    return 1;
+}
+
+/*
+ * 1 when v[0..len) holds no control character other than HT, and no DEL.
+ * Eight bytes at a time first: a word with no byte below 0x20 and no 0x7f
+ * byte (the classic "has a byte less than n" / "has a zero byte" tests) is
+ * fine; the first word that may hold one goes to the byte loop.
+ */
+static int valid_value(const char *v, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+
+    for (; len - i >= 8; i += 8) {
+        uint64_t w, d;
+
+        memcpy(&w, v + i, 8);
+        d = w ^ (ones * 0x7f);
+        if ((((w - ones * 0x20) & ~w) | ((d - ones) & ~d)) & highs)
+            break;
+    }
+    for (; i < len; i++)
+        if (HAS_CLASS(v[i], C_BADVALUE))
+            return 0;
+    return 1;
+}
+
+/* Compare a header value, trimmed, with s. */
+static int trimmed_equals(const char *v, size_t len, const char *s)
+{
+    size_t sl = strlen(s);
+
+    while (len > 0 && HAS_CLASS(v[0], C_BLANK)) {
+        v++;
+        len--;
+    }
+    while (len > 0 && HAS_CLASS(v[len - 1], C_BLANK))
+        len--;
+    return len == sl && memcmp(v, s, sl) == 0;
+}
+
+int fsx_sigv4_validate(const struct fsx_sigv4_request *req, struct fsx_error *err)
+{
+    size_t i, k;
+    int has_host = 0;
+
+    if (req == NULL)
+        return bad(err, "MissingField", "no request");
+    if (req->method == NULL || req->method[0] == '\0')
+        return bad(err, "MissingField", "method is required");
+    for (k = 0; req->method[k] != '\0'; k++)
+        if (!HAS_CLASS(req->method[k], C_TCHAR))
+            return bad(err, "InvalidMethod", "method is not a token");
+    if (req->path == NULL && req->path_len > 0)
+        return bad(err, "MissingField", "path is NULL with a non-zero length");
+    if (req->query == NULL && req->query_len > 0)
+        return bad(err, "MissingField", "query is NULL with a non-zero length");
+    if (req->body == NULL && req->body_len > 0)
+        return bad(err, "MissingField", "body is NULL with a non-zero length");
+    if (req->headers == NULL && req->n_headers > 0)
+        return bad(err, "MissingField", "headers is NULL with a non-zero count");
+    if (req->region == NULL || req->region[0] == '\0')
+        return bad(err, "MissingField", "region is required");
+    if (req->service == NULL || req->service[0] == '\0')
+        return bad(err, "MissingField", "service is required");
+    if (req->access_key_id == NULL || req->access_key_id[0] == '\0')
+        return bad(err, "MissingField", "access_key_id is required");
+    if (req->secret_access_key == NULL || req->secret_access_key[0] == '\0')
+        return bad(err, "MissingField", "secret_access_key is required");
+    if (req->amz_date == NULL)
+        return bad(err, "MissingField", "amz_date is required");
+    if (!valid_scope_part(req->region))
+        return bad(err, "InvalidScope", "region holds a character not allowed in a scope");
+    if (!valid_scope_part(req->service))
+        return bad(err, "InvalidScope", "service holds a character not allowed in a scope");
+    if (!valid_scope_part(req->access_key_id))
+        return bad(err, "InvalidScope", "access_key_id holds a character not allowed");
+    if (!valid_amz_date(req->amz_date))
+        return bad(err, "InvalidDate", "amz_date must be YYYYMMDDTHHMMSSZ");
+    if (req->session_token != NULL &&
+        !valid_value(req->session_token, strlen(req->session_token)))
+        return bad(err, "InvalidHeaderValue", "session_token holds a control character");
+    if (req->payload_hash != NULL) {
+        const char *ph = req->payload_hash;
+
+        for (k = 0; k < 64 && HAS_CLASS(ph[k], C_HEXLOWER); k++)
+            ;
+        if (k != 64 || ph[64] != '\0')
+            return bad(err, "InvalidPayloadHash", "payload_hash must be 64 lowercase hex digits");
+    }
+    for (i = 0; i < req->n_headers; i++) {
+        const struct fsx_sigv4_header *h = &req->headers[i];
+
+        if (h->name == NULL || h->name_len == 0) {
+            fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeaderName",
+                          "sigv4: header %lu has an empty name", (unsigned long)i + 1);
+            return -1;
+        }
+        for (k = 0; k < h->name_len; k++)
+            if (!HAS_CLASS(h->name[k], C_TCHAR))
+                break;
+        if (k != h->name_len) {
+            fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeaderName",
+                          "sigv4: header %lu name is not a token", (unsigned long)i + 1);
+            return -1;
+        }
+        if ((h->value == NULL && h->value_len > 0) || !valid_value(h->value, h->value_len)) {
+            fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeaderValue",
+                          "sigv4: header %.*s: value holds CR, LF, NUL or another control "
+                          "character (unfold continuation lines first)",
+                          h->name_len > 64 ? 64 : (int)h->name_len, h->name);
+            return -1;
+        }
+        if (name_is(h, "host", 4))
+            has_host = 1;
+        else if (name_is(h, "x-amz-date", 10) &&
+                 !trimmed_equals(h->value, h->value_len, req->amz_date))
+            return bad(err, "ConflictingHeader", "x-amz-date header differs from amz_date");
+        else if (name_is(h, "x-amz-security-token", 20) && req->session_token != NULL &&
+                 req->session_token[0] != '\0' &&
+                 !trimmed_equals(h->value, h->value_len, req->session_token))
+            return bad(err, "ConflictingHeader",
+                       "x-amz-security-token header differs from session_token");
+    }
+    if (!has_host)
+        return bad(err, "MissingHost", "the host header is required");
+    return 0;
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+void fsx_sigv4_result_init(struct fsx_sigv4_result *res)
+{
+    fsx_buf_init(&res->canonical_request);
+    fsx_buf_init(&res->string_to_sign);
+    fsx_buf_init(&res->signed_headers);
+    fsx_buf_init(&res->authorization);
+    memset(res->signature, 0, sizeof(res->signature));
+    memset(res->payload_hash, 0, sizeof(res->payload_hash));
+    memset(res->added, 0, sizeof(res->added));
+    res->n_added = 0;
+}
+
+void fsx_sigv4_result_free(struct fsx_sigv4_result *res)
+{
+    if (res == NULL)
+        return;
+    fsx_buf_free_secure(&res->canonical_request);
+    fsx_buf_free_secure(&res->string_to_sign);
+    fsx_buf_free_secure(&res->signed_headers);
+    fsx_buf_free_secure(&res->authorization);
+    fsx_wipe(res->signature, sizeof(res->signature));
+    fsx_sigv4_result_init(res);
+}
+
+/* Empty every output, keeping the allocations; wipe=1 also clears the bytes. */
+static void result_clear(struct fsx_sigv4_result *res, int wipe)
+{
+    struct fsx_buf *bufs[4];
+    size_t i;
+
+    bufs[0] = &res->canonical_request;
+    bufs[1] = &res->string_to_sign;
+    bufs[2] = &res->signed_headers;
+    bufs[3] = &res->authorization;
+    for (i = 0; i < 4; i++) {
+        if (wipe && bufs[i]->data != NULL)
+            fsx_wipe(bufs[i]->data, bufs[i]->len);
+        fsx_buf_reset(bufs[i]);
+    }
+    if (wipe)
+        fsx_wipe(res->signature, sizeof(res->signature));
+    res->signature[0] = '\0';
+    res->payload_hash[0] = '\0';
+    memset(res->added, 0, sizeof(res->added));
+    res->n_added = 0;
+}
+
+/* ---- canonical request, string to sign, key, signature ---------------- */
+
+static void hex32(const unsigned char d[32], char out[65])
+{
+    size_t i;
+
+    for (i = 0; i < 32; i++)
+        memcpy(out + 2 * i, hex_pairs + 2 * d[i], 2);
+    out[64] = '\0';
+}
+
+static void add_header(struct fsx_sigv4_header *h, const char *name, const char *value,
+                       size_t value_len)
+{
+    h->name = name;
+    h->name_len = strlen(name);
+    h->value = value;
+    h->value_len = value_len;
+}
+
+static int canonical_request_on(const struct fsx_sigv4_request *req, struct fsx_crypto_ctx *cctx,
+                                struct fsx_sigv4_result *res, struct fsx_error *err)
+{
+    struct fsx_sigv4_header extra[3];
+    struct fsx_buf *cr = &res->canonical_request;
+    unsigned char digest[32];
+    size_t i, n_extra = 0;
+    int has_date = 0, has_token = 0, has_sha = 0;
+    int want_token = req->session_token != NULL && req->session_token[0] != '\0';
+
+    result_clear(res, 0);
+    if (req->payload_hash != NULL) {
+        memcpy(res->payload_hash, req->payload_hash, 64);
+        res->payload_hash[64] = '\0';
+    } else {
+        if (fsx_crypto_sha256(cctx, req->body, req->body_len, digest) != 0) {
+            fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: sha-256 failed");
+            return -1;
+        }
+        hex32(digest, res->payload_hash);
+    }
+    for (i = 0; i < req->n_headers; i++) {
+        const struct fsx_sigv4_header *h = &req->headers[i];
+
+        if (h->name_len < 10 || (h->name[0] != 'x' && h->name[0] != 'X'))
+            continue;
+        if (name_is(h, "x-amz-date", 10))
+            has_date = 1;
+        else if (name_is(h, "x-amz-security-token", 20))
+            has_token = 1;
+        else if (name_is(h, "x-amz-content-sha256", 20))
+            has_sha = 1;
+    }
+    /* added[] in the documented order; extra[] is the signed subset */
+    if (!has_date) {
+        add_header(&res->added[res->n_added++], "X-Amz-Date", req->amz_date, AMZ_DATE_LEN);
+        extra[n_extra++] = res->added[res->n_added - 1];
+    }
+    if (want_token && !has_token) {
+        add_header(&res->added[res->n_added++], "X-Amz-Security-Token", req->session_token,
+                   strlen(req->session_token));
+        if (!(req->flags & FSX_SIGV4_OMIT_SESSION_TOKEN))
+            extra[n_extra++] = res->added[res->n_added - 1];
+    }
+    if ((req->flags & FSX_SIGV4_SIGN_BODY) && !has_sha) {
+        add_header(&res->added[res->n_added++], "x-amz-content-sha256", res->payload_hash, 64);
+        extra[n_extra++] = res->added[res->n_added - 1];
+    }
+    if (fsx_buf_append_str(cr, req->method) != 0 || fsx_buf_append_char(cr, '\n') != 0 ||
+        fsx_sigv4_canonical_path(cr, req->path, req->path_len, req->flags) != 0 ||
+        fsx_buf_append_char(cr, '\n') != 0 ||
+        fsx_sigv4_canonical_query(cr, &res->string_to_sign, req->query, req->query_len) != 0 ||
+        fsx_buf_append_char(cr, '\n') != 0 ||
+        fsx_sigv4_canonical_headers(cr, &res->signed_headers, req->headers, req->n_headers,
+                                    extra, n_extra) != 0 ||
+        fsx_buf_append_char(cr, '\n') != 0 ||
+        fsx_buf_append(cr, res->signed_headers.data, res->signed_headers.len) != 0 ||
+        fsx_buf_append_char(cr, '\n') != 0 || fsx_buf_append(cr, res->payload_hash, 64) != 0) {
+        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
+                      "sigv4: out of memory building the canonical request");
+        return -1;
+    }
+    fsx_buf_reset(&res->string_to_sign);
+    return 0;
+}
+
+int fsx_sigv4_canonical_request(const struct fsx_sigv4_request *req, struct fsx_crypto_ctx *cctx,
+                                struct fsx_sigv4_result *res, struct fsx_error *err)
+{
+    struct fsx_crypto_ctx *tmp = NULL;
+    int rc;
+
+    if (cctx == NULL && (cctx = tmp = fsx_crypto_ctx_new()) == NULL) {
+        fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: no digest context");
+        return -1;
+    }
+    rc = canonical_request_on(req, cctx, res, err);
+    fsx_crypto_ctx_free(tmp);
+    return rc;
+}
+
+static int string_to_sign_on(struct fsx_buf *out, struct fsx_crypto_ctx *cctx,
+                             const char *amz_date, const char *region, const char *service,
+                             const char *creq, size_t creq_len, struct fsx_error *err)
+{
+    unsigned char digest[32];
+
+    fsx_buf_reset(out);
+    if (fsx_crypto_sha256(cctx, creq, creq_len, digest) != 0) {
+        fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: sha-256 failed");
+        return -1;
+    }
+    if (fsx_buf_append(out, ALGORITHM "\n", sizeof(ALGORITHM)) != 0 ||
+        fsx_buf_append(out, amz_date, AMZ_DATE_LEN) != 0 || fsx_buf_append_char(out, '\n') != 0 ||
+        fsx_buf_append(out, amz_date, 8) != 0 || fsx_buf_append_char(out, '/') != 0 ||
+        fsx_buf_append_str(out, region) != 0 || fsx_buf_append_char(out, '/') != 0 ||
+        fsx_buf_append_str(out, service) != 0 ||
+        fsx_buf_append(out, "/" SCOPE_TERMINATOR "\n", sizeof(SCOPE_TERMINATOR) + 1) != 0 ||
+        fsx_buf_append_hex(out, digest, sizeof(digest)) != 0) {
+        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
+                      "sigv4: out of memory building the string to sign");
+        return -1;
+    }
+    return 0;
+}
+
+int fsx_sigv4_string_to_sign(struct fsx_buf *out, struct fsx_crypto_ctx *cctx,
+                             const char *amz_date, const char *region, const char *service,
+                             const char *creq, size_t creq_len)
+{
+    struct fsx_crypto_ctx *tmp = NULL;
+    int rc;
+
+    if (cctx == NULL && (cctx = tmp = fsx_crypto_ctx_new()) == NULL)
+        return -1;
+    rc = string_to_sign_on(out, cctx, amz_date, region, service, creq, creq_len, NULL);
+    fsx_crypto_ctx_free(tmp);
+    return rc;
+}
+
+static int derive_key_on(struct fsx_crypto_ctx *c, const char *secret, size_t secret_len,
+                         const char *date8, const char *region, const char *service,
+                         unsigned char key[32])
+{
+    unsigned char k[3][32]; /* kDate, kRegion, kService: wiped with one call */
+    int rc = -1;
+
+    if (fsx_crypto_hmac_sha256(c, "AWS4", 4, secret, secret_len, date8, 8, k[0]) != 0 ||
+        fsx_crypto_hmac_sha256(c, k[0], 32, NULL, 0, region, strlen(region), k[1]) != 0 ||
+        fsx_crypto_hmac_sha256(c, k[1], 32, NULL, 0, service, strlen(service), k[2]) != 0 ||
+        fsx_crypto_hmac_sha256(c, k[2], 32, NULL, 0, SCOPE_TERMINATOR,
+                               sizeof(SCOPE_TERMINATOR) - 1, key) != 0)
+        goto done;
+    rc = 0;
+done:
+    fsx_wipe(k, sizeof(k));
+    if (rc != 0)
+        fsx_wipe(key, 32);
+    return rc;
+}
+
+int fsx_sigv4_derive_key(struct fsx_crypto_ctx *cctx, const char *secret, size_t secret_len,
+                         const char *date8, const char *region, const char *service,
+                         unsigned char key[32])
+{
+    struct fsx_crypto_ctx *tmp = NULL;
+    int rc;
+
+    if (cctx == NULL && (cctx = tmp = fsx_crypto_ctx_new()) == NULL)
+        return -1;
+    rc = derive_key_on(cctx, secret, secret_len, date8, region, service, key);
+    fsx_crypto_ctx_free(tmp);
+    return rc;
+}
+
+int fsx_sigv4_signature(struct fsx_crypto_ctx *cctx, const unsigned char key[32],
+                        const char *sts, size_t sts_len, char out[65])
+{
+    struct fsx_crypto_ctx *tmp = NULL;
+    unsigned char mac[32];
+    int rc = -1;
+
+    if (cctx == NULL && (cctx = tmp = fsx_crypto_ctx_new()) == NULL)
+        goto done;
+    if (fsx_crypto_hmac_sha256(cctx, key, 32, NULL, 0, sts, sts_len, mac) != 0)
+        goto done;
+    hex32(mac, out);
+    rc = 0;
+done:
+    fsx_wipe(mac, sizeof(mac));
+    fsx_crypto_ctx_free(tmp);
+    return rc;
+}
+
+/* ---- derived-key cache -------------------------------------------------- */
+
+/*
+ * A slot is keyed by (secret, date, region, service). The secret is not kept
+ * in plain text: the slot stores secret XOR a random pad drawn once per cache
+ * (fsx_random_bytes), and a lookup compares in constant time by XOR-ing the
+ * candidate with the pad on the fly. This costs nothing per call (a hash
+ * fingerprint would cost a SHA-256, a quarter of a cached signature) and
+ * keeps the secret out of memory scans and core-dump greps; it is not a
+ * defence against someone who can read the whole cache (pad included).
+ * Slots, pad and keys are wiped on replacement and on free. Secrets longer
+ * than SECRET_MAX and scopes longer than SCOPE_MAX bypass the cache.
+ */
+#define CACHE_SLOTS 4
+#define SECRET_MAX 128
+#define SCOPE_MAX 64
+
+struct cache_slot {
+    int used;
+    unsigned long last_use;
+    size_t secret_len;
+    unsigned char secret_masked[SECRET_MAX];
+    char date[8];
+    size_t region_len;
+    size_t service_len;
+    char region[SCOPE_MAX];
+    char service[SCOPE_MAX];
+    unsigned char key[32];
+};
+
+struct fsx_sigv4_cache {
+    struct fsx_crypto_ctx *crypto; /* reused by every sign through this cache */
+    unsigned long derivations;
+    unsigned long tick;
+    unsigned char pad[SECRET_MAX];
+    struct cache_slot slots[CACHE_SLOTS];
+};
+
+struct fsx_sigv4_cache *fsx_sigv4_cache_new(void)
+{
+    struct fsx_sigv4_cache *cache = (struct fsx_sigv4_cache *)calloc(1, sizeof(*cache));
+
+    if (cache == NULL)
+        return NULL;
+    cache->crypto = fsx_crypto_ctx_new();
+    if (cache->crypto == NULL || fsx_random_bytes(cache->pad, sizeof(cache->pad)) != 0) {
+        fsx_sigv4_cache_free(cache);
+        return NULL;
+    }
+    return cache;
+}
+
+void fsx_sigv4_cache_free(struct fsx_sigv4_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    fsx_crypto_ctx_free(cache->crypto);
+    fsx_wipe(cache, sizeof(*cache));
+    free(cache);
+}
+
+unsigned long fsx_sigv4_cache_derivations(const struct fsx_sigv4_cache *cache)
+{
+    return cache != NULL ? cache->derivations : 0;
+}
+
+static int slot_matches(const struct fsx_sigv4_cache *cache, const struct cache_slot *s,
+                        const char *secret, size_t secret_len, const char *date8,
+                        const char *region, size_t region_len, const char *service,
+                        size_t service_len)
+{
+    unsigned char diff = 0;
+    size_t i;
+
+    if (!s->used || s->secret_len != secret_len || s->region_len != region_len ||
+        s->service_len != service_len || memcmp(s->date, date8, 8) != 0 ||
+        memcmp(s->region, region, region_len) != 0 ||
+        memcmp(s->service, service, service_len) != 0)
+        return 0;
+    for (i = 0; i < secret_len; i++)
+        diff |= (unsigned char)(s->secret_masked[i] ^ cache->pad[i] ^ (unsigned char)secret[i]);
+    return diff == 0;
+}
+
+int fsx_sigv4_cache_lookup(struct fsx_sigv4_cache *cache, struct fsx_crypto_ctx *cctx,
+                           const char *secret, const char *date8, const char *region,
+                           const char *service, unsigned char key[32])
+{
+    size_t secret_len = strlen(secret), region_len = strlen(region);
+    size_t service_len = strlen(service), i;
+    struct cache_slot *victim;
+    struct fsx_crypto_ctx *tmp = NULL;
+    int rc = -1;
+
+    if (cctx == NULL)
+        cctx = cache != NULL ? cache->crypto : (tmp = fsx_crypto_ctx_new());
+    if (cctx == NULL)
+        return -1;
+    if (cache == NULL || secret_len > SECRET_MAX || region_len >= SCOPE_MAX ||
+        service_len >= SCOPE_MAX) {
+        rc = derive_key_on(cctx, secret, secret_len, date8, region, service, key);
+        if (rc == 0 && cache != NULL)
+            cache->derivations++;
+        goto done;
+    }
+    cache->tick++;
+    victim = &cache->slots[0];
+    for (i = 0; i < CACHE_SLOTS; i++) {
+        struct cache_slot *s = &cache->slots[i];
+
+        if (slot_matches(cache, s, secret, secret_len, date8, region, region_len, service,
+                         service_len)) {
+            s->last_use = cache->tick;
+            memcpy(key, s->key, 32);
+            rc = 0;
+            goto done;
+        }
+        if (!s->used ? victim->used : (victim->used && s->last_use < victim->last_use))
+            victim = s;
+    }
+    /* only the key and the masked secret are sensitive */
+    fsx_wipe(victim->key, sizeof(victim->key));
+    if (victim->used)
+        fsx_wipe(victim->secret_masked, victim->secret_len);
+    victim->used = 0;
+    if (derive_key_on(cctx, secret, secret_len, date8, region, service, victim->key) != 0)
+        goto done;
+    cache->derivations++;
+    for (i = 0; i < secret_len; i++)
+        victim->secret_masked[i] = (unsigned char)((unsigned char)secret[i] ^ cache->pad[i]);
+    victim->secret_len = secret_len;
+    memcpy(victim->date, date8, 8);
+    memcpy(victim->region, region, region_len);
+    victim->region_len = region_len;
+    memcpy(victim->service, service, service_len);
+    victim->service_len = service_len;
+    victim->last_use = cache->tick;
+    victim->used = 1;
+    memcpy(key, victim->key, 32);
+    rc = 0;
+done:
+    fsx_crypto_ctx_free(tmp);
+    return rc;
+}
+
+/* ---- the whole signature ----------------------------------------------- */
+
+int fsx_sigv4_sign(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *cache,
+                   struct fsx_sigv4_result *res, struct fsx_error *err)
+{
+    struct fsx_crypto_ctx *tmp = NULL, *cctx = NULL;
+    struct fsx_buf *auth;
+    unsigned char key[32];
+    int rc = -1;
+
+    memset(key, 0, sizeof(key));
+    if (res == NULL) {
+        fsx_error_set(err, FSX_ERR_VALIDATION, "MissingField", "sigv4: no result");
+        return -1;
+    }
+    result_clear(res, 0);
+    if (fsx_sigv4_validate(req, err) != 0)
+        goto done;
+    cctx = cache != NULL ? cache->crypto : (tmp = fsx_crypto_ctx_new());
+    if (cctx == NULL) {
+        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "sigv4: no digest context");
+        goto done;
+    }
+    if (canonical_request_on(req, cctx, res, err) != 0 ||
+        string_to_sign_on(&res->string_to_sign, cctx, req->amz_date, req->region, req->service,
+                          res->canonical_request.data, res->canonical_request.len, err) != 0)
+        goto done;
+    if (fsx_sigv4_cache_lookup(cache, cctx, req->secret_access_key, req->amz_date, req->region,
+                               req->service, key) != 0 ||
+        fsx_sigv4_signature(cctx, key, res->string_to_sign.data, res->string_to_sign.len,
+                            res->signature) != 0) {
+        fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: hmac-sha256 failed");
+        goto done;
+    }
+    auth = &res->authorization;
+    if (fsx_buf_append(auth, ALGORITHM " Credential=", sizeof(ALGORITHM " Credential=") - 1) !=
+            0 ||
+        fsx_buf_append_str(auth, req->access_key_id) != 0 ||
+        fsx_buf_append_char(auth, '/') != 0 ||
+        /* the scope is the string to sign's third line */
+        fsx_buf_append(auth, res->string_to_sign.data + sizeof(ALGORITHM) + AMZ_DATE_LEN + 1,
+                       8 + 1 + strlen(req->region) + 1 + strlen(req->service) + 1 +
+                           sizeof(SCOPE_TERMINATOR) - 1) != 0 ||
+        fsx_buf_append(auth, ", SignedHeaders=", 16) != 0 ||
+        fsx_buf_append(auth, res->signed_headers.data, res->signed_headers.len) != 0 ||
+        fsx_buf_append(auth, ", Signature=", 12) != 0 ||
+        fsx_buf_append(auth, res->signature, 64) != 0) {
+        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
+                      "sigv4: out of memory building the authorization");
+        goto done;
+    }
+    rc = 0;
+done:
+    fsx_wipe(key, sizeof(key));
+    if (rc != 0)
+        result_clear(res, 1);
+    fsx_crypto_ctx_free(tmp);
+    return rc;
+}
