@@ -69,6 +69,7 @@ end
 --- The resource create_backup would back up and its tags.
 -- @param client the client
 -- @tparam table args `file_system_id` or `volume_id`
+-- @tparam[opt] string op the operation named in errors (default `"create_backup"`)
 -- @treturn table the snake_case file system or volume
 -- @treturn table its tags, a list of `{ key =, value = }`
 function M.read_resource(client, args, op)
@@ -159,6 +160,7 @@ function M.copy_backup(client, args)
 end
 
 --- CreateFileSystemFromBackup, optionally waiting for the file system to be AVAILABLE.
+-- @param client the client
 -- @tparam table args the CreateFileSystemFromBackup arguments (`backup_id`,
 --   `subnet_ids`, ...) plus `wait`
 -- @treturn table the file system, meta
@@ -175,6 +177,7 @@ end
 
 --- CreateVolumeFromBackup, optionally waiting for the volume to be AVAILABLE
 -- (or CREATED, ONTAP's ready state).
+-- @param client the client
 -- @tparam table args the CreateVolumeFromBackup arguments (`backup_id`, `name`, ...) plus `wait`
 -- @treturn table the volume, meta
 function M.restore_volume(client, args)

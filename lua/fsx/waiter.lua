@@ -324,6 +324,10 @@ local function check_ids(op, field, ids)
 end
 
 --- Wait for one resource of a kind (`"backup"`, `"file_system"`, `"volume"`).
+-- @param client the client
+-- @tparam string kind `"backup"`, `"file_system"` or `"volume"` (a key of `SPECS`)
+-- @tparam string id the resource id
+-- @param[opt] opts `true`, nil or a table of waiter options (see `options`)
 -- @tparam[opt] string op the operation named in errors (default `wait_for_<kind>`)
 -- @return the final item, `{ polls =, elapsed = }`
 function M.wait_one(client, kind, id, opts, op)

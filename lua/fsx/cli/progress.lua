@@ -1,4 +1,4 @@
---- The progress display of `fsx-backup ... --wait`.
+--- The progress display of `fsx-backup create --wait` and `fsx-backup wait`.
 --
 -- Layer: CLI. On a terminal, one line redrawn in place with a carriage
 -- return: backup ID, lifecycle, a bar for the progress percent and the

@@ -13,6 +13,7 @@ local M = { name = "env" }
 
 --- Read the keys from the environment.
 -- @tparam table ctx the chain context (`getenv`, `settings`)
+-- @tparam[opt] string source_label the source named in errors (default `"env"`)
 -- @treturn ?table credentials, or nil and the reason
 -- @raise credentials error `PartialCredentials`
 function M.read(ctx, source_label)

@@ -44,7 +44,7 @@ local function stderr_hint(path)
 end
 
 --- Run the command and parse its output.
--- @tparam table ctx the chain context
+-- @tparam table _ctx the chain context (unused)
 -- @tparam string command the `credential_process` value
 -- @tparam string profile the profile name, for messages
 -- @treturn table credentials (`source = "process"`)
