@@ -1,7 +1,7 @@
 --- The User-Agent header, shaped like the AWS SDKs' one.
 --
 -- Layer: Lua layer; depends on `fsx.version`. Example:
--- `lua-fsx/0.1.0 lua/5.4 os/linux cfg/retry-mode#standard app/my-app`.
+-- `lua-fsx/<version> lua/5.4 os/linux cfg/retry-mode#standard app/my-app`.
 -- Under LuaJIT the language token is `lua/LuaJIT-2.1.0-beta3`; inside
 -- OpenResty `md/openresty#<ngx_lua version>` is added. The application id
 -- comes from `AWS_SDK_UA_APP_ID` or the profile's `sdk_ua_app_id` (see

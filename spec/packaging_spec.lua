@@ -1,0 +1,226 @@
+-- Packaging and documentation checks that need no server and no install
+-- (`make version-check` runs this file alone; the busted suites run it too):
+--
+-- * the rockspec builds fsx.core from every src/*.c and lists every
+--   lua/fsx/**/*.lua module, the fsx-backup script and the dependencies;
+-- * the version lives only in lua/fsx/version.lua, and fsx._VERSION, the user
+--   agent, `fsx-backup --version` and any release rockspec agree with it;
+-- * README.md opens with the two set-up commands and covers every operation,
+--   client option, environment variable and error kind; it carries
+--   docs/openresty.md verbatim;
+-- * CONTRIBUTING.md names every function of fsx.core and every module.
+--
+-- The real install (luarocks make, make install) is exercised by
+-- scripts/test.d/packaging.sh.
+local helpers = require "helpers"
+
+local ROOT = helpers.ROOT
+local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+
+local function read(path)
+  return assert(helpers.read_file(ROOT .. "/" .. path), "cannot read " .. path)
+end
+
+-- Files under a directory of the repository (relative paths, sorted).
+local function find(dir, name_pattern)
+  local out = helpers.run("cd " .. helpers.q(ROOT) .. " && find " .. dir .. " -type f -name "
+                          .. helpers.q(name_pattern) .. " | LC_ALL=C sort")
+  local list = {}
+  for line in out:gmatch("[^\n]+") do list[#list + 1] = line end
+  return list
+end
+
+-- A rockspec's fields (rockspecs are Lua assignments to globals).
+local function load_rockspec(path)
+  local env = {}
+  local chunk
+  local text = read(path)
+  if setfenv then
+    chunk = assert(loadstring(text, path))
+    setfenv(chunk, env)
+  else
+    chunk = assert(load(text, path, "t", env))
+  end
+  chunk()
+  return env
+end
+
+-- The module name of a file under lua/ (lua/fsx/cli/init.lua -> fsx.cli).
+local function module_of(path)
+  return (path:gsub("^lua/", ""):gsub("%.lua$", ""):gsub("/init$", ""):gsub("/", "."))
+end
+
+local VERSION = dofile(ROOT .. "/lua/fsx/version.lua")
+
+describe("rockspec/fsx-scm-1.rockspec", function()
+  local spec = load_rockspec("rockspec/fsx-scm-1.rockspec")
+
+  it("is the development rockspec of the fsx package", function()
+    assert.equal("fsx", spec.package)
+    assert.equal("scm-1", spec.version)
+    assert.equal("builtin", spec.build.type)
+    assert.equal("MIT", spec.description.license)
+  end)
+
+  it("depends on Lua 5.1+ and lua-cjson, and on OpenSSL and libcurl", function()
+    assert.same({ "lua >= 5.1", "lua-cjson" }, spec.dependencies)
+    assert.same({ header = "openssl/evp.h", library = "crypto" }, spec.external_dependencies.OPENSSL)
+    assert.same({ header = "curl/curl.h", library = "curl" }, spec.external_dependencies.CURL)
+  end)
+
+  it("builds fsx.core from every C file of src/", function()
+    local core = spec.build.modules["fsx.core"]
+    local sources = {}
+    for _, s in ipairs(core.sources) do sources[#sources + 1] = s end
+    table.sort(sources)
+    assert.same(find("src", "*.c"), sources)
+    assert.same({ "crypto", "curl" }, core.libraries)
+  end)
+
+  it("installs every Lua module under lua/fsx/ and nothing else", function()
+    local want = {}
+    for _, path in ipairs(find("lua/fsx", "*.lua")) do want[module_of(path)] = path end
+    local have = {}
+    for name, v in pairs(spec.build.modules) do
+      if name ~= "fsx.core" then have[name] = v end
+    end
+    assert.same(want, have)
+  end)
+
+  it("installs the fsx-backup script", function()
+    assert.same({ ["fsx-backup"] = "bin/fsx-backup" }, spec.build.install.bin)
+  end)
+end)
+
+describe("the version", function()
+  it("is one string in lua/fsx/version.lua", function()
+    assert.equal("string", type(VERSION))
+    assert.truthy(VERSION:match("^%d+%.%d+%.%d+$"), VERSION)
+  end)
+
+  it("is fsx._VERSION and starts the user agent", function()
+    local fsx = require "fsx"
+    assert.equal(VERSION, fsx._VERSION)
+    local ua = require("fsx.useragent").build{ retry_mode = "standard" }
+    assert.equal("lua-fsx/" .. VERSION .. " ", ua:sub(1, #VERSION + 9))
+  end)
+
+  it("is what fsx-backup --version prints", function()
+    local out, code = helpers.run("cd " .. helpers.q(ROOT) .. " && " .. LUA .. " bin/fsx-backup --version")
+    assert.equal(0, code, out)
+    assert.truthy(out:match("^fsx%-backup " .. VERSION:gsub("%.", "%%.") .. " %("), out)
+  end)
+
+  it("is spelled out nowhere else in the code or the rockspecs", function()
+    local files = {}
+    for _, dir in ipairs{ "lua", "bin", "src", "rockspec", "tools" } do
+      for _, f in ipairs(find(dir, "*")) do
+        if f ~= "lua/fsx/version.lua" then files[#files + 1] = f end
+      end
+    end
+    local needle = VERSION
+    for _, f in ipairs(files) do
+      local text = read(f)
+      -- a release rockspec carries the version by design: it must be this one
+      if not f:match("^rockspec/fsx%-%d") then
+        assert.falsy(text:find(needle, 1, true), f .. " spells out the version " .. needle
+                     .. ": read it from fsx.version instead")
+      end
+    end
+  end)
+
+  it("matches any release rockspec", function()
+    for _, f in ipairs(find("rockspec", "fsx-*.rockspec")) do
+      local spec = load_rockspec(f)
+      if spec.version ~= "scm-1" then
+        assert.equal(VERSION, spec.version:match("^(.-)%-%d+$"), f)
+        assert.equal("rockspec/fsx-" .. spec.version .. ".rockspec", f)
+      end
+    end
+  end)
+end)
+
+describe("README.md", function()
+  local readme = read("README.md")
+
+  local function mentions(word)
+    return readme:find(word, 1, true) ~= nil
+  end
+
+  it("opens with a paragraph and the two set-up commands", function()
+    local first = readme:find("```", 1, true)
+    assert.truthy(first, "no code block")
+    local intro = readme:sub(1, first - 1)
+    assert.truthy(intro:match("^# lua%-fsx\n\n%S"), "README.md must start with its title and a paragraph")
+    assert.falsy(intro:find("\n#", 1, true), "nothing but the intro comes before the set-up commands")
+    local block = readme:match("^```sh\n(.-)```", first)
+    assert.equal("sh scripts/deps.sh && make demo\nsh scripts/deps.sh && make test\n", block)
+  end)
+
+  it("lists every operation of lua/fsx/api.lua", function()
+    local api = require "fsx.api"
+    for _, decl in pairs(api.operations) do
+      assert.truthy(mentions("`" .. decl.snake .. "`"), "README.md does not list " .. decl.snake)
+    end
+  end)
+
+  it("documents every client option", function()
+    local client = require "fsx.client"
+    for name in pairs(client.OPTIONS) do
+      assert.truthy(mentions("`" .. name .. "`"), "README.md does not document the option " .. name)
+    end
+  end)
+
+  it("documents every environment variable the library reads", function()
+    local seen = {}
+    for _, f in ipairs(find("lua", "*.lua")) do
+      for name in read(f):gmatch('"(AWS_[A-Z0-9_]*[A-Z0-9])"') do
+        if name ~= "AWS_BACKUP" then seen[name] = true end
+      end
+    end
+    assert.truthy(seen.AWS_REGION)
+    for name in pairs(seen) do
+      assert.truthy(mentions(name), "README.md does not document " .. name)
+    end
+  end)
+
+  it("explains every error kind", function()
+    for kind in pairs(require("fsx.error").KINDS) do
+      assert.truthy(mentions("`" .. kind .. "`"), "README.md does not explain the kind " .. kind)
+    end
+  end)
+
+  it("carries docs/openresty.md verbatim", function()
+    local doc = read("docs/openresty.md")
+    assert.truthy(mentions(doc), "README.md's OpenResty section differs from docs/openresty.md "
+                  .. "(copy it again between the markers)")
+  end)
+
+  it("points at bench/RESULTS.md for the performance figures", function()
+    assert.truthy(readme:find("\n## Performance\n", 1, true))
+    assert.truthy(mentions("bench/RESULTS.md"))
+  end)
+end)
+
+describe("CONTRIBUTING.md", function()
+  local text = read("CONTRIBUTING.md")
+
+  it("names every function of the fsx.core binding", function()
+    for name, v in pairs(require("fsx.core")) do
+      if type(v) == "function" then
+        assert.truthy(text:find("core." .. name .. "(", 1, true), "CONTRIBUTING.md does not describe core." .. name)
+      end
+    end
+  end)
+
+  it("names every Lua module", function()
+    for _, path in ipairs(find("lua/fsx", "*.lua")) do
+      local name = module_of(path)
+      local short = name:match("^fsx%.(.+)$")
+      local rel = path:gsub("^lua/fsx/", "")
+      local found = text:find("`" .. name .. "`", 1, true)
+        or (short and text:find(rel, 1, true))
+      assert.truthy(found, "CONTRIBUTING.md does not place " .. name .. " (" .. path .. ")")
+    end
+  end)
+end)
