@@ -28,6 +28,8 @@ local DEFAULTS = {
   timeout = 60,              -- seconds for one attempt
   max_body = 8 * 1024 * 1024 -- bytes of response body accepted
 }
+--- Defaults of `connect_timeout` (10 s), `timeout` (60 s) and `max_body` (8 MiB);
+-- the other defaults are resolved by `fsx.config` and `fsx.credentials`.
 M.DEFAULTS = DEFAULTS
 
 -- Client options, with the check each one must pass.
@@ -45,6 +47,7 @@ local OPTIONS = {
   credentials_wait_limit = "number", config_file = "string", credentials_file = "string",
   user_agent = "string",
 }
+--- The options `new` accepts, each with the Lua type(s) it must have.
 M.OPTIONS = OPTIONS
 
 local function check_options(opts)
@@ -70,8 +73,33 @@ local function check_options(opts)
 end
 
 --- Create a client.
--- @tparam[opt] table opts see the README's configuration table
+--
+-- Options (all optional; README.md, "Client options", gives each one's
+-- environment variable and profile setting):
+--
+-- * where and who: `region`, `endpoint_url`, `profile`, `credentials` (a table
+--   `{ access_key_id =, secret_access_key =, session_token =, expiration = }` or a
+--   function returning one), `config_file`, `credentials_file`,
+--   `use_fips_endpoint`, `use_dualstack_endpoint`;
+-- * retries and time limits: `max_attempts` (3), `retry_mode` (`"standard"` or
+--   `"adaptive"`), `retry_base` (1 s), `max_backoff` (20 s), `retry_quota` (500),
+--   `connect_timeout` (10 s), `timeout` (60 s per attempt), `deadline` (none: the
+--   whole call, retries included);
+-- * transport: `transport` (`"auto"`, `"curl"`, `"ngx"` or a function), `ngx`
+--   (pool tuning, see `fsx.transport.ngx`), `ca_file`, `insecure` (false),
+--   `max_body` (8 MiB);
+-- * identification: `app_id`, `user_agent`, `user_agent_extra`;
+-- * hooks, mostly for tests: `debug(event, data)`, `sleep(s)`, `now()`,
+--   `monotime()`, `random()`, `getenv(name)`;
+-- * credential refresh: `sts_endpoint_url`, `sts_timeout` (10 s),
+--   `sts_connect_timeout` (3 s), `credentials_advisory_window` (300 s),
+--   `credentials_mandatory_window` (60 s), `credentials_wait_limit` (30 s).
+--
+-- Creating a client reads the environment and the shared config files only;
+-- credentials and connections come on the first call.
+-- @tparam[opt] table opts the options above (`OPTIONS` holds their types)
 -- @treturn Client
+-- @raise validation error naming an unknown option or a bad value
 function M.new(opts)
   opts = check_options(opts)
   local config = require "fsx.config"
@@ -186,6 +214,7 @@ end
 -- @tparam string operation API name
 -- @tparam table params validated API-named input
 -- @tparam[opt] table call per-call options: `client_request_token` (recorded in meta)
+-- @local
 function Client:_send(operation, params, call)
   local body, proto_headers = protocol.build(META.target_prefix, operation, params)
   local ctx = { invocation_id = util.uuid4() }
