@@ -8,6 +8,18 @@
  *   canonical request -> string to sign -> signing key (cached) -> signature
  *   -> Authorization value.
  *
+ * Path encoding: for every service but S3 the path is taken as it appears
+ * on the request line (already encoded once) and encoded again, '%'
+ * included, which is AWS's "encode twice" rule and what botocore and
+ * aws-c-auth compute (spec/sigv4_botocore_spec.lua checks it); only the
+ * S3-style mode (FSX_SIGV4_NO_NORMALIZE_PATH) decodes valid escapes first
+ * and encodes once. See fsx_sigv4_canonical_path in sigv4_stages.h.
+ *
+ * Header values must arrive unfolded: CR, LF, NUL and other control
+ * characters but HT are rejected (FSX_ERR_VALIDATION, "InvalidHeaderValue");
+ * a caller holding obs-folded lines replaces each line break with a space,
+ * and the SP/HT run collapsing here then gives the suite's expected value.
+ *
  * Speed: the result's buffers are reused across calls, so a warmed-up
  * result signs without allocating; percent-encoding reserves its worst case
  * (3 bytes per input byte) once and writes through a pointer; header and
@@ -153,22 +165,24 @@ static char *encode_run(char *o, const char *s, size_t len)
     return o;
 }
 
-/* 1 for a segment that decodes to ".", 2 for "..", 0 otherwise. */
+/* Encode s[0..len) byte by byte, '%' included; o needs 3 * len bytes. */
+static char *encode_raw(char *o, const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        o = encode_byte(o, (unsigned char)s[i]);
+    return o;
+}
+
+/* 1 for the segment ".", 2 for "..", 0 otherwise (compared as given). */
 static int dot_kind(const char *s, size_t len)
 {
-    size_t i = 0;
-    int n = 0;
-    unsigned char b;
-
-    while (i < len) {
-        if (n == 2)
-            return 0;
-        i += next_byte(s, i, len, &b);
-        if (b != '.')
-            return 0;
-        n++;
-    }
-    return n;
+    if (len == 1 && s[0] == '.')
+        return 1;
+    if (len == 2 && s[0] == '.' && s[1] == '.')
+        return 2;
+    return 0;
 }
 
 /* Reserve room for 3 * len + slack bytes, checking the multiplication. */
@@ -189,7 +203,6 @@ int fsx_sigv4_canonical_path(struct fsx_buf *out, const char *path, size_t len, 
 {
     char *start, *o;
     size_t i, seg, seg_end;
-    int trailing = 0;
 
     if (path == NULL || len == 0)
         return fsx_buf_append_char(out, '/');
@@ -199,7 +212,7 @@ int fsx_sigv4_canonical_path(struct fsx_buf *out, const char *path, size_t len, 
     start = out->data + out->len;
     o = start;
     if (flags & FSX_SIGV4_NO_NORMALIZE_PATH) {
-        /* S3 style: every segment kept as given, only (re-)encoded */
+        /* S3 style: segments as given, encoded once (valid escapes kept) */
         if (path[0] != '/')
             *o++ = '/';
         seg = 0;
@@ -214,7 +227,12 @@ int fsx_sigv4_canonical_path(struct fsx_buf *out, const char *path, size_t len, 
         finish_at(out, o);
         return 0;
     }
-    /* every segment written to o starts with '/', so ".." pops to the last '/' */
+    /*
+     * Other services: dot segments and empty segments go, then the path as
+     * given (already encoded on the request line) is encoded again, '%'
+     * included: AWS's "encode twice" rule, as botocore and aws-c-auth do.
+     * Every segment written to o starts with '/', so ".." pops to the last '/'.
+     */
     seg = 0;
     while (seg <= len) {
         int dots;
@@ -223,20 +241,16 @@ int fsx_sigv4_canonical_path(struct fsx_buf *out, const char *path, size_t len, 
         while (seg_end < len && path[seg_end] != '/')
             seg_end++;
         dots = dot_kind(path + seg, seg_end - seg);
-        if (seg_end == seg || dots == 1) {
-            trailing = seg_end == len;
-        } else if (dots == 2) {
+        if (dots == 2) {
             while (o > start && *--o != '/')
                 ;
-            trailing = seg_end == len;
-        } else {
+        } else if (seg_end > seg && dots == 0) {
             *o++ = '/';
-            o = encode_run(o, path + seg, seg_end - seg);
-            trailing = 0;
+            o = encode_raw(o, path + seg, seg_end - seg);
         }
         seg = seg_end + 1;
     }
-    if (o == start || trailing)
+    if (o == start || path[len - 1] == '/')
         *o++ = '/';
     finish_at(out, o);
     return 0;

@@ -36,15 +36,25 @@
 int fsx_sigv4_validate(const struct fsx_sigv4_request *req, struct fsx_error *err);
 
 /*
- * Append the canonical URI of the raw path (len bytes; path may be NULL when
- * len is 0). Unless flags has FSX_SIGV4_NO_NORMALIZE_PATH, dot segments are
- * removed (RFC 3986 5.2.4, a trailing "." or ".." leaves a trailing slash),
- * empty segments (runs of '/') are dropped and a trailing slash is kept. A
- * segment is compared to "." and ".." after percent-decoding. Each segment is
- * then percent-decoded and re-encoded once (unreserved A-Za-z0-9-._~ kept,
- * everything else %XX uppercase, a decoded '/' becomes %2F); a malformed '%'
- * is taken literally (%25). An empty path, or one that normalizes to
- * nothing, is "/"; a path not starting with '/' gets one.
+ * Append the canonical URI of path (len bytes, as on the request line; may
+ * be NULL when len is 0). Two modes:
+ *
+ *   default (every service but S3): dot segments are removed (RFC 3986
+ *   5.2.4 on the path as given, so "%2E" is not a dot), empty segments
+ *   (runs of '/') are dropped, and a trailing slash is kept when the path
+ *   ends with '/' ("/a/b/.." is "/a", "/a/b/../" is "/a/"; botocore's rule);
+ *   then every byte but the unreserved
+ *   A-Za-z0-9-._~ and '/' is percent-encoded with uppercase hex, '%'
+ *   included. The request line's path is already encoded once, so this is
+ *   AWS's "URI-encode twice" rule ("/a%20b" -> "/a%2520b"), as botocore and
+ *   aws-c-auth compute it; a raw path ("/a b", the AWS suite) gets "/a%20b".
+ *
+ *   FSX_SIGV4_NO_NORMALIZE_PATH (S3 style): segments kept as given, encoded
+ *   once: valid %XX escapes are kept (hex uppercased), every other byte but
+ *   unreserved and '/' is encoded, a malformed '%' becomes %25.
+ *
+ * An empty path, or one that normalizes to nothing, is "/"; a path not
+ * starting with '/' gets one.
  */
 int fsx_sigv4_canonical_path(struct fsx_buf *out, const char *path, size_t len, unsigned flags);
 
