@@ -59,8 +59,12 @@ $(CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(HEADER
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(LDFLAGS) $(OPENSSL_LIBS) $(CURL_LIBS)
 
+# every program prints "name: N passed, N failed"; the last line adds them up
 check: $(CTESTS)
-	@set -e; for t in $(CTESTS); do echo "== $$t"; $$t; done
+	@rc=0; for t in $(CTESTS); do echo "== $$t"; $$t | tee $(CTEST_BUILD)/last.log || rc=1; \
+	  cat $(CTEST_BUILD)/last.log >> $(CTEST_BUILD)/all.log; done; \
+	awk '/ passed, [0-9]+ failed/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
+	  END { printf "c-tests: %d passed, %d failed\n", p, f }' $(CTEST_BUILD)/all.log; rm -f $(CTEST_BUILD)/all.log; exit $$rc
 
 test:
 	bash scripts/test-all.sh

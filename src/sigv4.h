@@ -3,13 +3,16 @@
  *
  * Pure C over OpenSSL libcrypto: no Lua, no curl, no clock. The caller passes
  * every input, the timestamp included, and owns every output. Canonicalization
- * follows the SigV4 rules for non-S3 services: the path is normalized (dot
- * segments removed, runs of '/' collapsed) unless FSX_SIGV4_NO_NORMALIZE_PATH,
- * then each segment is percent-encoded (decoded first, encoded once for
- * non-S3 semantics as the AWS suite expects); query parameters are decoded,
- * re-encoded with the unreserved set and sorted by name then value; header
- * names are lowercased, values trimmed with inner runs of spaces collapsed,
- * repeated names merged with ',' in order; signed headers sorted.
+ * follows the SigV4 rules for services other than S3: the path is taken as it
+ * stands on the request line, normalized (dot segments removed, runs of '/'
+ * collapsed) unless FSX_SIGV4_NO_NORMALIZE_PATH, and encoded once more, '%'
+ * included ("/50%25" signs as "/50%2525", as botocore and aws-c-auth do);
+ * with FSX_SIGV4_NO_NORMALIZE_PATH (S3 style) valid %XX escapes are decoded
+ * and the path encoded once. Query parameters are decoded, re-encoded with
+ * the unreserved set and sorted by name then value; header names are
+ * lowercased, values trimmed with inner runs of spaces collapsed, repeated
+ * names merged with ',' in order; signed headers sorted. The full rule is in
+ * sigv4_stages.h.
  *
  * The staged functions in sigv4_stages.h expose each step for the tests.
  */
