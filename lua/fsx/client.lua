@@ -340,16 +340,16 @@ function Client:prepare(operation_name, args)
 end
 
 -- One method per operation, from the declarations.
-for name, decl in pairs(api.operations) do
+local to_snake = require("fsx.names").to_snake
+for _, decl in pairs(api.operations) do
   local snake = decl.snake
-  if decl.result_key then decl.result_snake = require("fsx.names").to_snake(decl.result_key) end
+  if decl.result_key then decl.result_snake = to_snake(decl.result_key) end
   Client[snake] = function(self, args)
     if getmetatable(self) ~= Client then
       errors.validation(snake, nil, "call it as client:" .. snake .. "{...}")
     end
     return self:_operation(decl, args)
   end
-  local _ = name
 end
 
 return M
