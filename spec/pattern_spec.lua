@@ -27,9 +27,9 @@ local NEL, LS, PS = U(0x85), U(0x2028), U(0x2029)
 -- Positive and negative cases for every pattern of the model.
 local NOT_LINE = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]"
 local CASES = {
-  ["[A-za-z0-9_.-]{0,63}$"] = { -- unanchored at the start: search semantics accept anything
-    yes = { "", "abc-123_x.y", "8c6f0d1e-1234-4c5d-9e8f-0123456789ab", "bad token!", "[\\]^`" },
-    no = {},
+  ["[A-za-z0-9_.-]{0,63}$"] = { -- unanchored, but matched whole; A-z also spans [\]^_`
+    yes = { "", "abc-123_x.y", "8c6f0d1e-1234-4c5d-9e8f-0123456789ab", "[\\]^`" },
+    no = { "bad token!", "tok\n", ("a"):rep(64), "caf\195\169" },
   },
   ["^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$"] = {
     yes = { "10.0.0.1", "255.255.255.255", "0.0.0.0", "192.168.1.20" },
@@ -177,12 +177,16 @@ describe("fsx.pattern", function()
   end
 
   describe("semantics", function()
-    it("searches unless anchored", function()
-      assert.is_true(pattern.match("b+", "aaabbbccc"))
+    it("matches the whole string, anchored or not (Java's matches)", function()
+      assert.is_false(pattern.match("b+", "aaabbbccc"))
+      assert.is_true(pattern.match("b+", "bbb"))
       assert.is_false(pattern.match("^b+", "aaabbb"))
-      assert.is_true(pattern.match("b+$", "aaabbb"))
-      assert.is_false(pattern.match("b+$", "aaabbbc"))
+      assert.is_false(pattern.match("b+$", "aaabbb"))
+      assert.is_true(pattern.match("a+b+$", "aaabbb"))
       assert.is_true(pattern.match("^$", ""))
+      assert.is_false(pattern.match("[A-za-z0-9_.-]{0,63}$", "bad token!"))
+      assert.is_false(pattern.match("[A-za-z0-9_.-]{0,63}$", "tok\n"))
+      assert.is_true(pattern.match("[A-za-z0-9_.-]{0,63}$", "fault-run-12.a_b"))
     end)
 
     it("$ does not match before a trailing newline", function()
@@ -333,7 +337,7 @@ describe("fsx.pattern", function()
       local cases = {
         { arn, "arn:aws:fsx:us-east-1:123456789012:" .. string.rep("a:", 300) .. "x\n", false },
         { arn, "arn:aws:fsx:us-east-1:123456789012:" .. big:sub(1, 256 * 1024), false },
-        { "[A-za-z0-9_.-]{0,63}$", big, true },
+        { "[A-za-z0-9_.-]{0,63}$", big, false },
         { NOT_LINE .. "{1,4096}$", big, false },
         { "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", string.rep("é", 512 * 1024) .. "!", false },
         { "^(?:[A-Za-z0-9+\\/]{4})*(?:[A-Za-z0-9+\\/]{2}==|[A-Za-z0-9+\\/]{3}=)?$", big .. "=", false },

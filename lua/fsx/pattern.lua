@@ -11,11 +11,11 @@
 --
 -- Semantics (decided here, tested in spec/pattern_spec.lua):
 --
--- * **search, not full match**: as Smithy's `pattern` trait says, a pattern is
---   not implicitly anchored; `^` and `$` anchor it. Almost every FSx pattern is
---   written `^...$`; the one that is not (`ClientRequestToken`,
---   `[A-za-z0-9_.-]{0,63}$`) therefore accepts any string, which is what the
---   service does too (the length limits still apply).
+-- * **full match** (Java's `Pattern.matches`, which is how the AWS services
+--   validate members): the whole string must match, as if the pattern were
+--   written `^(?:...)$`. Almost every FSx pattern is written `^...$` anyway;
+--   the one that is not (`ClientRequestToken`, `[A-za-z0-9_.-]{0,63}$`) thus
+--   accepts only tokens of those characters, as the service enforces.
 -- * `^` matches only at the start and `$` only at the very end of the string
 --   (no multi-line mode, and unlike Java `$` does not match before a final
 --   line terminator), so a trailing newline never sneaks through.
@@ -762,7 +762,8 @@ local compiled = {}
 function M.compile(src)
   local c = compiled[src]
   if c then return c end
-  local tree = parse(src)
+  -- full-match semantics: anchor the whole pattern at both ends
+  local tree = parse("^(?:" .. src .. ")$")
   c = { source = src, prog = codegen(tree), cache = {}, cache_n = 0 }
   -- A search for a pattern that ends with `$` and has a bounded width W can
   -- only succeed from the last W + 1 start positions.
@@ -777,7 +778,7 @@ end
 
 local CACHE_MAX_ENTRIES, CACHE_MAX_LEN = 256, 256
 
---- Search for the pattern in s (see the semantics at the top).
+--- Match the whole of s against the pattern (see the semantics at the top).
 -- @tparam string|table pat source text or a compiled pattern
 -- @tparam string s a valid UTF-8 string
 -- @treturn boolean
