@@ -23,6 +23,7 @@ Client.__index = Client
 M.Client = Client
 
 local META = api.metadata
+local SIGNING_NAME = META.signing_name
 local DEFAULTS = {
   connect_timeout = 10,      -- seconds to establish a connection
   timeout = 60,              -- seconds for one attempt
@@ -140,7 +141,13 @@ function M.new(opts)
     local u, uerr = util.parse_url(self.endpoint_url)
     if not u then errors.validation("new", "endpoint_url", uerr) end
     self.endpoint = u
+    -- made once: every request of this client uses them
+    self._url = u.base .. u.path
+    self._sign_path = u.path:match("^[^?]*")
+    self._sign_query = u.path:match("%?(.*)$") or ""
+    self._host_header = { "Host", u.host_header }
   end
+  self._ua_header = { "User-Agent", self.user_agent }
   self.credentials = require("fsx.credentials").new(opts, settings, {
     transport = send,
     now = self.now,
@@ -167,25 +174,28 @@ end
 --- Build and sign one attempt of a request; returns the transport request.
 -- @local
 function Client:_request(operation, body, proto_headers, ctx, attempt, timeout)
-  local ep = self:_target()
+  local ep = self.endpoint
+  if not (ep and self.region) then ep = self:_target() end
   local creds = self.credentials:get()
-  local headers = {
-    { "Host", ep.host_header },
-    proto_headers[1], proto_headers[2],
-  }
-  local signed = sigv4.sign{
-    method = "POST", path = ep.path:match("^[^?]*"), query = ep.path:match("%?(.*)$") or "",
-    headers = headers, body = body, region = self.region, service = META.signing_name,
+  if creds ~= self._seen_creds then
+    -- scrub these from every error message from now on
+    errors.add_secret(creds.secret_access_key)
+    errors.add_secret(creds.session_token)
+    self._seen_creds = creds
+  end
+  local send_headers = sigv4.sign_request{
+    method = "POST", path = self._sign_path, query = self._sign_query,
+    headers = { self._host_header, proto_headers[1], proto_headers[2] }, body = body,
+    region = self.region, service = SIGNING_NAME,
     access_key_id = creds.access_key_id, secret_access_key = creds.secret_access_key,
-    session_token = creds.session_token, time = self.now(),
+    session_token = creds.session_token, amz_date = util.amz_date(self.now()),
   }
-  local send_headers = signed.headers
-  send_headers[#send_headers + 1] = { "User-Agent", self.user_agent }
-  send_headers[#send_headers + 1] = { "amz-sdk-invocation-id", ctx.invocation_id }
-  send_headers[#send_headers + 1] = { "amz-sdk-request",
-    "attempt=" .. attempt .. "; max=" .. self.retry.max_attempts }
+  local n = #send_headers
+  send_headers[n + 1] = self._ua_header
+  send_headers[n + 2] = ctx.invocation_header
+  send_headers[n + 3] = { "amz-sdk-request", "attempt=" .. attempt .. "; max=" .. self.retry.max_attempts }
   return {
-    method = "POST", url = ep.base .. ep.path, scheme = ep.scheme, host = ep.host,
+    method = "POST", url = self._url, scheme = ep.scheme, host = ep.host,
     port = ep.port, path = ep.path, headers = send_headers, body = body,
     connect_timeout = math.min(self.connect_timeout, timeout), timeout = timeout,
     ca_file = self.ca_file, insecure = self.insecure, max_body = self.max_body,
@@ -217,7 +227,9 @@ end
 -- @local
 function Client:_send(operation, params, call)
   local body, proto_headers = protocol.build(META.target_prefix, operation, params)
-  local ctx = { invocation_id = util.uuid4() }
+  local invocation_id = util.uuid4()
+  local ctx = { invocation_id = invocation_id,
+                invocation_header = { "amz-sdk-invocation-id", invocation_id } }
   local strategy = self.retry
   local max = strategy.max_attempts
   local started = self.monotime()
@@ -333,8 +345,10 @@ function Client:prepare(operation_name, args)
   local params = shape.input(decl, args)
   fill_token(decl, params)
   local body, proto_headers = protocol.build(META.target_prefix, decl.name, params)
-  local req = self:_request(decl.name, body, proto_headers, { invocation_id = util.uuid4() }, 1,
-                            self.timeout)
+  local id = util.uuid4()
+  local req = self:_request(decl.name, body, proto_headers,
+                            { invocation_id = id, invocation_header = { "amz-sdk-invocation-id", id } },
+                            1, self.timeout)
   return { method = req.method, url = req.url, headers = util.redact_headers(req.headers),
            body = body, params = params }
 end

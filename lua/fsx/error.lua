@@ -106,6 +106,29 @@ function M.validation(op, field, msg)
                operation = op, field = field }, 0)
 end
 
+--- True when v is a table whose metatable would run the caller's code on
+-- access or iteration (`__index`, `__newindex`, `__pairs`, `__len`, or a
+-- protected metatable that cannot be inspected).
+function M.is_proxy(v)
+  if type(v) ~= "table" then return false end
+  local mt = getmetatable(v)
+  if mt == nil then return false end
+  return type(mt) ~= "table" or rawget(mt, "__index") ~= nil or rawget(mt, "__newindex") ~= nil
+    or rawget(mt, "__pairs") ~= nil or rawget(mt, "__len") ~= nil
+end
+
+--- Raise a validation error naming `op` and `field` when v is a proxy table
+-- (see `is_proxy`): the helpers read their arguments with plain indexing,
+-- `pairs` and `#`, and a proxy must neither raise through them nor change
+-- what they read. Returns v.
+function M.plain(op, field, v)
+  if M.is_proxy(v) then
+    M.validation(op, field, "must be a plain table (metatables with __index, __newindex, "
+                 .. "__pairs or __len are not supported)")
+  end
+  return v
+end
+
 --- True when v is an fsx error, and, with code, of that code.
 function M.is_error(v, code)
   if getmetatable(v) ~= mt then return false end

@@ -15,8 +15,9 @@ end
 
 --- A random UUID version 4 from OpenSSL's RAND_bytes, e.g.
 -- `"3f0f6d0e-8c1a-4b7e-9f3e-2a6b1c9d0e4f"` (36 characters, valid as a
--- ClientRequestToken).
+-- ClientRequestToken). Formatted in C where the binding offers it.
 function M.uuid4()
+  if core.uuid4 then return core.uuid4() end
   local b = { core.random_bytes(16):byte(1, 16) }
   b[7] = b[7] % 16 + 64          -- version 4
   b[9] = b[9] % 64 + 128         -- RFC 4122 variant
@@ -33,9 +34,15 @@ function M.random()
   return ((((((a * 256 + b) * 256 + c) * 256 + d) * 256 + e) * 256) + f) / 2 ^ 48
 end
 
---- Format epoch seconds as a SigV4 date-time, `20150830T123600Z`.
+local last_second, last_date
+--- Format epoch seconds as a SigV4 date-time, `20150830T123600Z` (the last
+-- one is kept: a steady stream of calls formats once a second).
 function M.amz_date(epoch)
-  return os.date("!%Y%m%dT%H%M%SZ", math.floor(epoch))
+  local second = math.floor(epoch)
+  if second ~= last_second then
+    last_second, last_date = second, os.date("!%Y%m%dT%H%M%SZ", second)
+  end
+  return last_date
 end
 
 --- Parse a SigV4 date-time back to epoch seconds.

@@ -13,6 +13,10 @@ local M = {}
 
 M.CONTENT_TYPE = "application/x-amz-json-1.1"
 
+-- The protocol's header pairs, made once (callers must not change them).
+local CONTENT_TYPE_HEADER = { "Content-Type", M.CONTENT_TYPE }
+local targets = {}
+
 --- The body and the protocol headers of a request.
 -- @tparam string target_prefix e.g. `AWSSimbaAPIService_v20180301`
 -- @tparam string operation API name, e.g. `CreateBackup`
@@ -26,10 +30,12 @@ function M.build(target_prefix, operation, params)
                   message = "cannot encode the input as JSON: " .. tostring(err) }
   end
   if body == "[]" then body = "{}" end
-  return body, {
-    { "Content-Type", M.CONTENT_TYPE },
-    { "X-Amz-Target", target_prefix .. "." .. operation },
-  }
+  local target = targets[operation]
+  if not target or target[2] ~= target_prefix .. "." .. operation then
+    target = { "X-Amz-Target", target_prefix .. "." .. operation }
+    targets[operation] = target
+  end
+  return body, { CONTENT_TYPE_HEADER, target }
 end
 
 --- The AWS error name without `namespace#` prefix and `:` suffix.
