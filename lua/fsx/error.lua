@@ -7,6 +7,8 @@
 -- fields in snake_case. Secrets never go into an error: `new` scrubs known
 -- secret values from the message (see `add_secret`).
 -- @module fsx.error
+local replace_plain = require("fsx.strings").replace
+
 local M = {}
 
 local KINDS = {
@@ -52,18 +54,6 @@ function M.add_secret(s)
   end
 end
 
-local function plain_replace(s, needle, repl)
-  local out, i = {}, 1
-  while true do
-    local a, b = string.find(s, needle, i, true)
-    if not a then break end
-    out[#out + 1] = s:sub(i, a - 1)
-    out[#out + 1] = repl
-    i = b + 1
-  end
-  out[#out + 1] = s:sub(i)
-  return table.concat(out)
-end
 
 --- Remove every registered secret and anything that looks like a SigV4
 -- Authorization value from a string.
@@ -71,7 +61,7 @@ function M.scrub(s)
   if type(s) ~= "string" then return s end
   for i = 1, #secret_list do
     if string.find(s, secret_list[i], 1, true) then
-      s = plain_replace(s, secret_list[i], "<redacted>")
+      s = replace_plain(s, secret_list[i], "<redacted>")
     end
   end
   s = s:gsub("(Signature=)%x+", "%1<redacted>")

@@ -6,6 +6,7 @@
 -- empty and `encode` turns it into `[]`.
 -- @module fsx.json
 local cjson_mod = require "cjson"
+local replace_plain = require("fsx.strings").replace
 
 local M = {}
 
@@ -29,25 +30,13 @@ end
 M.EMPTY_ARRAY = marker()
 local EMPTY_ENCODED = cjson.encode(M.EMPTY_ARRAY)
 
-local function plain_gsub(s, needle, repl)
-  local out, i = {}, 1
-  while true do
-    local a, b = string.find(s, needle, i, true)
-    if not a then break end
-    out[#out + 1] = s:sub(i, a - 1)
-    out[#out + 1] = repl
-    i = b + 1
-  end
-  out[#out + 1] = s:sub(i)
-  return table.concat(out)
-end
 
 --- Encode a value; an empty table is `{}`, `EMPTY_ARRAY` is `[]`.
 -- @return string, or nil and an error message
 function M.encode(v)
   local ok, s = pcall(cjson.encode, v)
   if not ok then return nil, s end
-  if string.find(s, EMPTY_ENCODED, 1, true) then s = plain_gsub(s, EMPTY_ENCODED, "[]") end
+  if string.find(s, EMPTY_ENCODED, 1, true) then s = replace_plain(s, EMPTY_ENCODED, "[]") end
   return s
 end
 
