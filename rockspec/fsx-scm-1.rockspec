@@ -98,6 +98,7 @@ build = {
       ["fsx.retry"] = "lua/fsx/retry.lua",
       ["fsx.shape"] = "lua/fsx/shape.lua",
       ["fsx.sigv4"] = "lua/fsx/sigv4.lua",
+      ["fsx.strings"] = "lua/fsx/strings.lua",
       ["fsx.tags"] = "lua/fsx/tags.lua",
       ["fsx.transport"] = "lua/fsx/transport/init.lua",
       ["fsx.transport.curl"] = "lua/fsx/transport/curl.lua",
