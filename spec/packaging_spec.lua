@@ -35,8 +35,9 @@ local function load_rockspec(path)
   local env = {}
   local chunk
   local text = read(path)
+  local setfenv = rawget(_G, "setfenv")        -- Lua 5.1 / LuaJIT
   if setfenv then
-    chunk = assert(loadstring(text, path))
+    chunk = assert(rawget(_G, "loadstring")(text, path))
     setfenv(chunk, env)
   else
     chunk = assert(load(text, path, "t", env))
