@@ -7,7 +7,7 @@ apt-get update
 apt-get install -y --no-install-recommends \
   build-essential pkg-config ca-certificates git \
   lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev \
-  lua-cjson lua-busted lua-expat luarocks lua-check lua-ldoc \
+  lua-cjson lua-busted lua-expat luarocks lua-check lua-ldoc lua-markdown \
   libcurl4-openssl-dev libssl-dev \
   nginx libnginx-mod-http-lua \
   curl openssl python3 python3-botocore python3-boto3 awscli \

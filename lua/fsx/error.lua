@@ -101,10 +101,10 @@ end
 -- protected metatable that cannot be inspected).
 function M.is_proxy(v)
   if type(v) ~= "table" then return false end
-  local mt = getmetatable(v)
-  if mt == nil then return false end
-  return type(mt) ~= "table" or rawget(mt, "__index") ~= nil or rawget(mt, "__newindex") ~= nil
-    or rawget(mt, "__pairs") ~= nil or rawget(mt, "__len") ~= nil
+  local vmt = getmetatable(v)
+  if vmt == nil then return false end
+  return type(vmt) ~= "table" or rawget(vmt, "__index") ~= nil or rawget(vmt, "__newindex") ~= nil
+    or rawget(vmt, "__pairs") ~= nil or rawget(vmt, "__len") ~= nil
 end
 
 --- Raise a validation error naming `op` and `field` when v is a proxy table
