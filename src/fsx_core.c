@@ -147,13 +147,44 @@ static struct signer *signer_upvalue(lua_State *L)
     return (struct signer *)luaL_checkudata(L, lua_upvalueindex(1), SIGNER_MT);
 }
 
-/* Read req.headers (array of {name, value}) into the signer's scratch array. */
-static size_t read_sign_headers(lua_State *L, int t, struct signer *s)
+/*
+ * The keys core.sign reads and writes, interned once at load time and kept
+ * as upvalues of core.sign (upvalue 1 is the signer): pushing an upvalue and
+ * a raw get is all a field costs, with no string hashing per call.
+ */
+enum sign_key {
+    K_METHOD, K_PATH, K_QUERY, K_BODY, K_PAYLOAD_HASH, K_REGION, K_SERVICE, K_ACCESS_KEY_ID,
+    K_SECRET_ACCESS_KEY, K_SESSION_TOKEN, K_AMZ_DATE, K_NORMALIZE_PATH, K_SIGN_BODY,
+    K_OMIT_SESSION_TOKEN, K_STAGES, K_HEADERS, /* the request's fields, read in this order */
+    K_AUTHORIZATION, K_SIGNATURE, K_CANONICAL_REQUEST, K_STRING_TO_SIGN, K_SIGNED_HEADERS,
+    K_COUNT
+};
+
+#define K_INPUTS (K_HEADERS + 1)
+#define KEY_INDEX(k) lua_upvalueindex(2 + (int)(k))
+
+static const char *const sign_keys[K_COUNT] = {
+    "method", "path", "query", "body", "payload_hash", "region", "service", "access_key_id",
+    "secret_access_key", "session_token", "amz_date", "normalize_path", "sign_body",
+    "omit_session_token", "stages", "headers", "authorization", "signature",
+    "canonical_request", "string_to_sign", "signed_headers",
+};
+
+/* One field of the request as read: its type, and its string or boolean. */
+struct sign_field {
+    int type;
+    const char *s;
+    size_t len;
+};
+
+/*
+ * Read req.headers (the array at index hidx) into the signer's scratch
+ * array. The strings stay referenced by their pair tables, held by the
+ * array, itself on the stack.
+ */
+static size_t read_sign_headers(lua_State *L, int hidx, struct signer *s)
 {
-    size_t i, n;
-    if (raw_field(L, t, "headers") != LUA_TTABLE)
-        luaL_error(L, "field 'headers' must be an array of {name, value}");
-    n = fsx_rawlen(L, -1); /* ... headers */
+    size_t i, n = fsx_rawlen(L, hidx);
     if (n > s->headers_cap) {
         struct fsx_sigv4_header *p =
             (struct fsx_sigv4_header *)realloc(s->headers, n * sizeof(*p));
@@ -164,58 +195,129 @@ static size_t read_sign_headers(lua_State *L, int t, struct signer *s)
     }
     for (i = 0; i < n; i++) {
         struct fsx_sigv4_header *h = &s->headers[i];
-        lua_rawgeti(L, -1, (int)i + 1); /* ... headers pair */
+        lua_rawgeti(L, hidx, (int)i + 1); /* ... pair */
         if (!lua_istable(L, -1))
             luaL_error(L, "headers[%d] must be a {name, value} pair", (int)i + 1);
-        lua_rawgeti(L, -1, 1); /* ... headers pair name */
-        lua_rawgeti(L, -2, 2); /* ... headers pair name value */
+        lua_rawgeti(L, -1, 1); /* ... pair name */
+        lua_rawgeti(L, -2, 2); /* ... pair name value */
         if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
             luaL_error(L, "headers[%d] name and value must be strings", (int)i + 1);
-        /* the strings stay referenced by the pair table, itself by req */
         h->name = lua_tolstring(L, -2, &h->name_len);
         h->value = lua_tolstring(L, -1, &h->value_len);
-        lua_pop(L, 3); /* ... headers */
+        lua_pop(L, 3); /* ... */
     }
-    lua_pop(L, 1); /* ... */
     return n;
 }
 
-static void set_string(lua_State *L, const char *key, const char *s, size_t len)
+/* A string field: required ones raise when absent; NULL when optional and absent. */
+static const char *check_string(lua_State *L, const struct sign_field *f, enum sign_key k,
+                                int required, size_t *len)
 {
-    lua_pushlstring(L, s, len);
-    lua_setfield(L, -2, key);
+    if (f->type == LUA_TSTRING) {
+        if (len)
+            *len = f->len;
+        return f->s;
+    }
+    if (f->type != LUA_TNIL)
+        luaL_error(L, "field '%s' must be a string", sign_keys[k]);
+    if (required)
+        luaL_error(L, "field '%s' is required", sign_keys[k]);
+    if (len)
+        *len = 0;
+    return NULL;
 }
 
-/* core.sign(req) -> result | nil, kind, code, message */
+static int check_bool(lua_State *L, const struct sign_field *f, enum sign_key k, int dflt)
+{
+    if (f->type == LUA_TBOOLEAN)
+        return f->len != 0;
+    if (f->type != LUA_TNIL)
+        luaL_error(L, "field '%s' must be a boolean", sign_keys[k]);
+    return dflt;
+}
+
+/* res[key] = the string s (on the table at the top). */
+static void set_string(lua_State *L, enum sign_key k, const char *s, size_t len)
+{
+    lua_pushvalue(L, KEY_INDEX(k));
+    lua_pushlstring(L, s, len);
+    lua_rawset(L, -3);
+}
+
+/* A new {name, value} pair from two C strings, pushed. */
+static void push_pair(lua_State *L, const char *name, size_t name_len, const char *value,
+                      size_t value_len)
+{
+    lua_createtable(L, 2, 0); /* ... pair */
+    lua_pushlstring(L, name, name_len);
+    lua_rawseti(L, -2, 1);
+    lua_pushlstring(L, value, value_len);
+    lua_rawseti(L, -2, 2);
+}
+
+/*
+ * core.sign(req) -> result | nil, kind, code, message
+ *
+ * req: see CONTRIBUTING.md; `stages = false` leaves canonical_request and
+ * string_to_sign out of the result (the client never reads them). The
+ * result's `headers` is the full list to send, in order: the caller's own
+ * {name, value} pair tables (the same tables, not copies), then a new pair
+ * for each header the signer added (X-Amz-Date, X-Amz-Security-Token,
+ * x-amz-content-sha256), then {"Authorization", value}. `amz_date` is the
+ * request's own string. The fields are read in one pass of raw gets with
+ * interned keys; the checks then run in a fixed order, so the first error
+ * reported does not depend on table order.
+ */
 static int core_sign(lua_State *L)
 {
     struct signer *s = signer_upvalue(L);
+    struct sign_field f[K_INPUTS];
     struct fsx_sigv4_request req;
     struct fsx_error err;
-    size_t i;
+    const struct fsx_sigv4_result *r = &s->result;
+    size_t i, n;
+    int k, hidx, aidx, stages;
 
     luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    luaL_checkstack(L, K_INPUTS + 8, "core.sign");
+    for (k = 0; k < K_INPUTS; k++) {
+        lua_pushvalue(L, KEY_INDEX(k));
+        lua_rawget(L, 1); /* req values... (stack index k + 2) */
+        f[k].type = lua_type(L, -1);
+        f[k].s = NULL;
+        f[k].len = 0;
+        if (f[k].type == LUA_TSTRING)
+            f[k].s = lua_tolstring(L, -1, &f[k].len);
+        else if (f[k].type == LUA_TBOOLEAN)
+            f[k].len = (size_t)lua_toboolean(L, -1);
+    }
+    hidx = K_HEADERS + 2; /* req values... (headers at hidx) */
     memset(&req, 0, sizeof(req));
-    req.method = string_field(L, 1, "method", NULL);
-    req.path = string_field(L, 1, "path", &req.path_len);
-    req.query = opt_string_field(L, 1, "query", &req.query_len);
+    req.method = check_string(L, &f[K_METHOD], K_METHOD, 1, NULL);
+    req.path = check_string(L, &f[K_PATH], K_PATH, 1, &req.path_len);
+    req.query = check_string(L, &f[K_QUERY], K_QUERY, 0, &req.query_len);
     if (req.query == NULL)
         req.query = "";
-    req.body = opt_string_field(L, 1, "body", &req.body_len);
-    req.payload_hash = opt_string_field(L, 1, "payload_hash", NULL);
-    req.region = string_field(L, 1, "region", NULL);
-    req.service = string_field(L, 1, "service", NULL);
-    req.access_key_id = string_field(L, 1, "access_key_id", NULL);
-    req.secret_access_key = string_field(L, 1, "secret_access_key", NULL);
-    req.session_token = opt_string_field(L, 1, "session_token", NULL);
-    req.amz_date = string_field(L, 1, "amz_date", NULL);
-    if (!bool_field(L, 1, "normalize_path", 1))
+    req.body = check_string(L, &f[K_BODY], K_BODY, 0, &req.body_len);
+    req.payload_hash = check_string(L, &f[K_PAYLOAD_HASH], K_PAYLOAD_HASH, 0, NULL);
+    req.region = check_string(L, &f[K_REGION], K_REGION, 1, NULL);
+    req.service = check_string(L, &f[K_SERVICE], K_SERVICE, 1, NULL);
+    req.access_key_id = check_string(L, &f[K_ACCESS_KEY_ID], K_ACCESS_KEY_ID, 1, NULL);
+    req.secret_access_key =
+        check_string(L, &f[K_SECRET_ACCESS_KEY], K_SECRET_ACCESS_KEY, 1, NULL);
+    req.session_token = check_string(L, &f[K_SESSION_TOKEN], K_SESSION_TOKEN, 0, NULL);
+    req.amz_date = check_string(L, &f[K_AMZ_DATE], K_AMZ_DATE, 1, NULL);
+    if (!check_bool(L, &f[K_NORMALIZE_PATH], K_NORMALIZE_PATH, 1))
         req.flags |= FSX_SIGV4_NO_NORMALIZE_PATH;
-    if (bool_field(L, 1, "sign_body", 0))
+    if (check_bool(L, &f[K_SIGN_BODY], K_SIGN_BODY, 0))
         req.flags |= FSX_SIGV4_SIGN_BODY;
-    if (bool_field(L, 1, "omit_session_token", 0))
+    if (check_bool(L, &f[K_OMIT_SESSION_TOKEN], K_OMIT_SESSION_TOKEN, 0))
         req.flags |= FSX_SIGV4_OMIT_SESSION_TOKEN;
-    req.n_headers = read_sign_headers(L, 1, s);
+    stages = check_bool(L, &f[K_STAGES], K_STAGES, 1);
+    if (f[K_HEADERS].type != LUA_TTABLE)
+        luaL_error(L, "field 'headers' must be an array of {name, value}");
+    req.n_headers = n = read_sign_headers(L, hidx, s);
     req.headers = s->headers;
 
     if (!s->ready) {
@@ -227,28 +329,42 @@ static int core_sign(lua_State *L)
         return push_failure(L, &err);
 
     /* from here only pushes: the result buffers belong to the signer userdata */
-    lua_createtable(L, 0, 8); /* res */
-    set_string(L, "authorization", fsx_buf_cstr(&s->result.authorization),
-               s->result.authorization.len);
-    set_string(L, "signature", s->result.signature, strlen(s->result.signature));
-    set_string(L, "canonical_request", fsx_buf_cstr(&s->result.canonical_request),
-               s->result.canonical_request.len);
-    set_string(L, "string_to_sign", fsx_buf_cstr(&s->result.string_to_sign),
-               s->result.string_to_sign.len);
-    set_string(L, "signed_headers", fsx_buf_cstr(&s->result.signed_headers),
-               s->result.signed_headers.len);
-    set_string(L, "payload_hash", s->result.payload_hash, strlen(s->result.payload_hash));
-    lua_createtable(L, (int)s->result.n_added, 0); /* res added */
-    for (i = 0; i < s->result.n_added; i++) {
-        const struct fsx_sigv4_header *h = &s->result.added[i];
-        lua_createtable(L, 2, 0); /* res added pair */
-        lua_pushlstring(L, h->name, h->name_len);
-        lua_rawseti(L, -2, 1);
-        lua_pushlstring(L, h->value, h->value_len);
-        lua_rawseti(L, -2, 2);
-        lua_rawseti(L, -2, (int)i + 1); /* res added */
+    lua_pushlstring(L, fsx_buf_cstr(&r->authorization), r->authorization.len);
+    aidx = lua_gettop(L); /* req values... auth */
+    lua_createtable(L, 0, 9); /* req values... auth res */
+    lua_pushvalue(L, KEY_INDEX(K_AUTHORIZATION));
+    lua_pushvalue(L, aidx);
+    lua_rawset(L, -3);
+    set_string(L, K_SIGNATURE, r->signature, 64);
+    if (stages) {
+        set_string(L, K_CANONICAL_REQUEST, fsx_buf_cstr(&r->canonical_request),
+                   r->canonical_request.len);
+        set_string(L, K_STRING_TO_SIGN, fsx_buf_cstr(&r->string_to_sign),
+                   r->string_to_sign.len);
     }
-    lua_setfield(L, -2, "headers"); /* res */
+    set_string(L, K_SIGNED_HEADERS, fsx_buf_cstr(&r->signed_headers), r->signed_headers.len);
+    set_string(L, K_PAYLOAD_HASH, r->payload_hash, 64);
+    lua_pushvalue(L, KEY_INDEX(K_AMZ_DATE));
+    lua_pushvalue(L, K_AMZ_DATE + 2); /* req values... auth res "amz_date" value */
+    lua_rawset(L, -3);
+    lua_pushvalue(L, KEY_INDEX(K_HEADERS));
+    lua_createtable(L, (int)(n + r->n_added + 1), 0); /* ... res "headers" list */
+    for (i = 0; i < n; i++) {
+        lua_rawgeti(L, hidx, (int)i + 1); /* ... list pair */
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    for (i = 0; i < r->n_added; i++) {
+        const struct fsx_sigv4_header *h = &r->added[i];
+        push_pair(L, h->name, h->name_len, h->value, h->value_len); /* ... list pair */
+        lua_rawseti(L, -2, (int)(n + i) + 1);
+    }
+    lua_createtable(L, 2, 0); /* ... list pair */
+    lua_pushliteral(L, "Authorization");
+    lua_rawseti(L, -2, 1);
+    lua_pushvalue(L, aidx);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, (int)(n + r->n_added) + 1); /* ... res "headers" list */
+    lua_rawset(L, -3); /* req values... auth res */
     return 1;
 }
 
@@ -441,6 +557,65 @@ static int core_random_bytes(lua_State *L)
     return 1;
 }
 
+/*
+ * core.uuid4() -> a random UUID (version 4, RFC 9562), lowercase:
+ * "xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx" with V one of 8, 9, a, b.
+ *
+ * The 16 bytes come from a pool of RAND_bytes output (one per Lua state, an
+ * upvalue), refilled when used up: one RAND_bytes call per 256 UUIDs instead
+ * of one per UUID. A pool filled before a fork() would hand both processes
+ * the same UUIDs (think of nginx forking its workers after init_by_lua), so
+ * the pool remembers the pid that filled it and is refilled in a new
+ * process. UUIDs are not secrets; the pool is wiped when collected anyway.
+ */
+#define UUID_POOL_MT "fsx.UuidPool"
+#define UUID_POOL_BYTES 4096
+
+struct uuid_pool {
+    size_t used; /* bytes handed out; UUID_POOL_BYTES: empty */
+    pid_t pid;   /* the process that filled it */
+    unsigned char bytes[UUID_POOL_BYTES];
+};
+
+static int uuid_pool_gc(lua_State *L)
+{
+    struct uuid_pool *p = (struct uuid_pool *)luaL_checkudata(L, 1, UUID_POOL_MT);
+    fsx_wipe(p->bytes, sizeof(p->bytes));
+    p->used = UUID_POOL_BYTES;
+    return 0;
+}
+
+static int core_uuid4(lua_State *L)
+{
+    static const char hex[] = "0123456789abcdef";
+    struct uuid_pool *p =
+        (struct uuid_pool *)luaL_checkudata(L, lua_upvalueindex(1), UUID_POOL_MT);
+    unsigned char *b;
+    char out[36];
+    int i, o;
+    pid_t pid = getpid();
+
+    if (p->used > UUID_POOL_BYTES - 16 || p->pid != pid) {
+        if (fsx_random_bytes(p->bytes, sizeof(p->bytes)) != 0)
+            return luaL_error(L, "random source failed");
+        p->used = 0;
+        p->pid = pid;
+    }
+    b = p->bytes + p->used;
+    p->used += 16;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 10 */
+    for (i = 0, o = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 0x0f];
+    }
+    memset(b, 0, 16); /* handed out: not kept */
+    lua_pushlstring(L, out, sizeof(out));
+    return 1;
+}
+
 /* core.sha256_hex(s) -> 64 hex digits */
 static int core_sha256_hex(lua_State *L)
 {
@@ -562,6 +737,8 @@ int luaopen_fsx_core(lua_State *L)
 {
     struct fsx_error err;
     struct signer *s;
+    struct uuid_pool *pool;
+    int k;
 
     fsx_error_clear(&err);
     if (fsx_http_global_init(&err) != 0)
@@ -585,7 +762,22 @@ int luaopen_fsx_core(lua_State *L)
     s->cache = fsx_sigv4_cache_new();
     if (s->cache == NULL)
         return luaL_error(L, "fsx.core: out of memory");
-    luaL_setfuncs(L, signer_funcs, 1); /* M */
+    for (k = 0; k < K_COUNT; k++)
+        lua_pushstring(L, sign_keys[k]); /* M signer keys... */
+    luaL_setfuncs(L, signer_funcs, 1 + K_COUNT); /* M */
+
+    luaL_newmetatable(L, UUID_POOL_MT); /* M mt */
+    lua_pushcfunction(L, uuid_pool_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1); /* M */
+    pool = (struct uuid_pool *)fsx_newuserdata(L, sizeof(*pool)); /* M pool */
+    pool->used = UUID_POOL_BYTES; /* empty: filled on first use */
+    pool->pid = 0;
+    luaL_getmetatable(L, UUID_POOL_MT);
+    lua_setmetatable(L, -2);
+    lua_pushcclosure(L, core_uuid4, 1); /* M uuid4 */
+    lua_setfield(L, -2, "uuid4"); /* M */
+
     lua_pushstring(L, "fsx.core");
     lua_setfield(L, -2, "_NAME");
     return 1;

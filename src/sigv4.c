@@ -20,16 +20,26 @@
  * a caller holding obs-folded lines replaces each line break with a space,
  * and the SP/HT run collapsing here then gives the suite's expected value.
  *
- * Speed: the result's buffers are reused across calls, so a warmed-up
- * result signs without allocating; percent-encoding reserves its worst case
- * (3 bytes per input byte) once and writes through a pointer; header and
- * query sorting use qsort over small arrays on the stack (heap only past 32
- * entries); character classes and hex digits come from lookup tables. The
- * derived-key cache turns the four-HMAC key chain into a table lookup.
+ * Speed (bench/sign_stages.c times each stage): the result's buffers are
+ * reused across calls, so a warmed-up result signs without allocating, and
+ * nothing else allocates either (no crypto context: SHA-256 states are
+ * stack structs, see crypto.c). Validation records what it learns (scope
+ * lengths, which X-Amz-* headers the request already has) so later stages
+ * do not scan again; class checks AND table entries over a whole string
+ * instead of branching per byte. Header names are lowercased once, eight
+ * bytes at a time, into a scratch area and sorted by insertion (qsort past
+ * 32 entries); percent-encoding reserves its worst case (3 bytes per input
+ * byte) once and writes through a pointer; the string to sign and the
+ * Authorization value are written in one pass into a buffer reserved once.
+ * The derived-key cache turns the four-HMAC key chain into a table lookup
+ * and keeps each key prepared for HMAC (its ipad/opad states), so a cached
+ * signature's MAC costs only the string to sign's blocks plus one outer
+ * block: fewer SHA-256 blocks than a from-scratch HMAC.
  *
- * Secrets: the derived key lives on the stack and is wiped before return;
- * the cache keeps keys and a masked copy of each secret (see below), wiped
- * on replacement and on free; result buffers are wiped on free because the
+ * Secrets: a derived key not held by the cache lives on the stack, with its
+ * prepared states, and is wiped before return; the cache keeps keys,
+ * prepared states and a masked copy of each secret (see below), wiped on
+ * replacement and on free; result buffers are wiped on free because the
  * canonical request may hold the session token.
  */
 #include "sigv4.h"
@@ -408,42 +418,83 @@ int fsx_sigv4_append_trimmed(struct fsx_buf *out, const char *value, size_t len)
     return 0;
 }
 
+/*
+ * One header in the sort: its name lowercased once into a scratch area (the
+ * old code lowercased both names in every comparison), its value as given.
+ */
 struct hentry {
-    const struct fsx_sigv4_header *h;
+    const char *name; /* lowercase, not NUL-terminated */
+    size_t name_len;
+    const char *value;
+    size_t value_len;
     size_t order; /* position in the caller's order: ties keep it */
 };
-
-static int cmp_names(const struct fsx_sigv4_header *a, const struct fsx_sigv4_header *b)
-{
-    size_t i, n = a->name_len < b->name_len ? a->name_len : b->name_len;
-
-    for (i = 0; i < n; i++) {
-        unsigned char ca = to_lower((unsigned char)a->name[i]);
-        unsigned char cb = to_lower((unsigned char)b->name[i]);
-
-        if (ca != cb)
-            return ca < cb ? -1 : 1;
-    }
-    return a->name_len < b->name_len ? -1 : a->name_len > b->name_len ? 1 : 0;
-}
 
 static int cmp_hentry(const void *pa, const void *pb)
 {
     const struct hentry *a = (const struct hentry *)pa;
     const struct hentry *b = (const struct hentry *)pb;
-    int c = cmp_names(a->h, b->h);
+    int c = cmp_bytes(a->name, a->name_len, b->name, b->name_len);
 
     if (c != 0)
         return c;
     return a->order < b->order ? -1 : a->order > b->order ? 1 : 0;
 }
 
+static int same_name(const struct hentry *a, const struct hentry *b)
+{
+    return a->name_len == b->name_len && memcmp(a->name, b->name, a->name_len) == 0;
+}
+
+/* Stable insertion sort by name: a request has a handful of headers. */
+static void sort_small(struct hentry *e, size_t n)
+{
+    size_t i, j;
+
+    for (i = 1; i < n; i++) {
+        struct hentry x = e[i];
+
+        for (j = i; j > 0 && cmp_bytes(e[j - 1].name, e[j - 1].name_len, x.name, x.name_len) > 0;
+             j--)
+            e[j] = e[j - 1];
+        e[j] = x;
+    }
+}
+
+/*
+ * dst = src with A-Z lowercased (other bytes as they are), eight bytes at a
+ * time: in each byte below 0x80, adding 0x3f sets the top bit from 'A' up
+ * and adding 0x25 from 'Z' + 1 up, so their XOR flags A-Z; that flag moved
+ * down to 0x20 is the case bit.
+ */
+static void lower_into(char *dst, const char *src, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+
+    for (; len - i >= 8; i += 8) {
+        uint64_t w, low7, upper;
+
+        memcpy(&w, src + i, 8);
+        low7 = w & ~highs;
+        upper = ((low7 + ones * 0x3f) ^ (low7 + ones * 0x25)) & ~w & highs;
+        w |= upper >> 2;
+        memcpy(dst + i, &w, 8);
+    }
+    for (; i < len; i++)
+        dst[i] = (char)to_lower((unsigned char)src[i]);
+}
+
+#define NAMES_STACK 1024 /* lowercased names up to this many bytes live on the stack */
+
 int fsx_sigv4_canonical_headers(struct fsx_buf *out, struct fsx_buf *signed_headers,
                                 const struct fsx_sigv4_header *headers, size_t n,
                                 const struct fsx_sigv4_header *extra, size_t n_extra)
 {
     struct hentry stack_entries[STACK_ENTRIES];
+    char stack_names[NAMES_STACK];
     struct hentry *e = stack_entries;
+    char *names = stack_names, *nm;
     size_t total = n + n_extra, i, j, k, out_need = 0, sig_need = 0;
     char *o, *s;
     int rc = -1;
@@ -458,42 +509,53 @@ int fsx_sigv4_canonical_headers(struct fsx_buf *out, struct fsx_buf *signed_head
             return -1;
     }
     for (i = 0; i < total; i++) {
+        const struct fsx_sigv4_header *h = i < n ? &headers[i] : &extra[i - n];
         size_t line;
 
-        e[i].h = i < n ? &headers[i] : &extra[i - n];
-        e[i].order = i;
         /* name + ':' (or ';') + value + ',' (or '\n'), checked against wrapping */
-        if (e[i].h->name_len > SIZE_MAX - 2 - e[i].h->value_len)
+        if (h->name_len > SIZE_MAX - 2 - h->value_len)
             goto done;
-        line = e[i].h->name_len + e[i].h->value_len + 2;
+        line = h->name_len + h->value_len + 2;
         if (out_need > SIZE_MAX - line || sig_need > SIZE_MAX - line)
             goto done;
         out_need += line;
-        sig_need += e[i].h->name_len + 1;
+        sig_need += h->name_len + 1;
+        e[i].name = h->name;
+        e[i].name_len = h->name_len;
+        e[i].value = h->value;
+        e[i].value_len = h->value_len;
+        e[i].order = i;
     }
-    if (total > 1)
+    /* sig_need bounds the names' total length */
+    if (sig_need > NAMES_STACK && (names = (char *)malloc(sig_need)) == NULL)
+        goto done;
+    for (i = 0, nm = names; i < total; i++) {
+        lower_into(nm, e[i].name, e[i].name_len);
+        e[i].name = nm;
+        nm += e[i].name_len;
+    }
+    if (total <= STACK_ENTRIES)
+        sort_small(e, total);
+    else
         qsort(e, total, sizeof(*e), cmp_hentry);
     if (fsx_buf_reserve(out, out_need) != 0 || fsx_buf_reserve(signed_headers, sig_need) != 0)
         goto done;
     o = out->data + out->len;
     s = signed_headers->data + signed_headers->len;
     for (i = 0; i < total; i = j) {
-        const struct fsx_sigv4_header *h = e[i].h;
-
-        for (j = i + 1; j < total && cmp_names(h, e[j].h) == 0; j++)
+        for (j = i + 1; j < total && same_name(&e[i], &e[j]); j++)
             ;
         if (s != signed_headers->data + signed_headers->len)
             *s++ = ';';
-        for (k = 0; k < h->name_len; k++)
-            o[k] = (char)to_lower((unsigned char)h->name[k]);
-        memcpy(s, o, h->name_len);
-        s += h->name_len;
-        o += h->name_len;
+        memcpy(s, e[i].name, e[i].name_len);
+        s += e[i].name_len;
+        memcpy(o, e[i].name, e[i].name_len);
+        o += e[i].name_len;
         *o++ = ':';
         for (k = i; k < j; k++) {
             if (k > i)
                 *o++ = ',';
-            o = trim_into(o, e[k].h->value, e[k].h->value_len);
+            o = trim_into(o, e[k].value, e[k].value_len);
         }
         *o++ = '\n';
     }
@@ -503,6 +565,8 @@ int fsx_sigv4_canonical_headers(struct fsx_buf *out, struct fsx_buf *signed_head
 done:
     if (e != stack_entries)
         free(e);
+    if (names != stack_names)
+        free(names);
     return rc;
 }
 
@@ -514,14 +578,15 @@ static int bad(struct fsx_error *err, const char *code, const char *what)
     return -1;
 }
 
+/* 1 when s[from..to) are all decimal digits (no early exit). */
 static int digits(const char *s, size_t from, size_t to)
 {
+    unsigned bad = 0;
     size_t i;
 
     for (i = from; i < to; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
+        bad |= (unsigned)((unsigned char)s[i] - '0') > 9u;
+    return !bad;
 }
 
 static int two(const char *s)
@@ -544,15 +609,30 @@ static int valid_amz_date(const char *d)
            two(d + 9) <= 23 && two(d + 11) <= 59 && two(d + 13) <= 60;
 }
 
-/* A credential-scope field: printable ASCII without space, '/' or ','. */
-static int valid_scope_part(const char *s)
+/*
+ * The length of a credential-scope field (printable ASCII without space, '/'
+ * or ','), or 0 when it is empty or holds another byte. The classes are
+ * ANDed over the whole string: one branch per byte (the terminator test).
+ */
+static size_t scope_part_len(const char *s)
 {
-    if (s == NULL || *s == '\0')
-        return 0;
-    for (; *s != '\0'; s++)
-        if (!HAS_CLASS(*s, C_SCOPE))
-            return 0;
-    return 1;
+    unsigned all = C_SCOPE;
+    size_t i;
+
+    for (i = 0; s[i] != '\0'; i++)
+        all &= char_class[(unsigned char)s[i]];
+    return all & C_SCOPE ? i : 0;
+}
+
+/* 1 when s[0..len) are all token characters (RFC 9110), no early exit. */
+static int is_token(const char *s, size_t len)
+{
+    unsigned all = C_TCHAR;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        all &= char_class[(unsigned char)s[i]];
+    return (all & C_TCHAR) != 0;
 }
 
 /*
@@ -594,7 +674,53 @@ static int trimmed_equals(const char *v, size_t len, const char *s)
     return len == sl && memcmp(v, s, sl) == 0;
 }
 
-int fsx_sigv4_validate(const struct fsx_sigv4_request *req, struct fsx_error *err)
+/*
+ * What validation learns on the way, so the signer does not scan again: the
+ * scope strings' lengths and which of the headers it may add the request
+ * already carries.
+ */
+struct req_info {
+    size_t region_len;
+    size_t service_len;
+    size_t akid_len;
+    size_t token_len; /* 0: no session token */
+    int has_date;     /* an X-Amz-Date header was given */
+    int has_token;    /* an X-Amz-Security-Token header was given */
+    int has_sha;      /* an x-amz-content-sha256 header was given */
+};
+
+/* Which of the headers the signer adds req already has (any case). */
+static void scan_amz_headers(const struct fsx_sigv4_request *req, struct req_info *info)
+{
+    size_t i;
+
+    info->has_date = info->has_token = info->has_sha = 0;
+    for (i = 0; i < req->n_headers; i++) {
+        const struct fsx_sigv4_header *h = &req->headers[i];
+
+        if (h->name_len < 10 || (h->name[0] != 'x' && h->name[0] != 'X'))
+            continue;
+        if (name_is(h, "x-amz-date", 10))
+            info->has_date = 1;
+        else if (name_is(h, "x-amz-security-token", 20))
+            info->has_token = 1;
+        else if (name_is(h, "x-amz-content-sha256", 20))
+            info->has_sha = 1;
+    }
+}
+
+/* req_info of an unvalidated request, for the staged functions. */
+static void fill_info(const struct fsx_sigv4_request *req, struct req_info *info)
+{
+    info->region_len = req->region != NULL ? strlen(req->region) : 0;
+    info->service_len = req->service != NULL ? strlen(req->service) : 0;
+    info->akid_len = req->access_key_id != NULL ? strlen(req->access_key_id) : 0;
+    info->token_len = req->session_token != NULL ? strlen(req->session_token) : 0;
+    scan_amz_headers(req, info);
+}
+
+static int validate_on(const struct fsx_sigv4_request *req, struct fsx_error *err,
+                       struct req_info *info)
 {
     size_t i, k;
     int has_host = 0;
@@ -624,16 +750,16 @@ int fsx_sigv4_validate(const struct fsx_sigv4_request *req, struct fsx_error *er
         return bad(err, "MissingField", "secret_access_key is required");
     if (req->amz_date == NULL)
         return bad(err, "MissingField", "amz_date is required");
-    if (!valid_scope_part(req->region))
+    if ((info->region_len = scope_part_len(req->region)) == 0)
         return bad(err, "InvalidScope", "region holds a character not allowed in a scope");
-    if (!valid_scope_part(req->service))
+    if ((info->service_len = scope_part_len(req->service)) == 0)
         return bad(err, "InvalidScope", "service holds a character not allowed in a scope");
-    if (!valid_scope_part(req->access_key_id))
+    if ((info->akid_len = scope_part_len(req->access_key_id)) == 0)
         return bad(err, "InvalidScope", "access_key_id holds a character not allowed");
     if (!valid_amz_date(req->amz_date))
         return bad(err, "InvalidDate", "amz_date must be YYYYMMDDTHHMMSSZ");
-    if (req->session_token != NULL &&
-        !valid_value(req->session_token, strlen(req->session_token)))
+    info->token_len = req->session_token != NULL ? strlen(req->session_token) : 0;
+    if (!valid_value(req->session_token, info->token_len))
         return bad(err, "InvalidHeaderValue", "session_token holds a control character");
     if (req->payload_hash != NULL) {
         const char *ph = req->payload_hash;
@@ -643,6 +769,7 @@ int fsx_sigv4_validate(const struct fsx_sigv4_request *req, struct fsx_error *er
         if (k != 64 || ph[64] != '\0')
             return bad(err, "InvalidPayloadHash", "payload_hash must be 64 lowercase hex digits");
     }
+    info->has_date = info->has_token = info->has_sha = 0;
     for (i = 0; i < req->n_headers; i++) {
         const struct fsx_sigv4_header *h = &req->headers[i];
 
@@ -651,10 +778,7 @@ int fsx_sigv4_validate(const struct fsx_sigv4_request *req, struct fsx_error *er
                           "sigv4: header %lu has an empty name", (unsigned long)i + 1);
             return -1;
         }
-        for (k = 0; k < h->name_len; k++)
-            if (!HAS_CLASS(h->name[k], C_TCHAR))
-                break;
-        if (k != h->name_len) {
+        if (!is_token(h->name, h->name_len)) {
             fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeaderName",
                           "sigv4: header %lu name is not a token", (unsigned long)i + 1);
             return -1;
@@ -666,20 +790,38 @@ int fsx_sigv4_validate(const struct fsx_sigv4_request *req, struct fsx_error *er
                           h->name_len > 64 ? 64 : (int)h->name_len, h->name);
             return -1;
         }
-        if (name_is(h, "host", 4))
-            has_host = 1;
-        else if (name_is(h, "x-amz-date", 10) &&
-                 !trimmed_equals(h->value, h->value_len, req->amz_date))
-            return bad(err, "ConflictingHeader", "x-amz-date header differs from amz_date");
-        else if (name_is(h, "x-amz-security-token", 20) && req->session_token != NULL &&
-                 req->session_token[0] != '\0' &&
-                 !trimmed_equals(h->value, h->value_len, req->session_token))
-            return bad(err, "ConflictingHeader",
-                       "x-amz-security-token header differs from session_token");
+        if (h->name_len == 4) {
+            if (name_is(h, "host", 4))
+                has_host = 1;
+        } else if (h->name_len == 10) {
+            if (name_is(h, "x-amz-date", 10)) {
+                info->has_date = 1;
+                if (!trimmed_equals(h->value, h->value_len, req->amz_date))
+                    return bad(err, "ConflictingHeader",
+                               "x-amz-date header differs from amz_date");
+            }
+        } else if (h->name_len == 20) {
+            if (name_is(h, "x-amz-security-token", 20)) {
+                info->has_token = 1;
+                if (info->token_len > 0 &&
+                    !trimmed_equals(h->value, h->value_len, req->session_token))
+                    return bad(err, "ConflictingHeader",
+                               "x-amz-security-token header differs from session_token");
+            } else if (name_is(h, "x-amz-content-sha256", 20)) {
+                info->has_sha = 1;
+            }
+        }
     }
     if (!has_host)
         return bad(err, "MissingHost", "the host header is required");
     return 0;
+}
+
+int fsx_sigv4_validate(const struct fsx_sigv4_request *req, struct fsx_error *err)
+{
+    struct req_info info;
+
+    return validate_on(req, err, &info);
 }
 
 /* ---- results ----------------------------------------------------------- */
@@ -733,70 +875,65 @@ static void result_clear(struct fsx_sigv4_result *res, int wipe)
 
 /* ---- canonical request, string to sign, key, signature ---------------- */
 
-static void hex32(const unsigned char d[32], char out[65])
+static char *hex_into(char *o, const unsigned char *d, size_t n)
 {
     size_t i;
 
-    for (i = 0; i < 32; i++)
-        memcpy(out + 2 * i, hex_pairs + 2 * d[i], 2);
+    for (i = 0; i < n; i++)
+        memcpy(o + 2 * i, hex_pairs + 2 * d[i], 2);
+    return o + 2 * n;
+}
+
+static void hex32(const unsigned char d[32], char out[65])
+{
+    hex_into(out, d, 32);
     out[64] = '\0';
 }
 
-static void add_header(struct fsx_sigv4_header *h, const char *name, const char *value,
-                       size_t value_len)
+static void add_header(struct fsx_sigv4_result *res, const char *name, size_t name_len,
+                       const char *value, size_t value_len)
 {
+    struct fsx_sigv4_header *h = &res->added[res->n_added++];
+
     h->name = name;
-    h->name_len = strlen(name);
+    h->name_len = name_len;
     h->value = value;
     h->value_len = value_len;
 }
 
-static int canonical_request_on(const struct fsx_sigv4_request *req, struct fsx_crypto_ctx *cctx,
+#define LIT(s) s, sizeof(s) - 1
+
+/* The canonical request of a validated req into a cleared res (see fsx_sigv4_canonical_request). */
+static int canonical_request_on(const struct fsx_sigv4_request *req, const struct req_info *info,
                                 struct fsx_sigv4_result *res, struct fsx_error *err)
 {
     struct fsx_sigv4_header extra[3];
     struct fsx_buf *cr = &res->canonical_request;
     unsigned char digest[32];
-    size_t i, n_extra = 0;
-    int has_date = 0, has_token = 0, has_sha = 0;
-    int want_token = req->session_token != NULL && req->session_token[0] != '\0';
+    size_t n_extra = 0;
 
-    result_clear(res, 0);
     if (req->payload_hash != NULL) {
         memcpy(res->payload_hash, req->payload_hash, 64);
         res->payload_hash[64] = '\0';
     } else {
-        if (fsx_crypto_sha256(cctx, req->body, req->body_len, digest) != 0) {
+        if (fsx_crypto_sha256(NULL, req->body, req->body_len, digest) != 0) {
             fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: sha-256 failed");
             return -1;
         }
         hex32(digest, res->payload_hash);
     }
-    for (i = 0; i < req->n_headers; i++) {
-        const struct fsx_sigv4_header *h = &req->headers[i];
-
-        if (h->name_len < 10 || (h->name[0] != 'x' && h->name[0] != 'X'))
-            continue;
-        if (name_is(h, "x-amz-date", 10))
-            has_date = 1;
-        else if (name_is(h, "x-amz-security-token", 20))
-            has_token = 1;
-        else if (name_is(h, "x-amz-content-sha256", 20))
-            has_sha = 1;
-    }
     /* added[] in the documented order; extra[] is the signed subset */
-    if (!has_date) {
-        add_header(&res->added[res->n_added++], "X-Amz-Date", req->amz_date, AMZ_DATE_LEN);
+    if (!info->has_date) {
+        add_header(res, LIT("X-Amz-Date"), req->amz_date, AMZ_DATE_LEN);
         extra[n_extra++] = res->added[res->n_added - 1];
     }
-    if (want_token && !has_token) {
-        add_header(&res->added[res->n_added++], "X-Amz-Security-Token", req->session_token,
-                   strlen(req->session_token));
+    if (info->token_len > 0 && !info->has_token) {
+        add_header(res, LIT("X-Amz-Security-Token"), req->session_token, info->token_len);
         if (!(req->flags & FSX_SIGV4_OMIT_SESSION_TOKEN))
             extra[n_extra++] = res->added[res->n_added - 1];
     }
-    if ((req->flags & FSX_SIGV4_SIGN_BODY) && !has_sha) {
-        add_header(&res->added[res->n_added++], "x-amz-content-sha256", res->payload_hash, 64);
+    if ((req->flags & FSX_SIGV4_SIGN_BODY) && !info->has_sha) {
+        add_header(res, LIT("x-amz-content-sha256"), res->payload_hash, 64);
         extra[n_extra++] = res->added[res->n_added - 1];
     }
     if (fsx_buf_append_str(cr, req->method) != 0 || fsx_buf_append_char(cr, '\n') != 0 ||
@@ -806,12 +943,21 @@ static int canonical_request_on(const struct fsx_sigv4_request *req, struct fsx_
         fsx_buf_append_char(cr, '\n') != 0 ||
         fsx_sigv4_canonical_headers(cr, &res->signed_headers, req->headers, req->n_headers,
                                     extra, n_extra) != 0 ||
-        fsx_buf_append_char(cr, '\n') != 0 ||
-        fsx_buf_append(cr, res->signed_headers.data, res->signed_headers.len) != 0 ||
-        fsx_buf_append_char(cr, '\n') != 0 || fsx_buf_append(cr, res->payload_hash, 64) != 0) {
+        fsx_buf_reserve(cr, res->signed_headers.len + 66) != 0) {
         fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
                       "sigv4: out of memory building the canonical request");
         return -1;
+    }
+    /* "\n" signed headers "\n" payload hash: room reserved above */
+    {
+        char *o = cr->data + cr->len;
+
+        *o++ = '\n';
+        memcpy(o, res->signed_headers.data, res->signed_headers.len);
+        o += res->signed_headers.len;
+        *o++ = '\n';
+        memcpy(o, res->payload_hash, 64);
+        finish_at(cr, o + 64);
     }
     fsx_buf_reset(&res->string_to_sign);
     return 0;
@@ -820,40 +966,54 @@ static int canonical_request_on(const struct fsx_sigv4_request *req, struct fsx_
 int fsx_sigv4_canonical_request(const struct fsx_sigv4_request *req, struct fsx_crypto_ctx *cctx,
                                 struct fsx_sigv4_result *res, struct fsx_error *err)
 {
-    struct fsx_crypto_ctx *tmp = NULL;
-    int rc;
+    struct req_info info;
 
-    if (cctx == NULL && (cctx = tmp = fsx_crypto_ctx_new()) == NULL) {
-        fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: no digest context");
-        return -1;
-    }
-    rc = canonical_request_on(req, cctx, res, err);
-    fsx_crypto_ctx_free(tmp);
-    return rc;
+    (void)cctx;
+    result_clear(res, 0);
+    fill_info(req, &info);
+    return canonical_request_on(req, &info, res, err);
 }
 
-static int string_to_sign_on(struct fsx_buf *out, struct fsx_crypto_ctx *cctx,
-                             const char *amz_date, const char *region, const char *service,
+/*
+ * Reset out and write the string to sign, in one pass into a buffer
+ * reserved once: ALGORITHM, the date-time, the scope, the hex digest.
+ */
+static int string_to_sign_on(struct fsx_buf *out, const char *amz_date, const char *region,
+                             size_t region_len, const char *service, size_t service_len,
                              const char *creq, size_t creq_len, struct fsx_error *err)
 {
     unsigned char digest[32];
+    char *o;
 
     fsx_buf_reset(out);
-    if (fsx_crypto_sha256(cctx, creq, creq_len, digest) != 0) {
+    if (fsx_crypto_sha256(NULL, creq, creq_len, digest) != 0) {
         fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: sha-256 failed");
         return -1;
     }
-    if (fsx_buf_append(out, ALGORITHM "\n", sizeof(ALGORITHM)) != 0 ||
-        fsx_buf_append(out, amz_date, AMZ_DATE_LEN) != 0 || fsx_buf_append_char(out, '\n') != 0 ||
-        fsx_buf_append(out, amz_date, 8) != 0 || fsx_buf_append_char(out, '/') != 0 ||
-        fsx_buf_append_str(out, region) != 0 || fsx_buf_append_char(out, '/') != 0 ||
-        fsx_buf_append_str(out, service) != 0 ||
-        fsx_buf_append(out, "/" SCOPE_TERMINATOR "\n", sizeof(SCOPE_TERMINATOR) + 1) != 0 ||
-        fsx_buf_append_hex(out, digest, sizeof(digest)) != 0) {
+    if (region_len > SIZE_MAX / 4 || service_len > SIZE_MAX / 4 ||
+        fsx_buf_reserve(out, sizeof(ALGORITHM) + AMZ_DATE_LEN + 1 + 8 + 1 + region_len + 1 +
+                                 service_len + sizeof(SCOPE_TERMINATOR) + 1 + 64) != 0) {
         fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
                       "sigv4: out of memory building the string to sign");
         return -1;
     }
+    o = out->data;
+    memcpy(o, ALGORITHM "\n", sizeof(ALGORITHM));
+    o += sizeof(ALGORITHM);
+    memcpy(o, amz_date, AMZ_DATE_LEN);
+    o += AMZ_DATE_LEN;
+    *o++ = '\n';
+    memcpy(o, amz_date, 8);
+    o += 8;
+    *o++ = '/';
+    memcpy(o, region, region_len);
+    o += region_len;
+    *o++ = '/';
+    memcpy(o, service, service_len);
+    o += service_len;
+    memcpy(o, "/" SCOPE_TERMINATOR "\n", sizeof(SCOPE_TERMINATOR) + 1);
+    o += sizeof(SCOPE_TERMINATOR) + 1;
+    finish_at(out, hex_into(o, digest, sizeof(digest)));
     return 0;
 }
 
@@ -861,27 +1021,22 @@ int fsx_sigv4_string_to_sign(struct fsx_buf *out, struct fsx_crypto_ctx *cctx,
                              const char *amz_date, const char *region, const char *service,
                              const char *creq, size_t creq_len)
 {
-    struct fsx_crypto_ctx *tmp = NULL;
-    int rc;
-
-    if (cctx == NULL && (cctx = tmp = fsx_crypto_ctx_new()) == NULL)
-        return -1;
-    rc = string_to_sign_on(out, cctx, amz_date, region, service, creq, creq_len, NULL);
-    fsx_crypto_ctx_free(tmp);
-    return rc;
+    (void)cctx;
+    return string_to_sign_on(out, amz_date, region, strlen(region), service, strlen(service),
+                             creq, creq_len, NULL);
 }
 
-static int derive_key_on(struct fsx_crypto_ctx *c, const char *secret, size_t secret_len,
-                         const char *date8, const char *region, const char *service,
-                         unsigned char key[32])
+static int derive_key_on(const char *secret, size_t secret_len, const char *date8,
+                         const char *region, size_t region_len, const char *service,
+                         size_t service_len, unsigned char key[32])
 {
     unsigned char k[3][32]; /* kDate, kRegion, kService: wiped with one call */
     int rc = -1;
 
-    if (fsx_crypto_hmac_sha256(c, "AWS4", 4, secret, secret_len, date8, 8, k[0]) != 0 ||
-        fsx_crypto_hmac_sha256(c, k[0], 32, NULL, 0, region, strlen(region), k[1]) != 0 ||
-        fsx_crypto_hmac_sha256(c, k[1], 32, NULL, 0, service, strlen(service), k[2]) != 0 ||
-        fsx_crypto_hmac_sha256(c, k[2], 32, NULL, 0, SCOPE_TERMINATOR,
+    if (fsx_crypto_hmac_sha256(NULL, "AWS4", 4, secret, secret_len, date8, 8, k[0]) != 0 ||
+        fsx_crypto_hmac_sha256(NULL, k[0], 32, NULL, 0, region, region_len, k[1]) != 0 ||
+        fsx_crypto_hmac_sha256(NULL, k[1], 32, NULL, 0, service, service_len, k[2]) != 0 ||
+        fsx_crypto_hmac_sha256(NULL, k[2], 32, NULL, 0, SCOPE_TERMINATOR,
                                sizeof(SCOPE_TERMINATOR) - 1, key) != 0)
         goto done;
     rc = 0;
@@ -896,33 +1051,21 @@ int fsx_sigv4_derive_key(struct fsx_crypto_ctx *cctx, const char *secret, size_t
                          const char *date8, const char *region, const char *service,
                          unsigned char key[32])
 {
-    struct fsx_crypto_ctx *tmp = NULL;
-    int rc;
-
-    if (cctx == NULL && (cctx = tmp = fsx_crypto_ctx_new()) == NULL)
-        return -1;
-    rc = derive_key_on(cctx, secret, secret_len, date8, region, service, key);
-    fsx_crypto_ctx_free(tmp);
-    return rc;
+    (void)cctx;
+    return derive_key_on(secret, secret_len, date8, region, strlen(region), service,
+                         strlen(service), key);
 }
 
 int fsx_sigv4_signature(struct fsx_crypto_ctx *cctx, const unsigned char key[32],
                         const char *sts, size_t sts_len, char out[65])
 {
-    struct fsx_crypto_ctx *tmp = NULL;
     unsigned char mac[32];
-    int rc = -1;
 
-    if (cctx == NULL && (cctx = tmp = fsx_crypto_ctx_new()) == NULL)
-        goto done;
-    if (fsx_crypto_hmac_sha256(cctx, key, 32, NULL, 0, sts, sts_len, mac) != 0)
-        goto done;
+    (void)cctx;
+    if (fsx_crypto_hmac_sha256(NULL, key, 32, NULL, 0, sts, sts_len, mac) != 0)
+        return -1;
     hex32(mac, out);
-    rc = 0;
-done:
-    fsx_wipe(mac, sizeof(mac));
-    fsx_crypto_ctx_free(tmp);
-    return rc;
+    return 0;
 }
 
 /* ---- derived-key cache -------------------------------------------------- */
@@ -935,8 +1078,13 @@ done:
  * fingerprint would cost a SHA-256, a quarter of a cached signature) and
  * keeps the secret out of memory scans and core-dump greps; it is not a
  * defence against someone who can read the whole cache (pad included).
- * Slots, pad and keys are wiped on replacement and on free. Secrets longer
- * than SECRET_MAX and scopes longer than SCOPE_MAX bypass the cache.
+ *
+ * Besides the signing key, a slot keeps it prepared for HMAC (the SHA-256
+ * states after its ipad and opad blocks, fsx_hmac_sha256_prepare), so a
+ * cached signature's HMAC costs the string to sign's blocks plus one outer
+ * block. Slots, pad, keys and prepared states are wiped on replacement and
+ * on free. Secrets longer than SECRET_MAX and scopes longer than SCOPE_MAX
+ * bypass the cache.
  */
 #define CACHE_SLOTS 4
 #define SECRET_MAX 128
@@ -953,10 +1101,10 @@ struct cache_slot {
     char region[SCOPE_MAX];
     char service[SCOPE_MAX];
     unsigned char key[32];
+    struct fsx_hmac_sha256_key prepared; /* key's ipad/opad states */
 };
 
 struct fsx_sigv4_cache {
-    struct fsx_crypto_ctx *crypto; /* reused by every sign through this cache */
     unsigned long derivations;
     unsigned long tick;
     unsigned char pad[SECRET_MAX];
@@ -969,8 +1117,7 @@ struct fsx_sigv4_cache *fsx_sigv4_cache_new(void)
 
     if (cache == NULL)
         return NULL;
-    cache->crypto = fsx_crypto_ctx_new();
-    if (cache->crypto == NULL || fsx_random_bytes(cache->pad, sizeof(cache->pad)) != 0) {
+    if (fsx_random_bytes(cache->pad, sizeof(cache->pad)) != 0) {
         fsx_sigv4_cache_free(cache);
         return NULL;
     }
@@ -981,7 +1128,6 @@ void fsx_sigv4_cache_free(struct fsx_sigv4_cache *cache)
 {
     if (cache == NULL)
         return;
-    fsx_crypto_ctx_free(cache->crypto);
     fsx_wipe(cache, sizeof(*cache));
     free(cache);
 }
@@ -996,6 +1142,7 @@ static int slot_matches(const struct fsx_sigv4_cache *cache, const struct cache_
                         const char *region, size_t region_len, const char *service,
                         size_t service_len)
 {
+    uint64_t wide = 0;
     unsigned char diff = 0;
     size_t i;
 
@@ -1004,32 +1151,38 @@ static int slot_matches(const struct fsx_sigv4_cache *cache, const struct cache_
         memcmp(s->region, region, region_len) != 0 ||
         memcmp(s->service, service, service_len) != 0)
         return 0;
-    for (i = 0; i < secret_len; i++)
+    /* eight bytes at a time, then the rest; no early exit */
+    for (i = 0; secret_len - i >= 8; i += 8) {
+        uint64_t m, p, c;
+
+        memcpy(&m, s->secret_masked + i, 8);
+        memcpy(&p, cache->pad + i, 8);
+        memcpy(&c, secret + i, 8);
+        wide |= m ^ p ^ c;
+    }
+    for (; i < secret_len; i++)
         diff |= (unsigned char)(s->secret_masked[i] ^ cache->pad[i] ^ (unsigned char)secret[i]);
-    return diff == 0;
+    return diff == 0 && wide == 0;
 }
 
-int fsx_sigv4_cache_lookup(struct fsx_sigv4_cache *cache, struct fsx_crypto_ctx *cctx,
-                           const char *secret, const char *date8, const char *region,
-                           const char *service, unsigned char key[32])
+/*
+ * The slot holding the key for (secret, date8, region, service): a hit, or
+ * the least recently used slot refilled (key derived, counted, prepared).
+ * *slot is NULL when there is no cache or the strings are too long for a
+ * slot; the caller then derives the key itself. Returns 0, or -1 when the
+ * derivation failed.
+ */
+static int cache_get(struct fsx_sigv4_cache *cache, const char *secret, size_t secret_len,
+                     const char *date8, const char *region, size_t region_len,
+                     const char *service, size_t service_len, struct cache_slot **slot)
 {
-    size_t secret_len = strlen(secret), region_len = strlen(region);
-    size_t service_len = strlen(service), i;
     struct cache_slot *victim;
-    struct fsx_crypto_ctx *tmp = NULL;
-    int rc = -1;
+    size_t i;
 
-    if (cctx == NULL)
-        cctx = cache != NULL ? cache->crypto : (tmp = fsx_crypto_ctx_new());
-    if (cctx == NULL)
-        return -1;
+    *slot = NULL;
     if (cache == NULL || secret_len > SECRET_MAX || region_len >= SCOPE_MAX ||
-        service_len >= SCOPE_MAX) {
-        rc = derive_key_on(cctx, secret, secret_len, date8, region, service, key);
-        if (rc == 0 && cache != NULL)
-            cache->derivations++;
-        goto done;
-    }
+        service_len >= SCOPE_MAX)
+        return 0;
     cache->tick++;
     victim = &cache->slots[0];
     for (i = 0; i < CACHE_SLOTS; i++) {
@@ -1038,20 +1191,25 @@ int fsx_sigv4_cache_lookup(struct fsx_sigv4_cache *cache, struct fsx_crypto_ctx 
         if (slot_matches(cache, s, secret, secret_len, date8, region, region_len, service,
                          service_len)) {
             s->last_use = cache->tick;
-            memcpy(key, s->key, 32);
-            rc = 0;
-            goto done;
+            *slot = s;
+            return 0;
         }
         if (!s->used ? victim->used : (victim->used && s->last_use < victim->last_use))
             victim = s;
     }
-    /* only the key and the masked secret are sensitive */
+    /* only the key, its prepared states and the masked secret are sensitive */
     fsx_wipe(victim->key, sizeof(victim->key));
+    fsx_wipe(&victim->prepared, sizeof(victim->prepared));
     if (victim->used)
         fsx_wipe(victim->secret_masked, victim->secret_len);
     victim->used = 0;
-    if (derive_key_on(cctx, secret, secret_len, date8, region, service, victim->key) != 0)
-        goto done;
+    if (derive_key_on(secret, secret_len, date8, region, region_len, service, service_len,
+                      victim->key) != 0 ||
+        fsx_hmac_sha256_prepare(&victim->prepared, victim->key, sizeof(victim->key), NULL, 0) !=
+            0) {
+        fsx_wipe(victim->key, sizeof(victim->key));
+        return -1;
+    }
     cache->derivations++;
     for (i = 0; i < secret_len; i++)
         victim->secret_masked[i] = (unsigned char)((unsigned char)secret[i] ^ cache->pad[i]);
@@ -1063,69 +1221,129 @@ int fsx_sigv4_cache_lookup(struct fsx_sigv4_cache *cache, struct fsx_crypto_ctx 
     victim->service_len = service_len;
     victim->last_use = cache->tick;
     victim->used = 1;
-    memcpy(key, victim->key, 32);
-    rc = 0;
-done:
-    fsx_crypto_ctx_free(tmp);
-    return rc;
+    *slot = victim;
+    return 0;
+}
+
+int fsx_sigv4_cache_lookup(struct fsx_sigv4_cache *cache, struct fsx_crypto_ctx *cctx,
+                           const char *secret, const char *date8, const char *region,
+                           const char *service, unsigned char key[32])
+{
+    size_t secret_len = strlen(secret), region_len = strlen(region);
+    size_t service_len = strlen(service);
+    struct cache_slot *slot;
+
+    (void)cctx;
+    if (cache_get(cache, secret, secret_len, date8, region, region_len, service, service_len,
+                  &slot) != 0)
+        return -1;
+    if (slot != NULL) {
+        memcpy(key, slot->key, 32);
+        return 0;
+    }
+    if (derive_key_on(secret, secret_len, date8, region, region_len, service, service_len,
+                      key) != 0)
+        return -1;
+    if (cache != NULL)
+        cache->derivations++;
+    return 0;
 }
 
 /* ---- the whole signature ----------------------------------------------- */
 
+/* res->authorization (empty) = the Authorization value, reserved once. */
+static int authorization_on(const struct fsx_sigv4_request *req, const struct req_info *info,
+                            struct fsx_sigv4_result *res, struct fsx_error *err)
+{
+    static const char cred[] = ALGORITHM " Credential=";
+    struct fsx_buf *auth = &res->authorization;
+    /* the scope is the string to sign's third line */
+    const char *scope = res->string_to_sign.data + sizeof(ALGORITHM) + AMZ_DATE_LEN + 1;
+    size_t scope_len =
+        8 + 1 + info->region_len + 1 + info->service_len + 1 + sizeof(SCOPE_TERMINATOR) - 1;
+    char *o;
+
+    if (fsx_buf_reserve(auth, sizeof(cred) - 1 + info->akid_len + 1 + scope_len + 16 +
+                                  res->signed_headers.len + 12 + 64) != 0) {
+        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
+                      "sigv4: out of memory building the authorization");
+        return -1;
+    }
+    o = auth->data + auth->len;
+    memcpy(o, cred, sizeof(cred) - 1);
+    o += sizeof(cred) - 1;
+    memcpy(o, req->access_key_id, info->akid_len);
+    o += info->akid_len;
+    *o++ = '/';
+    memcpy(o, scope, scope_len);
+    o += scope_len;
+    memcpy(o, ", SignedHeaders=", 16);
+    o += 16;
+    memcpy(o, res->signed_headers.data, res->signed_headers.len);
+    o += res->signed_headers.len;
+    memcpy(o, ", Signature=", 12);
+    o += 12;
+    memcpy(o, res->signature, 64);
+    finish_at(auth, o + 64);
+    return 0;
+}
+
 int fsx_sigv4_sign(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *cache,
                    struct fsx_sigv4_result *res, struct fsx_error *err)
 {
-    struct fsx_crypto_ctx *tmp = NULL, *cctx = NULL;
-    struct fsx_buf *auth;
-    unsigned char key[32];
-    int rc = -1;
+    struct req_info info;
+    struct {
+        unsigned char key[32];
+        struct fsx_hmac_sha256_key prepared;
+    } own; /* the key when no cache slot holds it: wiped before return */
+    const struct fsx_hmac_sha256_key *k;
+    struct cache_slot *slot = NULL;
+    unsigned char mac[32];
+    size_t secret_len;
+    int rc = -1, derived = 0;
 
-    memset(key, 0, sizeof(key));
     if (res == NULL) {
         fsx_error_set(err, FSX_ERR_VALIDATION, "MissingField", "sigv4: no result");
         return -1;
     }
     result_clear(res, 0);
-    if (fsx_sigv4_validate(req, err) != 0)
+    if (validate_on(req, err, &info) != 0)
         goto done;
-    cctx = cache != NULL ? cache->crypto : (tmp = fsx_crypto_ctx_new());
-    if (cctx == NULL) {
-        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "sigv4: no digest context");
+    if (canonical_request_on(req, &info, res, err) != 0 ||
+        string_to_sign_on(&res->string_to_sign, req->amz_date, req->region, info.region_len,
+                          req->service, info.service_len, res->canonical_request.data,
+                          res->canonical_request.len, err) != 0)
         goto done;
+    secret_len = strlen(req->secret_access_key);
+    if (cache_get(cache, req->secret_access_key, secret_len, req->amz_date, req->region,
+                  info.region_len, req->service, info.service_len, &slot) != 0)
+        goto crypto_failed;
+    if (slot != NULL) {
+        k = &slot->prepared;
+    } else {
+        derived = 1;
+        if (derive_key_on(req->secret_access_key, secret_len, req->amz_date, req->region,
+                          info.region_len, req->service, info.service_len, own.key) != 0 ||
+            fsx_hmac_sha256_prepare(&own.prepared, own.key, sizeof(own.key), NULL, 0) != 0)
+            goto crypto_failed;
+        if (cache != NULL)
+            cache->derivations++;
+        k = &own.prepared;
     }
-    if (canonical_request_on(req, cctx, res, err) != 0 ||
-        string_to_sign_on(&res->string_to_sign, cctx, req->amz_date, req->region, req->service,
-                          res->canonical_request.data, res->canonical_request.len, err) != 0)
+    if (fsx_hmac_sha256_prepared(k, res->string_to_sign.data, res->string_to_sign.len, mac) !=
+        0)
+        goto crypto_failed;
+    hex32(mac, res->signature);
+    if (authorization_on(req, &info, res, err) != 0)
         goto done;
-    if (fsx_sigv4_cache_lookup(cache, cctx, req->secret_access_key, req->amz_date, req->region,
-                               req->service, key) != 0 ||
-        fsx_sigv4_signature(cctx, key, res->string_to_sign.data, res->string_to_sign.len,
-                            res->signature) != 0) {
-        fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: hmac-sha256 failed");
-        goto done;
-    }
-    auth = &res->authorization;
-    if (fsx_buf_append(auth, ALGORITHM " Credential=", sizeof(ALGORITHM " Credential=") - 1) !=
-            0 ||
-        fsx_buf_append_str(auth, req->access_key_id) != 0 ||
-        fsx_buf_append_char(auth, '/') != 0 ||
-        /* the scope is the string to sign's third line */
-        fsx_buf_append(auth, res->string_to_sign.data + sizeof(ALGORITHM) + AMZ_DATE_LEN + 1,
-                       8 + 1 + strlen(req->region) + 1 + strlen(req->service) + 1 +
-                           sizeof(SCOPE_TERMINATOR) - 1) != 0 ||
-        fsx_buf_append(auth, ", SignedHeaders=", 16) != 0 ||
-        fsx_buf_append(auth, res->signed_headers.data, res->signed_headers.len) != 0 ||
-        fsx_buf_append(auth, ", Signature=", 12) != 0 ||
-        fsx_buf_append(auth, res->signature, 64) != 0) {
-        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
-                      "sigv4: out of memory building the authorization");
-        goto done;
-    }
     rc = 0;
+    goto done;
+crypto_failed:
+    fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: hmac-sha256 failed");
 done:
-    fsx_wipe(key, sizeof(key));
+    if (derived)
+        fsx_wipe(&own, sizeof(own));
     if (rc != 0)
         result_clear(res, 1);
-    fsx_crypto_ctx_free(tmp);
     return rc;
 }

@@ -11,8 +11,8 @@
  *   - "append" functions add to the end of a caller-owned struct fsx_buf and
  *     never reset it; they return 0, or -1 when memory ran out (the buffer
  *     then holds a truncated but NUL-terminated prefix and must be discarded);
- *   - struct fsx_crypto_ctx *cctx may be NULL: a temporary context is made
- *     for the call (slower, same result);
+ *   - struct fsx_crypto_ctx *cctx is accepted for source compatibility and
+ *     ignored (the digests need no context any more): pass NULL;
  *   - inputs are not validated again: run fsx_sigv4_validate() first (the
  *     canonicalizers are nevertheless memory-safe on any bytes).
  */
@@ -125,9 +125,10 @@ int fsx_sigv4_signature(struct fsx_crypto_ctx *cctx, const unsigned char key[32]
 /*
  * The signing key for (secret, date8, region, service) through the cache:
  * a hit copies the cached key, a miss derives it (counted), stores it in
- * the least recently used slot (wiping the previous key) and copies it.
- * cache may be NULL (always derive, nothing counted). cctx NULL uses the
- * cache's own context. Returns 0 or -1; the caller wipes key.
+ * the least recently used slot (wiping the previous key), prepares it for
+ * HMAC (fsx_hmac_sha256_prepare, kept in the slot for fsx_sigv4_sign) and
+ * copies it. cache may be NULL (always derive, nothing counted). Returns 0
+ * or -1; the caller wipes key.
  */
 int fsx_sigv4_cache_lookup(struct fsx_sigv4_cache *cache, struct fsx_crypto_ctx *cctx,
                            const char *secret, const char *date8, const char *region,
