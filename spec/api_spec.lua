@@ -172,7 +172,8 @@ describe("fsx.api", function()
 
   it("matches the model for every shape (members, required, constraints)", function()
     local n = 0
-    for name, s in pairs(api.shapes) do
+    for _, name in ipairs(api.shape_names()) do
+      local s = api.shapes[name]
       n = n + 1
       local ms = model.shapes[name]
       assert.is_table(ms, name)
@@ -223,9 +224,26 @@ describe("fsx.api", function()
     assert.are.equal(r, n)
   end)
 
+  it("reads each shape on first use, once", function()
+    local names_list = api.shape_names()
+    assert.are.equal("AWSAccountId", names_list[1])
+    for i = 2, #names_list do assert.is_true(names_list[i - 1] < names_list[i]) end
+    local fresh = assert(loadfile("lua/fsx/api.lua"))()
+    assert.is_nil(rawget(fresh.shapes, "Backup"))
+    local backup = fresh.shapes.Backup
+    assert.are.equal(backup, rawget(fresh.shapes, "Backup"))
+    assert.are.equal(backup, fresh.shapes.Backup)
+    assert.are.same(api.shapes.Backup, backup)
+    for _, bad in ipairs({ "NoSuchShape", "", "Tag ", "Tag\nTagKey", "backup", 1, true }) do
+      assert.is_nil(fresh.shapes[bad], tostring(bad))
+    end
+    -- escaped characters in patterns come back as they were
+    assert.are.equal("^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{8,50}$", fresh.shapes.AdminPassword.pattern)
+  end)
+
   it("carries no documentation text", function()
     local text = read("lua/fsx/api.lua")
-    text = text:sub((assert(text:find("\nreturn {", 1, true))))
+    text = text:sub((assert(text:find("\nlocal api = {", 1, true))))
     assert.is_nil(text:find("documentation", 1, true))
     assert.is_nil(text:find("<p>", 1, true))
   end)
@@ -274,5 +292,32 @@ describe("fsx.api", function()
     for _ = 1, 5 do assert(loadfile("lua/fsx/api.lua"))() end
     local per = (os.clock() - t0) / 5
     assert.is_true(per < 0.05, "api.lua takes " .. per .. " s to load")
+  end)
+
+  it("refuses a model whose names the shape lines cannot hold", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert.is_true(os.execute("mkdir -p " .. dir) ~= false)
+    local f = assert(io.open(dir .. "/service-2.json", "wb"))
+    f:write(cjson.encode({
+      metadata = { apiVersion = "2018-03-01", endpointPrefix = "fsx", jsonVersion = "1.1",
+                   protocol = "json", serviceId = "FSx", signingName = "fsx",
+                   targetPrefix = "AWSSimbaAPIService_v20180301" },
+      operations = { Op = { name = "Op", input = { shape = "OpRequest" },
+                            output = { shape = "OpResponse" } } },
+      shapes = {
+        OpRequest = { type = "structure", members = { ["Bad Name"] = { shape = "S" } } },
+        OpResponse = { type = "structure", members = {} },
+        S = { type = "string" },
+      },
+    }))
+    f:close()
+    f = assert(io.open(dir .. "/paginators-1.json", "wb"))
+    f:write('{"pagination":{}}')
+    f:close()
+    local out, ok = run("FSX_MODEL_DIR=" .. dir .. " " .. LUA .. " tools/gen_api.lua 2>&1")
+    os.execute("rm -rf " .. dir)
+    assert.is_false(ok)
+    assert.truthy(out:find("is not an identifier", 1, true))
   end)
 end)

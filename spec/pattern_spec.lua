@@ -270,6 +270,37 @@ describe("fsx.pattern", function()
       assert.is_false(pattern.match("b", "a\192\128b"))
     end)
 
+    it("knows the ASCII members of \\p{L} \\p{N} \\p{Z} without the Unicode tables", function()
+      local data = require("fsx.unicode_data")
+      for _, cat in ipairs({ "L", "N", "Z" }) do
+        local ascii, r = {}, data[cat]
+        for i = 1, #r, 2 do
+          if r[i] < 128 then
+            ascii[#ascii + 1] = r[i]
+            ascii[#ascii + 1] = math.min(r[i + 1], 127)
+          end
+        end
+        assert.are.same(ascii, pattern.CATEGORY_ASCII[cat], cat)
+      end
+    end)
+
+    it("loads fsx.unicode_data only for a non-ASCII character tested against \\p{..}", function()
+      local saved = package.loaded["fsx.unicode_data"]
+      package.loaded["fsx.pattern"], package.loaded["fsx.unicode_data"] = nil, nil
+      local fresh = require("fsx.pattern")
+      local ok, err = pcall(function()
+        assert.is_true(fresh.match("^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", "Name 42_x"))
+        assert.is_false(fresh.match("^\\p{L}+$", "a!"))
+        assert.is_true(fresh.match("^\\P{N}+$", "abc"))
+        assert.is_nil(package.loaded["fsx.unicode_data"])
+        assert.is_true(fresh.match("^\\p{L}+$", "Größe"))
+        assert.is_false(fresh.match("^\\p{L}+$", "x\226\130\172")) -- U+20AC is not a letter
+        assert.is_table(package.loaded["fsx.unicode_data"])
+      end)
+      package.loaded["fsx.pattern"], package.loaded["fsx.unicode_data"] = pattern, saved
+      assert(ok, err)
+    end)
+
     it("caches compiled patterns and results", function()
       assert.are.equal(pattern.compile("^x+$"), pattern.compile("^x+$"))
       for i = 1, 600 do assert.is_true(pattern.match("^x+$", string.rep("x", i % 300 + 1))) end

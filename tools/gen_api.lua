@@ -91,6 +91,82 @@ local function string_list(list)
   return "{ " .. table.concat(out, ", ") .. " }"
 end
 
+-- Shape lines (see READER): names are identifiers; in pattern and enum
+-- values, the characters the line format uses (`%`, `,`, space) and control
+-- characters are written %XX.
+local function ident(s, what)
+  if type(s) ~= "string" or not s:match("^[%w_]+$") then
+    die(what .. " " .. tostring(s) .. " is not an identifier; extend the generator")
+  end
+  return s
+end
+
+local function escape(s)
+  return (s:gsub("[%%,%s%c]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+-- The end of lua/fsx/api.lua: reads a shape's line into its table on first
+-- use. Lua 5.1-5.4 common subset, no dependency but fsx.names.
+local READER = [[
+
+local find, match, gmatch, gsub = string.find, string.match, string.gmatch, string.gsub
+local to_snake = require("fsx.names").to_snake
+
+local function unescape(v)
+  if not find(v, "%", 1, true) then return v end
+  return (gsub(v, "%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- The table of one shape line ("<type> <field> <field> ...", after the name).
+local function decode(line)
+  local s = { type = match(line, "^%S+") }
+  for k, eq, v in gmatch(line, " ([%a_]+)(=?)([^ ]*)") do
+    if eq == "" then
+      s[k] = true
+    elseif k == "members" then
+      local members = {}
+      for name, shape in gmatch(v, "([^,:]+):?([^,]*)") do
+        members[#members + 1] = { name = name, snake = to_snake(name),
+                                  shape = shape ~= "" and shape or name }
+      end
+      s.members = members
+    elseif k == "required" then
+      local set = {}
+      for name in gmatch(v, "[^,]+") do set[name] = true end
+      s.required = set
+    elseif k == "enum" then
+      local list = {}
+      for item in gmatch(v, "[^,]+") do list[#list + 1] = unescape(item) end
+      s.enum = list
+    elseif k == "min" or k == "max" then
+      s[k] = tonumber(v)
+    elseif k == "pattern" then
+      s.pattern = unescape(v)
+    else
+      s[k] = v
+    end
+  end
+  return s
+end
+
+api.shapes = setmetatable({}, { __index = function(shapes, name)
+  if type(name) ~= "string" or find(name, "[^%w_]") or name == "" then return nil end
+  local at = find(SHAPES, "\n" .. name .. " ", 1, true)
+  if not at then return nil end
+  local s = decode(match(SHAPES, "^[^\n]*", at + #name + 2))
+  shapes[name] = s
+  return s
+end })
+
+function api.shape_names()
+  local list = {}
+  for name in gmatch(SHAPES, "\n([%w_]+) ") do list[#list + 1] = name end
+  return list
+end
+
+return api
+]]
+
 -- ---------------------------------------------------------------------------
 -- Key order of every shape's "members" object. cjson gives the values but
 -- not the order of object keys; this scans the JSON text structurally
@@ -256,9 +332,21 @@ local function gen_api()
 --                  min/max (length of strings and lists, value of integers and longs),
 --                  enum = { ... }, pattern = "...", exception = true, fault = true,
 --                  sensitive = true } }
+--   shape_names() -> every shape name, sorted
 -- Only shapes reachable from the operations are included; no documentation text.
+--
+-- The shapes are stored as text, one line each, and each becomes the table
+-- above the first time `shapes[name]` is read (loading this file then costs
+-- a quarter of what the same tables written out in Lua cost). A line is
+-- "<ShapeName> <type>" followed by space-separated fields: `members=` the
+-- members in model order, `Name` or `Name:ShapeName` when the shape has
+-- another name (snake names come from fsx.names.to_snake, as here),
+-- `required=A,B`, `member=`, `key=`, `value=`, `min=`, `max=`, `pattern=`,
+-- `enum=A,B`, and the flags `exception`, `fault`, `sensitive`. In `pattern`
+-- and `enum` values, `%`, `,`, spaces and control characters are written
+-- `%XX` (hex).
 ]])
-  w("return {\n")
+  w("local api = {\n")
   w("metadata = { api_version = " .. quote(md.apiVersion)
     .. ", botocore_version = " .. quote(botocore_version)
     .. ", endpoint_prefix = " .. quote(md.endpointPrefix)
@@ -306,10 +394,12 @@ local function gen_api()
   end
   w("},\n")
 
-  w("shapes = {\n")
+  local lines = {}
   for _, name in ipairs(sorted_keys(reach)) do
     local s = shapes[name]
-    local parts = { "type = " .. quote(s.type) }
+    ident(name, "shape name")
+    if not s.type:match("^%a+$") then die(name .. ": unexpected type " .. s.type) end
+    local parts = { s.type }
     if s.type == "structure" then
       local mo = order[name] or {}
       local seen, count = {}, 0
@@ -323,36 +413,49 @@ local function gen_api()
                             name, seen[sn], m, sn))
         end
         seen[sn] = m
-        members[#members + 1] = "{ name = " .. quote(m) .. ", snake = " .. quote(sn)
-          .. ", shape = " .. quote(s.members[m].shape) .. " }"
+        local shape = ident(s.members[m].shape, name .. "." .. m .. " shape")
+        members[#members + 1] = ident(m, name .. " member") .. (shape == m and "" or ":" .. shape)
       end
       if s.required and #s.required > 0 then
-        local req = {}
         local rs = {}
         for _, r in ipairs(s.required) do
           if not s.members[r] then die(name .. ": required " .. r .. " is not a member") end
           rs[r] = true
         end
-        for _, r in ipairs(sorted_keys(rs)) do req[#req + 1] = key(r) .. " = true" end
-        parts[#parts + 1] = "required = { " .. table.concat(req, ", ") .. " }"
+        parts[#parts + 1] = "required=" .. table.concat(sorted_keys(rs), ",")
       end
-      parts[#parts + 1] = "members = { " .. table.concat(members, ", ") .. " }"
-      if s.exception then parts[#parts + 1] = "exception = true" end
-      if s.fault then parts[#parts + 1] = "fault = true" end
+      parts[#parts + 1] = "members=" .. table.concat(members, ",")
+      if s.exception then parts[#parts + 1] = "exception" end
+      if s.fault then parts[#parts + 1] = "fault" end
     elseif s.type == "list" then
-      parts[#parts + 1] = "member = " .. quote(s.member.shape)
+      parts[#parts + 1] = "member=" .. ident(s.member.shape, name .. " member")
     elseif s.type == "map" then
-      parts[#parts + 1] = "key = " .. quote(s.key.shape)
-      parts[#parts + 1] = "value = " .. quote(s.value.shape)
+      parts[#parts + 1] = "key=" .. ident(s.key.shape, name .. " key")
+      parts[#parts + 1] = "value=" .. ident(s.value.shape, name .. " value")
     end
-    if s.min then parts[#parts + 1] = "min = " .. number(s.min) end
-    if s.max then parts[#parts + 1] = "max = " .. number(s.max) end
-    if s.pattern then parts[#parts + 1] = "pattern = " .. quote(s.pattern) end
-    if s.enum then parts[#parts + 1] = "enum = " .. string_list(s.enum) end
-    if s.sensitive then parts[#parts + 1] = "sensitive = true" end
-    w(key(name) .. " = { " .. table.concat(parts, ", ") .. " },\n")
+    if s.min then parts[#parts + 1] = "min=" .. number(s.min) end
+    if s.max then parts[#parts + 1] = "max=" .. number(s.max) end
+    if s.pattern then parts[#parts + 1] = "pattern=" .. escape(s.pattern) end
+    if s.enum then
+      local e = {}
+      for k, v in ipairs(s.enum) do
+        if v == "" then die(name .. ": empty enum value; extend the generator") end
+        e[k] = escape(v)
+      end
+      parts[#parts + 1] = "enum=" .. table.concat(e, ",")
+    end
+    if s.sensitive then parts[#parts + 1] = "sensitive" end
+    lines[#lines + 1] = name .. " " .. table.concat(parts, " ") .. "\n"
   end
-  w("},\n}\n")
+  local shape_text = table.concat(lines)
+  -- a long bracket that the text cannot close
+  local level = 1
+  while shape_text:find("]" .. ("="):rep(level) .. "]", 1, true) do level = level + 1 end
+  local eq = ("="):rep(level)
+  w("}\n\n")
+  w("-- One line per shape (see the format above).\n")
+  w("local SHAPES = [" .. eq .. "[\n\n" .. shape_text .. "]" .. eq .. "]\n")
+  w(READER)
   io.write(table.concat(out))
 end
 

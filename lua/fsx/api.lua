@@ -15,8 +15,20 @@
 --                  min/max (length of strings and lists, value of integers and longs),
 --                  enum = { ... }, pattern = "...", exception = true, fault = true,
 --                  sensitive = true } }
+--   shape_names() -> every shape name, sorted
 -- Only shapes reachable from the operations are included; no documentation text.
-return {
+--
+-- The shapes are stored as text, one line each, and each becomes the table
+-- above the first time `shapes[name]` is read (loading this file then costs
+-- a quarter of what the same tables written out in Lua cost). A line is
+-- "<ShapeName> <type>" followed by space-separated fields: `members=` the
+-- members in model order, `Name` or `Name:ShapeName` when the shape has
+-- another name (snake names come from fsx.names.to_snake, as here),
+-- `required=A,B`, `member=`, `key=`, `value=`, `min=`, `max=`, `pattern=`,
+-- `enum=A,B`, and the flags `exception`, `fault`, `sensitive`. In `pattern`
+-- and `enum` values, `%`, `,`, spaces and control characters are written
+-- `%XX` (hex).
+local api = {
 metadata = { api_version = "2018-03-01", botocore_version = "1.29.27", endpoint_prefix = "fsx", json_version = "1.1", model_sha256 = "a9bf69400317d27435eb35b4dcd0a4d366e9e3993381acbe8680f552711eb617", protocol = "json", service_id = "FSx", signing_name = "fsx", target_prefix = "AWSSimbaAPIService_v20180301" },
 operations = {
 AssociateFileSystemAliases = { name = "AssociateFileSystemAliases", snake = "associate_file_system_aliases", input = "AssociateFileSystemAliasesRequest", idempotency_token = "ClientRequestToken", output = "AssociateFileSystemAliasesResponse", result_key = "Aliases", errors = { "BadRequest", "FileSystemNotFound", "InternalServerError" } },
@@ -61,405 +73,465 @@ UpdateSnapshot = { name = "UpdateSnapshot", snake = "update_snapshot", input = "
 UpdateStorageVirtualMachine = { name = "UpdateStorageVirtualMachine", snake = "update_storage_virtual_machine", input = "UpdateStorageVirtualMachineRequest", idempotency_token = "ClientRequestToken", output = "UpdateStorageVirtualMachineResponse", result_key = "StorageVirtualMachine", errors = { "BadRequest", "IncompatibleParameterError", "InternalServerError", "StorageVirtualMachineNotFound", "UnsupportedOperation" } },
 UpdateVolume = { name = "UpdateVolume", snake = "update_volume", input = "UpdateVolumeRequest", idempotency_token = "ClientRequestToken", output = "UpdateVolumeResponse", result_key = "Volume", errors = { "BadRequest", "IncompatibleParameterError", "InternalServerError", "MissingVolumeConfiguration", "VolumeNotFound" } },
 },
-shapes = {
-AWSAccountId = { type = "string", min = 12, max = 12, pattern = "^\\d{12}$" },
-ActiveDirectoryBackupAttributes = { type = "structure", members = { { name = "DomainName", snake = "domain_name", shape = "ActiveDirectoryFullyQualifiedName" }, { name = "ActiveDirectoryId", snake = "active_directory_id", shape = "DirectoryId" }, { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" } } },
-ActiveDirectoryError = { type = "structure", required = { ActiveDirectoryId = true }, members = { { name = "ActiveDirectoryId", snake = "active_directory_id", shape = "DirectoryId" }, { name = "Type", snake = "type", shape = "ActiveDirectoryErrorType" }, { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-ActiveDirectoryErrorType = { type = "string", enum = { "DOMAIN_NOT_FOUND", "INCOMPATIBLE_DOMAIN_MODE", "WRONG_VPC", "INVALID_DOMAIN_STAGE" } },
-ActiveDirectoryFullyQualifiedName = { type = "string", min = 1, max = 255, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{1,255}$" },
-AdminPassword = { type = "string", min = 8, max = 50, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{8,50}$", sensitive = true },
-AdministrativeAction = { type = "structure", members = { { name = "AdministrativeActionType", snake = "administrative_action_type", shape = "AdministrativeActionType" }, { name = "ProgressPercent", snake = "progress_percent", shape = "ProgressPercent" }, { name = "RequestTime", snake = "request_time", shape = "RequestTime" }, { name = "Status", snake = "status", shape = "Status" }, { name = "TargetFileSystemValues", snake = "target_file_system_values", shape = "FileSystem" }, { name = "FailureDetails", snake = "failure_details", shape = "AdministrativeActionFailureDetails" }, { name = "TargetVolumeValues", snake = "target_volume_values", shape = "Volume" }, { name = "TargetSnapshotValues", snake = "target_snapshot_values", shape = "Snapshot" } } },
-AdministrativeActionFailureDetails = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } } },
-AdministrativeActionType = { type = "string", enum = { "FILE_SYSTEM_UPDATE", "STORAGE_OPTIMIZATION", "FILE_SYSTEM_ALIAS_ASSOCIATION", "FILE_SYSTEM_ALIAS_DISASSOCIATION", "VOLUME_UPDATE", "SNAPSHOT_UPDATE", "RELEASE_NFS_V3_LOCKS", "VOLUME_RESTORE" } },
-AdministrativeActions = { type = "list", member = "AdministrativeAction", max = 50 },
-Alias = { type = "structure", members = { { name = "Name", snake = "name", shape = "AlternateDNSName" }, { name = "Lifecycle", snake = "lifecycle", shape = "AliasLifecycle" } } },
-AliasLifecycle = { type = "string", enum = { "AVAILABLE", "CREATING", "DELETING", "CREATE_FAILED", "DELETE_FAILED" } },
-Aliases = { type = "list", member = "Alias", max = 50 },
-AlternateDNSName = { type = "string", min = 4, max = 253, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{4,253}$" },
-AlternateDNSNames = { type = "list", member = "AlternateDNSName", max = 50 },
-ArchivePath = { type = "string", min = 3, max = 4357, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{3,4357}$" },
-AssociateFileSystemAliasesRequest = { type = "structure", required = { Aliases = true, FileSystemId = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "Aliases", snake = "aliases", shape = "AlternateDNSNames" } } },
-AssociateFileSystemAliasesResponse = { type = "structure", members = { { name = "Aliases", snake = "aliases", shape = "Aliases" } } },
-AutoExportPolicy = { type = "structure", members = { { name = "Events", snake = "events", shape = "EventTypes" } } },
-AutoImportPolicy = { type = "structure", members = { { name = "Events", snake = "events", shape = "EventTypes" } } },
-AutoImportPolicyType = { type = "string", enum = { "NONE", "NEW", "NEW_CHANGED", "NEW_CHANGED_DELETED" } },
-AutomaticBackupRetentionDays = { type = "integer", min = 0, max = 90 },
-Backup = { type = "structure", required = { BackupId = true, CreationTime = true, FileSystem = true, Lifecycle = true, Type = true }, members = { { name = "BackupId", snake = "backup_id", shape = "BackupId" }, { name = "Lifecycle", snake = "lifecycle", shape = "BackupLifecycle" }, { name = "FailureDetails", snake = "failure_details", shape = "BackupFailureDetails" }, { name = "Type", snake = "type", shape = "BackupType" }, { name = "ProgressPercent", snake = "progress_percent", shape = "ProgressPercent" }, { name = "CreationTime", snake = "creation_time", shape = "CreationTime" }, { name = "KmsKeyId", snake = "kms_key_id", shape = "KmsKeyId" }, { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "FileSystem", snake = "file_system", shape = "FileSystem" }, { name = "DirectoryInformation", snake = "directory_information", shape = "ActiveDirectoryBackupAttributes" }, { name = "OwnerId", snake = "owner_id", shape = "AWSAccountId" }, { name = "SourceBackupId", snake = "source_backup_id", shape = "BackupId" }, { name = "SourceBackupRegion", snake = "source_backup_region", shape = "Region" }, { name = "ResourceType", snake = "resource_type", shape = "ResourceType" }, { name = "Volume", snake = "volume", shape = "Volume" } } },
-BackupBeingCopied = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" }, { name = "BackupId", snake = "backup_id", shape = "BackupId" } }, exception = true },
-BackupFailureDetails = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } } },
-BackupId = { type = "string", min = 12, max = 128, pattern = "^(backup-[0-9a-f]{8,})$" },
-BackupIds = { type = "list", member = "BackupId", max = 50 },
-BackupInProgress = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-BackupLifecycle = { type = "string", enum = { "AVAILABLE", "CREATING", "TRANSFERRING", "DELETED", "FAILED", "PENDING", "COPYING" } },
-BackupNotFound = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-BackupRestoring = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" }, { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" } }, exception = true },
-BackupType = { type = "string", enum = { "AUTOMATIC", "USER_INITIATED", "AWS_BACKUP" } },
-Backups = { type = "list", member = "Backup", max = 50 },
-BadRequest = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-BatchImportMetaDataOnCreate = { type = "boolean" },
-CancelDataRepositoryTaskRequest = { type = "structure", required = { TaskId = true }, members = { { name = "TaskId", snake = "task_id", shape = "TaskId" } } },
-CancelDataRepositoryTaskResponse = { type = "structure", members = { { name = "Lifecycle", snake = "lifecycle", shape = "DataRepositoryTaskLifecycle" }, { name = "TaskId", snake = "task_id", shape = "TaskId" } } },
-CapacityToRelease = { type = "long", min = 1, max = 2147483647 },
-ClientRequestToken = { type = "string", min = 1, max = 63, pattern = "[A-za-z0-9_.-]{0,63}$" },
-CompletionReport = { type = "structure", required = { Enabled = true }, members = { { name = "Enabled", snake = "enabled", shape = "Flag" }, { name = "Path", snake = "path", shape = "ArchivePath" }, { name = "Format", snake = "format", shape = "ReportFormat" }, { name = "Scope", snake = "scope", shape = "ReportScope" } } },
-CoolingPeriod = { type = "integer", min = 2, max = 183 },
-CopyBackupRequest = { type = "structure", required = { SourceBackupId = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "SourceBackupId", snake = "source_backup_id", shape = "SourceBackupId" }, { name = "SourceRegion", snake = "source_region", shape = "Region" }, { name = "KmsKeyId", snake = "kms_key_id", shape = "KmsKeyId" }, { name = "CopyTags", snake = "copy_tags", shape = "Flag" }, { name = "Tags", snake = "tags", shape = "Tags" } } },
-CopyBackupResponse = { type = "structure", members = { { name = "Backup", snake = "backup", shape = "Backup" } } },
-CopyTagsToDataRepositoryAssociations = { type = "boolean" },
-CreateBackupRequest = { type = "structure", members = { { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "VolumeId", snake = "volume_id", shape = "VolumeId" } } },
-CreateBackupResponse = { type = "structure", members = { { name = "Backup", snake = "backup", shape = "Backup" } } },
-CreateDataRepositoryAssociationRequest = { type = "structure", required = { DataRepositoryPath = true, FileSystemId = true }, members = { { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "FileSystemPath", snake = "file_system_path", shape = "Namespace" }, { name = "DataRepositoryPath", snake = "data_repository_path", shape = "ArchivePath" }, { name = "BatchImportMetaDataOnCreate", snake = "batch_import_meta_data_on_create", shape = "BatchImportMetaDataOnCreate" }, { name = "ImportedFileChunkSize", snake = "imported_file_chunk_size", shape = "Megabytes" }, { name = "S3", snake = "s3", shape = "S3DataRepositoryConfiguration" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "Tags", snake = "tags", shape = "Tags" } } },
-CreateDataRepositoryAssociationResponse = { type = "structure", members = { { name = "Association", snake = "association", shape = "DataRepositoryAssociation" } } },
-CreateDataRepositoryTaskRequest = { type = "structure", required = { FileSystemId = true, Report = true, Type = true }, members = { { name = "Type", snake = "type", shape = "DataRepositoryTaskType" }, { name = "Paths", snake = "paths", shape = "DataRepositoryTaskPaths" }, { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "Report", snake = "report", shape = "CompletionReport" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "CapacityToRelease", snake = "capacity_to_release", shape = "CapacityToRelease" } } },
-CreateDataRepositoryTaskResponse = { type = "structure", members = { { name = "DataRepositoryTask", snake = "data_repository_task", shape = "DataRepositoryTask" } } },
-CreateFileCacheDataRepositoryAssociations = { type = "list", member = "FileCacheDataRepositoryAssociation", max = 8 },
-CreateFileCacheLustreConfiguration = { type = "structure", required = { DeploymentType = true, MetadataConfiguration = true, PerUnitStorageThroughput = true }, members = { { name = "PerUnitStorageThroughput", snake = "per_unit_storage_throughput", shape = "PerUnitStorageThroughput" }, { name = "DeploymentType", snake = "deployment_type", shape = "FileCacheLustreDeploymentType" }, { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "MetadataConfiguration", snake = "metadata_configuration", shape = "FileCacheLustreMetadataConfiguration" } } },
-CreateFileCacheRequest = { type = "structure", required = { FileCacheType = true, FileCacheTypeVersion = true, StorageCapacity = true, SubnetIds = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "FileCacheType", snake = "file_cache_type", shape = "FileCacheType" }, { name = "FileCacheTypeVersion", snake = "file_cache_type_version", shape = "FileSystemTypeVersion" }, { name = "StorageCapacity", snake = "storage_capacity", shape = "StorageCapacity" }, { name = "SubnetIds", snake = "subnet_ids", shape = "SubnetIds" }, { name = "SecurityGroupIds", snake = "security_group_ids", shape = "SecurityGroupIds" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "CopyTagsToDataRepositoryAssociations", snake = "copy_tags_to_data_repository_associations", shape = "CopyTagsToDataRepositoryAssociations" }, { name = "KmsKeyId", snake = "kms_key_id", shape = "KmsKeyId" }, { name = "LustreConfiguration", snake = "lustre_configuration", shape = "CreateFileCacheLustreConfiguration" }, { name = "DataRepositoryAssociations", snake = "data_repository_associations", shape = "CreateFileCacheDataRepositoryAssociations" } } },
-CreateFileCacheResponse = { type = "structure", members = { { name = "FileCache", snake = "file_cache", shape = "FileCacheCreating" } } },
-CreateFileSystemFromBackupRequest = { type = "structure", required = { BackupId = true, SubnetIds = true }, members = { { name = "BackupId", snake = "backup_id", shape = "BackupId" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "SubnetIds", snake = "subnet_ids", shape = "SubnetIds" }, { name = "SecurityGroupIds", snake = "security_group_ids", shape = "SecurityGroupIds" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "WindowsConfiguration", snake = "windows_configuration", shape = "CreateFileSystemWindowsConfiguration" }, { name = "LustreConfiguration", snake = "lustre_configuration", shape = "CreateFileSystemLustreConfiguration" }, { name = "StorageType", snake = "storage_type", shape = "StorageType" }, { name = "KmsKeyId", snake = "kms_key_id", shape = "KmsKeyId" }, { name = "FileSystemTypeVersion", snake = "file_system_type_version", shape = "FileSystemTypeVersion" }, { name = "OpenZFSConfiguration", snake = "open_zfs_configuration", shape = "CreateFileSystemOpenZFSConfiguration" }, { name = "StorageCapacity", snake = "storage_capacity", shape = "StorageCapacity" } } },
-CreateFileSystemFromBackupResponse = { type = "structure", members = { { name = "FileSystem", snake = "file_system", shape = "FileSystem" } } },
-CreateFileSystemLustreConfiguration = { type = "structure", members = { { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "ImportPath", snake = "import_path", shape = "ArchivePath" }, { name = "ExportPath", snake = "export_path", shape = "ArchivePath" }, { name = "ImportedFileChunkSize", snake = "imported_file_chunk_size", shape = "Megabytes" }, { name = "DeploymentType", snake = "deployment_type", shape = "LustreDeploymentType" }, { name = "AutoImportPolicy", snake = "auto_import_policy", shape = "AutoImportPolicyType" }, { name = "PerUnitStorageThroughput", snake = "per_unit_storage_throughput", shape = "PerUnitStorageThroughput" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "CopyTagsToBackups", snake = "copy_tags_to_backups", shape = "Flag" }, { name = "DriveCacheType", snake = "drive_cache_type", shape = "DriveCacheType" }, { name = "DataCompressionType", snake = "data_compression_type", shape = "DataCompressionType" }, { name = "LogConfiguration", snake = "log_configuration", shape = "LustreLogCreateConfiguration" }, { name = "RootSquashConfiguration", snake = "root_squash_configuration", shape = "LustreRootSquashConfiguration" } } },
-CreateFileSystemOntapConfiguration = { type = "structure", required = { DeploymentType = true, ThroughputCapacity = true }, members = { { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "DeploymentType", snake = "deployment_type", shape = "OntapDeploymentType" }, { name = "EndpointIpAddressRange", snake = "endpoint_ip_address_range", shape = "IpAddressRange" }, { name = "FsxAdminPassword", snake = "fsx_admin_password", shape = "AdminPassword" }, { name = "DiskIopsConfiguration", snake = "disk_iops_configuration", shape = "DiskIopsConfiguration" }, { name = "PreferredSubnetId", snake = "preferred_subnet_id", shape = "SubnetId" }, { name = "RouteTableIds", snake = "route_table_ids", shape = "RouteTableIds" }, { name = "ThroughputCapacity", snake = "throughput_capacity", shape = "MegabytesPerSecond" }, { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" } } },
-CreateFileSystemOpenZFSConfiguration = { type = "structure", required = { DeploymentType = true, ThroughputCapacity = true }, members = { { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "CopyTagsToBackups", snake = "copy_tags_to_backups", shape = "Flag" }, { name = "CopyTagsToVolumes", snake = "copy_tags_to_volumes", shape = "Flag" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "DeploymentType", snake = "deployment_type", shape = "OpenZFSDeploymentType" }, { name = "ThroughputCapacity", snake = "throughput_capacity", shape = "MegabytesPerSecond" }, { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "DiskIopsConfiguration", snake = "disk_iops_configuration", shape = "DiskIopsConfiguration" }, { name = "RootVolumeConfiguration", snake = "root_volume_configuration", shape = "OpenZFSCreateRootVolumeConfiguration" } } },
-CreateFileSystemRequest = { type = "structure", required = { FileSystemType = true, StorageCapacity = true, SubnetIds = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "FileSystemType", snake = "file_system_type", shape = "FileSystemType" }, { name = "StorageCapacity", snake = "storage_capacity", shape = "StorageCapacity" }, { name = "StorageType", snake = "storage_type", shape = "StorageType" }, { name = "SubnetIds", snake = "subnet_ids", shape = "SubnetIds" }, { name = "SecurityGroupIds", snake = "security_group_ids", shape = "SecurityGroupIds" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "KmsKeyId", snake = "kms_key_id", shape = "KmsKeyId" }, { name = "WindowsConfiguration", snake = "windows_configuration", shape = "CreateFileSystemWindowsConfiguration" }, { name = "LustreConfiguration", snake = "lustre_configuration", shape = "CreateFileSystemLustreConfiguration" }, { name = "OntapConfiguration", snake = "ontap_configuration", shape = "CreateFileSystemOntapConfiguration" }, { name = "FileSystemTypeVersion", snake = "file_system_type_version", shape = "FileSystemTypeVersion" }, { name = "OpenZFSConfiguration", snake = "open_zfs_configuration", shape = "CreateFileSystemOpenZFSConfiguration" } } },
-CreateFileSystemResponse = { type = "structure", members = { { name = "FileSystem", snake = "file_system", shape = "FileSystem" } } },
-CreateFileSystemWindowsConfiguration = { type = "structure", required = { ThroughputCapacity = true }, members = { { name = "ActiveDirectoryId", snake = "active_directory_id", shape = "DirectoryId" }, { name = "SelfManagedActiveDirectoryConfiguration", snake = "self_managed_active_directory_configuration", shape = "SelfManagedActiveDirectoryConfiguration" }, { name = "DeploymentType", snake = "deployment_type", shape = "WindowsDeploymentType" }, { name = "PreferredSubnetId", snake = "preferred_subnet_id", shape = "SubnetId" }, { name = "ThroughputCapacity", snake = "throughput_capacity", shape = "MegabytesPerSecond" }, { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "CopyTagsToBackups", snake = "copy_tags_to_backups", shape = "Flag" }, { name = "Aliases", snake = "aliases", shape = "AlternateDNSNames" }, { name = "AuditLogConfiguration", snake = "audit_log_configuration", shape = "WindowsAuditLogCreateConfiguration" } } },
-CreateOntapVolumeConfiguration = { type = "structure", required = { SizeInMegabytes = true, StorageVirtualMachineId = true }, members = { { name = "JunctionPath", snake = "junction_path", shape = "JunctionPath" }, { name = "SecurityStyle", snake = "security_style", shape = "SecurityStyle" }, { name = "SizeInMegabytes", snake = "size_in_megabytes", shape = "VolumeCapacity" }, { name = "StorageEfficiencyEnabled", snake = "storage_efficiency_enabled", shape = "Flag" }, { name = "StorageVirtualMachineId", snake = "storage_virtual_machine_id", shape = "StorageVirtualMachineId" }, { name = "TieringPolicy", snake = "tiering_policy", shape = "TieringPolicy" }, { name = "OntapVolumeType", snake = "ontap_volume_type", shape = "InputOntapVolumeType" }, { name = "SnapshotPolicy", snake = "snapshot_policy", shape = "SnapshotPolicy" }, { name = "CopyTagsToBackups", snake = "copy_tags_to_backups", shape = "Flag" } } },
-CreateOpenZFSOriginSnapshotConfiguration = { type = "structure", required = { CopyStrategy = true, SnapshotARN = true }, members = { { name = "SnapshotARN", snake = "snapshot_arn", shape = "ResourceARN" }, { name = "CopyStrategy", snake = "copy_strategy", shape = "OpenZFSCopyStrategy" } } },
-CreateOpenZFSVolumeConfiguration = { type = "structure", required = { ParentVolumeId = true }, members = { { name = "ParentVolumeId", snake = "parent_volume_id", shape = "VolumeId" }, { name = "StorageCapacityReservationGiB", snake = "storage_capacity_reservation_gi_b", shape = "IntegerNoMaxFromNegativeOne" }, { name = "StorageCapacityQuotaGiB", snake = "storage_capacity_quota_gi_b", shape = "IntegerNoMaxFromNegativeOne" }, { name = "RecordSizeKiB", snake = "record_size_ki_b", shape = "IntegerRecordSizeKiB" }, { name = "DataCompressionType", snake = "data_compression_type", shape = "OpenZFSDataCompressionType" }, { name = "CopyTagsToSnapshots", snake = "copy_tags_to_snapshots", shape = "Flag" }, { name = "OriginSnapshot", snake = "origin_snapshot", shape = "CreateOpenZFSOriginSnapshotConfiguration" }, { name = "ReadOnly", snake = "read_only", shape = "ReadOnly" }, { name = "NfsExports", snake = "nfs_exports", shape = "OpenZFSNfsExports" }, { name = "UserAndGroupQuotas", snake = "user_and_group_quotas", shape = "OpenZFSUserAndGroupQuotas" } } },
-CreateSnapshotRequest = { type = "structure", required = { Name = true, VolumeId = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "Name", snake = "name", shape = "SnapshotName" }, { name = "VolumeId", snake = "volume_id", shape = "VolumeId" }, { name = "Tags", snake = "tags", shape = "Tags" } } },
-CreateSnapshotResponse = { type = "structure", members = { { name = "Snapshot", snake = "snapshot", shape = "Snapshot" } } },
-CreateStorageVirtualMachineRequest = { type = "structure", required = { FileSystemId = true, Name = true }, members = { { name = "ActiveDirectoryConfiguration", snake = "active_directory_configuration", shape = "CreateSvmActiveDirectoryConfiguration" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "Name", snake = "name", shape = "StorageVirtualMachineName" }, { name = "SvmAdminPassword", snake = "svm_admin_password", shape = "AdminPassword" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "RootVolumeSecurityStyle", snake = "root_volume_security_style", shape = "StorageVirtualMachineRootVolumeSecurityStyle" } } },
-CreateStorageVirtualMachineResponse = { type = "structure", members = { { name = "StorageVirtualMachine", snake = "storage_virtual_machine", shape = "StorageVirtualMachine" } } },
-CreateSvmActiveDirectoryConfiguration = { type = "structure", required = { NetBiosName = true }, members = { { name = "NetBiosName", snake = "net_bios_name", shape = "NetBiosAlias" }, { name = "SelfManagedActiveDirectoryConfiguration", snake = "self_managed_active_directory_configuration", shape = "SelfManagedActiveDirectoryConfiguration" } } },
-CreateVolumeFromBackupRequest = { type = "structure", required = { BackupId = true, Name = true }, members = { { name = "BackupId", snake = "backup_id", shape = "BackupId" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "Name", snake = "name", shape = "VolumeName" }, { name = "OntapConfiguration", snake = "ontap_configuration", shape = "CreateOntapVolumeConfiguration" }, { name = "Tags", snake = "tags", shape = "Tags" } } },
-CreateVolumeFromBackupResponse = { type = "structure", members = { { name = "Volume", snake = "volume", shape = "Volume" } } },
-CreateVolumeRequest = { type = "structure", required = { Name = true, VolumeType = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "VolumeType", snake = "volume_type", shape = "VolumeType" }, { name = "Name", snake = "name", shape = "VolumeName" }, { name = "OntapConfiguration", snake = "ontap_configuration", shape = "CreateOntapVolumeConfiguration" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "OpenZFSConfiguration", snake = "open_zfs_configuration", shape = "CreateOpenZFSVolumeConfiguration" } } },
-CreateVolumeResponse = { type = "structure", members = { { name = "Volume", snake = "volume", shape = "Volume" } } },
-CreationTime = { type = "timestamp" },
-DNSName = { type = "string", min = 16, max = 275, pattern = "^((fs|fc)i?-[0-9a-f]{8,}\\..{4,253})$" },
-DailyTime = { type = "string", min = 5, max = 5, pattern = "^([01]\\d|2[0-3]):?([0-5]\\d)$" },
-DataCompressionType = { type = "string", enum = { "NONE", "LZ4" } },
-DataRepositoryAssociation = { type = "structure", members = { { name = "AssociationId", snake = "association_id", shape = "DataRepositoryAssociationId" }, { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "Lifecycle", snake = "lifecycle", shape = "DataRepositoryLifecycle" }, { name = "FailureDetails", snake = "failure_details", shape = "DataRepositoryFailureDetails" }, { name = "FileSystemPath", snake = "file_system_path", shape = "Namespace" }, { name = "DataRepositoryPath", snake = "data_repository_path", shape = "ArchivePath" }, { name = "BatchImportMetaDataOnCreate", snake = "batch_import_meta_data_on_create", shape = "BatchImportMetaDataOnCreate" }, { name = "ImportedFileChunkSize", snake = "imported_file_chunk_size", shape = "Megabytes" }, { name = "S3", snake = "s3", shape = "S3DataRepositoryConfiguration" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "CreationTime", snake = "creation_time", shape = "CreationTime" }, { name = "FileCacheId", snake = "file_cache_id", shape = "FileCacheId" }, { name = "FileCachePath", snake = "file_cache_path", shape = "Namespace" }, { name = "DataRepositorySubdirectories", snake = "data_repository_subdirectories", shape = "SubDirectoriesPaths" }, { name = "NFS", snake = "nfs", shape = "NFSDataRepositoryConfiguration" } } },
-DataRepositoryAssociationId = { type = "string", min = 13, max = 23, pattern = "^(dra-[0-9a-f]{8,})$" },
-DataRepositoryAssociationIds = { type = "list", member = "DataRepositoryAssociationId", max = 50 },
-DataRepositoryAssociationNotFound = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-DataRepositoryAssociations = { type = "list", member = "DataRepositoryAssociation", max = 100 },
-DataRepositoryConfiguration = { type = "structure", members = { { name = "Lifecycle", snake = "lifecycle", shape = "DataRepositoryLifecycle" }, { name = "ImportPath", snake = "import_path", shape = "ArchivePath" }, { name = "ExportPath", snake = "export_path", shape = "ArchivePath" }, { name = "ImportedFileChunkSize", snake = "imported_file_chunk_size", shape = "Megabytes" }, { name = "AutoImportPolicy", snake = "auto_import_policy", shape = "AutoImportPolicyType" }, { name = "FailureDetails", snake = "failure_details", shape = "DataRepositoryFailureDetails" } } },
-DataRepositoryFailureDetails = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } } },
-DataRepositoryLifecycle = { type = "string", enum = { "CREATING", "AVAILABLE", "MISCONFIGURED", "UPDATING", "DELETING", "FAILED" } },
-DataRepositoryTask = { type = "structure", required = { CreationTime = true, Lifecycle = true, TaskId = true, Type = true }, members = { { name = "TaskId", snake = "task_id", shape = "TaskId" }, { name = "Lifecycle", snake = "lifecycle", shape = "DataRepositoryTaskLifecycle" }, { name = "Type", snake = "type", shape = "DataRepositoryTaskType" }, { name = "CreationTime", snake = "creation_time", shape = "CreationTime" }, { name = "StartTime", snake = "start_time", shape = "StartTime" }, { name = "EndTime", snake = "end_time", shape = "EndTime" }, { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "Paths", snake = "paths", shape = "DataRepositoryTaskPaths" }, { name = "FailureDetails", snake = "failure_details", shape = "DataRepositoryTaskFailureDetails" }, { name = "Status", snake = "status", shape = "DataRepositoryTaskStatus" }, { name = "Report", snake = "report", shape = "CompletionReport" }, { name = "CapacityToRelease", snake = "capacity_to_release", shape = "CapacityToRelease" }, { name = "FileCacheId", snake = "file_cache_id", shape = "FileCacheId" } } },
-DataRepositoryTaskEnded = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-DataRepositoryTaskExecuting = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-DataRepositoryTaskFailureDetails = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } } },
-DataRepositoryTaskFilter = { type = "structure", members = { { name = "Name", snake = "name", shape = "DataRepositoryTaskFilterName" }, { name = "Values", snake = "values", shape = "DataRepositoryTaskFilterValues" } } },
-DataRepositoryTaskFilterName = { type = "string", enum = { "file-system-id", "task-lifecycle", "data-repository-association-id", "file-cache-id" } },
-DataRepositoryTaskFilterValue = { type = "string", min = 1, max = 128, pattern = "^[0-9a-zA-Z\\*\\.\\\\/\\?\\-\\_]*$" },
-DataRepositoryTaskFilterValues = { type = "list", member = "DataRepositoryTaskFilterValue", max = 20 },
-DataRepositoryTaskFilters = { type = "list", member = "DataRepositoryTaskFilter", max = 3 },
-DataRepositoryTaskLifecycle = { type = "string", enum = { "PENDING", "EXECUTING", "FAILED", "SUCCEEDED", "CANCELED", "CANCELING" } },
-DataRepositoryTaskNotFound = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-DataRepositoryTaskPath = { type = "string", min = 0, max = 4096, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{0,4096}$" },
-DataRepositoryTaskPaths = { type = "list", member = "DataRepositoryTaskPath", max = 100 },
-DataRepositoryTaskStatus = { type = "structure", members = { { name = "TotalCount", snake = "total_count", shape = "TotalCount" }, { name = "SucceededCount", snake = "succeeded_count", shape = "SucceededCount" }, { name = "FailedCount", snake = "failed_count", shape = "FailedCount" }, { name = "LastUpdatedTime", snake = "last_updated_time", shape = "LastUpdatedTime" }, { name = "ReleasedCapacity", snake = "released_capacity", shape = "ReleasedCapacity" } } },
-DataRepositoryTaskType = { type = "string", enum = { "EXPORT_TO_REPOSITORY", "IMPORT_METADATA_FROM_REPOSITORY", "RELEASE_DATA_FROM_FILESYSTEM", "AUTO_RELEASE_DATA" } },
-DataRepositoryTasks = { type = "list", member = "DataRepositoryTask", max = 50 },
-DeleteBackupRequest = { type = "structure", required = { BackupId = true }, members = { { name = "BackupId", snake = "backup_id", shape = "BackupId" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" } } },
-DeleteBackupResponse = { type = "structure", members = { { name = "BackupId", snake = "backup_id", shape = "BackupId" }, { name = "Lifecycle", snake = "lifecycle", shape = "BackupLifecycle" } } },
-DeleteDataInFileSystem = { type = "boolean" },
-DeleteDataRepositoryAssociationRequest = { type = "structure", required = { AssociationId = true }, members = { { name = "AssociationId", snake = "association_id", shape = "DataRepositoryAssociationId" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "DeleteDataInFileSystem", snake = "delete_data_in_file_system", shape = "DeleteDataInFileSystem" } } },
-DeleteDataRepositoryAssociationResponse = { type = "structure", members = { { name = "AssociationId", snake = "association_id", shape = "DataRepositoryAssociationId" }, { name = "Lifecycle", snake = "lifecycle", shape = "DataRepositoryLifecycle" }, { name = "DeleteDataInFileSystem", snake = "delete_data_in_file_system", shape = "DeleteDataInFileSystem" } } },
-DeleteFileCacheRequest = { type = "structure", required = { FileCacheId = true }, members = { { name = "FileCacheId", snake = "file_cache_id", shape = "FileCacheId" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" } } },
-DeleteFileCacheResponse = { type = "structure", members = { { name = "FileCacheId", snake = "file_cache_id", shape = "FileCacheId" }, { name = "Lifecycle", snake = "lifecycle", shape = "FileCacheLifecycle" } } },
-DeleteFileSystemLustreConfiguration = { type = "structure", members = { { name = "SkipFinalBackup", snake = "skip_final_backup", shape = "Flag" }, { name = "FinalBackupTags", snake = "final_backup_tags", shape = "Tags" } } },
-DeleteFileSystemLustreResponse = { type = "structure", members = { { name = "FinalBackupId", snake = "final_backup_id", shape = "BackupId" }, { name = "FinalBackupTags", snake = "final_backup_tags", shape = "Tags" } } },
-DeleteFileSystemOpenZFSConfiguration = { type = "structure", members = { { name = "SkipFinalBackup", snake = "skip_final_backup", shape = "Flag" }, { name = "FinalBackupTags", snake = "final_backup_tags", shape = "Tags" }, { name = "Options", snake = "options", shape = "DeleteFileSystemOpenZFSOptions" } } },
-DeleteFileSystemOpenZFSOption = { type = "string", enum = { "DELETE_CHILD_VOLUMES_AND_SNAPSHOTS" } },
-DeleteFileSystemOpenZFSOptions = { type = "list", member = "DeleteFileSystemOpenZFSOption", max = 1 },
-DeleteFileSystemOpenZFSResponse = { type = "structure", members = { { name = "FinalBackupId", snake = "final_backup_id", shape = "BackupId" }, { name = "FinalBackupTags", snake = "final_backup_tags", shape = "Tags" } } },
-DeleteFileSystemRequest = { type = "structure", required = { FileSystemId = true }, members = { { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "WindowsConfiguration", snake = "windows_configuration", shape = "DeleteFileSystemWindowsConfiguration" }, { name = "LustreConfiguration", snake = "lustre_configuration", shape = "DeleteFileSystemLustreConfiguration" }, { name = "OpenZFSConfiguration", snake = "open_zfs_configuration", shape = "DeleteFileSystemOpenZFSConfiguration" } } },
-DeleteFileSystemResponse = { type = "structure", members = { { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "Lifecycle", snake = "lifecycle", shape = "FileSystemLifecycle" }, { name = "WindowsResponse", snake = "windows_response", shape = "DeleteFileSystemWindowsResponse" }, { name = "LustreResponse", snake = "lustre_response", shape = "DeleteFileSystemLustreResponse" }, { name = "OpenZFSResponse", snake = "open_zfs_response", shape = "DeleteFileSystemOpenZFSResponse" } } },
-DeleteFileSystemWindowsConfiguration = { type = "structure", members = { { name = "SkipFinalBackup", snake = "skip_final_backup", shape = "Flag" }, { name = "FinalBackupTags", snake = "final_backup_tags", shape = "Tags" } } },
-DeleteFileSystemWindowsResponse = { type = "structure", members = { { name = "FinalBackupId", snake = "final_backup_id", shape = "BackupId" }, { name = "FinalBackupTags", snake = "final_backup_tags", shape = "Tags" } } },
-DeleteOpenZFSVolumeOption = { type = "string", enum = { "DELETE_CHILD_VOLUMES_AND_SNAPSHOTS" } },
-DeleteOpenZFSVolumeOptions = { type = "list", member = "DeleteOpenZFSVolumeOption", max = 1 },
-DeleteSnapshotRequest = { type = "structure", required = { SnapshotId = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "SnapshotId", snake = "snapshot_id", shape = "SnapshotId" } } },
-DeleteSnapshotResponse = { type = "structure", members = { { name = "SnapshotId", snake = "snapshot_id", shape = "SnapshotId" }, { name = "Lifecycle", snake = "lifecycle", shape = "SnapshotLifecycle" } } },
-DeleteStorageVirtualMachineRequest = { type = "structure", required = { StorageVirtualMachineId = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "StorageVirtualMachineId", snake = "storage_virtual_machine_id", shape = "StorageVirtualMachineId" } } },
-DeleteStorageVirtualMachineResponse = { type = "structure", members = { { name = "StorageVirtualMachineId", snake = "storage_virtual_machine_id", shape = "StorageVirtualMachineId" }, { name = "Lifecycle", snake = "lifecycle", shape = "StorageVirtualMachineLifecycle" } } },
-DeleteVolumeOntapConfiguration = { type = "structure", members = { { name = "SkipFinalBackup", snake = "skip_final_backup", shape = "Flag" }, { name = "FinalBackupTags", snake = "final_backup_tags", shape = "Tags" } } },
-DeleteVolumeOntapResponse = { type = "structure", members = { { name = "FinalBackupId", snake = "final_backup_id", shape = "BackupId" }, { name = "FinalBackupTags", snake = "final_backup_tags", shape = "Tags" } } },
-DeleteVolumeOpenZFSConfiguration = { type = "structure", members = { { name = "Options", snake = "options", shape = "DeleteOpenZFSVolumeOptions" } } },
-DeleteVolumeRequest = { type = "structure", required = { VolumeId = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "VolumeId", snake = "volume_id", shape = "VolumeId" }, { name = "OntapConfiguration", snake = "ontap_configuration", shape = "DeleteVolumeOntapConfiguration" }, { name = "OpenZFSConfiguration", snake = "open_zfs_configuration", shape = "DeleteVolumeOpenZFSConfiguration" } } },
-DeleteVolumeResponse = { type = "structure", members = { { name = "VolumeId", snake = "volume_id", shape = "VolumeId" }, { name = "Lifecycle", snake = "lifecycle", shape = "VolumeLifecycle" }, { name = "OntapResponse", snake = "ontap_response", shape = "DeleteVolumeOntapResponse" } } },
-DescribeBackupsRequest = { type = "structure", members = { { name = "BackupIds", snake = "backup_ids", shape = "BackupIds" }, { name = "Filters", snake = "filters", shape = "Filters" }, { name = "MaxResults", snake = "max_results", shape = "MaxResults" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeBackupsResponse = { type = "structure", members = { { name = "Backups", snake = "backups", shape = "Backups" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeDataRepositoryAssociationsRequest = { type = "structure", members = { { name = "AssociationIds", snake = "association_ids", shape = "DataRepositoryAssociationIds" }, { name = "Filters", snake = "filters", shape = "Filters" }, { name = "MaxResults", snake = "max_results", shape = "LimitedMaxResults" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeDataRepositoryAssociationsResponse = { type = "structure", members = { { name = "Associations", snake = "associations", shape = "DataRepositoryAssociations" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeDataRepositoryTasksRequest = { type = "structure", members = { { name = "TaskIds", snake = "task_ids", shape = "TaskIds" }, { name = "Filters", snake = "filters", shape = "DataRepositoryTaskFilters" }, { name = "MaxResults", snake = "max_results", shape = "MaxResults" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeDataRepositoryTasksResponse = { type = "structure", members = { { name = "DataRepositoryTasks", snake = "data_repository_tasks", shape = "DataRepositoryTasks" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeFileCachesRequest = { type = "structure", members = { { name = "FileCacheIds", snake = "file_cache_ids", shape = "FileCacheIds" }, { name = "MaxResults", snake = "max_results", shape = "MaxResults" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeFileCachesResponse = { type = "structure", members = { { name = "FileCaches", snake = "file_caches", shape = "FileCaches" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeFileSystemAliasesRequest = { type = "structure", required = { FileSystemId = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "MaxResults", snake = "max_results", shape = "MaxResults" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeFileSystemAliasesResponse = { type = "structure", members = { { name = "Aliases", snake = "aliases", shape = "Aliases" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeFileSystemsRequest = { type = "structure", members = { { name = "FileSystemIds", snake = "file_system_ids", shape = "FileSystemIds" }, { name = "MaxResults", snake = "max_results", shape = "MaxResults" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeFileSystemsResponse = { type = "structure", members = { { name = "FileSystems", snake = "file_systems", shape = "FileSystems" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeSnapshotsRequest = { type = "structure", members = { { name = "SnapshotIds", snake = "snapshot_ids", shape = "SnapshotIds" }, { name = "Filters", snake = "filters", shape = "SnapshotFilters" }, { name = "MaxResults", snake = "max_results", shape = "MaxResults" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeSnapshotsResponse = { type = "structure", members = { { name = "Snapshots", snake = "snapshots", shape = "Snapshots" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeStorageVirtualMachinesRequest = { type = "structure", members = { { name = "StorageVirtualMachineIds", snake = "storage_virtual_machine_ids", shape = "StorageVirtualMachineIds" }, { name = "Filters", snake = "filters", shape = "StorageVirtualMachineFilters" }, { name = "MaxResults", snake = "max_results", shape = "MaxResults" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeStorageVirtualMachinesResponse = { type = "structure", members = { { name = "StorageVirtualMachines", snake = "storage_virtual_machines", shape = "StorageVirtualMachines" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeVolumesRequest = { type = "structure", members = { { name = "VolumeIds", snake = "volume_ids", shape = "VolumeIds" }, { name = "Filters", snake = "filters", shape = "VolumeFilters" }, { name = "MaxResults", snake = "max_results", shape = "MaxResults" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DescribeVolumesResponse = { type = "structure", members = { { name = "Volumes", snake = "volumes", shape = "Volumes" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-DirectoryId = { type = "string", min = 12, max = 12, pattern = "^d-[0-9a-f]{10}$" },
-DirectoryPassword = { type = "string", min = 1, max = 256, pattern = "^.{1,256}$", sensitive = true },
-DirectoryUserName = { type = "string", min = 1, max = 256, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{1,256}$" },
-DisassociateFileSystemAliasesRequest = { type = "structure", required = { Aliases = true, FileSystemId = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "Aliases", snake = "aliases", shape = "AlternateDNSNames" } } },
-DisassociateFileSystemAliasesResponse = { type = "structure", members = { { name = "Aliases", snake = "aliases", shape = "Aliases" } } },
-DiskIopsConfiguration = { type = "structure", members = { { name = "Mode", snake = "mode", shape = "DiskIopsConfigurationMode" }, { name = "Iops", snake = "iops", shape = "Iops" } } },
-DiskIopsConfigurationMode = { type = "string", enum = { "AUTOMATIC", "USER_PROVISIONED" } },
-DnsIps = { type = "list", member = "IpAddress", min = 1, max = 3 },
-DriveCacheType = { type = "string", enum = { "NONE", "READ" } },
-EndTime = { type = "timestamp" },
-ErrorMessage = { type = "string", min = 1, max = 256 },
-EventType = { type = "string", enum = { "NEW", "CHANGED", "DELETED" } },
-EventTypes = { type = "list", member = "EventType", max = 3 },
-FailedCount = { type = "long" },
-FileCache = { type = "structure", members = { { name = "OwnerId", snake = "owner_id", shape = "AWSAccountId" }, { name = "CreationTime", snake = "creation_time", shape = "CreationTime" }, { name = "FileCacheId", snake = "file_cache_id", shape = "FileCacheId" }, { name = "FileCacheType", snake = "file_cache_type", shape = "FileCacheType" }, { name = "FileCacheTypeVersion", snake = "file_cache_type_version", shape = "FileSystemTypeVersion" }, { name = "Lifecycle", snake = "lifecycle", shape = "FileCacheLifecycle" }, { name = "FailureDetails", snake = "failure_details", shape = "FileCacheFailureDetails" }, { name = "StorageCapacity", snake = "storage_capacity", shape = "StorageCapacity" }, { name = "VpcId", snake = "vpc_id", shape = "VpcId" }, { name = "SubnetIds", snake = "subnet_ids", shape = "SubnetIds" }, { name = "NetworkInterfaceIds", snake = "network_interface_ids", shape = "NetworkInterfaceIds" }, { name = "DNSName", snake = "dns_name", shape = "DNSName" }, { name = "KmsKeyId", snake = "kms_key_id", shape = "KmsKeyId" }, { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "LustreConfiguration", snake = "lustre_configuration", shape = "FileCacheLustreConfiguration" }, { name = "DataRepositoryAssociationIds", snake = "data_repository_association_ids", shape = "DataRepositoryAssociationIds" } } },
-FileCacheCreating = { type = "structure", members = { { name = "OwnerId", snake = "owner_id", shape = "AWSAccountId" }, { name = "CreationTime", snake = "creation_time", shape = "CreationTime" }, { name = "FileCacheId", snake = "file_cache_id", shape = "FileCacheId" }, { name = "FileCacheType", snake = "file_cache_type", shape = "FileCacheType" }, { name = "FileCacheTypeVersion", snake = "file_cache_type_version", shape = "FileSystemTypeVersion" }, { name = "Lifecycle", snake = "lifecycle", shape = "FileCacheLifecycle" }, { name = "FailureDetails", snake = "failure_details", shape = "FileCacheFailureDetails" }, { name = "StorageCapacity", snake = "storage_capacity", shape = "StorageCapacity" }, { name = "VpcId", snake = "vpc_id", shape = "VpcId" }, { name = "SubnetIds", snake = "subnet_ids", shape = "SubnetIds" }, { name = "NetworkInterfaceIds", snake = "network_interface_ids", shape = "NetworkInterfaceIds" }, { name = "DNSName", snake = "dns_name", shape = "DNSName" }, { name = "KmsKeyId", snake = "kms_key_id", shape = "KmsKeyId" }, { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "CopyTagsToDataRepositoryAssociations", snake = "copy_tags_to_data_repository_associations", shape = "CopyTagsToDataRepositoryAssociations" }, { name = "LustreConfiguration", snake = "lustre_configuration", shape = "FileCacheLustreConfiguration" }, { name = "DataRepositoryAssociationIds", snake = "data_repository_association_ids", shape = "DataRepositoryAssociationIds" } } },
-FileCacheDataRepositoryAssociation = { type = "structure", required = { DataRepositoryPath = true, FileCachePath = true }, members = { { name = "FileCachePath", snake = "file_cache_path", shape = "Namespace" }, { name = "DataRepositoryPath", snake = "data_repository_path", shape = "ArchivePath" }, { name = "DataRepositorySubdirectories", snake = "data_repository_subdirectories", shape = "SubDirectoriesPaths" }, { name = "NFS", snake = "nfs", shape = "FileCacheNFSConfiguration" } } },
-FileCacheFailureDetails = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } } },
-FileCacheId = { type = "string", min = 11, max = 21, pattern = "^(fc-[0-9a-f]{8,})$" },
-FileCacheIds = { type = "list", member = "FileCacheId", max = 50 },
-FileCacheLifecycle = { type = "string", enum = { "AVAILABLE", "CREATING", "DELETING", "UPDATING", "FAILED" } },
-FileCacheLustreConfiguration = { type = "structure", members = { { name = "PerUnitStorageThroughput", snake = "per_unit_storage_throughput", shape = "PerUnitStorageThroughput" }, { name = "DeploymentType", snake = "deployment_type", shape = "FileCacheLustreDeploymentType" }, { name = "MountName", snake = "mount_name", shape = "LustreFileSystemMountName" }, { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "MetadataConfiguration", snake = "metadata_configuration", shape = "FileCacheLustreMetadataConfiguration" }, { name = "LogConfiguration", snake = "log_configuration", shape = "LustreLogConfiguration" } } },
-FileCacheLustreDeploymentType = { type = "string", enum = { "CACHE_1" } },
-FileCacheLustreMetadataConfiguration = { type = "structure", required = { StorageCapacity = true }, members = { { name = "StorageCapacity", snake = "storage_capacity", shape = "MetadataStorageCapacity" } } },
-FileCacheNFSConfiguration = { type = "structure", required = { Version = true }, members = { { name = "Version", snake = "version", shape = "NfsVersion" }, { name = "DnsIps", snake = "dns_ips", shape = "RepositoryDnsIps" } } },
-FileCacheNotFound = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-FileCacheType = { type = "string", enum = { "LUSTRE" } },
-FileCaches = { type = "list", member = "FileCache", max = 50 },
-FileSystem = { type = "structure", members = { { name = "OwnerId", snake = "owner_id", shape = "AWSAccountId" }, { name = "CreationTime", snake = "creation_time", shape = "CreationTime" }, { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "FileSystemType", snake = "file_system_type", shape = "FileSystemType" }, { name = "Lifecycle", snake = "lifecycle", shape = "FileSystemLifecycle" }, { name = "FailureDetails", snake = "failure_details", shape = "FileSystemFailureDetails" }, { name = "StorageCapacity", snake = "storage_capacity", shape = "StorageCapacity" }, { name = "StorageType", snake = "storage_type", shape = "StorageType" }, { name = "VpcId", snake = "vpc_id", shape = "VpcId" }, { name = "SubnetIds", snake = "subnet_ids", shape = "SubnetIds" }, { name = "NetworkInterfaceIds", snake = "network_interface_ids", shape = "NetworkInterfaceIds" }, { name = "DNSName", snake = "dns_name", shape = "DNSName" }, { name = "KmsKeyId", snake = "kms_key_id", shape = "KmsKeyId" }, { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "WindowsConfiguration", snake = "windows_configuration", shape = "WindowsFileSystemConfiguration" }, { name = "LustreConfiguration", snake = "lustre_configuration", shape = "LustreFileSystemConfiguration" }, { name = "AdministrativeActions", snake = "administrative_actions", shape = "AdministrativeActions" }, { name = "OntapConfiguration", snake = "ontap_configuration", shape = "OntapFileSystemConfiguration" }, { name = "FileSystemTypeVersion", snake = "file_system_type_version", shape = "FileSystemTypeVersion" }, { name = "OpenZFSConfiguration", snake = "open_zfs_configuration", shape = "OpenZFSFileSystemConfiguration" } } },
-FileSystemAdministratorsGroupName = { type = "string", min = 1, max = 256, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{1,256}$" },
-FileSystemEndpoint = { type = "structure", members = { { name = "DNSName", snake = "dns_name", shape = "DNSName" }, { name = "IpAddresses", snake = "ip_addresses", shape = "OntapEndpointIpAddresses" } } },
-FileSystemEndpoints = { type = "structure", members = { { name = "Intercluster", snake = "intercluster", shape = "FileSystemEndpoint" }, { name = "Management", snake = "management", shape = "FileSystemEndpoint" } } },
-FileSystemFailureDetails = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } } },
-FileSystemId = { type = "string", min = 11, max = 21, pattern = "^(fs-[0-9a-f]{8,})$" },
-FileSystemIds = { type = "list", member = "FileSystemId", max = 50 },
-FileSystemLifecycle = { type = "string", enum = { "AVAILABLE", "CREATING", "FAILED", "DELETING", "MISCONFIGURED", "UPDATING", "MISCONFIGURED_UNAVAILABLE" } },
-FileSystemMaintenanceOperation = { type = "string", enum = { "PATCHING", "BACKING_UP" } },
-FileSystemMaintenanceOperations = { type = "list", member = "FileSystemMaintenanceOperation", max = 20 },
-FileSystemNotFound = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-FileSystemType = { type = "string", enum = { "WINDOWS", "LUSTRE", "ONTAP", "OPENZFS" } },
-FileSystemTypeVersion = { type = "string", min = 1, max = 20, pattern = "^[0-9](.[0-9]*)*$" },
-FileSystems = { type = "list", member = "FileSystem", max = 50 },
-Filter = { type = "structure", members = { { name = "Name", snake = "name", shape = "FilterName" }, { name = "Values", snake = "values", shape = "FilterValues" } } },
-FilterName = { type = "string", enum = { "file-system-id", "backup-type", "file-system-type", "volume-id", "data-repository-type", "file-cache-id", "file-cache-type" } },
-FilterValue = { type = "string", min = 1, max = 128, pattern = "^[0-9a-zA-Z\\*\\.\\\\/\\?\\-\\_]*$" },
-FilterValues = { type = "list", member = "FilterValue", max = 20 },
-Filters = { type = "list", member = "Filter", max = 10 },
-Flag = { type = "boolean" },
-FlexCacheEndpointType = { type = "string", enum = { "NONE", "ORIGIN", "CACHE" } },
-GeneralARN = { type = "string", min = 8, max = 1024, pattern = "^arn:[^:]{1,63}:[^:]{0,63}:[^:]{0,63}:(?:|\\d{12}):[^/].{0,1023}$" },
-IncompatibleParameterError = { type = "structure", required = { Parameter = true }, members = { { name = "Parameter", snake = "parameter", shape = "Parameter" }, { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-IncompatibleRegionForMultiAZ = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-InputOntapVolumeType = { type = "string", enum = { "RW", "DP" } },
-IntegerNoMax = { type = "integer", min = 0, max = 2147483647 },
-IntegerNoMaxFromNegativeOne = { type = "integer", min = -1, max = 2147483647 },
-IntegerRecordSizeKiB = { type = "integer", min = 4, max = 1024 },
-InternalServerError = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true, fault = true },
-InvalidDataRepositoryType = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-InvalidDestinationKmsKey = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-InvalidExportPath = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-InvalidImportPath = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-InvalidNetworkSettings = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" }, { name = "InvalidSubnetId", snake = "invalid_subnet_id", shape = "SubnetId" }, { name = "InvalidSecurityGroupId", snake = "invalid_security_group_id", shape = "SecurityGroupId" }, { name = "InvalidRouteTableId", snake = "invalid_route_table_id", shape = "RouteTableId" } }, exception = true },
-InvalidPerUnitStorageThroughput = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-InvalidRegion = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-InvalidSourceKmsKey = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-Iops = { type = "long", min = 0, max = 1000000 },
-IpAddress = { type = "string", min = 7, max = 15, pattern = "^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$" },
-IpAddressRange = { type = "string", min = 9, max = 17, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{9,17}$" },
-JunctionPath = { type = "string", min = 1, max = 255, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{1,255}$" },
-KmsKeyId = { type = "string", min = 1, max = 2048, pattern = "^.{1,2048}$" },
-LastUpdatedTime = { type = "timestamp" },
-LifecycleTransitionReason = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } } },
-LimitedMaxResults = { type = "integer", min = 1, max = 25 },
-ListTagsForResourceRequest = { type = "structure", required = { ResourceARN = true }, members = { { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "MaxResults", snake = "max_results", shape = "MaxResults" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-ListTagsForResourceResponse = { type = "structure", members = { { name = "Tags", snake = "tags", shape = "Tags" }, { name = "NextToken", snake = "next_token", shape = "NextToken" } } },
-LustreAccessAuditLogLevel = { type = "string", enum = { "DISABLED", "WARN_ONLY", "ERROR_ONLY", "WARN_ERROR" } },
-LustreDeploymentType = { type = "string", enum = { "SCRATCH_1", "SCRATCH_2", "PERSISTENT_1", "PERSISTENT_2" } },
-LustreFileSystemConfiguration = { type = "structure", members = { { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "DataRepositoryConfiguration", snake = "data_repository_configuration", shape = "DataRepositoryConfiguration" }, { name = "DeploymentType", snake = "deployment_type", shape = "LustreDeploymentType" }, { name = "PerUnitStorageThroughput", snake = "per_unit_storage_throughput", shape = "PerUnitStorageThroughput" }, { name = "MountName", snake = "mount_name", shape = "LustreFileSystemMountName" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "CopyTagsToBackups", snake = "copy_tags_to_backups", shape = "Flag" }, { name = "DriveCacheType", snake = "drive_cache_type", shape = "DriveCacheType" }, { name = "DataCompressionType", snake = "data_compression_type", shape = "DataCompressionType" }, { name = "LogConfiguration", snake = "log_configuration", shape = "LustreLogConfiguration" }, { name = "RootSquashConfiguration", snake = "root_squash_configuration", shape = "LustreRootSquashConfiguration" } } },
-LustreFileSystemMountName = { type = "string", min = 1, max = 8, pattern = "^([A-Za-z0-9_-]{1,8})$" },
-LustreLogConfiguration = { type = "structure", required = { Level = true }, members = { { name = "Level", snake = "level", shape = "LustreAccessAuditLogLevel" }, { name = "Destination", snake = "destination", shape = "GeneralARN" } } },
-LustreLogCreateConfiguration = { type = "structure", required = { Level = true }, members = { { name = "Level", snake = "level", shape = "LustreAccessAuditLogLevel" }, { name = "Destination", snake = "destination", shape = "GeneralARN" } } },
-LustreNoSquashNid = { type = "string", min = 11, max = 43, pattern = "^([0-9\\[\\]\\-]*\\.){3}([0-9\\[\\]\\-]*)@tcp$" },
-LustreNoSquashNids = { type = "list", member = "LustreNoSquashNid", max = 64 },
-LustreRootSquash = { type = "string", min = 3, max = 21, pattern = "^([0-9]{1,10}):([0-9]{1,10})$" },
-LustreRootSquashConfiguration = { type = "structure", members = { { name = "RootSquash", snake = "root_squash", shape = "LustreRootSquash" }, { name = "NoSquashNids", snake = "no_squash_nids", shape = "LustreNoSquashNids" } } },
-MaxResults = { type = "integer", min = 1, max = 2147483647 },
-Megabytes = { type = "integer", min = 1, max = 512000 },
-MegabytesPerSecond = { type = "integer", min = 8, max = 100000 },
-MetadataStorageCapacity = { type = "integer", min = 0, max = 2147483647 },
-MissingFileCacheConfiguration = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-MissingFileSystemConfiguration = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-MissingVolumeConfiguration = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-NFSDataRepositoryConfiguration = { type = "structure", required = { Version = true }, members = { { name = "Version", snake = "version", shape = "NfsVersion" }, { name = "DnsIps", snake = "dns_ips", shape = "RepositoryDnsIps" }, { name = "AutoExportPolicy", snake = "auto_export_policy", shape = "AutoExportPolicy" } } },
-Namespace = { type = "string", min = 1, max = 4096, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{1,4096}$" },
-NetBiosAlias = { type = "string", min = 1, max = 15, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{1,255}$" },
-NetworkInterfaceId = { type = "string", min = 12, max = 21, pattern = "^(eni-[0-9a-f]{8,})$" },
-NetworkInterfaceIds = { type = "list", member = "NetworkInterfaceId", max = 50 },
-NextToken = { type = "string", min = 1, max = 255, pattern = "^(?:[A-Za-z0-9+\\/]{4})*(?:[A-Za-z0-9+\\/]{2}==|[A-Za-z0-9+\\/]{3}=)?$" },
-NfsVersion = { type = "string", enum = { "NFS3" } },
-NotServiceResourceError = { type = "structure", required = { ResourceARN = true }, members = { { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-OntapDeploymentType = { type = "string", enum = { "MULTI_AZ_1", "SINGLE_AZ_1" } },
-OntapEndpointIpAddresses = { type = "list", member = "IpAddress", min = 1, max = 2 },
-OntapFileSystemConfiguration = { type = "structure", members = { { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "DeploymentType", snake = "deployment_type", shape = "OntapDeploymentType" }, { name = "EndpointIpAddressRange", snake = "endpoint_ip_address_range", shape = "IpAddressRange" }, { name = "Endpoints", snake = "endpoints", shape = "FileSystemEndpoints" }, { name = "DiskIopsConfiguration", snake = "disk_iops_configuration", shape = "DiskIopsConfiguration" }, { name = "PreferredSubnetId", snake = "preferred_subnet_id", shape = "SubnetId" }, { name = "RouteTableIds", snake = "route_table_ids", shape = "RouteTableIds" }, { name = "ThroughputCapacity", snake = "throughput_capacity", shape = "MegabytesPerSecond" }, { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" } } },
-OntapVolumeConfiguration = { type = "structure", members = { { name = "FlexCacheEndpointType", snake = "flex_cache_endpoint_type", shape = "FlexCacheEndpointType" }, { name = "JunctionPath", snake = "junction_path", shape = "JunctionPath" }, { name = "SecurityStyle", snake = "security_style", shape = "SecurityStyle" }, { name = "SizeInMegabytes", snake = "size_in_megabytes", shape = "VolumeCapacity" }, { name = "StorageEfficiencyEnabled", snake = "storage_efficiency_enabled", shape = "Flag" }, { name = "StorageVirtualMachineId", snake = "storage_virtual_machine_id", shape = "StorageVirtualMachineId" }, { name = "StorageVirtualMachineRoot", snake = "storage_virtual_machine_root", shape = "Flag" }, { name = "TieringPolicy", snake = "tiering_policy", shape = "TieringPolicy" }, { name = "UUID", snake = "uuid", shape = "UUID" }, { name = "OntapVolumeType", snake = "ontap_volume_type", shape = "OntapVolumeType" }, { name = "SnapshotPolicy", snake = "snapshot_policy", shape = "SnapshotPolicy" }, { name = "CopyTagsToBackups", snake = "copy_tags_to_backups", shape = "Flag" } } },
-OntapVolumeType = { type = "string", enum = { "RW", "DP", "LS" } },
-OpenZFSClientConfiguration = { type = "structure", required = { Clients = true, Options = true }, members = { { name = "Clients", snake = "clients", shape = "OpenZFSClients" }, { name = "Options", snake = "options", shape = "OpenZFSNfsExportOptions" } } },
-OpenZFSClientConfigurations = { type = "list", member = "OpenZFSClientConfiguration", max = 25 },
-OpenZFSClients = { type = "string", min = 1, max = 128, pattern = "^[ -~]{1,128}$" },
-OpenZFSCopyStrategy = { type = "string", enum = { "CLONE", "FULL_COPY" } },
-OpenZFSCreateRootVolumeConfiguration = { type = "structure", members = { { name = "RecordSizeKiB", snake = "record_size_ki_b", shape = "IntegerRecordSizeKiB" }, { name = "DataCompressionType", snake = "data_compression_type", shape = "OpenZFSDataCompressionType" }, { name = "NfsExports", snake = "nfs_exports", shape = "OpenZFSNfsExports" }, { name = "UserAndGroupQuotas", snake = "user_and_group_quotas", shape = "OpenZFSUserAndGroupQuotas" }, { name = "CopyTagsToSnapshots", snake = "copy_tags_to_snapshots", shape = "Flag" }, { name = "ReadOnly", snake = "read_only", shape = "ReadOnly" } } },
-OpenZFSDataCompressionType = { type = "string", enum = { "NONE", "ZSTD", "LZ4" } },
-OpenZFSDeploymentType = { type = "string", enum = { "SINGLE_AZ_1", "SINGLE_AZ_2" } },
-OpenZFSFileSystemConfiguration = { type = "structure", members = { { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "CopyTagsToBackups", snake = "copy_tags_to_backups", shape = "Flag" }, { name = "CopyTagsToVolumes", snake = "copy_tags_to_volumes", shape = "Flag" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "DeploymentType", snake = "deployment_type", shape = "OpenZFSDeploymentType" }, { name = "ThroughputCapacity", snake = "throughput_capacity", shape = "MegabytesPerSecond" }, { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "DiskIopsConfiguration", snake = "disk_iops_configuration", shape = "DiskIopsConfiguration" }, { name = "RootVolumeId", snake = "root_volume_id", shape = "VolumeId" } } },
-OpenZFSNfsExport = { type = "structure", required = { ClientConfigurations = true }, members = { { name = "ClientConfigurations", snake = "client_configurations", shape = "OpenZFSClientConfigurations" } } },
-OpenZFSNfsExportOption = { type = "string", min = 1, max = 128, pattern = "^[ -~]{1,128}$" },
-OpenZFSNfsExportOptions = { type = "list", member = "OpenZFSNfsExportOption", min = 1, max = 20 },
-OpenZFSNfsExports = { type = "list", member = "OpenZFSNfsExport", max = 1 },
-OpenZFSOriginSnapshotConfiguration = { type = "structure", members = { { name = "SnapshotARN", snake = "snapshot_arn", shape = "ResourceARN" }, { name = "CopyStrategy", snake = "copy_strategy", shape = "OpenZFSCopyStrategy" } } },
-OpenZFSQuotaType = { type = "string", enum = { "USER", "GROUP" } },
-OpenZFSUserAndGroupQuotas = { type = "list", member = "OpenZFSUserOrGroupQuota", max = 500 },
-OpenZFSUserOrGroupQuota = { type = "structure", required = { Id = true, StorageCapacityQuotaGiB = true, Type = true }, members = { { name = "Type", snake = "type", shape = "OpenZFSQuotaType" }, { name = "Id", snake = "id", shape = "IntegerNoMax" }, { name = "StorageCapacityQuotaGiB", snake = "storage_capacity_quota_gi_b", shape = "IntegerNoMax" } } },
-OpenZFSVolumeConfiguration = { type = "structure", members = { { name = "ParentVolumeId", snake = "parent_volume_id", shape = "VolumeId" }, { name = "VolumePath", snake = "volume_path", shape = "VolumePath" }, { name = "StorageCapacityReservationGiB", snake = "storage_capacity_reservation_gi_b", shape = "IntegerNoMax" }, { name = "StorageCapacityQuotaGiB", snake = "storage_capacity_quota_gi_b", shape = "IntegerNoMax" }, { name = "RecordSizeKiB", snake = "record_size_ki_b", shape = "IntegerRecordSizeKiB" }, { name = "DataCompressionType", snake = "data_compression_type", shape = "OpenZFSDataCompressionType" }, { name = "CopyTagsToSnapshots", snake = "copy_tags_to_snapshots", shape = "Flag" }, { name = "OriginSnapshot", snake = "origin_snapshot", shape = "OpenZFSOriginSnapshotConfiguration" }, { name = "ReadOnly", snake = "read_only", shape = "ReadOnly" }, { name = "NfsExports", snake = "nfs_exports", shape = "OpenZFSNfsExports" }, { name = "UserAndGroupQuotas", snake = "user_and_group_quotas", shape = "OpenZFSUserAndGroupQuotas" }, { name = "RestoreToSnapshot", snake = "restore_to_snapshot", shape = "SnapshotId" }, { name = "DeleteIntermediateSnaphots", snake = "delete_intermediate_snaphots", shape = "Flag" }, { name = "DeleteClonedVolumes", snake = "delete_cloned_volumes", shape = "Flag" } } },
-OrganizationalUnitDistinguishedName = { type = "string", min = 1, max = 2000, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{1,2000}$" },
-Parameter = { type = "string", min = 1 },
-PerUnitStorageThroughput = { type = "integer", min = 12, max = 1000 },
-ProgressPercent = { type = "integer", min = 0, max = 100 },
-ReadOnly = { type = "boolean" },
-Region = { type = "string", min = 1, max = 20, pattern = "^[a-z0-9-]{1,20}$" },
-ReleaseFileSystemNfsV3LocksRequest = { type = "structure", required = { FileSystemId = true }, members = { { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" } } },
-ReleaseFileSystemNfsV3LocksResponse = { type = "structure", members = { { name = "FileSystem", snake = "file_system", shape = "FileSystem" } } },
-ReleasedCapacity = { type = "long" },
-ReportFormat = { type = "string", enum = { "REPORT_CSV_20191124" } },
-ReportScope = { type = "string", enum = { "FAILED_FILES_ONLY" } },
-RepositoryDnsIps = { type = "list", member = "IpAddress", max = 10 },
-RequestTime = { type = "timestamp" },
-ResourceARN = { type = "string", min = 8, max = 512, pattern = "^arn:(?=[^:]+:fsx:[^:]+:\\d{12}:)((|(?=[a-z0-9-.]{1,63})(?!\\d{1,3}(\\.\\d{1,3}){3})(?![^:]*-{2})(?![^:]*-\\.)(?![^:]*\\.-)[a-z0-9].*(?<!-)):){4}(?!/).{0,1024}$" },
-ResourceDoesNotSupportTagging = { type = "structure", required = { ResourceARN = true }, members = { { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-ResourceNotFound = { type = "structure", required = { ResourceARN = true }, members = { { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-ResourceType = { type = "string", enum = { "FILE_SYSTEM", "VOLUME" } },
-RestoreOpenZFSVolumeOption = { type = "string", enum = { "DELETE_INTERMEDIATE_SNAPSHOTS", "DELETE_CLONED_VOLUMES" } },
-RestoreOpenZFSVolumeOptions = { type = "list", member = "RestoreOpenZFSVolumeOption", max = 2 },
-RestoreVolumeFromSnapshotRequest = { type = "structure", required = { SnapshotId = true, VolumeId = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "VolumeId", snake = "volume_id", shape = "VolumeId" }, { name = "SnapshotId", snake = "snapshot_id", shape = "SnapshotId" }, { name = "Options", snake = "options", shape = "RestoreOpenZFSVolumeOptions" } } },
-RestoreVolumeFromSnapshotResponse = { type = "structure", members = { { name = "VolumeId", snake = "volume_id", shape = "VolumeId" }, { name = "Lifecycle", snake = "lifecycle", shape = "VolumeLifecycle" }, { name = "AdministrativeActions", snake = "administrative_actions", shape = "AdministrativeActions" } } },
-RouteTableId = { type = "string", min = 12, max = 21, pattern = "^(rtb-[0-9a-f]{8,})$" },
-RouteTableIds = { type = "list", member = "RouteTableId", max = 50 },
-S3DataRepositoryConfiguration = { type = "structure", members = { { name = "AutoImportPolicy", snake = "auto_import_policy", shape = "AutoImportPolicy" }, { name = "AutoExportPolicy", snake = "auto_export_policy", shape = "AutoExportPolicy" } } },
-SecurityGroupId = { type = "string", min = 11, max = 20, pattern = "^(sg-[0-9a-f]{8,})$" },
-SecurityGroupIds = { type = "list", member = "SecurityGroupId", max = 50 },
-SecurityStyle = { type = "string", enum = { "UNIX", "NTFS", "MIXED" } },
-SelfManagedActiveDirectoryAttributes = { type = "structure", members = { { name = "DomainName", snake = "domain_name", shape = "ActiveDirectoryFullyQualifiedName" }, { name = "OrganizationalUnitDistinguishedName", snake = "organizational_unit_distinguished_name", shape = "OrganizationalUnitDistinguishedName" }, { name = "FileSystemAdministratorsGroup", snake = "file_system_administrators_group", shape = "FileSystemAdministratorsGroupName" }, { name = "UserName", snake = "user_name", shape = "DirectoryUserName" }, { name = "DnsIps", snake = "dns_ips", shape = "DnsIps" } } },
-SelfManagedActiveDirectoryConfiguration = { type = "structure", required = { DnsIps = true, DomainName = true, Password = true, UserName = true }, members = { { name = "DomainName", snake = "domain_name", shape = "ActiveDirectoryFullyQualifiedName" }, { name = "OrganizationalUnitDistinguishedName", snake = "organizational_unit_distinguished_name", shape = "OrganizationalUnitDistinguishedName" }, { name = "FileSystemAdministratorsGroup", snake = "file_system_administrators_group", shape = "FileSystemAdministratorsGroupName" }, { name = "UserName", snake = "user_name", shape = "DirectoryUserName" }, { name = "Password", snake = "password", shape = "DirectoryPassword" }, { name = "DnsIps", snake = "dns_ips", shape = "DnsIps" } } },
-SelfManagedActiveDirectoryConfigurationUpdates = { type = "structure", members = { { name = "UserName", snake = "user_name", shape = "DirectoryUserName" }, { name = "Password", snake = "password", shape = "DirectoryPassword" }, { name = "DnsIps", snake = "dns_ips", shape = "DnsIps" } } },
-ServiceLimit = { type = "string", enum = { "FILE_SYSTEM_COUNT", "TOTAL_THROUGHPUT_CAPACITY", "TOTAL_STORAGE", "TOTAL_USER_INITIATED_BACKUPS", "TOTAL_USER_TAGS", "TOTAL_IN_PROGRESS_COPY_BACKUPS", "STORAGE_VIRTUAL_MACHINES_PER_FILE_SYSTEM", "VOLUMES_PER_FILE_SYSTEM", "TOTAL_SSD_IOPS", "FILE_CACHE_COUNT" } },
-ServiceLimitExceeded = { type = "structure", required = { Limit = true }, members = { { name = "Limit", snake = "limit", shape = "ServiceLimit" }, { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-Snapshot = { type = "structure", members = { { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "SnapshotId", snake = "snapshot_id", shape = "SnapshotId" }, { name = "Name", snake = "name", shape = "SnapshotName" }, { name = "VolumeId", snake = "volume_id", shape = "VolumeId" }, { name = "CreationTime", snake = "creation_time", shape = "CreationTime" }, { name = "Lifecycle", snake = "lifecycle", shape = "SnapshotLifecycle" }, { name = "LifecycleTransitionReason", snake = "lifecycle_transition_reason", shape = "LifecycleTransitionReason" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "AdministrativeActions", snake = "administrative_actions", shape = "AdministrativeActions" } } },
-SnapshotFilter = { type = "structure", members = { { name = "Name", snake = "name", shape = "SnapshotFilterName" }, { name = "Values", snake = "values", shape = "SnapshotFilterValues" } } },
-SnapshotFilterName = { type = "string", enum = { "file-system-id", "volume-id" } },
-SnapshotFilterValue = { type = "string", min = 1, max = 128, pattern = "^[0-9a-zA-Z\\*\\.\\\\/\\?\\-\\_]*$" },
-SnapshotFilterValues = { type = "list", member = "SnapshotFilterValue", max = 20 },
-SnapshotFilters = { type = "list", member = "SnapshotFilter", max = 2 },
-SnapshotId = { type = "string", min = 11, max = 28, pattern = "^((fs)?volsnap-[0-9a-f]{8,})$" },
-SnapshotIds = { type = "list", member = "SnapshotId", max = 50 },
-SnapshotLifecycle = { type = "string", enum = { "PENDING", "CREATING", "DELETING", "AVAILABLE" } },
-SnapshotName = { type = "string", min = 1, max = 203, pattern = "^[a-zA-Z0-9_:.-]{1,203}$" },
-SnapshotNotFound = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-SnapshotPolicy = { type = "string", min = 1, max = 255 },
-Snapshots = { type = "list", member = "Snapshot", max = 50 },
-SourceBackupId = { type = "string", min = 12, max = 128, pattern = "^(backup-[0-9a-f]{8,})$" },
-SourceBackupUnavailable = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" }, { name = "BackupId", snake = "backup_id", shape = "BackupId" } }, exception = true },
-StartTime = { type = "timestamp" },
-Status = { type = "string", enum = { "FAILED", "IN_PROGRESS", "PENDING", "COMPLETED", "UPDATED_OPTIMIZING" } },
-StorageCapacity = { type = "integer", min = 0, max = 2147483647 },
-StorageType = { type = "string", enum = { "SSD", "HDD" } },
-StorageVirtualMachine = { type = "structure", members = { { name = "ActiveDirectoryConfiguration", snake = "active_directory_configuration", shape = "SvmActiveDirectoryConfiguration" }, { name = "CreationTime", snake = "creation_time", shape = "CreationTime" }, { name = "Endpoints", snake = "endpoints", shape = "SvmEndpoints" }, { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "Lifecycle", snake = "lifecycle", shape = "StorageVirtualMachineLifecycle" }, { name = "Name", snake = "name", shape = "StorageVirtualMachineName" }, { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "StorageVirtualMachineId", snake = "storage_virtual_machine_id", shape = "StorageVirtualMachineId" }, { name = "UUID", snake = "uuid", shape = "UUID" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "LifecycleTransitionReason", snake = "lifecycle_transition_reason", shape = "LifecycleTransitionReason" }, { name = "RootVolumeSecurityStyle", snake = "root_volume_security_style", shape = "StorageVirtualMachineRootVolumeSecurityStyle" } } },
-StorageVirtualMachineFilter = { type = "structure", members = { { name = "Name", snake = "name", shape = "StorageVirtualMachineFilterName" }, { name = "Values", snake = "values", shape = "StorageVirtualMachineFilterValues" } } },
-StorageVirtualMachineFilterName = { type = "string", enum = { "file-system-id" } },
-StorageVirtualMachineFilterValue = { type = "string", min = 1, max = 128, pattern = "^[0-9a-zA-Z\\*\\.\\\\/\\?\\-\\_]*$" },
-StorageVirtualMachineFilterValues = { type = "list", member = "StorageVirtualMachineFilterValue", max = 20 },
-StorageVirtualMachineFilters = { type = "list", member = "StorageVirtualMachineFilter", max = 1 },
-StorageVirtualMachineId = { type = "string", min = 21, max = 21, pattern = "^(svm-[0-9a-f]{17,})$" },
-StorageVirtualMachineIds = { type = "list", member = "StorageVirtualMachineId", max = 50 },
-StorageVirtualMachineLifecycle = { type = "string", enum = { "CREATED", "CREATING", "DELETING", "FAILED", "MISCONFIGURED", "PENDING" } },
-StorageVirtualMachineName = { type = "string", min = 1, max = 47, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{1,47}$" },
-StorageVirtualMachineNotFound = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-StorageVirtualMachineRootVolumeSecurityStyle = { type = "string", enum = { "UNIX", "NTFS", "MIXED" } },
-StorageVirtualMachines = { type = "list", member = "StorageVirtualMachine", max = 50 },
-SubDirectoriesPaths = { type = "list", member = "Namespace", max = 500 },
-SubnetId = { type = "string", min = 15, max = 24, pattern = "^(subnet-[0-9a-f]{8,})$" },
-SubnetIds = { type = "list", member = "SubnetId", max = 50 },
-SucceededCount = { type = "long" },
-SvmActiveDirectoryConfiguration = { type = "structure", members = { { name = "NetBiosName", snake = "net_bios_name", shape = "NetBiosAlias" }, { name = "SelfManagedActiveDirectoryConfiguration", snake = "self_managed_active_directory_configuration", shape = "SelfManagedActiveDirectoryAttributes" } } },
-SvmEndpoint = { type = "structure", members = { { name = "DNSName", snake = "dns_name", shape = "DNSName" }, { name = "IpAddresses", snake = "ip_addresses", shape = "OntapEndpointIpAddresses" } } },
-SvmEndpoints = { type = "structure", members = { { name = "Iscsi", snake = "iscsi", shape = "SvmEndpoint" }, { name = "Management", snake = "management", shape = "SvmEndpoint" }, { name = "Nfs", snake = "nfs", shape = "SvmEndpoint" }, { name = "Smb", snake = "smb", shape = "SvmEndpoint" } } },
-Tag = { type = "structure", required = { Key = true, Value = true }, members = { { name = "Key", snake = "key", shape = "TagKey" }, { name = "Value", snake = "value", shape = "TagValue" } } },
-TagKey = { type = "string", min = 1, max = 128, pattern = "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$" },
-TagKeys = { type = "list", member = "TagKey", min = 1, max = 50 },
-TagResourceRequest = { type = "structure", required = { ResourceARN = true, Tags = true }, members = { { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "Tags", snake = "tags", shape = "Tags" } } },
-TagResourceResponse = { type = "structure", members = {  } },
-TagValue = { type = "string", min = 0, max = 256, pattern = "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$" },
-Tags = { type = "list", member = "Tag", min = 1, max = 50 },
-TaskId = { type = "string", min = 12, max = 128, pattern = "^(task-[0-9a-f]{17,})$" },
-TaskIds = { type = "list", member = "TaskId", max = 50 },
-TieringPolicy = { type = "structure", members = { { name = "CoolingPeriod", snake = "cooling_period", shape = "CoolingPeriod" }, { name = "Name", snake = "name", shape = "TieringPolicyName" } } },
-TieringPolicyName = { type = "string", enum = { "SNAPSHOT_ONLY", "AUTO", "ALL", "NONE" } },
-TotalCount = { type = "long" },
-UUID = { type = "string", max = 36, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{1,36}$" },
-UnsupportedOperation = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-UntagResourceRequest = { type = "structure", required = { ResourceARN = true, TagKeys = true }, members = { { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "TagKeys", snake = "tag_keys", shape = "TagKeys" } } },
-UntagResourceResponse = { type = "structure", members = {  } },
-UpdateDataRepositoryAssociationRequest = { type = "structure", required = { AssociationId = true }, members = { { name = "AssociationId", snake = "association_id", shape = "DataRepositoryAssociationId" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "ImportedFileChunkSize", snake = "imported_file_chunk_size", shape = "Megabytes" }, { name = "S3", snake = "s3", shape = "S3DataRepositoryConfiguration" } } },
-UpdateDataRepositoryAssociationResponse = { type = "structure", members = { { name = "Association", snake = "association", shape = "DataRepositoryAssociation" } } },
-UpdateFileCacheLustreConfiguration = { type = "structure", members = { { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" } } },
-UpdateFileCacheRequest = { type = "structure", required = { FileCacheId = true }, members = { { name = "FileCacheId", snake = "file_cache_id", shape = "FileCacheId" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "LustreConfiguration", snake = "lustre_configuration", shape = "UpdateFileCacheLustreConfiguration" } } },
-UpdateFileCacheResponse = { type = "structure", members = { { name = "FileCache", snake = "file_cache", shape = "FileCache" } } },
-UpdateFileSystemLustreConfiguration = { type = "structure", members = { { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "AutoImportPolicy", snake = "auto_import_policy", shape = "AutoImportPolicyType" }, { name = "DataCompressionType", snake = "data_compression_type", shape = "DataCompressionType" }, { name = "LogConfiguration", snake = "log_configuration", shape = "LustreLogCreateConfiguration" }, { name = "RootSquashConfiguration", snake = "root_squash_configuration", shape = "LustreRootSquashConfiguration" } } },
-UpdateFileSystemOntapConfiguration = { type = "structure", members = { { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "FsxAdminPassword", snake = "fsx_admin_password", shape = "AdminPassword" }, { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "DiskIopsConfiguration", snake = "disk_iops_configuration", shape = "DiskIopsConfiguration" }, { name = "ThroughputCapacity", snake = "throughput_capacity", shape = "MegabytesPerSecond" }, { name = "AddRouteTableIds", snake = "add_route_table_ids", shape = "RouteTableIds" }, { name = "RemoveRouteTableIds", snake = "remove_route_table_ids", shape = "RouteTableIds" } } },
-UpdateFileSystemOpenZFSConfiguration = { type = "structure", members = { { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "CopyTagsToBackups", snake = "copy_tags_to_backups", shape = "Flag" }, { name = "CopyTagsToVolumes", snake = "copy_tags_to_volumes", shape = "Flag" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "ThroughputCapacity", snake = "throughput_capacity", shape = "MegabytesPerSecond" }, { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "DiskIopsConfiguration", snake = "disk_iops_configuration", shape = "DiskIopsConfiguration" } } },
-UpdateFileSystemRequest = { type = "structure", required = { FileSystemId = true }, members = { { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "StorageCapacity", snake = "storage_capacity", shape = "StorageCapacity" }, { name = "WindowsConfiguration", snake = "windows_configuration", shape = "UpdateFileSystemWindowsConfiguration" }, { name = "LustreConfiguration", snake = "lustre_configuration", shape = "UpdateFileSystemLustreConfiguration" }, { name = "OntapConfiguration", snake = "ontap_configuration", shape = "UpdateFileSystemOntapConfiguration" }, { name = "OpenZFSConfiguration", snake = "open_zfs_configuration", shape = "UpdateFileSystemOpenZFSConfiguration" } } },
-UpdateFileSystemResponse = { type = "structure", members = { { name = "FileSystem", snake = "file_system", shape = "FileSystem" } } },
-UpdateFileSystemWindowsConfiguration = { type = "structure", members = { { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "ThroughputCapacity", snake = "throughput_capacity", shape = "MegabytesPerSecond" }, { name = "SelfManagedActiveDirectoryConfiguration", snake = "self_managed_active_directory_configuration", shape = "SelfManagedActiveDirectoryConfigurationUpdates" }, { name = "AuditLogConfiguration", snake = "audit_log_configuration", shape = "WindowsAuditLogCreateConfiguration" } } },
-UpdateOntapVolumeConfiguration = { type = "structure", members = { { name = "JunctionPath", snake = "junction_path", shape = "JunctionPath" }, { name = "SecurityStyle", snake = "security_style", shape = "SecurityStyle" }, { name = "SizeInMegabytes", snake = "size_in_megabytes", shape = "VolumeCapacity" }, { name = "StorageEfficiencyEnabled", snake = "storage_efficiency_enabled", shape = "Flag" }, { name = "TieringPolicy", snake = "tiering_policy", shape = "TieringPolicy" }, { name = "SnapshotPolicy", snake = "snapshot_policy", shape = "SnapshotPolicy" }, { name = "CopyTagsToBackups", snake = "copy_tags_to_backups", shape = "Flag" } } },
-UpdateOpenZFSVolumeConfiguration = { type = "structure", members = { { name = "StorageCapacityReservationGiB", snake = "storage_capacity_reservation_gi_b", shape = "IntegerNoMaxFromNegativeOne" }, { name = "StorageCapacityQuotaGiB", snake = "storage_capacity_quota_gi_b", shape = "IntegerNoMaxFromNegativeOne" }, { name = "RecordSizeKiB", snake = "record_size_ki_b", shape = "IntegerRecordSizeKiB" }, { name = "DataCompressionType", snake = "data_compression_type", shape = "OpenZFSDataCompressionType" }, { name = "NfsExports", snake = "nfs_exports", shape = "OpenZFSNfsExports" }, { name = "UserAndGroupQuotas", snake = "user_and_group_quotas", shape = "OpenZFSUserAndGroupQuotas" }, { name = "ReadOnly", snake = "read_only", shape = "ReadOnly" } } },
-UpdateSnapshotRequest = { type = "structure", required = { Name = true, SnapshotId = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "Name", snake = "name", shape = "SnapshotName" }, { name = "SnapshotId", snake = "snapshot_id", shape = "SnapshotId" } } },
-UpdateSnapshotResponse = { type = "structure", members = { { name = "Snapshot", snake = "snapshot", shape = "Snapshot" } } },
-UpdateStorageVirtualMachineRequest = { type = "structure", required = { StorageVirtualMachineId = true }, members = { { name = "ActiveDirectoryConfiguration", snake = "active_directory_configuration", shape = "UpdateSvmActiveDirectoryConfiguration" }, { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "StorageVirtualMachineId", snake = "storage_virtual_machine_id", shape = "StorageVirtualMachineId" }, { name = "SvmAdminPassword", snake = "svm_admin_password", shape = "AdminPassword" } } },
-UpdateStorageVirtualMachineResponse = { type = "structure", members = { { name = "StorageVirtualMachine", snake = "storage_virtual_machine", shape = "StorageVirtualMachine" } } },
-UpdateSvmActiveDirectoryConfiguration = { type = "structure", members = { { name = "SelfManagedActiveDirectoryConfiguration", snake = "self_managed_active_directory_configuration", shape = "SelfManagedActiveDirectoryConfigurationUpdates" } } },
-UpdateVolumeRequest = { type = "structure", required = { VolumeId = true }, members = { { name = "ClientRequestToken", snake = "client_request_token", shape = "ClientRequestToken" }, { name = "VolumeId", snake = "volume_id", shape = "VolumeId" }, { name = "OntapConfiguration", snake = "ontap_configuration", shape = "UpdateOntapVolumeConfiguration" }, { name = "Name", snake = "name", shape = "VolumeName" }, { name = "OpenZFSConfiguration", snake = "open_zfs_configuration", shape = "UpdateOpenZFSVolumeConfiguration" } } },
-UpdateVolumeResponse = { type = "structure", members = { { name = "Volume", snake = "volume", shape = "Volume" } } },
-Volume = { type = "structure", members = { { name = "CreationTime", snake = "creation_time", shape = "CreationTime" }, { name = "FileSystemId", snake = "file_system_id", shape = "FileSystemId" }, { name = "Lifecycle", snake = "lifecycle", shape = "VolumeLifecycle" }, { name = "Name", snake = "name", shape = "VolumeName" }, { name = "OntapConfiguration", snake = "ontap_configuration", shape = "OntapVolumeConfiguration" }, { name = "ResourceARN", snake = "resource_arn", shape = "ResourceARN" }, { name = "Tags", snake = "tags", shape = "Tags" }, { name = "VolumeId", snake = "volume_id", shape = "VolumeId" }, { name = "VolumeType", snake = "volume_type", shape = "VolumeType" }, { name = "LifecycleTransitionReason", snake = "lifecycle_transition_reason", shape = "LifecycleTransitionReason" }, { name = "AdministrativeActions", snake = "administrative_actions", shape = "AdministrativeActions" }, { name = "OpenZFSConfiguration", snake = "open_zfs_configuration", shape = "OpenZFSVolumeConfiguration" } } },
-VolumeCapacity = { type = "integer", min = 0, max = 2147483647 },
-VolumeFilter = { type = "structure", members = { { name = "Name", snake = "name", shape = "VolumeFilterName" }, { name = "Values", snake = "values", shape = "VolumeFilterValues" } } },
-VolumeFilterName = { type = "string", enum = { "file-system-id", "storage-virtual-machine-id" } },
-VolumeFilterValue = { type = "string", min = 1, max = 128, pattern = "^[0-9a-zA-Z\\*\\.\\\\/\\?\\-\\_]*$" },
-VolumeFilterValues = { type = "list", member = "VolumeFilterValue", max = 20 },
-VolumeFilters = { type = "list", member = "VolumeFilter", max = 2 },
-VolumeId = { type = "string", min = 23, max = 23, pattern = "^(fsvol-[0-9a-f]{17,})$" },
-VolumeIds = { type = "list", member = "VolumeId", max = 50 },
-VolumeLifecycle = { type = "string", enum = { "CREATING", "CREATED", "DELETING", "FAILED", "MISCONFIGURED", "PENDING", "AVAILABLE" } },
-VolumeName = { type = "string", min = 1, max = 203, pattern = "^[^\\u0000\\u0085\\u2028\\u2029\\r\\n]{1,203}$" },
-VolumeNotFound = { type = "structure", members = { { name = "Message", snake = "message", shape = "ErrorMessage" } }, exception = true },
-VolumePath = { type = "string", min = 1, max = 2048, pattern = "^[A-za-z0-9\\_\\.\\:\\-\\/]*$" },
-VolumeType = { type = "string", enum = { "ONTAP", "OPENZFS" } },
-Volumes = { type = "list", member = "Volume", max = 50 },
-VpcId = { type = "string", min = 12, max = 21, pattern = "^(vpc-[0-9a-f]{8,})$" },
-WeeklyTime = { type = "string", min = 7, max = 7, pattern = "^[1-7]:([01]\\d|2[0-3]):?([0-5]\\d)$" },
-WindowsAccessAuditLogLevel = { type = "string", enum = { "DISABLED", "SUCCESS_ONLY", "FAILURE_ONLY", "SUCCESS_AND_FAILURE" } },
-WindowsAuditLogConfiguration = { type = "structure", required = { FileAccessAuditLogLevel = true, FileShareAccessAuditLogLevel = true }, members = { { name = "FileAccessAuditLogLevel", snake = "file_access_audit_log_level", shape = "WindowsAccessAuditLogLevel" }, { name = "FileShareAccessAuditLogLevel", snake = "file_share_access_audit_log_level", shape = "WindowsAccessAuditLogLevel" }, { name = "AuditLogDestination", snake = "audit_log_destination", shape = "GeneralARN" } } },
-WindowsAuditLogCreateConfiguration = { type = "structure", required = { FileAccessAuditLogLevel = true, FileShareAccessAuditLogLevel = true }, members = { { name = "FileAccessAuditLogLevel", snake = "file_access_audit_log_level", shape = "WindowsAccessAuditLogLevel" }, { name = "FileShareAccessAuditLogLevel", snake = "file_share_access_audit_log_level", shape = "WindowsAccessAuditLogLevel" }, { name = "AuditLogDestination", snake = "audit_log_destination", shape = "GeneralARN" } } },
-WindowsDeploymentType = { type = "string", enum = { "MULTI_AZ_1", "SINGLE_AZ_1", "SINGLE_AZ_2" } },
-WindowsFileSystemConfiguration = { type = "structure", members = { { name = "ActiveDirectoryId", snake = "active_directory_id", shape = "DirectoryId" }, { name = "SelfManagedActiveDirectoryConfiguration", snake = "self_managed_active_directory_configuration", shape = "SelfManagedActiveDirectoryAttributes" }, { name = "DeploymentType", snake = "deployment_type", shape = "WindowsDeploymentType" }, { name = "RemoteAdministrationEndpoint", snake = "remote_administration_endpoint", shape = "DNSName" }, { name = "PreferredSubnetId", snake = "preferred_subnet_id", shape = "SubnetId" }, { name = "PreferredFileServerIp", snake = "preferred_file_server_ip", shape = "IpAddress" }, { name = "ThroughputCapacity", snake = "throughput_capacity", shape = "MegabytesPerSecond" }, { name = "MaintenanceOperationsInProgress", snake = "maintenance_operations_in_progress", shape = "FileSystemMaintenanceOperations" }, { name = "WeeklyMaintenanceStartTime", snake = "weekly_maintenance_start_time", shape = "WeeklyTime" }, { name = "DailyAutomaticBackupStartTime", snake = "daily_automatic_backup_start_time", shape = "DailyTime" }, { name = "AutomaticBackupRetentionDays", snake = "automatic_backup_retention_days", shape = "AutomaticBackupRetentionDays" }, { name = "CopyTagsToBackups", snake = "copy_tags_to_backups", shape = "Flag" }, { name = "Aliases", snake = "aliases", shape = "Aliases" }, { name = "AuditLogConfiguration", snake = "audit_log_configuration", shape = "WindowsAuditLogConfiguration" } } },
-},
 }
+
+-- One line per shape (see the format above).
+local SHAPES = [=[
+
+AWSAccountId string min=12 max=12 pattern=^\d{12}$
+ActiveDirectoryBackupAttributes structure members=DomainName:ActiveDirectoryFullyQualifiedName,ActiveDirectoryId:DirectoryId,ResourceARN
+ActiveDirectoryError structure required=ActiveDirectoryId members=ActiveDirectoryId:DirectoryId,Type:ActiveDirectoryErrorType,Message:ErrorMessage exception
+ActiveDirectoryErrorType string enum=DOMAIN_NOT_FOUND,INCOMPATIBLE_DOMAIN_MODE,WRONG_VPC,INVALID_DOMAIN_STAGE
+ActiveDirectoryFullyQualifiedName string min=1 max=255 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{1%2C255}$
+AdminPassword string min=8 max=50 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{8%2C50}$ sensitive
+AdministrativeAction structure members=AdministrativeActionType,ProgressPercent,RequestTime,Status,TargetFileSystemValues:FileSystem,FailureDetails:AdministrativeActionFailureDetails,TargetVolumeValues:Volume,TargetSnapshotValues:Snapshot
+AdministrativeActionFailureDetails structure members=Message:ErrorMessage
+AdministrativeActionType string enum=FILE_SYSTEM_UPDATE,STORAGE_OPTIMIZATION,FILE_SYSTEM_ALIAS_ASSOCIATION,FILE_SYSTEM_ALIAS_DISASSOCIATION,VOLUME_UPDATE,SNAPSHOT_UPDATE,RELEASE_NFS_V3_LOCKS,VOLUME_RESTORE
+AdministrativeActions list member=AdministrativeAction max=50
+Alias structure members=Name:AlternateDNSName,Lifecycle:AliasLifecycle
+AliasLifecycle string enum=AVAILABLE,CREATING,DELETING,CREATE_FAILED,DELETE_FAILED
+Aliases list member=Alias max=50
+AlternateDNSName string min=4 max=253 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{4%2C253}$
+AlternateDNSNames list member=AlternateDNSName max=50
+ArchivePath string min=3 max=4357 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{3%2C4357}$
+AssociateFileSystemAliasesRequest structure required=Aliases,FileSystemId members=ClientRequestToken,FileSystemId,Aliases:AlternateDNSNames
+AssociateFileSystemAliasesResponse structure members=Aliases
+AutoExportPolicy structure members=Events:EventTypes
+AutoImportPolicy structure members=Events:EventTypes
+AutoImportPolicyType string enum=NONE,NEW,NEW_CHANGED,NEW_CHANGED_DELETED
+AutomaticBackupRetentionDays integer min=0 max=90
+Backup structure required=BackupId,CreationTime,FileSystem,Lifecycle,Type members=BackupId,Lifecycle:BackupLifecycle,FailureDetails:BackupFailureDetails,Type:BackupType,ProgressPercent,CreationTime,KmsKeyId,ResourceARN,Tags,FileSystem,DirectoryInformation:ActiveDirectoryBackupAttributes,OwnerId:AWSAccountId,SourceBackupId:BackupId,SourceBackupRegion:Region,ResourceType,Volume
+BackupBeingCopied structure members=Message:ErrorMessage,BackupId exception
+BackupFailureDetails structure members=Message:ErrorMessage
+BackupId string min=12 max=128 pattern=^(backup-[0-9a-f]{8%2C})$
+BackupIds list member=BackupId max=50
+BackupInProgress structure members=Message:ErrorMessage exception
+BackupLifecycle string enum=AVAILABLE,CREATING,TRANSFERRING,DELETED,FAILED,PENDING,COPYING
+BackupNotFound structure members=Message:ErrorMessage exception
+BackupRestoring structure members=Message:ErrorMessage,FileSystemId exception
+BackupType string enum=AUTOMATIC,USER_INITIATED,AWS_BACKUP
+Backups list member=Backup max=50
+BadRequest structure members=Message:ErrorMessage exception
+BatchImportMetaDataOnCreate boolean
+CancelDataRepositoryTaskRequest structure required=TaskId members=TaskId
+CancelDataRepositoryTaskResponse structure members=Lifecycle:DataRepositoryTaskLifecycle,TaskId
+CapacityToRelease long min=1 max=2147483647
+ClientRequestToken string min=1 max=63 pattern=[A-za-z0-9_.-]{0%2C63}$
+CompletionReport structure required=Enabled members=Enabled:Flag,Path:ArchivePath,Format:ReportFormat,Scope:ReportScope
+CoolingPeriod integer min=2 max=183
+CopyBackupRequest structure required=SourceBackupId members=ClientRequestToken,SourceBackupId,SourceRegion:Region,KmsKeyId,CopyTags:Flag,Tags
+CopyBackupResponse structure members=Backup
+CopyTagsToDataRepositoryAssociations boolean
+CreateBackupRequest structure members=FileSystemId,ClientRequestToken,Tags,VolumeId
+CreateBackupResponse structure members=Backup
+CreateDataRepositoryAssociationRequest structure required=DataRepositoryPath,FileSystemId members=FileSystemId,FileSystemPath:Namespace,DataRepositoryPath:ArchivePath,BatchImportMetaDataOnCreate,ImportedFileChunkSize:Megabytes,S3:S3DataRepositoryConfiguration,ClientRequestToken,Tags
+CreateDataRepositoryAssociationResponse structure members=Association:DataRepositoryAssociation
+CreateDataRepositoryTaskRequest structure required=FileSystemId,Report,Type members=Type:DataRepositoryTaskType,Paths:DataRepositoryTaskPaths,FileSystemId,Report:CompletionReport,ClientRequestToken,Tags,CapacityToRelease
+CreateDataRepositoryTaskResponse structure members=DataRepositoryTask
+CreateFileCacheDataRepositoryAssociations list member=FileCacheDataRepositoryAssociation max=8
+CreateFileCacheLustreConfiguration structure required=DeploymentType,MetadataConfiguration,PerUnitStorageThroughput members=PerUnitStorageThroughput,DeploymentType:FileCacheLustreDeploymentType,WeeklyMaintenanceStartTime:WeeklyTime,MetadataConfiguration:FileCacheLustreMetadataConfiguration
+CreateFileCacheRequest structure required=FileCacheType,FileCacheTypeVersion,StorageCapacity,SubnetIds members=ClientRequestToken,FileCacheType,FileCacheTypeVersion:FileSystemTypeVersion,StorageCapacity,SubnetIds,SecurityGroupIds,Tags,CopyTagsToDataRepositoryAssociations,KmsKeyId,LustreConfiguration:CreateFileCacheLustreConfiguration,DataRepositoryAssociations:CreateFileCacheDataRepositoryAssociations
+CreateFileCacheResponse structure members=FileCache:FileCacheCreating
+CreateFileSystemFromBackupRequest structure required=BackupId,SubnetIds members=BackupId,ClientRequestToken,SubnetIds,SecurityGroupIds,Tags,WindowsConfiguration:CreateFileSystemWindowsConfiguration,LustreConfiguration:CreateFileSystemLustreConfiguration,StorageType,KmsKeyId,FileSystemTypeVersion,OpenZFSConfiguration:CreateFileSystemOpenZFSConfiguration,StorageCapacity
+CreateFileSystemFromBackupResponse structure members=FileSystem
+CreateFileSystemLustreConfiguration structure members=WeeklyMaintenanceStartTime:WeeklyTime,ImportPath:ArchivePath,ExportPath:ArchivePath,ImportedFileChunkSize:Megabytes,DeploymentType:LustreDeploymentType,AutoImportPolicy:AutoImportPolicyType,PerUnitStorageThroughput,DailyAutomaticBackupStartTime:DailyTime,AutomaticBackupRetentionDays,CopyTagsToBackups:Flag,DriveCacheType,DataCompressionType,LogConfiguration:LustreLogCreateConfiguration,RootSquashConfiguration:LustreRootSquashConfiguration
+CreateFileSystemOntapConfiguration structure required=DeploymentType,ThroughputCapacity members=AutomaticBackupRetentionDays,DailyAutomaticBackupStartTime:DailyTime,DeploymentType:OntapDeploymentType,EndpointIpAddressRange:IpAddressRange,FsxAdminPassword:AdminPassword,DiskIopsConfiguration,PreferredSubnetId:SubnetId,RouteTableIds,ThroughputCapacity:MegabytesPerSecond,WeeklyMaintenanceStartTime:WeeklyTime
+CreateFileSystemOpenZFSConfiguration structure required=DeploymentType,ThroughputCapacity members=AutomaticBackupRetentionDays,CopyTagsToBackups:Flag,CopyTagsToVolumes:Flag,DailyAutomaticBackupStartTime:DailyTime,DeploymentType:OpenZFSDeploymentType,ThroughputCapacity:MegabytesPerSecond,WeeklyMaintenanceStartTime:WeeklyTime,DiskIopsConfiguration,RootVolumeConfiguration:OpenZFSCreateRootVolumeConfiguration
+CreateFileSystemRequest structure required=FileSystemType,StorageCapacity,SubnetIds members=ClientRequestToken,FileSystemType,StorageCapacity,StorageType,SubnetIds,SecurityGroupIds,Tags,KmsKeyId,WindowsConfiguration:CreateFileSystemWindowsConfiguration,LustreConfiguration:CreateFileSystemLustreConfiguration,OntapConfiguration:CreateFileSystemOntapConfiguration,FileSystemTypeVersion,OpenZFSConfiguration:CreateFileSystemOpenZFSConfiguration
+CreateFileSystemResponse structure members=FileSystem
+CreateFileSystemWindowsConfiguration structure required=ThroughputCapacity members=ActiveDirectoryId:DirectoryId,SelfManagedActiveDirectoryConfiguration,DeploymentType:WindowsDeploymentType,PreferredSubnetId:SubnetId,ThroughputCapacity:MegabytesPerSecond,WeeklyMaintenanceStartTime:WeeklyTime,DailyAutomaticBackupStartTime:DailyTime,AutomaticBackupRetentionDays,CopyTagsToBackups:Flag,Aliases:AlternateDNSNames,AuditLogConfiguration:WindowsAuditLogCreateConfiguration
+CreateOntapVolumeConfiguration structure required=SizeInMegabytes,StorageVirtualMachineId members=JunctionPath,SecurityStyle,SizeInMegabytes:VolumeCapacity,StorageEfficiencyEnabled:Flag,StorageVirtualMachineId,TieringPolicy,OntapVolumeType:InputOntapVolumeType,SnapshotPolicy,CopyTagsToBackups:Flag
+CreateOpenZFSOriginSnapshotConfiguration structure required=CopyStrategy,SnapshotARN members=SnapshotARN:ResourceARN,CopyStrategy:OpenZFSCopyStrategy
+CreateOpenZFSVolumeConfiguration structure required=ParentVolumeId members=ParentVolumeId:VolumeId,StorageCapacityReservationGiB:IntegerNoMaxFromNegativeOne,StorageCapacityQuotaGiB:IntegerNoMaxFromNegativeOne,RecordSizeKiB:IntegerRecordSizeKiB,DataCompressionType:OpenZFSDataCompressionType,CopyTagsToSnapshots:Flag,OriginSnapshot:CreateOpenZFSOriginSnapshotConfiguration,ReadOnly,NfsExports:OpenZFSNfsExports,UserAndGroupQuotas:OpenZFSUserAndGroupQuotas
+CreateSnapshotRequest structure required=Name,VolumeId members=ClientRequestToken,Name:SnapshotName,VolumeId,Tags
+CreateSnapshotResponse structure members=Snapshot
+CreateStorageVirtualMachineRequest structure required=FileSystemId,Name members=ActiveDirectoryConfiguration:CreateSvmActiveDirectoryConfiguration,ClientRequestToken,FileSystemId,Name:StorageVirtualMachineName,SvmAdminPassword:AdminPassword,Tags,RootVolumeSecurityStyle:StorageVirtualMachineRootVolumeSecurityStyle
+CreateStorageVirtualMachineResponse structure members=StorageVirtualMachine
+CreateSvmActiveDirectoryConfiguration structure required=NetBiosName members=NetBiosName:NetBiosAlias,SelfManagedActiveDirectoryConfiguration
+CreateVolumeFromBackupRequest structure required=BackupId,Name members=BackupId,ClientRequestToken,Name:VolumeName,OntapConfiguration:CreateOntapVolumeConfiguration,Tags
+CreateVolumeFromBackupResponse structure members=Volume
+CreateVolumeRequest structure required=Name,VolumeType members=ClientRequestToken,VolumeType,Name:VolumeName,OntapConfiguration:CreateOntapVolumeConfiguration,Tags,OpenZFSConfiguration:CreateOpenZFSVolumeConfiguration
+CreateVolumeResponse structure members=Volume
+CreationTime timestamp
+DNSName string min=16 max=275 pattern=^((fs|fc)i?-[0-9a-f]{8%2C}\..{4%2C253})$
+DailyTime string min=5 max=5 pattern=^([01]\d|2[0-3]):?([0-5]\d)$
+DataCompressionType string enum=NONE,LZ4
+DataRepositoryAssociation structure members=AssociationId:DataRepositoryAssociationId,ResourceARN,FileSystemId,Lifecycle:DataRepositoryLifecycle,FailureDetails:DataRepositoryFailureDetails,FileSystemPath:Namespace,DataRepositoryPath:ArchivePath,BatchImportMetaDataOnCreate,ImportedFileChunkSize:Megabytes,S3:S3DataRepositoryConfiguration,Tags,CreationTime,FileCacheId,FileCachePath:Namespace,DataRepositorySubdirectories:SubDirectoriesPaths,NFS:NFSDataRepositoryConfiguration
+DataRepositoryAssociationId string min=13 max=23 pattern=^(dra-[0-9a-f]{8%2C})$
+DataRepositoryAssociationIds list member=DataRepositoryAssociationId max=50
+DataRepositoryAssociationNotFound structure members=Message:ErrorMessage exception
+DataRepositoryAssociations list member=DataRepositoryAssociation max=100
+DataRepositoryConfiguration structure members=Lifecycle:DataRepositoryLifecycle,ImportPath:ArchivePath,ExportPath:ArchivePath,ImportedFileChunkSize:Megabytes,AutoImportPolicy:AutoImportPolicyType,FailureDetails:DataRepositoryFailureDetails
+DataRepositoryFailureDetails structure members=Message:ErrorMessage
+DataRepositoryLifecycle string enum=CREATING,AVAILABLE,MISCONFIGURED,UPDATING,DELETING,FAILED
+DataRepositoryTask structure required=CreationTime,Lifecycle,TaskId,Type members=TaskId,Lifecycle:DataRepositoryTaskLifecycle,Type:DataRepositoryTaskType,CreationTime,StartTime,EndTime,ResourceARN,Tags,FileSystemId,Paths:DataRepositoryTaskPaths,FailureDetails:DataRepositoryTaskFailureDetails,Status:DataRepositoryTaskStatus,Report:CompletionReport,CapacityToRelease,FileCacheId
+DataRepositoryTaskEnded structure members=Message:ErrorMessage exception
+DataRepositoryTaskExecuting structure members=Message:ErrorMessage exception
+DataRepositoryTaskFailureDetails structure members=Message:ErrorMessage
+DataRepositoryTaskFilter structure members=Name:DataRepositoryTaskFilterName,Values:DataRepositoryTaskFilterValues
+DataRepositoryTaskFilterName string enum=file-system-id,task-lifecycle,data-repository-association-id,file-cache-id
+DataRepositoryTaskFilterValue string min=1 max=128 pattern=^[0-9a-zA-Z\*\.\\/\?\-\_]*$
+DataRepositoryTaskFilterValues list member=DataRepositoryTaskFilterValue max=20
+DataRepositoryTaskFilters list member=DataRepositoryTaskFilter max=3
+DataRepositoryTaskLifecycle string enum=PENDING,EXECUTING,FAILED,SUCCEEDED,CANCELED,CANCELING
+DataRepositoryTaskNotFound structure members=Message:ErrorMessage exception
+DataRepositoryTaskPath string min=0 max=4096 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{0%2C4096}$
+DataRepositoryTaskPaths list member=DataRepositoryTaskPath max=100
+DataRepositoryTaskStatus structure members=TotalCount,SucceededCount,FailedCount,LastUpdatedTime,ReleasedCapacity
+DataRepositoryTaskType string enum=EXPORT_TO_REPOSITORY,IMPORT_METADATA_FROM_REPOSITORY,RELEASE_DATA_FROM_FILESYSTEM,AUTO_RELEASE_DATA
+DataRepositoryTasks list member=DataRepositoryTask max=50
+DeleteBackupRequest structure required=BackupId members=BackupId,ClientRequestToken
+DeleteBackupResponse structure members=BackupId,Lifecycle:BackupLifecycle
+DeleteDataInFileSystem boolean
+DeleteDataRepositoryAssociationRequest structure required=AssociationId members=AssociationId:DataRepositoryAssociationId,ClientRequestToken,DeleteDataInFileSystem
+DeleteDataRepositoryAssociationResponse structure members=AssociationId:DataRepositoryAssociationId,Lifecycle:DataRepositoryLifecycle,DeleteDataInFileSystem
+DeleteFileCacheRequest structure required=FileCacheId members=FileCacheId,ClientRequestToken
+DeleteFileCacheResponse structure members=FileCacheId,Lifecycle:FileCacheLifecycle
+DeleteFileSystemLustreConfiguration structure members=SkipFinalBackup:Flag,FinalBackupTags:Tags
+DeleteFileSystemLustreResponse structure members=FinalBackupId:BackupId,FinalBackupTags:Tags
+DeleteFileSystemOpenZFSConfiguration structure members=SkipFinalBackup:Flag,FinalBackupTags:Tags,Options:DeleteFileSystemOpenZFSOptions
+DeleteFileSystemOpenZFSOption string enum=DELETE_CHILD_VOLUMES_AND_SNAPSHOTS
+DeleteFileSystemOpenZFSOptions list member=DeleteFileSystemOpenZFSOption max=1
+DeleteFileSystemOpenZFSResponse structure members=FinalBackupId:BackupId,FinalBackupTags:Tags
+DeleteFileSystemRequest structure required=FileSystemId members=FileSystemId,ClientRequestToken,WindowsConfiguration:DeleteFileSystemWindowsConfiguration,LustreConfiguration:DeleteFileSystemLustreConfiguration,OpenZFSConfiguration:DeleteFileSystemOpenZFSConfiguration
+DeleteFileSystemResponse structure members=FileSystemId,Lifecycle:FileSystemLifecycle,WindowsResponse:DeleteFileSystemWindowsResponse,LustreResponse:DeleteFileSystemLustreResponse,OpenZFSResponse:DeleteFileSystemOpenZFSResponse
+DeleteFileSystemWindowsConfiguration structure members=SkipFinalBackup:Flag,FinalBackupTags:Tags
+DeleteFileSystemWindowsResponse structure members=FinalBackupId:BackupId,FinalBackupTags:Tags
+DeleteOpenZFSVolumeOption string enum=DELETE_CHILD_VOLUMES_AND_SNAPSHOTS
+DeleteOpenZFSVolumeOptions list member=DeleteOpenZFSVolumeOption max=1
+DeleteSnapshotRequest structure required=SnapshotId members=ClientRequestToken,SnapshotId
+DeleteSnapshotResponse structure members=SnapshotId,Lifecycle:SnapshotLifecycle
+DeleteStorageVirtualMachineRequest structure required=StorageVirtualMachineId members=ClientRequestToken,StorageVirtualMachineId
+DeleteStorageVirtualMachineResponse structure members=StorageVirtualMachineId,Lifecycle:StorageVirtualMachineLifecycle
+DeleteVolumeOntapConfiguration structure members=SkipFinalBackup:Flag,FinalBackupTags:Tags
+DeleteVolumeOntapResponse structure members=FinalBackupId:BackupId,FinalBackupTags:Tags
+DeleteVolumeOpenZFSConfiguration structure members=Options:DeleteOpenZFSVolumeOptions
+DeleteVolumeRequest structure required=VolumeId members=ClientRequestToken,VolumeId,OntapConfiguration:DeleteVolumeOntapConfiguration,OpenZFSConfiguration:DeleteVolumeOpenZFSConfiguration
+DeleteVolumeResponse structure members=VolumeId,Lifecycle:VolumeLifecycle,OntapResponse:DeleteVolumeOntapResponse
+DescribeBackupsRequest structure members=BackupIds,Filters,MaxResults,NextToken
+DescribeBackupsResponse structure members=Backups,NextToken
+DescribeDataRepositoryAssociationsRequest structure members=AssociationIds:DataRepositoryAssociationIds,Filters,MaxResults:LimitedMaxResults,NextToken
+DescribeDataRepositoryAssociationsResponse structure members=Associations:DataRepositoryAssociations,NextToken
+DescribeDataRepositoryTasksRequest structure members=TaskIds,Filters:DataRepositoryTaskFilters,MaxResults,NextToken
+DescribeDataRepositoryTasksResponse structure members=DataRepositoryTasks,NextToken
+DescribeFileCachesRequest structure members=FileCacheIds,MaxResults,NextToken
+DescribeFileCachesResponse structure members=FileCaches,NextToken
+DescribeFileSystemAliasesRequest structure required=FileSystemId members=ClientRequestToken,FileSystemId,MaxResults,NextToken
+DescribeFileSystemAliasesResponse structure members=Aliases,NextToken
+DescribeFileSystemsRequest structure members=FileSystemIds,MaxResults,NextToken
+DescribeFileSystemsResponse structure members=FileSystems,NextToken
+DescribeSnapshotsRequest structure members=SnapshotIds,Filters:SnapshotFilters,MaxResults,NextToken
+DescribeSnapshotsResponse structure members=Snapshots,NextToken
+DescribeStorageVirtualMachinesRequest structure members=StorageVirtualMachineIds,Filters:StorageVirtualMachineFilters,MaxResults,NextToken
+DescribeStorageVirtualMachinesResponse structure members=StorageVirtualMachines,NextToken
+DescribeVolumesRequest structure members=VolumeIds,Filters:VolumeFilters,MaxResults,NextToken
+DescribeVolumesResponse structure members=Volumes,NextToken
+DirectoryId string min=12 max=12 pattern=^d-[0-9a-f]{10}$
+DirectoryPassword string min=1 max=256 pattern=^.{1%2C256}$ sensitive
+DirectoryUserName string min=1 max=256 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{1%2C256}$
+DisassociateFileSystemAliasesRequest structure required=Aliases,FileSystemId members=ClientRequestToken,FileSystemId,Aliases:AlternateDNSNames
+DisassociateFileSystemAliasesResponse structure members=Aliases
+DiskIopsConfiguration structure members=Mode:DiskIopsConfigurationMode,Iops
+DiskIopsConfigurationMode string enum=AUTOMATIC,USER_PROVISIONED
+DnsIps list member=IpAddress min=1 max=3
+DriveCacheType string enum=NONE,READ
+EndTime timestamp
+ErrorMessage string min=1 max=256
+EventType string enum=NEW,CHANGED,DELETED
+EventTypes list member=EventType max=3
+FailedCount long
+FileCache structure members=OwnerId:AWSAccountId,CreationTime,FileCacheId,FileCacheType,FileCacheTypeVersion:FileSystemTypeVersion,Lifecycle:FileCacheLifecycle,FailureDetails:FileCacheFailureDetails,StorageCapacity,VpcId,SubnetIds,NetworkInterfaceIds,DNSName,KmsKeyId,ResourceARN,LustreConfiguration:FileCacheLustreConfiguration,DataRepositoryAssociationIds
+FileCacheCreating structure members=OwnerId:AWSAccountId,CreationTime,FileCacheId,FileCacheType,FileCacheTypeVersion:FileSystemTypeVersion,Lifecycle:FileCacheLifecycle,FailureDetails:FileCacheFailureDetails,StorageCapacity,VpcId,SubnetIds,NetworkInterfaceIds,DNSName,KmsKeyId,ResourceARN,Tags,CopyTagsToDataRepositoryAssociations,LustreConfiguration:FileCacheLustreConfiguration,DataRepositoryAssociationIds
+FileCacheDataRepositoryAssociation structure required=DataRepositoryPath,FileCachePath members=FileCachePath:Namespace,DataRepositoryPath:ArchivePath,DataRepositorySubdirectories:SubDirectoriesPaths,NFS:FileCacheNFSConfiguration
+FileCacheFailureDetails structure members=Message:ErrorMessage
+FileCacheId string min=11 max=21 pattern=^(fc-[0-9a-f]{8%2C})$
+FileCacheIds list member=FileCacheId max=50
+FileCacheLifecycle string enum=AVAILABLE,CREATING,DELETING,UPDATING,FAILED
+FileCacheLustreConfiguration structure members=PerUnitStorageThroughput,DeploymentType:FileCacheLustreDeploymentType,MountName:LustreFileSystemMountName,WeeklyMaintenanceStartTime:WeeklyTime,MetadataConfiguration:FileCacheLustreMetadataConfiguration,LogConfiguration:LustreLogConfiguration
+FileCacheLustreDeploymentType string enum=CACHE_1
+FileCacheLustreMetadataConfiguration structure required=StorageCapacity members=StorageCapacity:MetadataStorageCapacity
+FileCacheNFSConfiguration structure required=Version members=Version:NfsVersion,DnsIps:RepositoryDnsIps
+FileCacheNotFound structure members=Message:ErrorMessage exception
+FileCacheType string enum=LUSTRE
+FileCaches list member=FileCache max=50
+FileSystem structure members=OwnerId:AWSAccountId,CreationTime,FileSystemId,FileSystemType,Lifecycle:FileSystemLifecycle,FailureDetails:FileSystemFailureDetails,StorageCapacity,StorageType,VpcId,SubnetIds,NetworkInterfaceIds,DNSName,KmsKeyId,ResourceARN,Tags,WindowsConfiguration:WindowsFileSystemConfiguration,LustreConfiguration:LustreFileSystemConfiguration,AdministrativeActions,OntapConfiguration:OntapFileSystemConfiguration,FileSystemTypeVersion,OpenZFSConfiguration:OpenZFSFileSystemConfiguration
+FileSystemAdministratorsGroupName string min=1 max=256 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{1%2C256}$
+FileSystemEndpoint structure members=DNSName,IpAddresses:OntapEndpointIpAddresses
+FileSystemEndpoints structure members=Intercluster:FileSystemEndpoint,Management:FileSystemEndpoint
+FileSystemFailureDetails structure members=Message:ErrorMessage
+FileSystemId string min=11 max=21 pattern=^(fs-[0-9a-f]{8%2C})$
+FileSystemIds list member=FileSystemId max=50
+FileSystemLifecycle string enum=AVAILABLE,CREATING,FAILED,DELETING,MISCONFIGURED,UPDATING,MISCONFIGURED_UNAVAILABLE
+FileSystemMaintenanceOperation string enum=PATCHING,BACKING_UP
+FileSystemMaintenanceOperations list member=FileSystemMaintenanceOperation max=20
+FileSystemNotFound structure members=Message:ErrorMessage exception
+FileSystemType string enum=WINDOWS,LUSTRE,ONTAP,OPENZFS
+FileSystemTypeVersion string min=1 max=20 pattern=^[0-9](.[0-9]*)*$
+FileSystems list member=FileSystem max=50
+Filter structure members=Name:FilterName,Values:FilterValues
+FilterName string enum=file-system-id,backup-type,file-system-type,volume-id,data-repository-type,file-cache-id,file-cache-type
+FilterValue string min=1 max=128 pattern=^[0-9a-zA-Z\*\.\\/\?\-\_]*$
+FilterValues list member=FilterValue max=20
+Filters list member=Filter max=10
+Flag boolean
+FlexCacheEndpointType string enum=NONE,ORIGIN,CACHE
+GeneralARN string min=8 max=1024 pattern=^arn:[^:]{1%2C63}:[^:]{0%2C63}:[^:]{0%2C63}:(?:|\d{12}):[^/].{0%2C1023}$
+IncompatibleParameterError structure required=Parameter members=Parameter,Message:ErrorMessage exception
+IncompatibleRegionForMultiAZ structure members=Message:ErrorMessage exception
+InputOntapVolumeType string enum=RW,DP
+IntegerNoMax integer min=0 max=2147483647
+IntegerNoMaxFromNegativeOne integer min=-1 max=2147483647
+IntegerRecordSizeKiB integer min=4 max=1024
+InternalServerError structure members=Message:ErrorMessage exception fault
+InvalidDataRepositoryType structure members=Message:ErrorMessage exception
+InvalidDestinationKmsKey structure members=Message:ErrorMessage exception
+InvalidExportPath structure members=Message:ErrorMessage exception
+InvalidImportPath structure members=Message:ErrorMessage exception
+InvalidNetworkSettings structure members=Message:ErrorMessage,InvalidSubnetId:SubnetId,InvalidSecurityGroupId:SecurityGroupId,InvalidRouteTableId:RouteTableId exception
+InvalidPerUnitStorageThroughput structure members=Message:ErrorMessage exception
+InvalidRegion structure members=Message:ErrorMessage exception
+InvalidSourceKmsKey structure members=Message:ErrorMessage exception
+Iops long min=0 max=1000000
+IpAddress string min=7 max=15 pattern=^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$
+IpAddressRange string min=9 max=17 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{9%2C17}$
+JunctionPath string min=1 max=255 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{1%2C255}$
+KmsKeyId string min=1 max=2048 pattern=^.{1%2C2048}$
+LastUpdatedTime timestamp
+LifecycleTransitionReason structure members=Message:ErrorMessage
+LimitedMaxResults integer min=1 max=25
+ListTagsForResourceRequest structure required=ResourceARN members=ResourceARN,MaxResults,NextToken
+ListTagsForResourceResponse structure members=Tags,NextToken
+LustreAccessAuditLogLevel string enum=DISABLED,WARN_ONLY,ERROR_ONLY,WARN_ERROR
+LustreDeploymentType string enum=SCRATCH_1,SCRATCH_2,PERSISTENT_1,PERSISTENT_2
+LustreFileSystemConfiguration structure members=WeeklyMaintenanceStartTime:WeeklyTime,DataRepositoryConfiguration,DeploymentType:LustreDeploymentType,PerUnitStorageThroughput,MountName:LustreFileSystemMountName,DailyAutomaticBackupStartTime:DailyTime,AutomaticBackupRetentionDays,CopyTagsToBackups:Flag,DriveCacheType,DataCompressionType,LogConfiguration:LustreLogConfiguration,RootSquashConfiguration:LustreRootSquashConfiguration
+LustreFileSystemMountName string min=1 max=8 pattern=^([A-Za-z0-9_-]{1%2C8})$
+LustreLogConfiguration structure required=Level members=Level:LustreAccessAuditLogLevel,Destination:GeneralARN
+LustreLogCreateConfiguration structure required=Level members=Level:LustreAccessAuditLogLevel,Destination:GeneralARN
+LustreNoSquashNid string min=11 max=43 pattern=^([0-9\[\]\-]*\.){3}([0-9\[\]\-]*)@tcp$
+LustreNoSquashNids list member=LustreNoSquashNid max=64
+LustreRootSquash string min=3 max=21 pattern=^([0-9]{1%2C10}):([0-9]{1%2C10})$
+LustreRootSquashConfiguration structure members=RootSquash:LustreRootSquash,NoSquashNids:LustreNoSquashNids
+MaxResults integer min=1 max=2147483647
+Megabytes integer min=1 max=512000
+MegabytesPerSecond integer min=8 max=100000
+MetadataStorageCapacity integer min=0 max=2147483647
+MissingFileCacheConfiguration structure members=Message:ErrorMessage exception
+MissingFileSystemConfiguration structure members=Message:ErrorMessage exception
+MissingVolumeConfiguration structure members=Message:ErrorMessage exception
+NFSDataRepositoryConfiguration structure required=Version members=Version:NfsVersion,DnsIps:RepositoryDnsIps,AutoExportPolicy
+Namespace string min=1 max=4096 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{1%2C4096}$
+NetBiosAlias string min=1 max=15 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{1%2C255}$
+NetworkInterfaceId string min=12 max=21 pattern=^(eni-[0-9a-f]{8%2C})$
+NetworkInterfaceIds list member=NetworkInterfaceId max=50
+NextToken string min=1 max=255 pattern=^(?:[A-Za-z0-9+\/]{4})*(?:[A-Za-z0-9+\/]{2}==|[A-Za-z0-9+\/]{3}=)?$
+NfsVersion string enum=NFS3
+NotServiceResourceError structure required=ResourceARN members=ResourceARN,Message:ErrorMessage exception
+OntapDeploymentType string enum=MULTI_AZ_1,SINGLE_AZ_1
+OntapEndpointIpAddresses list member=IpAddress min=1 max=2
+OntapFileSystemConfiguration structure members=AutomaticBackupRetentionDays,DailyAutomaticBackupStartTime:DailyTime,DeploymentType:OntapDeploymentType,EndpointIpAddressRange:IpAddressRange,Endpoints:FileSystemEndpoints,DiskIopsConfiguration,PreferredSubnetId:SubnetId,RouteTableIds,ThroughputCapacity:MegabytesPerSecond,WeeklyMaintenanceStartTime:WeeklyTime
+OntapVolumeConfiguration structure members=FlexCacheEndpointType,JunctionPath,SecurityStyle,SizeInMegabytes:VolumeCapacity,StorageEfficiencyEnabled:Flag,StorageVirtualMachineId,StorageVirtualMachineRoot:Flag,TieringPolicy,UUID,OntapVolumeType,SnapshotPolicy,CopyTagsToBackups:Flag
+OntapVolumeType string enum=RW,DP,LS
+OpenZFSClientConfiguration structure required=Clients,Options members=Clients:OpenZFSClients,Options:OpenZFSNfsExportOptions
+OpenZFSClientConfigurations list member=OpenZFSClientConfiguration max=25
+OpenZFSClients string min=1 max=128 pattern=^[%20-~]{1%2C128}$
+OpenZFSCopyStrategy string enum=CLONE,FULL_COPY
+OpenZFSCreateRootVolumeConfiguration structure members=RecordSizeKiB:IntegerRecordSizeKiB,DataCompressionType:OpenZFSDataCompressionType,NfsExports:OpenZFSNfsExports,UserAndGroupQuotas:OpenZFSUserAndGroupQuotas,CopyTagsToSnapshots:Flag,ReadOnly
+OpenZFSDataCompressionType string enum=NONE,ZSTD,LZ4
+OpenZFSDeploymentType string enum=SINGLE_AZ_1,SINGLE_AZ_2
+OpenZFSFileSystemConfiguration structure members=AutomaticBackupRetentionDays,CopyTagsToBackups:Flag,CopyTagsToVolumes:Flag,DailyAutomaticBackupStartTime:DailyTime,DeploymentType:OpenZFSDeploymentType,ThroughputCapacity:MegabytesPerSecond,WeeklyMaintenanceStartTime:WeeklyTime,DiskIopsConfiguration,RootVolumeId:VolumeId
+OpenZFSNfsExport structure required=ClientConfigurations members=ClientConfigurations:OpenZFSClientConfigurations
+OpenZFSNfsExportOption string min=1 max=128 pattern=^[%20-~]{1%2C128}$
+OpenZFSNfsExportOptions list member=OpenZFSNfsExportOption min=1 max=20
+OpenZFSNfsExports list member=OpenZFSNfsExport max=1
+OpenZFSOriginSnapshotConfiguration structure members=SnapshotARN:ResourceARN,CopyStrategy:OpenZFSCopyStrategy
+OpenZFSQuotaType string enum=USER,GROUP
+OpenZFSUserAndGroupQuotas list member=OpenZFSUserOrGroupQuota max=500
+OpenZFSUserOrGroupQuota structure required=Id,StorageCapacityQuotaGiB,Type members=Type:OpenZFSQuotaType,Id:IntegerNoMax,StorageCapacityQuotaGiB:IntegerNoMax
+OpenZFSVolumeConfiguration structure members=ParentVolumeId:VolumeId,VolumePath,StorageCapacityReservationGiB:IntegerNoMax,StorageCapacityQuotaGiB:IntegerNoMax,RecordSizeKiB:IntegerRecordSizeKiB,DataCompressionType:OpenZFSDataCompressionType,CopyTagsToSnapshots:Flag,OriginSnapshot:OpenZFSOriginSnapshotConfiguration,ReadOnly,NfsExports:OpenZFSNfsExports,UserAndGroupQuotas:OpenZFSUserAndGroupQuotas,RestoreToSnapshot:SnapshotId,DeleteIntermediateSnaphots:Flag,DeleteClonedVolumes:Flag
+OrganizationalUnitDistinguishedName string min=1 max=2000 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{1%2C2000}$
+Parameter string min=1
+PerUnitStorageThroughput integer min=12 max=1000
+ProgressPercent integer min=0 max=100
+ReadOnly boolean
+Region string min=1 max=20 pattern=^[a-z0-9-]{1%2C20}$
+ReleaseFileSystemNfsV3LocksRequest structure required=FileSystemId members=FileSystemId,ClientRequestToken
+ReleaseFileSystemNfsV3LocksResponse structure members=FileSystem
+ReleasedCapacity long
+ReportFormat string enum=REPORT_CSV_20191124
+ReportScope string enum=FAILED_FILES_ONLY
+RepositoryDnsIps list member=IpAddress max=10
+RequestTime timestamp
+ResourceARN string min=8 max=512 pattern=^arn:(?=[^:]+:fsx:[^:]+:\d{12}:)((|(?=[a-z0-9-.]{1%2C63})(?!\d{1%2C3}(\.\d{1%2C3}){3})(?![^:]*-{2})(?![^:]*-\.)(?![^:]*\.-)[a-z0-9].*(?<!-)):){4}(?!/).{0%2C1024}$
+ResourceDoesNotSupportTagging structure required=ResourceARN members=ResourceARN,Message:ErrorMessage exception
+ResourceNotFound structure required=ResourceARN members=ResourceARN,Message:ErrorMessage exception
+ResourceType string enum=FILE_SYSTEM,VOLUME
+RestoreOpenZFSVolumeOption string enum=DELETE_INTERMEDIATE_SNAPSHOTS,DELETE_CLONED_VOLUMES
+RestoreOpenZFSVolumeOptions list member=RestoreOpenZFSVolumeOption max=2
+RestoreVolumeFromSnapshotRequest structure required=SnapshotId,VolumeId members=ClientRequestToken,VolumeId,SnapshotId,Options:RestoreOpenZFSVolumeOptions
+RestoreVolumeFromSnapshotResponse structure members=VolumeId,Lifecycle:VolumeLifecycle,AdministrativeActions
+RouteTableId string min=12 max=21 pattern=^(rtb-[0-9a-f]{8%2C})$
+RouteTableIds list member=RouteTableId max=50
+S3DataRepositoryConfiguration structure members=AutoImportPolicy,AutoExportPolicy
+SecurityGroupId string min=11 max=20 pattern=^(sg-[0-9a-f]{8%2C})$
+SecurityGroupIds list member=SecurityGroupId max=50
+SecurityStyle string enum=UNIX,NTFS,MIXED
+SelfManagedActiveDirectoryAttributes structure members=DomainName:ActiveDirectoryFullyQualifiedName,OrganizationalUnitDistinguishedName,FileSystemAdministratorsGroup:FileSystemAdministratorsGroupName,UserName:DirectoryUserName,DnsIps
+SelfManagedActiveDirectoryConfiguration structure required=DnsIps,DomainName,Password,UserName members=DomainName:ActiveDirectoryFullyQualifiedName,OrganizationalUnitDistinguishedName,FileSystemAdministratorsGroup:FileSystemAdministratorsGroupName,UserName:DirectoryUserName,Password:DirectoryPassword,DnsIps
+SelfManagedActiveDirectoryConfigurationUpdates structure members=UserName:DirectoryUserName,Password:DirectoryPassword,DnsIps
+ServiceLimit string enum=FILE_SYSTEM_COUNT,TOTAL_THROUGHPUT_CAPACITY,TOTAL_STORAGE,TOTAL_USER_INITIATED_BACKUPS,TOTAL_USER_TAGS,TOTAL_IN_PROGRESS_COPY_BACKUPS,STORAGE_VIRTUAL_MACHINES_PER_FILE_SYSTEM,VOLUMES_PER_FILE_SYSTEM,TOTAL_SSD_IOPS,FILE_CACHE_COUNT
+ServiceLimitExceeded structure required=Limit members=Limit:ServiceLimit,Message:ErrorMessage exception
+Snapshot structure members=ResourceARN,SnapshotId,Name:SnapshotName,VolumeId,CreationTime,Lifecycle:SnapshotLifecycle,LifecycleTransitionReason,Tags,AdministrativeActions
+SnapshotFilter structure members=Name:SnapshotFilterName,Values:SnapshotFilterValues
+SnapshotFilterName string enum=file-system-id,volume-id
+SnapshotFilterValue string min=1 max=128 pattern=^[0-9a-zA-Z\*\.\\/\?\-\_]*$
+SnapshotFilterValues list member=SnapshotFilterValue max=20
+SnapshotFilters list member=SnapshotFilter max=2
+SnapshotId string min=11 max=28 pattern=^((fs)?volsnap-[0-9a-f]{8%2C})$
+SnapshotIds list member=SnapshotId max=50
+SnapshotLifecycle string enum=PENDING,CREATING,DELETING,AVAILABLE
+SnapshotName string min=1 max=203 pattern=^[a-zA-Z0-9_:.-]{1%2C203}$
+SnapshotNotFound structure members=Message:ErrorMessage exception
+SnapshotPolicy string min=1 max=255
+Snapshots list member=Snapshot max=50
+SourceBackupId string min=12 max=128 pattern=^(backup-[0-9a-f]{8%2C})$
+SourceBackupUnavailable structure members=Message:ErrorMessage,BackupId exception
+StartTime timestamp
+Status string enum=FAILED,IN_PROGRESS,PENDING,COMPLETED,UPDATED_OPTIMIZING
+StorageCapacity integer min=0 max=2147483647
+StorageType string enum=SSD,HDD
+StorageVirtualMachine structure members=ActiveDirectoryConfiguration:SvmActiveDirectoryConfiguration,CreationTime,Endpoints:SvmEndpoints,FileSystemId,Lifecycle:StorageVirtualMachineLifecycle,Name:StorageVirtualMachineName,ResourceARN,StorageVirtualMachineId,UUID,Tags,LifecycleTransitionReason,RootVolumeSecurityStyle:StorageVirtualMachineRootVolumeSecurityStyle
+StorageVirtualMachineFilter structure members=Name:StorageVirtualMachineFilterName,Values:StorageVirtualMachineFilterValues
+StorageVirtualMachineFilterName string enum=file-system-id
+StorageVirtualMachineFilterValue string min=1 max=128 pattern=^[0-9a-zA-Z\*\.\\/\?\-\_]*$
+StorageVirtualMachineFilterValues list member=StorageVirtualMachineFilterValue max=20
+StorageVirtualMachineFilters list member=StorageVirtualMachineFilter max=1
+StorageVirtualMachineId string min=21 max=21 pattern=^(svm-[0-9a-f]{17%2C})$
+StorageVirtualMachineIds list member=StorageVirtualMachineId max=50
+StorageVirtualMachineLifecycle string enum=CREATED,CREATING,DELETING,FAILED,MISCONFIGURED,PENDING
+StorageVirtualMachineName string min=1 max=47 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{1%2C47}$
+StorageVirtualMachineNotFound structure members=Message:ErrorMessage exception
+StorageVirtualMachineRootVolumeSecurityStyle string enum=UNIX,NTFS,MIXED
+StorageVirtualMachines list member=StorageVirtualMachine max=50
+SubDirectoriesPaths list member=Namespace max=500
+SubnetId string min=15 max=24 pattern=^(subnet-[0-9a-f]{8%2C})$
+SubnetIds list member=SubnetId max=50
+SucceededCount long
+SvmActiveDirectoryConfiguration structure members=NetBiosName:NetBiosAlias,SelfManagedActiveDirectoryConfiguration:SelfManagedActiveDirectoryAttributes
+SvmEndpoint structure members=DNSName,IpAddresses:OntapEndpointIpAddresses
+SvmEndpoints structure members=Iscsi:SvmEndpoint,Management:SvmEndpoint,Nfs:SvmEndpoint,Smb:SvmEndpoint
+Tag structure required=Key,Value members=Key:TagKey,Value:TagValue
+TagKey string min=1 max=128 pattern=^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$
+TagKeys list member=TagKey min=1 max=50
+TagResourceRequest structure required=ResourceARN,Tags members=ResourceARN,Tags
+TagResourceResponse structure members=
+TagValue string min=0 max=256 pattern=^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$
+Tags list member=Tag min=1 max=50
+TaskId string min=12 max=128 pattern=^(task-[0-9a-f]{17%2C})$
+TaskIds list member=TaskId max=50
+TieringPolicy structure members=CoolingPeriod,Name:TieringPolicyName
+TieringPolicyName string enum=SNAPSHOT_ONLY,AUTO,ALL,NONE
+TotalCount long
+UUID string max=36 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{1%2C36}$
+UnsupportedOperation structure members=Message:ErrorMessage exception
+UntagResourceRequest structure required=ResourceARN,TagKeys members=ResourceARN,TagKeys
+UntagResourceResponse structure members=
+UpdateDataRepositoryAssociationRequest structure required=AssociationId members=AssociationId:DataRepositoryAssociationId,ClientRequestToken,ImportedFileChunkSize:Megabytes,S3:S3DataRepositoryConfiguration
+UpdateDataRepositoryAssociationResponse structure members=Association:DataRepositoryAssociation
+UpdateFileCacheLustreConfiguration structure members=WeeklyMaintenanceStartTime:WeeklyTime
+UpdateFileCacheRequest structure required=FileCacheId members=FileCacheId,ClientRequestToken,LustreConfiguration:UpdateFileCacheLustreConfiguration
+UpdateFileCacheResponse structure members=FileCache
+UpdateFileSystemLustreConfiguration structure members=WeeklyMaintenanceStartTime:WeeklyTime,DailyAutomaticBackupStartTime:DailyTime,AutomaticBackupRetentionDays,AutoImportPolicy:AutoImportPolicyType,DataCompressionType,LogConfiguration:LustreLogCreateConfiguration,RootSquashConfiguration:LustreRootSquashConfiguration
+UpdateFileSystemOntapConfiguration structure members=AutomaticBackupRetentionDays,DailyAutomaticBackupStartTime:DailyTime,FsxAdminPassword:AdminPassword,WeeklyMaintenanceStartTime:WeeklyTime,DiskIopsConfiguration,ThroughputCapacity:MegabytesPerSecond,AddRouteTableIds:RouteTableIds,RemoveRouteTableIds:RouteTableIds
+UpdateFileSystemOpenZFSConfiguration structure members=AutomaticBackupRetentionDays,CopyTagsToBackups:Flag,CopyTagsToVolumes:Flag,DailyAutomaticBackupStartTime:DailyTime,ThroughputCapacity:MegabytesPerSecond,WeeklyMaintenanceStartTime:WeeklyTime,DiskIopsConfiguration
+UpdateFileSystemRequest structure required=FileSystemId members=FileSystemId,ClientRequestToken,StorageCapacity,WindowsConfiguration:UpdateFileSystemWindowsConfiguration,LustreConfiguration:UpdateFileSystemLustreConfiguration,OntapConfiguration:UpdateFileSystemOntapConfiguration,OpenZFSConfiguration:UpdateFileSystemOpenZFSConfiguration
+UpdateFileSystemResponse structure members=FileSystem
+UpdateFileSystemWindowsConfiguration structure members=WeeklyMaintenanceStartTime:WeeklyTime,DailyAutomaticBackupStartTime:DailyTime,AutomaticBackupRetentionDays,ThroughputCapacity:MegabytesPerSecond,SelfManagedActiveDirectoryConfiguration:SelfManagedActiveDirectoryConfigurationUpdates,AuditLogConfiguration:WindowsAuditLogCreateConfiguration
+UpdateOntapVolumeConfiguration structure members=JunctionPath,SecurityStyle,SizeInMegabytes:VolumeCapacity,StorageEfficiencyEnabled:Flag,TieringPolicy,SnapshotPolicy,CopyTagsToBackups:Flag
+UpdateOpenZFSVolumeConfiguration structure members=StorageCapacityReservationGiB:IntegerNoMaxFromNegativeOne,StorageCapacityQuotaGiB:IntegerNoMaxFromNegativeOne,RecordSizeKiB:IntegerRecordSizeKiB,DataCompressionType:OpenZFSDataCompressionType,NfsExports:OpenZFSNfsExports,UserAndGroupQuotas:OpenZFSUserAndGroupQuotas,ReadOnly
+UpdateSnapshotRequest structure required=Name,SnapshotId members=ClientRequestToken,Name:SnapshotName,SnapshotId
+UpdateSnapshotResponse structure members=Snapshot
+UpdateStorageVirtualMachineRequest structure required=StorageVirtualMachineId members=ActiveDirectoryConfiguration:UpdateSvmActiveDirectoryConfiguration,ClientRequestToken,StorageVirtualMachineId,SvmAdminPassword:AdminPassword
+UpdateStorageVirtualMachineResponse structure members=StorageVirtualMachine
+UpdateSvmActiveDirectoryConfiguration structure members=SelfManagedActiveDirectoryConfiguration:SelfManagedActiveDirectoryConfigurationUpdates
+UpdateVolumeRequest structure required=VolumeId members=ClientRequestToken,VolumeId,OntapConfiguration:UpdateOntapVolumeConfiguration,Name:VolumeName,OpenZFSConfiguration:UpdateOpenZFSVolumeConfiguration
+UpdateVolumeResponse structure members=Volume
+Volume structure members=CreationTime,FileSystemId,Lifecycle:VolumeLifecycle,Name:VolumeName,OntapConfiguration:OntapVolumeConfiguration,ResourceARN,Tags,VolumeId,VolumeType,LifecycleTransitionReason,AdministrativeActions,OpenZFSConfiguration:OpenZFSVolumeConfiguration
+VolumeCapacity integer min=0 max=2147483647
+VolumeFilter structure members=Name:VolumeFilterName,Values:VolumeFilterValues
+VolumeFilterName string enum=file-system-id,storage-virtual-machine-id
+VolumeFilterValue string min=1 max=128 pattern=^[0-9a-zA-Z\*\.\\/\?\-\_]*$
+VolumeFilterValues list member=VolumeFilterValue max=20
+VolumeFilters list member=VolumeFilter max=2
+VolumeId string min=23 max=23 pattern=^(fsvol-[0-9a-f]{17%2C})$
+VolumeIds list member=VolumeId max=50
+VolumeLifecycle string enum=CREATING,CREATED,DELETING,FAILED,MISCONFIGURED,PENDING,AVAILABLE
+VolumeName string min=1 max=203 pattern=^[^\u0000\u0085\u2028\u2029\r\n]{1%2C203}$
+VolumeNotFound structure members=Message:ErrorMessage exception
+VolumePath string min=1 max=2048 pattern=^[A-za-z0-9\_\.\:\-\/]*$
+VolumeType string enum=ONTAP,OPENZFS
+Volumes list member=Volume max=50
+VpcId string min=12 max=21 pattern=^(vpc-[0-9a-f]{8%2C})$
+WeeklyTime string min=7 max=7 pattern=^[1-7]:([01]\d|2[0-3]):?([0-5]\d)$
+WindowsAccessAuditLogLevel string enum=DISABLED,SUCCESS_ONLY,FAILURE_ONLY,SUCCESS_AND_FAILURE
+WindowsAuditLogConfiguration structure required=FileAccessAuditLogLevel,FileShareAccessAuditLogLevel members=FileAccessAuditLogLevel:WindowsAccessAuditLogLevel,FileShareAccessAuditLogLevel:WindowsAccessAuditLogLevel,AuditLogDestination:GeneralARN
+WindowsAuditLogCreateConfiguration structure required=FileAccessAuditLogLevel,FileShareAccessAuditLogLevel members=FileAccessAuditLogLevel:WindowsAccessAuditLogLevel,FileShareAccessAuditLogLevel:WindowsAccessAuditLogLevel,AuditLogDestination:GeneralARN
+WindowsDeploymentType string enum=MULTI_AZ_1,SINGLE_AZ_1,SINGLE_AZ_2
+WindowsFileSystemConfiguration structure members=ActiveDirectoryId:DirectoryId,SelfManagedActiveDirectoryConfiguration:SelfManagedActiveDirectoryAttributes,DeploymentType:WindowsDeploymentType,RemoteAdministrationEndpoint:DNSName,PreferredSubnetId:SubnetId,PreferredFileServerIp:IpAddress,ThroughputCapacity:MegabytesPerSecond,MaintenanceOperationsInProgress:FileSystemMaintenanceOperations,WeeklyMaintenanceStartTime:WeeklyTime,DailyAutomaticBackupStartTime:DailyTime,AutomaticBackupRetentionDays,CopyTagsToBackups:Flag,Aliases,AuditLogConfiguration:WindowsAuditLogConfiguration
+]=]
+
+local find, match, gmatch, gsub = string.find, string.match, string.gmatch, string.gsub
+local to_snake = require("fsx.names").to_snake
+
+local function unescape(v)
+  if not find(v, "%", 1, true) then return v end
+  return (gsub(v, "%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- The table of one shape line ("<type> <field> <field> ...", after the name).
+local function decode(line)
+  local s = { type = match(line, "^%S+") }
+  for k, eq, v in gmatch(line, " ([%a_]+)(=?)([^ ]*)") do
+    if eq == "" then
+      s[k] = true
+    elseif k == "members" then
+      local members = {}
+      for name, shape in gmatch(v, "([^,:]+):?([^,]*)") do
+        members[#members + 1] = { name = name, snake = to_snake(name),
+                                  shape = shape ~= "" and shape or name }
+      end
+      s.members = members
+    elseif k == "required" then
+      local set = {}
+      for name in gmatch(v, "[^,]+") do set[name] = true end
+      s.required = set
+    elseif k == "enum" then
+      local list = {}
+      for item in gmatch(v, "[^,]+") do list[#list + 1] = unescape(item) end
+      s.enum = list
+    elseif k == "min" or k == "max" then
+      s[k] = tonumber(v)
+    elseif k == "pattern" then
+      s.pattern = unescape(v)
+    else
+      s[k] = v
+    end
+  end
+  return s
+end
+
+api.shapes = setmetatable({}, { __index = function(shapes, name)
+  if type(name) ~= "string" or find(name, "[^%w_]") or name == "" then return nil end
+  local at = find(SHAPES, "\n" .. name .. " ", 1, true)
+  if not at then return nil end
+  local s = decode(match(SHAPES, "^[^\n]*", at + #name + 2))
+  shapes[name] = s
+  return s
+end })
+
+function api.shape_names()
+  local list = {}
+  for name in gmatch(SHAPES, "\n([%w_]+) ") do list[#list + 1] = name end
+  return list
+end
+
+return api

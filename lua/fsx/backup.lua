@@ -27,8 +27,18 @@
 local api = require "fsx.api"
 local errors = require "fsx.error"
 local shape = require "fsx.shape"
-local tags = require "fsx.tags"
-local waiter = require "fsx.waiter"
+
+-- fsx.tags and fsx.waiter, loaded on the first use of copy_tags or wait (a
+-- plain create_backup needs neither)
+local function lazy(name)
+  return setmetatable({}, { __index = function(proxy, k)
+    local mod = require(name)
+    setmetatable(proxy, { __index = mod })
+    return mod[k]
+  end })
+end
+local tags = lazy("fsx.tags")
+local waiter = lazy("fsx.waiter")
 
 local M = {}
 

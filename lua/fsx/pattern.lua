@@ -1,7 +1,8 @@
 --- The model's regular expressions, matched over UTF-8 code points.
 --
 -- Layer: Lua helpers (pure Lua; `fsx.unicode_data` is loaded only when a
--- pattern uses `\p{..}`). Used by `fsx.shape` to check string members.
+-- `\p{..}` class meets a non-ASCII character). Used by `fsx.shape` to check
+-- string members.
 --
 -- The FSx model's patterns are Java-style regexes. This is a small compiler
 -- for exactly the constructs they use, and a backtracking matcher that
@@ -133,11 +134,24 @@ end
 -- Character classes
 --
 -- A class is { neg = bool, ranges = { lo1, hi1, lo2, hi2, ... },
--- subs = { class, ... }, ascii = { [0..127] = bool } }. `ascii` is the
--- precomputed answer (negation included) for code points below 128; the
--- rest goes through `class_high`.
+-- subs = { class, ... }, cat = "L"|"N"|"Z"|nil, ascii = { [0..127] = bool } }.
+-- `ascii` is the precomputed answer (negation included) for code points
+-- below 128; the rest goes through `class_high`. `cat` names a Unicode
+-- category (`\p{L}`): its ASCII members are in CATEGORY_ASCII, the whole
+-- table in `fsx.unicode_data`, loaded when a code point >= 128 is tested.
 
-local unicode -- fsx.unicode_data, loaded on first \p{..}
+local unicode -- fsx.unicode_data, loaded on first use
+
+-- The ASCII part of each category's ranges in fsx.unicode_data
+-- (spec/pattern_spec.lua checks that they agree).
+local CATEGORY_ASCII = { L = { 65, 90, 97, 122 }, N = { 48, 57 }, Z = { 32, 32 } }
+
+-- The ranges of category `name` that matter for code point c.
+local function category_ranges(name, c)
+  if c < 128 then return CATEGORY_ASCII[name] end
+  unicode = unicode or require("fsx.unicode_data")
+  return unicode[name]
+end
 
 local function in_ranges(r, c)
   -- binary search over sorted, non-overlapping { lo, hi, lo, hi, ... }
@@ -162,7 +176,7 @@ local function class_test(cl, c)
   for i = 1, #ranges, 2 do
     if c >= ranges[i] and c <= ranges[i + 1] then r = true break end
   end
-  if not r and cl.cat then r = in_ranges(cl.cat, c) end
+  if not r and cl.cat then r = in_ranges(category_ranges(cl.cat, c), c) end
   if not r then
     local subs = cl.subs
     for i = 1, #subs do
@@ -194,12 +208,15 @@ local SHORTHAND = {
 
 local CATEGORIES = { L = true, N = true, Z = true }
 
+--- The ASCII members of the categories `\p{L}`, `\p{N}`, `\p{Z}` (flat
+-- `{ lo, hi, ... }` ranges), for the tests.
+M.CATEGORY_ASCII = CATEGORY_ASCII
+
 local function category_class(name, neg)
   if not CATEGORIES[name] then
     error("fsx.pattern: unsupported Unicode class \\p{" .. name .. "}", 0)
   end
-  unicode = unicode or require("fsx.unicode_data")
-  return new_class(neg, {}, {}, unicode[name])
+  return new_class(neg, {}, {}, name)
 end
 
 -- '.' : anything but a line terminator

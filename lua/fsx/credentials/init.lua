@@ -40,14 +40,29 @@ local config = require("fsx.config")
 
 local M = {}
 
---- The source modules in chain order.
+-- A source in the chain before its module is loaded: its name, and a `load`
+-- that requires the module when the chain first reaches it (other fields
+-- read through to the module). A client with explicit or environment
+-- credentials thus never loads the profile, STS (and lua-expat), container
+-- or IMDS code.
+local function lazy_source(name, module)
+  local source = { name = name, module = module }
+  function source.load(ctx)
+    return require(module).load(ctx)
+  end
+  return setmetatable(source, { __index = function(_, k) return require(module)[k] end })
+end
+
+--- The sources in chain order: each has `name` (as in the `tried` list of
+-- `CredentialsNotFound`), `module` and `load(ctx)`, which loads its module
+-- (`fsx.credentials.static`, ...) on first use.
 M.SOURCES = {
-  require("fsx.credentials.static"),
-  require("fsx.credentials.env"),
-  require("fsx.credentials.profile"),
-  require("fsx.credentials.web_identity"),
-  require("fsx.credentials.container"),
-  (require("fsx.credentials.imds")),
+  lazy_source("explicit", "fsx.credentials.static"),
+  lazy_source("env", "fsx.credentials.env"),
+  lazy_source("profile", "fsx.credentials.profile"),
+  lazy_source("web-identity", "fsx.credentials.web_identity"),
+  lazy_source("container", "fsx.credentials.container"),
+  lazy_source("imds", "fsx.credentials.imds"),
 }
 
 local Provider = {}

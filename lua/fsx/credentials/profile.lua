@@ -20,9 +20,8 @@
 -- @module fsx.credentials.profile
 local util = require("fsx.credentials.util")
 local env = require("fsx.credentials.env")
-local process = require("fsx.credentials.process")
-local sts = require("fsx.credentials.sts")
-local web_identity = require("fsx.credentials.web_identity")
+-- fsx.credentials.process, .sts (with lua-expat) and .web_identity are
+-- required where a profile needs them: static keys need none of them
 
 local M = { name = "profile" }
 
@@ -99,7 +98,7 @@ function M.resolve(ctx, name, chain, top)
   if p.role_arn and p.role_arn ~= "" then
     local label = "profile " .. name .. ": role " .. p.role_arn
     if p.web_identity_token_file and p.web_identity_token_file ~= "" then
-      local c = web_identity.assume(ctx, {
+      local c = require("fsx.credentials.web_identity").assume(ctx, {
         role_arn = p.role_arn, token_file = p.web_identity_token_file,
         session_name = p.role_session_name, duration_seconds = duration(name, p), label = label,
       })
@@ -146,7 +145,7 @@ function M.resolve(ctx, name, chain, top)
     else
       invalid(name, "role_arn needs source_profile, credential_source or web_identity_token_file")
     end
-    local c = sts.assume_role(ctx, {
+    local c = require("fsx.credentials.sts").assume_role(ctx, {
       role_arn = p.role_arn, session_name = p.role_session_name,
       external_id = p.external_id ~= "" and p.external_id or nil,
       duration_seconds = duration(name, p),
@@ -162,7 +161,7 @@ function M.resolve(ctx, name, chain, top)
   local c = static_keys(name, shared.credentials_profiles[name])
   if c then return c end
   if p.credential_process and p.credential_process ~= "" then
-    c = process.run(ctx, p.credential_process, name)
+    c = require("fsx.credentials.process").run(ctx, p.credential_process, name)
     c.profile = name
     return c
   end
