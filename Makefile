@@ -273,3 +273,72 @@ version-check:
 .PHONY: bench
 bench:
 	bash bench/run.sh
+
+# ---- hardening over busted: the Lua specs on the C module (issue 8) ----
+#   make asan-busted      ASAN_BUSTED_SPECS under lua5.4 and LuaJIT with fsx/core.so
+#                         built with ASan+UBSan (build/asan-lua5.4/, build/asan-luajit/)
+#                         and clang's ASan runtime preloaded into the interpreter;
+#                         LeakSanitizer on, spec/support/lsan.supp
+#   make valgrind-busted  VALGRIND_BUSTED_SPECS under valgrind memcheck (lua5.4, the
+#                         plain build), spec/support/valgrind.supp
+# Both print busted's TAP output (a "not ok 0" line when an interpreter exits
+# non-zero without a failing test: a sanitizer or valgrind report, shown above
+# it) and end with "<target>: N passed, N failed".
+# The runtime is preloaded with `ld.so --preload`, not LD_PRELOAD: it reaches
+# the interpreter only, and the servers, curl and CLI processes the specs start
+# run without it (their own leaks would fail them under LeakSanitizer).
+ASAN_RT ?= $(shell $(SAN_CC) -print-file-name=libclang_rt.asan-x86_64.so)
+LDSO ?= /lib64/ld-linux-x86-64.so.2
+ASAN_LUAJIT_BUILD = build/asan-luajit
+ASAN_LUAJIT_INCDIR ?= /usr/include/luajit-2.1
+ASAN_BUSTED_LUAS ?= lua5.4 luajit
+BUSTED_C_SPECS = spec/sigv4_spec.lua spec/binding_spec.lua spec/client_spec.lua \
+	spec/protocol_spec.lua spec/limits_spec.lua spec/integration/faults_spec.lua
+ASAN_BUSTED_SPECS ?= $(BUSTED_C_SPECS) spec/sigv4_botocore_spec.lua spec/backup_spec.lua \
+	spec/waiter_spec.lua spec/credentials_spec.lua spec/hostile_spec.lua spec/secrets_spec.lua
+VALGRIND_BUSTED_SPECS ?= $(BUSTED_C_SPECS)
+ASAN_BUSTED_ENV ?= FSX_FAULT_CALLS=100 ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/spec/support/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+VALGRIND_BUSTED_ENV ?= FSX_FAULT_CALLS=40
+VALGRIND_BUSTED_FLAGS ?= $(VALGRIND_FLAGS) --num-callers=40 --suppressions=spec/support/valgrind.supp
+
+# busted_tap NAME,LOG: after a busted run whose exit status is in $$rc and whose
+# output is in LOG, adds its ok / not ok lines to $$p / $$f; an exit status
+# other than 0 without a "not ok" line becomes one.
+define busted_tap
+	cat $(2); \
+	tp=$$(grep -cE '^ok [0-9]+' $(2)); tf=$$(grep -cE '^not ok [0-9]+' $(2)); \
+	if [ $$rc -ne 0 ] && [ $$tf -eq 0 ]; then \
+	  echo "not ok 0 - $(1) exited with status $$rc (report above)"; tf=1; \
+	fi; \
+	p=$$((p + tp)); f=$$((f + tf))
+endef
+
+.PHONY: asan-busted valgrind-busted
+
+$(ASAN_LUAJIT_BUILD)/fsx/core.so: $(CORE_SRC) $(HTTP_SRC) $(BIND_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(SAN_ALL_CFLAGS) -I$(ASAN_LUAJIT_INCDIR) -shared -shared-libasan -o $@ $(CORE_SRC) $(HTTP_SRC) $(BIND_SRC) $(LDFLAGS) $(OPENSSL_LIBS) $(CURL_LIBS)
+
+asan-busted: $(ASAN_LUA_BUILD)/fsx/core.so $(ASAN_LUAJIT_BUILD)/fsx/core.so
+	@$(MAKE) --no-print-directory -s LUA=lua5.4 all >/dev/null
+	@$(MAKE) --no-print-directory -s LUA=luajit all >/dev/null
+	@p=0; f=0; for lua in $(ASAN_BUSTED_LUAS); do \
+	  case $$lua in luajit) dir=$(ASAN_LUAJIT_BUILD) ;; *) dir=$(ASAN_LUA_BUILD) ;; esac; \
+	  log=build/asan-busted-$$lua.log; \
+	  echo "# asan-busted: $$lua with $$dir/fsx/core.so and $(ASAN_RT)"; \
+	  env $(ASAN_BUSTED_ENV) $(LDSO) --preload $(ASAN_RT) $$(command -v $$lua) $(BUSTED) \
+	    --cpath="$$dir/?.so" -o TAP $(ASAN_BUSTED_SPECS) > $$log 2>&1; rc=$$?; \
+	  $(call busted_tap,$$lua,$$log); \
+	done; \
+	echo "asan-busted: $$p passed, $$f failed"; [ $$f -eq 0 ]
+
+valgrind-busted:
+	@$(MAKE) --no-print-directory -s LUA=lua5.4 all >/dev/null
+	@p=0; f=0; log=build/valgrind-busted.log; \
+	echo "# valgrind-busted: lua5.4 with build/lua5.4/fsx/core.so"; \
+	env $(VALGRIND_BUSTED_ENV) $(VALGRIND) $(VALGRIND_BUSTED_FLAGS) $$(command -v lua5.4) $(BUSTED) \
+	  --cpath='build/lua5.4/?.so' -o TAP $(VALGRIND_BUSTED_SPECS) > $$log 2>&1; rc=$$?; \
+	$(call busted_tap,valgrind,$$log); \
+	echo "valgrind-busted: $$p passed, $$f failed"; [ $$f -eq 0 ]

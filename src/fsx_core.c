@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -90,6 +91,42 @@ static double number_field(lua_State *L, int t, const char *key, double dflt)
     return v;
 }
 
+/*
+ * A byte count from a non-negative number: values past SIZE_MAX (including
+ * inf) saturate, since converting an out-of-range double is undefined.
+ */
+static size_t size_field(lua_State *L, int t, const char *key)
+{
+    double v = number_field(L, t, key, 0);
+    if (v >= (double)SIZE_MAX)
+        return SIZE_MAX;
+    return (size_t)v;
+}
+
+/*
+ * The first of keys (NULL-terminated) whose string value in table t holds a
+ * NUL byte, or NULL. Those fields are handed on as C strings, which would be
+ * cut silently at the NUL.
+ */
+static const char *nul_field(lua_State *L, int t, const char *const *keys)
+{
+    size_t len;
+    const char *s;
+    for (; *keys != NULL; keys++) {
+        if (raw_field(L, t, *keys) == LUA_TSTRING) { /* ... value */
+            s = lua_tolstring(L, -1, &len);
+            if (memchr(s, '\0', len) != NULL) {
+                lua_pop(L, 1);
+                return *keys;
+            }
+        }
+        lua_pop(L, 1); /* ... */
+    }
+    return NULL;
+}
+
+static const char *const http_cstring_fields[] = {"method", "url", "ca_file", NULL};
+
 /* Convert seconds to milliseconds for libcurl, capped to a sane range. */
 static long seconds_to_ms(double s)
 {
@@ -113,6 +150,13 @@ static int push_validation(lua_State *L, const char *code, const char *message)
 {
     struct fsx_error err;
     fsx_error_set(&err, FSX_ERR_VALIDATION, code, "%s", message);
+    return push_failure(L, &err);
+}
+
+static int push_nul_field(lua_State *L, const char *key)
+{
+    struct fsx_error err;
+    fsx_error_set(&err, FSX_ERR_VALIDATION, "InvalidField", "%s holds a NUL byte", key);
     return push_failure(L, &err);
 }
 
@@ -168,6 +212,12 @@ static const char *const sign_keys[K_COUNT] = {
     "secret_access_key", "session_token", "amz_date", "normalize_path", "sign_body",
     "omit_session_token", "stages", "headers", "authorization", "signature",
     "canonical_request", "string_to_sign", "signed_headers",
+};
+
+/* Fields handed on as C strings: a NUL would cut them short (first one reported). */
+static const unsigned char sign_cstring_keys[] = {
+    K_METHOD,        K_REGION,   K_SERVICE,      K_ACCESS_KEY_ID, K_SECRET_ACCESS_KEY,
+    K_SESSION_TOKEN, K_AMZ_DATE, K_PAYLOAD_HASH,
 };
 
 /* One field of the request as read: its type, and its string or boolean. */
@@ -265,8 +315,8 @@ static void push_pair(lua_State *L, const char *name, size_t name_len, const cha
  * for each header the signer added (X-Amz-Date, X-Amz-Security-Token,
  * x-amz-content-sha256), then {"Authorization", value}. `amz_date` is the
  * request's own string. The fields are read in one pass of raw gets with
- * interned keys; the checks then run in a fixed order, so the first error
- * reported does not depend on table order.
+ * interned keys; the checks then run in a fixed order (NUL bytes first,
+ * then types), so the first error reported does not depend on table order.
  */
 static int core_sign(lua_State *L)
 {
@@ -293,6 +343,11 @@ static int core_sign(lua_State *L)
             f[k].len = (size_t)lua_toboolean(L, -1);
     }
     hidx = K_HEADERS + 2; /* req values... (headers at hidx) */
+    for (i = 0; i < sizeof(sign_cstring_keys); i++) {
+        const struct sign_field *c = &f[sign_cstring_keys[i]];
+        if (c->type == LUA_TSTRING && memchr(c->s, '\0', c->len) != NULL)
+            return push_nul_field(L, sign_keys[sign_cstring_keys[i]]);
+    }
     memset(&req, 0, sizeof(req));
     req.method = check_string(L, &f[K_METHOD], K_METHOD, 1, NULL);
     req.path = check_string(L, &f[K_PATH], K_PATH, 1, &req.path_len);
@@ -499,6 +554,8 @@ static int http_perform(lua_State *L)
     int rc;
 
     luaL_checktype(L, 2, LUA_TTABLE);
+    if ((bad = nul_field(L, 2, http_cstring_fields)) != NULL)
+        return push_nul_field(L, bad);
     memset(&req, 0, sizeof(req));
     req.method = string_field(L, 2, "method", NULL);
     req.url = string_field(L, 2, "url", NULL);
@@ -507,12 +564,16 @@ static int http_perform(lua_State *L)
     req.insecure = bool_field(L, 2, "insecure", 0);
     req.connect_timeout_ms = seconds_to_ms(number_field(L, 2, "connect_timeout", 0));
     req.timeout_ms = seconds_to_ms(number_field(L, 2, "timeout", 0));
-    req.max_body = (size_t)number_field(L, 2, "max_body", 0);
-    req.max_header_bytes = (size_t)number_field(L, 2, "max_header_bytes", 0);
+    req.max_body = size_field(L, 2, "max_body");
+    req.max_header_bytes = size_field(L, 2, "max_header_bytes");
     if (has_ctl(req.method, strlen(req.method)))
         return push_validation(L, "InvalidMethod", "method holds CR, LF or NUL");
-    if (build_lines(L, 2, p, &n_lines, &bad) != 0)
+    if (build_lines(L, 2, p, &n_lines, &bad) != 0) {
+        /* the lines built so far may hold the Authorization header */
+        fsx_wipe(p->lines.data, p->lines.len);
+        fsx_buf_reset(&p->lines);
         return push_validation(L, "InvalidHeader", bad);
+    }
     req.headers = p->line_ptrs;
     req.n_headers = n_lines;
 

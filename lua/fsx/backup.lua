@@ -51,7 +51,7 @@ end
 local function check_args(args, op)
   if args == nil then return {} end
   if type(args) ~= "table" then errors.validation(op, nil, "arguments must be a table") end
-  return args
+  return errors.plain(op, nil, args)
 end
 
 -- A shallow copy of args without the fields this module handles.
@@ -136,16 +136,24 @@ function M.create_backup(client, args)
   check_self(client, op)
   args = check_args(args, op)
   local decl = api.operations.CreateBackup
+  -- the model makes both optional; FSx refuses a call with neither or both
+  if (args.file_system_id == nil) == (args.volume_id == nil) then
+    errors.validation(op, nil, "give exactly one of file_system_id, volume_id")
+  end
   local o = wait_options(client, args.wait, op)
   local send = without(args, CREATE_SKIP)
   local policy = args.copy_tags
   if policy ~= nil and policy ~= "none" then
     tags.precheck(policy, send.tags, op)
-    -- validate everything but the tags before reading anything
-    shape.input(decl, without(send, { tags = true }))
-    if (send.file_system_id == nil) == (send.volume_id == nil) then
-      errors.validation(op, nil, "copy_tags needs exactly one of file_system_id, volume_id")
+    -- validate everything, the caller's tags included (as they would be sent:
+    -- without the aws: keys every policy drops), before reading anything
+    local check = without(send, { tags = true })
+    local caller = {}
+    for _, tag in ipairs(tags.normalize(send.tags, "tags", op)) do
+      if not tags.is_reserved(tag.key) then caller[#caller + 1] = tag end
     end
+    if #caller > 0 then check.tags = caller end
+    shape.input(decl, check)
     local resource, resource_tags = M.read_resource(client, send, op)
     local list = tags.apply(policy, resource_tags, send.tags, resource, op)
     send.tags = #list > 0 and list or nil

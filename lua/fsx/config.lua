@@ -233,7 +233,8 @@ function M.resolve(opts)
     if type(region) ~= "string" then invalid("region", "must be a string") end
     region, region_fips = split_fips_region(region)
     if not endpoint.valid_region(region) then
-      invalid("region", string.format("invalid region %q (from %s)", region, rsrc))
+      local shown = #region > 64 and (region:sub(1, 64) .. "...") or region
+      invalid("region", string.format("invalid region %q (from %s)", shown, rsrc))
     end
   end
   s.region = region

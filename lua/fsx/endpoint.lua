@@ -207,6 +207,9 @@ function M.parse_url(url)
     end
   end
   if host == "" then return nil, "missing host" end
+  -- a DNS name is at most 253 characters, in ASCII (IDNs in punycode)
+  if #host > 253 then return nil, "host name too long" end
+  if host:find("[\128-\255]") then return nil, "host must be ASCII (use punycode)" end
   local default_port = scheme == "https" and 443 or 80
   local nport = port and tonumber(port) or default_port
   if nport < 1 or nport > 65535 then return nil, "bad port" end
@@ -229,7 +232,9 @@ end
 function M.check_custom(url, field)
   local parsed, err = M.parse_url(url)
   if not parsed then
-    config_error(field, string.format("invalid endpoint URL %q: %s", tostring(url), err))
+    local shown = tostring(url)
+    if #shown > 100 then shown = shown:sub(1, 100) .. "..." end
+    config_error(field, string.format("invalid endpoint URL %q: %s", shown, err))
   end
   return (url:gsub("/+$", ""))
 end

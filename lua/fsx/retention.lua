@@ -84,6 +84,7 @@ function M.check(opts, op, fields)
   op = op or "retention.plan"
   fields = fields or PLAN_FIELDS
   if type(opts) ~= "table" then errors.validation(op, nil, "arguments must be a table") end
+  errors.plain(op, nil, opts)
   for k in pairs(opts) do
     if not fields[k] then errors.validation(op, tostring(k), "unknown argument") end
   end
@@ -97,7 +98,8 @@ function M.check(opts, op, fields)
   if kd ~= nil and (type(kd) ~= "number" or kd ~= kd or kd < 0 or kd == math.huge) then
     errors.validation(op, "keep_days", "must be a number of days >= 0")
   end
-  if opts.now ~= nil and (type(opts.now) ~= "number" or opts.now ~= opts.now) then
+  local now = opts.now
+  if now ~= nil and (type(now) ~= "number" or now ~= now or now == math.huge or now == -math.huge) then
     errors.validation(op, "now", "must be epoch seconds")
   end
   for _, f in ipairs{ "file_system_id", "volume_id" } do
@@ -115,6 +117,7 @@ function M.check(opts, op, fields)
     if type(opts.include_types) ~= "table" then
       errors.validation(op, "include_types", "must be a list of backup types")
     end
+    errors.plain(op, "include_types", opts.include_types)
     for i, t in ipairs(opts.include_types) do
       if not M.TYPES[t] then
         errors.validation(op, "include_types[" .. i .. "]",
@@ -136,10 +139,12 @@ function M.check(opts, op, fields)
   local tf = opts.tag_filter
   if tf ~= nil then
     if type(tf) ~= "table" then errors.validation(op, "tag_filter", "must be a map of key = value") end
+    errors.plain(op, "tag_filter", tf)
     for k, v in pairs(tf) do
       local at = "tag_filter." .. tostring(k)
       if type(k) ~= "string" then errors.validation(op, "tag_filter", "keys must be strings") end
       if type(v) == "table" then
+        errors.plain(op, at, v)
         if #v == 0 then errors.validation(op, at, "must list at least one value") end
         for i, x in ipairs(v) do
           if type(x) ~= "string" then errors.validation(op, at .. "[" .. i .. "]", "must be a string") end
@@ -312,7 +317,11 @@ for k in pairs(PLAN_FIELDS) do PRUNE_FIELDS[k] = true end
 --   (e.g. BackupBeingCopied): the others still went ahead.
 function M.prune_backups(client, args)
   local op = "prune_backups"
+  if type(client) ~= "table" or type(client.each_backup) ~= "function" then
+    errors.validation(op, nil, "call it as client:prune_backups{...}")
+  end
   if type(args) ~= "table" then errors.validation(op, nil, "arguments must be a table") end
+  errors.plain(op, nil, args)
   local fs, vol = args.file_system_id, args.volume_id
   if (fs == nil) == (vol == nil) then
     errors.validation(op, nil, "give exactly one of file_system_id, volume_id")
@@ -326,6 +335,10 @@ function M.prune_backups(client, args)
     if k ~= "dry_run" then popts[k] = v end
   end
   M.check(popts, op)
+  -- the id goes into a DescribeBackups filter, whose pattern is looser: check
+  -- it against the model's FileSystemId / VolumeId (both members of CreateBackup)
+  require("fsx.shape").input({ snake = op, input = "CreateBackupRequest" },
+                             { file_system_id = fs, volume_id = vol })
   if popts.now == nil then popts.now = client.now() end
   local filter = fs and { name = "file-system-id", values = { fs } }
                      or { name = "volume-id", values = { vol } }

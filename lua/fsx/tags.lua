@@ -112,7 +112,7 @@ function M.normalize(t, where, op)
   where = where or "tags"
   if t == nil then return {} end
   if type(t) ~= "table" then errors.validation(op, where, "must be a map or a list of tags") end
-  local n = #t
+  local n = #errors.plain(op, where, t)
   local count = 0
   for _ in pairs(t) do count = count + 1 end
   local out, seen = {}, {}
@@ -130,6 +130,7 @@ function M.normalize(t, where, op)
       local tag = t[i]
       local at = where .. "[" .. i .. "]"
       if type(tag) ~= "table" then errors.validation(op, at, "must be a { key =, value = } table") end
+      errors.plain(op, at, tag)
       local key, value = tag.key, tag.value
       if key == nil then key, value = tag.Key, tag.Value end
       add(key, value, at)
@@ -202,6 +203,7 @@ local function check_patterns(list, where, op)
   if list == nil then return nil end
   if type(list) == "string" or type(list) == "function" then list = { list } end
   if type(list) ~= "table" then errors.validation(op, where, "must be a list of patterns") end
+  errors.plain(op, where, list)
   for i, p in ipairs(list) do
     if type(p) ~= "string" and type(p) ~= "function" then
       errors.validation(op, where .. "[" .. i .. "]", "must be a glob string or a function")
@@ -300,6 +302,7 @@ function M.resolve(policy, op)
   local where = "copy_tags"
   local include, exclude
   if type(policy) == "table" then
+    errors.plain(op, where, policy)
     for k in pairs(policy) do
       if not POLICY_FIELDS[k] then
         errors.validation(op, where, "unknown field '" .. tostring(k) .. "' (policy, include, exclude)")

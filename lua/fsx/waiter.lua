@@ -95,6 +95,7 @@ function M.options(opts, op, client, field)
   if opts == nil or opts == true then opts = {} end
   local prefix = field and (field .. ".") or ""
   if type(opts) ~= "table" then errors.validation(op, field or "opts", "must be true or a table") end
+  errors.plain(op, field or "opts", opts)
   for k, v in pairs(opts) do
     local want = OPTION_TYPES[k]
     if not want then errors.validation(op, prefix .. tostring(k), "unknown waiter option") end
@@ -317,10 +318,20 @@ local function check_id(op, field, id)
 end
 
 local function check_ids(op, field, ids)
-  if type(ids) ~= "table" or #ids == 0 then
+  if type(ids) ~= "table" or #errors.plain(op, field, ids) == 0 then
     errors.validation(op, field, "must be a non-empty list of ids")
   end
+  local n = 0
+  for _ in pairs(ids) do n = n + 1 end
+  if n ~= #ids then errors.validation(op, field, "must be a list of ids (keys 1..n only)") end
   for i, id in ipairs(ids) do check_id(op, field .. "[" .. i .. "]", id) end
+end
+
+-- The waiters call the client's paginated iterator: refuse anything else.
+local function check_client(client, op, spec)
+  if type(client) ~= "table" or type(client[spec.iterator]) ~= "function" then
+    errors.validation(op, nil, "call it as client:" .. op .. "(...)")
+  end
 end
 
 --- Wait for one resource of a kind (`"backup"`, `"file_system"`, `"volume"`).
@@ -333,6 +344,7 @@ end
 function M.wait_one(client, kind, id, opts, op)
   local spec = M.SPECS[kind]
   op = op or spec.op
+  check_client(client, op, spec)
   check_id(op, spec.id_field, id)
   local o = M.options(opts, op, client)
   local items, info = M.run(spec, { id }, o, describer(client, spec), op)
@@ -343,6 +355,7 @@ end
 -- @return list of final items in the order of ids, `{ polls =, elapsed = }`
 function M.wait_many(client, kind, ids, opts)
   local spec = M.SPECS[kind]
+  check_client(client, spec.ops, spec)
   check_ids(spec.ops, "ids", ids)
   local o = M.options(opts, spec.ops, client)
   return M.run(spec, ids, o, describer(client, spec), spec.ops)

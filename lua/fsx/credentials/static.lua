@@ -7,6 +7,7 @@
 -- credentials when it carries an expiration; without one the function is
 -- called again on every `get()`, so it stays in charge of rotation.
 -- @module fsx.credentials.static
+local errors = require("fsx.error")
 local util = require("fsx.credentials.util")
 
 local M = { name = "explicit" }
@@ -15,6 +16,11 @@ local function check(t, what)
   if type(t) ~= "table" then
     util.raise{ code = "InvalidCredentials", source = "explicit",
                 message = "explicit: " .. what .. " must be a table, got " .. type(t) }
+  end
+  if errors.is_proxy(t) then
+    util.raise{ code = "InvalidCredentials", source = "explicit",
+                message = "explicit: " .. what .. " must be a plain table (no __index, __pairs "
+                  .. "or __len metamethods)" }
   end
   local c, why = util.make{
     access_key_id = t.access_key_id, secret_access_key = t.secret_access_key,

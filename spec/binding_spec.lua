@@ -1,0 +1,364 @@
+-- fsx.core, the C binding, called directly: argument errors are Lua errors
+-- (never crashes), the http handle's lifecycle (close, double close, use
+-- after close, __gc after close, __close under Lua 5.4), and the small
+-- utilities against known answers (FIPS 180-2 SHA-256, RFC 4231 HMAC-SHA256).
+-- Runs under lua5.4 and LuaJIT; the `<close>` test is compiled with load()
+-- so that LuaJIT can still parse this file.
+local core = require "fsx.core"
+local helpers = require "helpers"
+
+local function hex(s)
+  return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+-- a call that must raise a plain Lua error (not return, not crash)
+local function raises(pattern, f, ...)
+  local ok, err = pcall(f, ...)
+  assert.is_false(ok, "expected an error")
+  assert.equal("string", type(err))
+  if pattern then assert.matches(pattern, err) end
+  return err
+end
+
+local SIGN = {
+  method = "POST", path = "/", query = "", body = "{}",
+  headers = { { "Host", "fsx.us-east-1.amazonaws.com" } },
+  region = "us-east-1", service = "fsx", access_key_id = "AKIDEXAMPLE",
+  secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", amz_date = "20150830T123600Z",
+}
+
+local function with(base, k, v)
+  local t = {}
+  for key, x in pairs(base) do t[key] = x end
+  t[k] = v
+  return t
+end
+
+describe("fsx.core", function()
+  it("is the module the binding exports", function()
+    assert.equal("fsx.core", core._NAME)
+    for _, f in ipairs{ "sign", "key_derivations", "http_new", "random_bytes", "sha256_hex",
+                        "hmac_sha256", "time", "monotime", "sleep", "isatty" } do
+      assert.equal("function", type(core[f]), f)
+    end
+  end)
+
+  describe("sign", function()
+    it("signs a well-formed request", function()
+      local r = assert(core.sign(SIGN))
+      assert.matches("^AWS4%-HMAC%-SHA256 Credential=AKIDEXAMPLE/20150830/us%-east%-1/fsx/aws4_request",
+                     r.authorization)
+      assert.equal(64, #r.signature)
+      assert.equal("table", type(r.headers))
+    end)
+
+    it("raises Lua errors for a missing table or wrong field types", function()
+      raises(nil, core.sign)
+      raises(nil, core.sign, "POST")
+      raises("'method' is required", core.sign, {})
+      for _, k in ipairs{ "method", "path", "region", "service", "access_key_id",
+                          "secret_access_key", "amz_date" } do
+        raises("'" .. k .. "' is required", core.sign, with(SIGN, k, nil))
+        raises("'" .. k .. "' must be a string", core.sign, with(SIGN, k, 1))
+        raises("'" .. k .. "' must be a string", core.sign, with(SIGN, k, {}))
+        raises("'" .. k .. "' must be a string", core.sign, with(SIGN, k, true))
+      end
+      for _, k in ipairs{ "query", "body", "payload_hash", "session_token" } do
+        raises("'" .. k .. "' must be a string", core.sign, with(SIGN, k, 5))
+        raises("'" .. k .. "' must be a string", core.sign, with(SIGN, k, function() end))
+      end
+      for _, k in ipairs{ "normalize_path", "sign_body", "omit_session_token" } do
+        raises("'" .. k .. "' must be a boolean", core.sign, with(SIGN, k, "yes"))
+        raises("'" .. k .. "' must be a boolean", core.sign, with(SIGN, k, 0))
+      end
+    end)
+
+    it("raises Lua errors for malformed header lists", function()
+      raises("headers", core.sign, with(SIGN, "headers", nil))
+      raises("headers", core.sign, with(SIGN, "headers", "Host: x"))
+      raises("headers%[1%]", core.sign, with(SIGN, "headers", { "Host: x" }))
+      raises("headers%[2%]", core.sign, with(SIGN, "headers", { { "Host", "x" }, { 1, 2 } }))
+      raises("headers%[1%]", core.sign, with(SIGN, "headers", { { "Host" } }))
+      raises("headers%[1%]", core.sign, with(SIGN, "headers", { { "Host", {} } }))
+    end)
+
+    it("never runs metamethods of the request (raw reads)", function()
+      local mt = { __index = function() error("metamethod ran") end }
+      local req = setmetatable(with(SIGN, "headers", setmetatable({ { "Host", "h" } }, mt)), mt)
+      assert.truthy(core.sign(req))
+      -- a field only reachable through __index is missing, not read
+      raises("'region' is required", core.sign, setmetatable(with(SIGN, "region", nil),
+        { __index = { region = "us-east-1" } }))
+    end)
+
+    it("refuses NUL bytes in fields handed on as C strings", function()
+      for _, k in ipairs{ "method", "region", "service", "access_key_id", "secret_access_key",
+                          "session_token", "amz_date", "payload_hash" } do
+        local r, kind, code, msg = core.sign(with(SIGN, k, (SIGN[k] or "x") .. "\0tail"))
+        assert.is_nil(r, k)
+        assert.equal("validation", kind)
+        assert.equal("InvalidField", code)
+        assert.equal(k .. " holds a NUL byte", msg)
+      end
+    end)
+
+    it("returns nil, kind, code, message for a request the signer refuses", function()
+      local r, kind, code, msg = core.sign(with(SIGN, "headers", { { "X-A", "v" } }))
+      assert.is_nil(r)
+      assert.equal("validation", kind)
+      assert.equal("string", type(code))
+      assert.equal("string", type(msg))
+    end)
+
+    it("survives many signatures and header lists of changing sizes", function()
+      local before = core.key_derivations()
+      for i = 1, 300 do
+        local headers = { { "Host", "h" } }
+        for j = 1, i % 40 do headers[#headers + 1] = { "X-H" .. j, string.rep("v", j) } end
+        assert.truthy(core.sign(with(SIGN, "headers", headers)))
+      end
+      -- one key for the day/region/service/secret
+      assert.is_true(core.key_derivations() - before <= 1)
+      collectgarbage()
+    end)
+  end)
+
+  describe("http handle", function()
+    local server
+
+    lazy_setup(function() server = helpers.start_fsx_server() end)
+    lazy_teardown(function() if server then server:stop() end end)
+
+    local function state_req(extra)
+      local r = { method = "GET", url = server.url .. "/_fsx/state", timeout = 10,
+                  connect_timeout = 5, headers = { { "Accept", "application/json" } } }
+      for k, v in pairs(extra or {}) do r[k] = v end
+      return r
+    end
+
+    it("performs a request and reuses its connection", function()
+      local h = assert(core.http_new())
+      local status, headers, body, conns = h:perform(state_req())
+      assert.equal(200, status)
+      assert.equal("table", type(headers))
+      assert.equal("table", type(headers[1]))
+      assert.matches("requests_total", body)
+      assert.equal(1, conns)
+      local status2, _, _, conns2 = h:perform(state_req())
+      assert.equal(200, status2)
+      assert.equal(0, conns2)
+      h:close()
+    end)
+
+    it("raises Lua errors for wrong argument types", function()
+      local h = assert(core.http_new())
+      raises(nil, h.perform, h)
+      raises(nil, h.perform, h, "GET http://x/")
+      raises(nil, h.perform, "not a handle", state_req())
+      raises(nil, h.perform, {}, state_req())
+      raises("'method' is required", h.perform, h, { url = server.url })
+      raises("'url' is required", h.perform, h, { method = "GET" })
+      raises("'url' must be a string", h.perform, h, state_req{ url = 80 })
+      raises("'body' must be a string", h.perform, h, state_req{ body = {} })
+      raises("'ca_file' must be a string", h.perform, h, state_req{ ca_file = true })
+      raises("'insecure' must be a boolean", h.perform, h, state_req{ insecure = 1 })
+      raises("'timeout' must be a number", h.perform, h, state_req{ timeout = "10" })
+      raises("'timeout' must be a non%-negative number", h.perform, h, state_req{ timeout = 0 / 0 })
+      raises("'connect_timeout' must be a non%-negative number", h.perform, h,
+             state_req{ connect_timeout = -1 })
+      raises("'max_body' must be a non%-negative number", h.perform, h, state_req{ max_body = -5 })
+      raises("'headers' must be an array", h.perform, h, state_req{ headers = "Accept: */*" })
+      raises("headers%[1%]", h.perform, h, state_req{ headers = { "Accept: */*" } })
+      raises("headers%[1%]", h.perform, h, state_req{ headers = { { "Accept", 1 } } })
+      -- the handle still works after all that
+      assert.equal(200, (h:perform(state_req())))
+      h:close()
+    end)
+
+    it("reports refused requests as nil, kind, code, message", function()
+      local h = assert(core.http_new())
+      local cases = {
+        { state_req{ method = "HEAD" }, "InvalidMethod" },
+        { state_req{ method = "GET\r\nX: y" }, "InvalidMethod" },
+        { state_req{ method = "" }, "InvalidMethod" },
+        { state_req{ method = "GET\0" }, "InvalidField" },
+        { state_req{ url = server.url .. "/\0/evil" }, "InvalidField" },
+        { state_req{ ca_file = "/etc/ssl\0x" }, "InvalidField" },
+        { state_req{ headers = { { "X-A", "a\r\nX-Injected: 1" } } }, "InvalidHeader" },
+        { state_req{ headers = { { "X-A\r\nX-Injected", "1" } } }, "InvalidHeader" },
+        { state_req{ headers = { { "X-A:B", "1" } } }, "InvalidHeader" },
+        { state_req{ headers = { { "", "1" } } }, "InvalidHeader" },
+        { state_req{ headers = { { "X-A", "a\0b" } } }, "InvalidHeader" },
+      }
+      for i, c in ipairs(cases) do
+        local status, kind, code, msg = h:perform(c[1])
+        assert.is_nil(status, "case " .. i)
+        assert.equal("validation", kind, "case " .. i)
+        assert.equal(c[2], code, "case " .. i)
+        assert.equal("string", type(msg), "case " .. i)
+      end
+      -- a URL libcurl cannot use is a transport failure, not a crash
+      for _, url in ipairs{ "ftp://127.0.0.1/", "http://[::1", "not a url", "http://127.0.0.1:0/",
+                            "http://127.0.0.1/\r\nX: y" } do
+        local status, kind, code = h:perform(state_req{ url = url, timeout = 2 })
+        assert.is_nil(status, url)
+        assert.truthy(kind == "transport" or kind == "validation", url .. ": " .. tostring(kind))
+        assert.equal("string", type(code))
+      end
+      assert.equal(200, (h:perform(state_req())))
+      h:close()
+    end)
+
+    it("takes huge limits and timeouts without undefined conversions", function()
+      local h = assert(core.http_new())
+      for _, v in ipairs{ 2 ^ 63, 2 ^ 64, 1e308, math.huge } do
+        local status = h:perform(state_req{ max_body = v, max_header_bytes = v, timeout = v,
+                                            connect_timeout = v })
+        assert.equal(200, status)
+      end
+      -- a tiny cap refuses the body cleanly (kind too_large: the Lua layer
+      -- reports it as a transport error)
+      local status, kind, code = h:perform(state_req{ max_body = 10 })
+      assert.is_nil(status)
+      assert.equal("too_large", kind)
+      assert.equal("ResponseTooLarge", code)
+      h:close()
+    end)
+
+    it("closes: close() twice is fine, use after close raises 'closed'", function()
+      do
+        local h = assert(core.http_new())
+        h:close()
+        h:close()
+        raises("closed", h.perform, h, state_req())
+        h:close()
+      end
+      -- __gc after close does nothing more
+      collectgarbage()
+      collectgarbage()
+    end)
+
+    it("is freed by __gc with or without a request, many times over", function()
+      for i = 1, 200 do
+        local h = assert(core.http_new())
+        if i % 50 == 0 then assert.equal(200, (h:perform(state_req()))) end
+        if i % 3 == 0 then h:close() end
+      end
+      collectgarbage()
+      collectgarbage()
+    end)
+
+    it("is closed by a <close> variable under Lua 5.4", function()
+      if _VERSION ~= "Lua 5.4" or rawget(_G, "jit") then return end
+      local chunk = assert(load([[
+        local core = ...
+        local kept
+        do
+          local h <close> = assert(core.http_new())
+          kept = h
+        end
+        return kept
+      ]]))
+      local h = chunk(core)
+      raises("closed", h.perform, h, state_req())
+      h:close()
+      -- an error inside the block still closes the handle
+      local failing = assert(load([[
+        local core, out = ...
+        local h <close> = assert(core.http_new())
+        out.h = h
+        error("inside")
+      ]]))
+      local out = {}
+      assert.is_false(pcall(failing, core, out))
+      raises("closed", out.h.perform, out.h, state_req())
+    end)
+
+    it("has one metatable: handles are not interchangeable with other userdata", function()
+      local h = assert(core.http_new())
+      raises(nil, h.close, io.stdout)
+      raises(nil, h.perform, io.stdout, state_req())
+      assert.is_nil(getmetatable(h).perform)
+      assert.equal("function", type(getmetatable(h).__index.perform))
+      h:close()
+    end)
+  end)
+
+  describe("utilities", function()
+    it("random_bytes: 0..256 bytes, anything else is an error", function()
+      assert.equal("", core.random_bytes(0))
+      assert.equal(1, #core.random_bytes(1))
+      assert.equal(256, #core.random_bytes(256))
+      assert.are_not.equal(core.random_bytes(32), core.random_bytes(32))
+      raises("0%.%.256", core.random_bytes, 257)
+      raises("0%.%.256", core.random_bytes, -1)
+      raises(nil, core.random_bytes, "x")
+      if not rawget(_G, "jit") then
+        -- (Lua 5.1's luaL_checkinteger truncates instead)
+        raises(nil, core.random_bytes, 2 ^ 63)
+        raises(nil, core.random_bytes, 1.5)
+      end
+      raises(nil, core.random_bytes)
+    end)
+
+    it("sha256_hex: FIPS 180-2 answers", function()
+      assert.equal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", core.sha256_hex(""))
+      assert.equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", core.sha256_hex("abc"))
+      assert.equal("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+                   core.sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))
+      assert.equal("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+                   core.sha256_hex(string.rep("a", 1000000)))
+      assert.equal(64, #core.sha256_hex("a\0b"))
+      raises(nil, core.sha256_hex)
+      raises(nil, core.sha256_hex, {})
+    end)
+
+    it("hmac_sha256: RFC 4231 test cases 1, 2 and 6", function()
+      assert.equal("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+                   hex(core.hmac_sha256(string.rep("\11", 20), "Hi There")))
+      -- test case 2: a key shorter than the block
+      assert.equal("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+                   hex(core.hmac_sha256("Jefe", "what do ya want for nothing?")))
+      -- test case 6: a key longer than the block is hashed first
+      assert.equal("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+                   hex(core.hmac_sha256(string.rep("\170", 131),
+                                        "Test Using Larger Than Block-Size Key - Hash Key First")))
+      assert.equal(32, #core.hmac_sha256("", ""))
+      raises(nil, core.hmac_sha256, "key")
+      raises(nil, core.hmac_sha256, nil, "data")
+      raises(nil, core.hmac_sha256, {}, "data")
+    end)
+
+    it("time is the epoch, monotime never goes back", function()
+      assert.is_true(math.abs(core.time() - os.time()) < 2)
+      local last = core.monotime()
+      for _ = 1, 10000 do
+        local t = core.monotime()
+        assert(t >= last, "monotime went back")
+        last = t
+      end
+    end)
+
+    it("sleep returns true after about the time asked; odd values return at once", function()
+      local t0 = core.monotime()
+      assert.is_true(core.sleep(0.05))
+      local dt = core.monotime() - t0
+      assert.is_true(dt >= 0.045 and dt < 2, "slept " .. dt)
+      t0 = core.monotime()
+      for _, v in ipairs{ 0, -1, -math.huge, 0 / 0 } do assert.is_true(core.sleep(v)) end
+      assert.is_true(core.monotime() - t0 < 0.5)
+      raises(nil, core.sleep, "soon")
+      raises(nil, core.sleep)
+    end)
+
+    it("isatty: booleans for any integer", function()
+      for _, fd in ipairs{ 0, 1, 2, -1, 1023, 1024, 99999, 2 ^ 40 } do
+        assert.equal("boolean", type(core.isatty(fd)), tostring(fd))
+      end
+      assert.is_false(core.isatty(-1))
+      assert.is_false(core.isatty(99999))
+      raises(nil, core.isatty, "stdout")
+      if not rawget(_G, "jit") then raises(nil, core.isatty, 0.5) end
+    end)
+  end)
+end)

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""A loopback HTTP server that misbehaves on purpose (spec/limits_spec.lua,
+spec/secrets_spec.lua).
+
+Raw sockets, not http.server, so every byte on the wire is chosen here. One
+thread per connection; every response closes its connection. The path of
+the request picks the behaviour (a query string is ignored):
+
+  /json/N             200, a valid JSON object of exactly N bytes (Content-Length)
+  /big/N              200, N bytes with Content-Length (refused up front by a cap)
+  /big-chunked/N      200, N bytes chunked, no length (refused while reading)
+  /headers-fast       200 status line, then header lines as fast as possible, forever
+  /headers-slow       200 status line, then one short header line every 0.2 s, forever
+  /body-stall         headers with Content-Length 1000, 10 bytes of body, then silence
+  /body-trickle       chunked body, one byte every 0.1 s, forever
+  /silent             reads the request, never answers
+  /count              200, {"requests": N}: requests seen so far, this one excluded
+  /reset              200, the request count back to 0
+
+Usage: hostile_server.py --port 0 --port-file FILE [--tls CERT KEY]
+Writes the bound port to FILE once listening; stops on SIGTERM or SIGINT.
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+
+COUNT_LOCK = threading.Lock()
+STATE = {"requests": 0}
+STOP = threading.Event()
+
+
+def read_request(conn):
+    """Read one request (headers and a Content-Length body); return its path."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+        if len(data) > 1 << 20:
+            return None
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    parts = lines[0].split(b" ")
+    path = parts[1].decode("latin-1") if len(parts) > 1 else "/"
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip() or b"0")
+    while len(rest) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    return path.split("?", 1)[0]
+
+
+def send_head(conn, extra=b""):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                 b"x-amzn-RequestId: hostile-1\r\nConnection: close\r\n" + extra)
+
+
+def json_of_size(n):
+    """A JSON object of exactly n bytes (n >= 16)."""
+    base = '{"Backups":[],"Pad":""}'
+    pad = max(0, n - len(base))
+    return ('{"Backups":[],"Pad":"' + "a" * pad + '"}').encode()
+
+
+def wait(seconds):
+    """Sleep unless the server is stopping; False when it is."""
+    return not STOP.wait(seconds)
+
+
+def handle(conn):
+    path = read_request(conn)
+    if path is None:
+        return
+    counted = path not in ("/count", "/reset")
+    if counted:
+        with COUNT_LOCK:
+            STATE["requests"] += 1
+    parts = path.strip("/").split("/")
+    mode, arg = parts[0], (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0)
+    if mode == "count":
+        body = json.dumps({"requests": STATE["requests"]}).encode()
+        send_head(conn, b"Content-Length: %d\r\n\r\n" % len(body))
+        conn.sendall(body)
+    elif mode == "reset":
+        with COUNT_LOCK:
+            STATE["requests"] = 0
+        send_head(conn, b"Content-Length: 2\r\n\r\n")
+        conn.sendall(b"{}")
+    elif mode == "json":
+        body = json_of_size(arg)
+        send_head(conn, b"Content-Length: %d\r\n\r\n" % len(body))
+        conn.sendall(body)
+    elif mode == "big":
+        send_head(conn, b"Content-Length: %d\r\n\r\n" % arg)
+        block = b"a" * 65536
+        left = arg
+        while left > 0:
+            conn.sendall(block[:min(left, len(block))])
+            left -= min(left, len(block))
+    elif mode == "big-chunked":
+        send_head(conn, b"Transfer-Encoding: chunked\r\n\r\n")
+        block = b"a" * 65536
+        left = arg
+        while left > 0:
+            n = min(left, len(block))
+            conn.sendall(b"%x\r\n" % n + block[:n] + b"\r\n")
+            left -= n
+        conn.sendall(b"0\r\n\r\n")
+    elif mode == "headers-fast":
+        send_head(conn)
+        i = 0
+        line = b": " + b"h" * 1000 + b"\r\n"
+        while not STOP.is_set():
+            conn.sendall(b"X-Filler-%d" % i + line)
+            i += 1
+    elif mode == "headers-slow":
+        send_head(conn)
+        i = 0
+        while wait(0.2):
+            conn.sendall(b"X-Slow-%d: x\r\n" % i)
+            i += 1
+    elif mode == "body-stall":
+        send_head(conn, b"Content-Length: 1000\r\n\r\n")
+        conn.sendall(b'{"Backups":')
+        while wait(0.5):
+            pass
+    elif mode == "body-trickle":
+        send_head(conn, b"Transfer-Encoding: chunked\r\n\r\n")
+        while wait(0.1):
+            conn.sendall(b"1\r\n \r\n")
+    elif mode == "silent":
+        while wait(0.5):
+            pass
+    else:
+        body = b'{"__type":"NotFound","message":"unknown hostile mode"}'
+        conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                     % len(body) + body)
+
+
+def serve_one(conn, tls):
+    try:
+        if tls is not None:
+            conn = tls.wrap_socket(conn, server_side=True)
+        conn.settimeout(None)
+        handle(conn)
+    except (OSError, ssl.SSLError, ValueError):
+        pass  # the client hung up, refused our certificate, or sent garbage
+    finally:
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    args = ap.parse_args()
+
+    tls = None
+    if args.tls:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls[0], args.tls[1])
+
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind(("127.0.0.1", args.port))
+    lsock.listen(64)
+    lsock.settimeout(0.2)
+
+    def stop(_signum, _frame):
+        STOP.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(lsock.getsockname()[1]))
+    os.replace(tmp, args.port_file)
+
+    while not STOP.is_set():
+        try:
+            conn, _ = lsock.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        threading.Thread(target=serve_one, args=(conn, tls), daemon=True).start()
+    lsock.close()
+    # give the connection threads a moment to notice STOP, then leave
+    time.sleep(0.1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
