@@ -63,7 +63,7 @@ end
 local NOT_NEEDED = {
   "fsx.credentials.profile", "fsx.credentials.process", "fsx.credentials.sts",
   "fsx.credentials.web_identity", "fsx.credentials.container", "fsx.credentials.imds",
-  "fsx.xml", "lxp", "fsx.unicode_data",
+  "fsx.xml", "lxp", "fsx.unicode_data", "fsx.waiter", "fsx.tags", "fsx.retention",
 }
 
 local function assert_not_loaded(set, list)

@@ -105,11 +105,7 @@ function M.sign(req)
     errors.raise{ kind = kind == "validation" and "validation" or "credentials",
                   code = code, message = "sigv4.sign: " .. tostring(msg), operation = "sigv4.sign" }
   end
-  local headers = {}
-  for i, h in ipairs(c.headers) do headers[i] = h end
-  for _, h in ipairs(r.headers) do headers[#headers + 1] = h end
-  headers[#headers + 1] = { "Authorization", r.authorization }
-  r.headers = headers
+  -- r.headers is already the full list: the given pairs, the added ones, Authorization
   r.amz_date = c.amz_date
   return r
 end
@@ -128,17 +124,7 @@ function M.sign_request(c)
     errors.raise{ kind = kind == "validation" and "validation" or "credentials",
                   code = code, message = "sigv4.sign: " .. tostring(msg), operation = "sigv4.sign" }
   end
-  local headers = r.headers
-  local last = headers[#headers]
-  if last == nil or last[1] ~= "Authorization" then
-    -- a binding that answers only the added headers
-    local all = {}
-    for i, h in ipairs(c.headers) do all[i] = h end
-    for _, h in ipairs(headers) do all[#all + 1] = h end
-    all[#all + 1] = { "Authorization", r.authorization }
-    headers = all
-  end
-  return headers
+  return r.headers
 end
 
 --- Signing keys derived so far by this Lua state (the cache makes this grow
