@@ -105,6 +105,40 @@ static unsigned char to_lower(unsigned char c)
     return HAS_CLASS(c, C_UPPER) ? (unsigned char)(c | 0x20u) : c;
 }
 
+/*
+ * Copy n bytes to o and return o + n. Header names, values and scope parts
+ * are a few dozen bytes: up to 32 are moved as overlapping 8-byte words
+ * (no call into the C library), longer runs go to memcpy.
+ */
+static char *put(char *o, const char *s, size_t n)
+{
+    uint64_t a, b, c, d;
+
+    if (n >= 8 && n <= 16) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    } else if (n > 16 && n <= 32) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        memcpy(&c, s + n - 16, 8);
+        memcpy(&d, s + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + 8, &b, 8);
+        memcpy(o + n - 16, &c, 8);
+        memcpy(o + n - 8, &d, 8);
+    } else if (n < 8) {
+        size_t i;
+
+        for (i = 0; i < n; i++)
+            o[i] = s[i];
+    } else {
+        memcpy(o, s, n);
+    }
+    return o + n;
+}
+
 static int hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
@@ -277,7 +311,12 @@ struct qparam {
 
 static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl)
 {
-    int c = memcmp(a, b, al < bl ? al : bl);
+    int c;
+
+    /* most names already differ in their first byte */
+    if (al > 0 && bl > 0 && a[0] != b[0])
+        return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1;
+    c = memcmp(a, b, al < bl ? al : bl);
 
     if (c != 0)
         return c;
@@ -398,8 +437,7 @@ static char *trim_into(char *o, const char *v, size_t len)
         }
         while (run < len && !HAS_CLASS(v[run], C_BLANK))
             run++;
-        memcpy(o, v + i, run - i);
-        o += run - i;
+        o = put(o, v + i, run - i);
         for (i = run; i < len && HAS_CLASS(v[i], C_BLANK); i++)
             ;
         if (i < len)
@@ -443,7 +481,9 @@ static int cmp_hentry(const void *pa, const void *pb)
 
 static int same_name(const struct hentry *a, const struct hentry *b)
 {
-    return a->name_len == b->name_len && memcmp(a->name, b->name, a->name_len) == 0;
+    return a->name_len == b->name_len &&
+           (a->name_len == 0 || (a->name[0] == b->name[0] &&
+                                 memcmp(a->name, b->name, a->name_len) == 0));
 }
 
 /* Stable insertion sort by name: a request has a handful of headers. */
@@ -547,10 +587,8 @@ int fsx_sigv4_canonical_headers(struct fsx_buf *out, struct fsx_buf *signed_head
             ;
         if (s != signed_headers->data + signed_headers->len)
             *s++ = ';';
-        memcpy(s, e[i].name, e[i].name_len);
-        s += e[i].name_len;
-        memcpy(o, e[i].name, e[i].name_len);
-        o += e[i].name_len;
+        s = put(s, e[i].name, e[i].name_len);
+        o = put(o, e[i].name, e[i].name_len);
         *o++ = ':';
         for (k = i; k < j; k++) {
             if (k > i)
@@ -578,15 +616,19 @@ static int bad(struct fsx_error *err, const char *code, const char *what)
     return -1;
 }
 
-/* 1 when s[from..to) are all decimal digits (no early exit). */
-static int digits(const char *s, size_t from, size_t to)
+/*
+ * 1 when the 8 bytes at p are all decimal digits. Per byte, a value below
+ * '0' sets the top bit of b - '0' (a borrow into the next byte only follows
+ * a byte that already failed), one above '9' sets the top bit of
+ * (b & 0x7f) + 0x46, and a byte from 0x80 up has it set already.
+ */
+static int digits8(const char *p)
 {
-    unsigned bad = 0;
-    size_t i;
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t w;
 
-    for (i = from; i < to; i++)
-        bad |= (unsigned)((unsigned char)s[i] - '0') > 9u;
-    return !bad;
+    memcpy(&w, p, 8);
+    return ((w | (w - ones * '0') | ((w & ~highs) + ones * 0x46)) & highs) == 0;
 }
 
 static int two(const char *s)
@@ -597,13 +639,18 @@ static int two(const char *s)
 /* Exactly YYYYMMDDTHHMMSSZ with plausible field ranges. */
 static int valid_amz_date(const char *d)
 {
+    char hms[8];
     size_t i;
 
     for (i = 0; i < AMZ_DATE_LEN; i++)
         if (d[i] == '\0')
             return 0;
-    if (d[AMZ_DATE_LEN] != '\0' || d[8] != 'T' || d[15] != 'Z' || !digits(d, 0, 8) ||
-        !digits(d, 9, 15))
+    if (d[AMZ_DATE_LEN] != '\0' || d[8] != 'T' || d[15] != 'Z')
+        return 0;
+    /* "YYYYMMDD" and "HHMMSS" padded with two digits */
+    memcpy(hms, d + 9, 6);
+    hms[6] = hms[7] = '0';
+    if (!digits8(d) || !digits8(hms))
         return 0;
     return two(d + 4) >= 1 && two(d + 4) <= 12 && two(d + 6) >= 1 && two(d + 6) <= 31 &&
            two(d + 9) <= 23 && two(d + 11) <= 59 && two(d + 13) <= 60;
@@ -680,6 +727,7 @@ static int trimmed_equals(const char *v, size_t len, const char *s)
  * already carries.
  */
 struct req_info {
+    size_t method_len;
     size_t region_len;
     size_t service_len;
     size_t akid_len;
@@ -712,6 +760,7 @@ static void scan_amz_headers(const struct fsx_sigv4_request *req, struct req_inf
 /* req_info of an unvalidated request, for the staged functions. */
 static void fill_info(const struct fsx_sigv4_request *req, struct req_info *info)
 {
+    info->method_len = req->method != NULL ? strlen(req->method) : 0;
     info->region_len = req->region != NULL ? strlen(req->region) : 0;
     info->service_len = req->service != NULL ? strlen(req->service) : 0;
     info->akid_len = req->access_key_id != NULL ? strlen(req->access_key_id) : 0;
@@ -732,6 +781,7 @@ static int validate_on(const struct fsx_sigv4_request *req, struct fsx_error *er
     for (k = 0; req->method[k] != '\0'; k++)
         if (!HAS_CLASS(req->method[k], C_TCHAR))
             return bad(err, "InvalidMethod", "method is not a token");
+    info->method_len = k;
     if (req->path == NULL && req->path_len > 0)
         return bad(err, "MissingField", "path is NULL with a non-zero length");
     if (req->query == NULL && req->query_len > 0)
@@ -936,7 +986,8 @@ static int canonical_request_on(const struct fsx_sigv4_request *req, const struc
         add_header(res, LIT("x-amz-content-sha256"), res->payload_hash, 64);
         extra[n_extra++] = res->added[res->n_added - 1];
     }
-    if (fsx_buf_append_str(cr, req->method) != 0 || fsx_buf_append_char(cr, '\n') != 0 ||
+    if (fsx_buf_append(cr, req->method, info->method_len) != 0 ||
+        fsx_buf_append_char(cr, '\n') != 0 ||
         fsx_sigv4_canonical_path(cr, req->path, req->path_len, req->flags) != 0 ||
         fsx_buf_append_char(cr, '\n') != 0 ||
         fsx_sigv4_canonical_query(cr, &res->string_to_sign, req->query, req->query_len) != 0 ||
@@ -953,8 +1004,7 @@ static int canonical_request_on(const struct fsx_sigv4_request *req, const struc
         char *o = cr->data + cr->len;
 
         *o++ = '\n';
-        memcpy(o, res->signed_headers.data, res->signed_headers.len);
-        o += res->signed_headers.len;
+        o = put(o, res->signed_headers.data, res->signed_headers.len);
         *o++ = '\n';
         memcpy(o, res->payload_hash, 64);
         finish_at(cr, o + 64);
@@ -1006,11 +1056,9 @@ static int string_to_sign_on(struct fsx_buf *out, const char *amz_date, const ch
     memcpy(o, amz_date, 8);
     o += 8;
     *o++ = '/';
-    memcpy(o, region, region_len);
-    o += region_len;
+    o = put(o, region, region_len);
     *o++ = '/';
-    memcpy(o, service, service_len);
-    o += service_len;
+    o = put(o, service, service_len);
     memcpy(o, "/" SCOPE_TERMINATOR "\n", sizeof(SCOPE_TERMINATOR) + 1);
     o += sizeof(SCOPE_TERMINATOR) + 1;
     finish_at(out, hex_into(o, digest, sizeof(digest)));
@@ -1272,15 +1320,12 @@ static int authorization_on(const struct fsx_sigv4_request *req, const struct re
     o = auth->data + auth->len;
     memcpy(o, cred, sizeof(cred) - 1);
     o += sizeof(cred) - 1;
-    memcpy(o, req->access_key_id, info->akid_len);
-    o += info->akid_len;
+    o = put(o, req->access_key_id, info->akid_len);
     *o++ = '/';
-    memcpy(o, scope, scope_len);
-    o += scope_len;
+    o = put(o, scope, scope_len);
     memcpy(o, ", SignedHeaders=", 16);
     o += 16;
-    memcpy(o, res->signed_headers.data, res->signed_headers.len);
-    o += res->signed_headers.len;
+    o = put(o, res->signed_headers.data, res->signed_headers.len);
     memcpy(o, ", Signature=", 12);
     o += 12;
     memcpy(o, res->signature, 64);
