@@ -606,13 +606,8 @@ local function check_case(g, c)
 end
 
 -- Cases that fail for a reason outside this spec's reach, reported to the
--- owner of the file that needs the change; they run as pending.
-local KNOWN = {
-  ["fsx.new: opts = raising"] = "client.lua check_options iterates the options with pairs "
-    .. "(and config.resolve indexes them): a proxy's metamethod raises through fsx.new",
-  ["client:call: op = mb"] = "client.lua puts the whole unknown operation name into the "
-    .. "message (1 MB here)",
-}
+-- owner of the file that needs the change; they run as pending (none now).
+local KNOWN = {}
 
 local total = 0
 for _, g in ipairs(GROUPS) do total = total + #cases_of(g) end

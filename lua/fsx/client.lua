@@ -54,6 +54,7 @@ M.OPTIONS = OPTIONS
 local function check_options(opts)
   if opts == nil then return {} end
   if type(opts) ~= "table" then errors.validation("new", nil, "options must be a table") end
+  errors.plain("new", nil, opts)
   for k, v in pairs(opts) do
     if type(k) ~= "string" then errors.validation("new", nil, "option names must be strings") end
     local want = OPTIONS[k]
@@ -315,7 +316,8 @@ function Client:call(operation, params)
   if type(operation) ~= "string" then errors.validation("call", "operation", "must be a string") end
   local decl = shape.operation(operation)
   if not decl or decl.name ~= operation then
-    errors.validation("call", "operation", "unknown FSx operation '" .. operation .. "'")
+    local shown = #operation > 64 and (operation:sub(1, 64) .. "...") or operation
+    errors.validation("call", "operation", ("unknown FSx operation %q"):format(shown))
   end
   params = shape.input_api(decl, params)
   local token = fill_token(decl, params)
