@@ -400,7 +400,7 @@ static void set_curl_error(struct fsx_error *err, CURLcode rc, const char *detai
     if ((size_t)rc < sizeof(curl_code_names) / sizeof(curl_code_names[0])) {
         name = curl_code_names[rc];
     } else {
-        snprintf(code, sizeof(code), "CURLE_%d", (int)rc);
+        (void)snprintf(code, sizeof(code), "CURLE_%d", (int)rc);
         name = code;
     }
     if (detail == NULL || detail[0] == '\0')

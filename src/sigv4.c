@@ -237,7 +237,7 @@ static int reserve_encoded(struct fsx_buf *b, size_t len, size_t slack)
     return fsx_buf_reserve(b, 3 * len + slack);
 }
 
-static void finish_at(struct fsx_buf *b, char *o)
+static void finish_at(struct fsx_buf *b, const char *o)
 {
     b->len = (size_t)(o - b->data);
     b->data[b->len] = '\0';
