@@ -18,9 +18,9 @@
 #include <stddef.h>
 
 struct fsx_buf {
-    char *data;   /* NULL until the first append */
-    size_t len;   /* bytes in use, not counting the NUL terminator */
-    size_t cap;   /* bytes allocated */
+    char *data; /* NULL until the first append */
+    size_t len; /* bytes in use, not counting the NUL terminator */
+    size_t cap; /* bytes allocated */
 };
 
 /* Set to the empty state; no allocation. */

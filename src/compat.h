@@ -24,7 +24,6 @@ static void fsx_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
 }
 #define luaL_setfuncs fsx_setfuncs
 
-
 #define fsx_rawlen(L, i) lua_objlen((L), (i))
 /* LuaJIT 2.1 defines these two macros already */
 #ifndef luaL_newlibtable

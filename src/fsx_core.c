@@ -197,10 +197,27 @@ static struct signer *signer_upvalue(lua_State *L)
  * a raw get is all a field costs, with no string hashing per call.
  */
 enum sign_key {
-    K_METHOD, K_PATH, K_QUERY, K_BODY, K_PAYLOAD_HASH, K_REGION, K_SERVICE, K_ACCESS_KEY_ID,
-    K_SECRET_ACCESS_KEY, K_SESSION_TOKEN, K_AMZ_DATE, K_NORMALIZE_PATH, K_SIGN_BODY,
-    K_OMIT_SESSION_TOKEN, K_STAGES, K_HEADERS, /* the request's fields, read in this order */
-    K_AUTHORIZATION, K_SIGNATURE, K_CANONICAL_REQUEST, K_STRING_TO_SIGN, K_SIGNED_HEADERS,
+    K_METHOD,
+    K_PATH,
+    K_QUERY,
+    K_BODY,
+    K_PAYLOAD_HASH,
+    K_REGION,
+    K_SERVICE,
+    K_ACCESS_KEY_ID,
+    K_SECRET_ACCESS_KEY,
+    K_SESSION_TOKEN,
+    K_AMZ_DATE,
+    K_NORMALIZE_PATH,
+    K_SIGN_BODY,
+    K_OMIT_SESSION_TOKEN,
+    K_STAGES,
+    K_HEADERS, /* the request's fields, read in this order */
+    K_AUTHORIZATION,
+    K_SIGNATURE,
+    K_CANONICAL_REQUEST,
+    K_STRING_TO_SIGN,
+    K_SIGNED_HEADERS,
     K_COUNT
 };
 
@@ -208,10 +225,27 @@ enum sign_key {
 #define KEY_INDEX(k) lua_upvalueindex(2 + (int)(k))
 
 static const char *const sign_keys[K_COUNT] = {
-    "method", "path", "query", "body", "payload_hash", "region", "service", "access_key_id",
-    "secret_access_key", "session_token", "amz_date", "normalize_path", "sign_body",
-    "omit_session_token", "stages", "headers", "authorization", "signature",
-    "canonical_request", "string_to_sign", "signed_headers",
+    "method",
+    "path",
+    "query",
+    "body",
+    "payload_hash",
+    "region",
+    "service",
+    "access_key_id",
+    "secret_access_key",
+    "session_token",
+    "amz_date",
+    "normalize_path",
+    "sign_body",
+    "omit_session_token",
+    "stages",
+    "headers",
+    "authorization",
+    "signature",
+    "canonical_request",
+    "string_to_sign",
+    "signed_headers",
 };
 
 /* Fields handed on as C strings: a NUL would cut them short (first one reported). */
@@ -236,8 +270,7 @@ static size_t read_sign_headers(lua_State *L, int hidx, struct signer *s)
 {
     size_t i, n = fsx_rawlen(L, hidx);
     if (n > s->headers_cap) {
-        struct fsx_sigv4_header *p =
-            (struct fsx_sigv4_header *)realloc(s->headers, n * sizeof(*p));
+        struct fsx_sigv4_header *p = (struct fsx_sigv4_header *)realloc(s->headers, n * sizeof(*p));
         if (p == NULL)
             luaL_error(L, "out of memory");
         s->headers = p;
@@ -359,8 +392,7 @@ static int core_sign(lua_State *L)
     req.region = check_string(L, &f[K_REGION], K_REGION, 1, NULL);
     req.service = check_string(L, &f[K_SERVICE], K_SERVICE, 1, NULL);
     req.access_key_id = check_string(L, &f[K_ACCESS_KEY_ID], K_ACCESS_KEY_ID, 1, NULL);
-    req.secret_access_key =
-        check_string(L, &f[K_SECRET_ACCESS_KEY], K_SECRET_ACCESS_KEY, 1, NULL);
+    req.secret_access_key = check_string(L, &f[K_SECRET_ACCESS_KEY], K_SECRET_ACCESS_KEY, 1, NULL);
     req.session_token = check_string(L, &f[K_SESSION_TOKEN], K_SESSION_TOKEN, 0, NULL);
     req.amz_date = check_string(L, &f[K_AMZ_DATE], K_AMZ_DATE, 1, NULL);
     if (!check_bool(L, &f[K_NORMALIZE_PATH], K_NORMALIZE_PATH, 1))
@@ -385,7 +417,7 @@ static int core_sign(lua_State *L)
 
     /* from here only pushes: the result buffers belong to the signer userdata */
     lua_pushlstring(L, fsx_buf_cstr(&r->authorization), r->authorization.len);
-    aidx = lua_gettop(L); /* req values... auth */
+    aidx = lua_gettop(L);     /* req values... auth */
     lua_createtable(L, 0, 9); /* req values... auth res */
     lua_pushvalue(L, KEY_INDEX(K_AUTHORIZATION));
     lua_pushvalue(L, aidx);
@@ -394,8 +426,7 @@ static int core_sign(lua_State *L)
     if (stages) {
         set_string(L, K_CANONICAL_REQUEST, fsx_buf_cstr(&r->canonical_request),
                    r->canonical_request.len);
-        set_string(L, K_STRING_TO_SIGN, fsx_buf_cstr(&r->string_to_sign),
-                   r->string_to_sign.len);
+        set_string(L, K_STRING_TO_SIGN, fsx_buf_cstr(&r->string_to_sign), r->string_to_sign.len);
     }
     set_string(L, K_SIGNED_HEADERS, fsx_buf_cstr(&r->signed_headers), r->signed_headers.len);
     set_string(L, K_PAYLOAD_HASH, r->payload_hash, 64);
@@ -419,7 +450,7 @@ static int core_sign(lua_State *L)
     lua_pushvalue(L, aidx);
     lua_rawseti(L, -2, 2);
     lua_rawseti(L, -2, (int)(n + r->n_added) + 1); /* ... res "headers" list */
-    lua_rawset(L, -3); /* req values... auth res */
+    lua_rawset(L, -3);                             /* req values... auth res */
     return 1;
 }
 
@@ -436,8 +467,8 @@ static int core_key_derivations(lua_State *L)
 
 struct http {
     struct fsx_http *h;
-    struct fsx_buf lines;       /* "Name: value" lines, NUL-separated */
-    const char **line_ptrs;     /* pointers into lines */
+    struct fsx_buf lines;   /* "Name: value" lines, NUL-separated */
+    const char **line_ptrs; /* pointers into lines */
     size_t line_cap;
 };
 
@@ -649,8 +680,7 @@ static int uuid_pool_gc(lua_State *L)
 static int core_uuid4(lua_State *L)
 {
     static const char hex[] = "0123456789abcdef";
-    struct uuid_pool *p =
-        (struct uuid_pool *)luaL_checkudata(L, lua_upvalueindex(1), UUID_POOL_MT);
+    struct uuid_pool *p = (struct uuid_pool *)luaL_checkudata(L, lua_upvalueindex(1), UUID_POOL_MT);
     unsigned char *b;
     char out[36];
     int i, o;
@@ -807,7 +837,7 @@ int luaopen_fsx_core(lua_State *L)
 
     luaL_newmetatable(L, HTTP_MT); /* mt */
     luaL_setfuncs(L, http_meta, 0);
-    luaL_newlib(L, http_methods); /* mt methods */
+    luaL_newlib(L, http_methods);   /* mt methods */
     lua_setfield(L, -2, "__index"); /* mt */
     lua_pop(L, 1);
 
@@ -815,7 +845,7 @@ int luaopen_fsx_core(lua_State *L)
     luaL_setfuncs(L, signer_meta, 0);
     lua_pop(L, 1);
 
-    luaL_newlib(L, core_funcs); /* M */
+    luaL_newlib(L, core_funcs);                          /* M */
     s = (struct signer *)fsx_newuserdata(L, sizeof(*s)); /* M signer */
     memset(s, 0, sizeof(*s));
     luaL_getmetatable(L, SIGNER_MT);
@@ -824,20 +854,20 @@ int luaopen_fsx_core(lua_State *L)
     if (s->cache == NULL)
         return luaL_error(L, "fsx.core: out of memory");
     for (k = 0; k < K_COUNT; k++)
-        lua_pushstring(L, sign_keys[k]); /* M signer keys... */
+        lua_pushstring(L, sign_keys[k]);         /* M signer keys... */
     luaL_setfuncs(L, signer_funcs, 1 + K_COUNT); /* M */
 
     luaL_newmetatable(L, UUID_POOL_MT); /* M mt */
     lua_pushcfunction(L, uuid_pool_gc);
     lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1); /* M */
+    lua_pop(L, 1);                                                /* M */
     pool = (struct uuid_pool *)fsx_newuserdata(L, sizeof(*pool)); /* M pool */
-    pool->used = UUID_POOL_BYTES; /* empty: filled on first use */
+    pool->used = UUID_POOL_BYTES;                                 /* empty: filled on first use */
     pool->pid = 0;
     luaL_getmetatable(L, UUID_POOL_MT);
     lua_setmetatable(L, -2);
     lua_pushcclosure(L, core_uuid4, 1); /* M uuid4 */
-    lua_setfield(L, -2, "uuid4"); /* M */
+    lua_setfield(L, -2, "uuid4");       /* M */
 
     lua_pushstring(L, "fsx.core");
     lua_setfield(L, -2, "_NAME");

@@ -42,11 +42,11 @@ static const char *const extra_headers[N_EXTRA_HEADERS] = {"Expect:", "Accept:",
 struct fsx_http {
     CURL *curl;
     struct fsx_http_response resp;
-    struct curl_slist *nodes;  /* header list nodes, reused */
+    struct curl_slist *nodes; /* header list nodes, reused */
     size_t nodes_cap;
-    struct fsx_buf scratch;    /* "Name;" forms of headers with an empty value */
-    char *ca_file;             /* CAINFO set by the last request, NULL: default */
-    char *default_ca;          /* libcurl's built-in CAINFO (may be NULL) */
+    struct fsx_buf scratch; /* "Name;" forms of headers with an empty value */
+    char *ca_file;          /* CAINFO set by the last request, NULL: default */
+    char *default_ca;       /* libcurl's built-in CAINFO (may be NULL) */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -216,7 +216,8 @@ static int header_room(struct fsx_http_response *r, size_t need)
     if (want < 256)
         want = 256;
     fsx_buf_init(&nb);
-    if (fsx_buf_reserve(&nb, want) != 0 || (b->len > 0 && fsx_buf_append(&nb, b->data, b->len) != 0)) {
+    if (fsx_buf_reserve(&nb, want) != 0 ||
+        (b->len > 0 && fsx_buf_append(&nb, b->data, b->len) != 0)) {
         fsx_buf_free(&nb);
         return -1;
     }
@@ -270,7 +271,8 @@ static int fold_header(struct fsx_http_response *r, const char *s, size_t n)
     /* the value is the last thing stored: drop its NUL and extend it */
     r->header_data.len--;
     if ((last->value_len > 0 && fsx_buf_append_char(&r->header_data, ' ') != 0) ||
-        fsx_buf_append(&r->header_data, s, n) != 0 || fsx_buf_append_char(&r->header_data, '\0') != 0)
+        fsx_buf_append(&r->header_data, s, n) != 0 ||
+        fsx_buf_append_char(&r->header_data, '\0') != 0)
         return -1;
     last->value_len += add;
     return 0;
@@ -463,7 +465,8 @@ struct fsx_http *fsx_http_new(struct fsx_error *err)
     if (curl_easy_getinfo(h->curl, CURLINFO_CAINFO, &ca) == CURLE_OK && ca != NULL) {
         h->default_ca = strdup(ca);
         if (h->default_ca == NULL) {
-            fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory creating an http handle");
+            fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
+                          "out of memory creating an http handle");
             fsx_http_free(h);
             return NULL;
         }
@@ -481,10 +484,12 @@ struct fsx_http *fsx_http_new(struct fsx_error *err)
 #if LIBCURL_VERSION_NUM >= 0x075500
         curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK
 #else
-        curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) != CURLE_OK
+        curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) !=
+            CURLE_OK
 #endif
     ) {
-        fsx_error_set(err, FSX_ERR_TRANSPORT, "CURLE_FAILED_INIT", "setting up the curl handle failed");
+        fsx_error_set(err, FSX_ERR_TRANSPORT, "CURLE_FAILED_INIT",
+                      "setting up the curl handle failed");
         fsx_http_free(h);
         return NULL;
     }
@@ -526,7 +531,8 @@ static int check_method(const char *m, struct fsx_error *err)
         return -1;
     }
     if (strcmp(m, "HEAD") == 0) {
-        fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidMethod", "http method HEAD is not supported");
+        fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidMethod",
+                      "http method HEAD is not supported");
         return -1;
     }
     return 0;
@@ -537,7 +543,8 @@ static int check_method(const char *m, struct fsx_error *err)
  * rewritten "Name;" in scratch (libcurl drops "Name:" lines). No value is
  * ever copied and no error names a value.
  */
-static int build_headers(struct fsx_http *h, const struct fsx_http_request *req, struct fsx_error *err)
+static int build_headers(struct fsx_http *h, const struct fsx_http_request *req,
+                         struct fsx_error *err)
 {
     size_t i, n, extra = 0;
     const char *line, *colon, *v;
@@ -551,8 +558,8 @@ static int build_headers(struct fsx_http *h, const struct fsx_http_request *req,
         line = req->headers[i];
         colon = line ? strchr(line, ':') : NULL;
         if (colon == NULL || colon == line || line[strcspn(line, "\r\n")] != '\0') {
-            fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeader", "request header %zu is malformed",
-                          i + 1);
+            fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeader",
+                          "request header %zu is malformed", i + 1);
             return -1;
         }
         for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
@@ -564,7 +571,8 @@ static int build_headers(struct fsx_http *h, const struct fsx_http_request *req,
     if (n > h->nodes_cap) {
         struct curl_slist *p = (struct curl_slist *)realloc(h->nodes, n * sizeof(*p));
         if (p == NULL) {
-            fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory building request headers");
+            fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
+                          "out of memory building request headers");
             return -1;
         }
         h->nodes = p;
@@ -586,7 +594,8 @@ static int build_headers(struct fsx_http *h, const struct fsx_http_request *req,
             size_t nl = (size_t)(colon - line);
             if (fsx_buf_append(&h->scratch, line, nl) != 0 ||
                 fsx_buf_append(&h->scratch, ";", 2) != 0) {
-                fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory building request headers");
+                fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
+                              "out of memory building request headers");
                 return -1;
             }
             h->nodes[i].data = s;
@@ -610,7 +619,8 @@ static CURLcode set_ca(struct fsx_http *h, const char *ca_file)
     CURLcode rc;
     char *copy = NULL;
 
-    if (ca_file == NULL ? h->ca_file == NULL : (h->ca_file != NULL && strcmp(ca_file, h->ca_file) == 0))
+    if (ca_file == NULL ? h->ca_file == NULL
+                        : (h->ca_file != NULL && strcmp(ca_file, h->ca_file) == 0))
         return CURLE_OK;
     if (ca_file != NULL && (copy = strdup(ca_file)) == NULL)
         return CURLE_OUT_OF_MEMORY;
@@ -671,14 +681,16 @@ int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
 
     *resp = NULL;
     if (req->url == NULL || req->method == NULL || (req->body == NULL && req->body_len > 0)) {
-        fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidRequest", "http request lacks a url, method or body");
+        fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidRequest",
+                      "http request lacks a url, method or body");
         return -1;
     }
     if (check_method(req->method, err) != 0 || build_headers(h, req, err) != 0)
         return -1;
     fsx_http_response_reset(r);
     r->max_body = req->max_body ? req->max_body : FSX_HTTP_DEFAULT_MAX_BODY;
-    r->max_header_bytes = req->max_header_bytes ? req->max_header_bytes : FSX_HTTP_DEFAULT_MAX_HEADER_BYTES;
+    r->max_header_bytes =
+        req->max_header_bytes ? req->max_header_bytes : FSX_HTTP_DEFAULT_MAX_HEADER_BYTES;
     rc = set_request(h, req);
     if (rc != CURLE_OK) {
         set_curl_error(err, rc, NULL);
@@ -689,7 +701,8 @@ int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
     if (rc == CURLE_OK) {
         if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK ||
             curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &r->new_connections) != CURLE_OK) {
-            fsx_error_set(err, FSX_ERR_TRANSPORT, "CURLE_BAD_FUNCTION_ARGUMENT", "reading transfer info failed");
+            fsx_error_set(err, FSX_ERR_TRANSPORT, "CURLE_BAD_FUNCTION_ARGUMENT",
+                          "reading transfer info failed");
             return -1;
         }
         *resp = r;
@@ -699,8 +712,8 @@ int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
         fsx_error_set(err, FSX_ERR_TOO_LARGE, "ResponseTooLarge", "response body exceeds %zu bytes",
                       r->max_body);
     else if (r->too_large == TOO_LARGE_HEADERS)
-        fsx_error_set(err, FSX_ERR_TOO_LARGE, "HeadersTooLarge", "response headers exceed %zu bytes",
-                      r->max_header_bytes);
+        fsx_error_set(err, FSX_ERR_TOO_LARGE, "HeadersTooLarge",
+                      "response headers exceed %zu bytes", r->max_header_bytes);
     else if (rc == CURLE_WRITE_ERROR)
         fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory receiving the response");
     else

@@ -21,18 +21,18 @@
 #define FSX_HTTP_DEFAULT_MAX_HEADER_BYTES (64u * 1024u)
 
 struct fsx_http_request {
-    const char *method;           /* "POST", "GET", "PUT" ... */
-    const char *url;              /* absolute http:// or https:// URL */
-    const char *const *headers;   /* "Name: value" lines without CR/LF */
+    const char *method;         /* "POST", "GET", "PUT" ... */
+    const char *url;            /* absolute http:// or https:// URL */
+    const char *const *headers; /* "Name: value" lines without CR/LF */
     size_t n_headers;
-    const char *body;             /* may be NULL when body_len is 0 */
+    const char *body; /* may be NULL when body_len is 0 */
     size_t body_len;
-    long connect_timeout_ms;      /* 0: libcurl default */
-    long timeout_ms;              /* whole transfer; 0: none */
-    const char *ca_file;          /* NULL: system default bundle */
-    int insecure;                 /* 1: skip TLS peer/host verification */
-    size_t max_body;              /* 0: FSX_HTTP_DEFAULT_MAX_BODY */
-    size_t max_header_bytes;      /* 0: FSX_HTTP_DEFAULT_MAX_HEADER_BYTES */
+    long connect_timeout_ms; /* 0: libcurl default */
+    long timeout_ms;         /* whole transfer; 0: none */
+    const char *ca_file;     /* NULL: system default bundle */
+    int insecure;            /* 1: skip TLS peer/host verification */
+    size_t max_body;         /* 0: FSX_HTTP_DEFAULT_MAX_BODY */
+    size_t max_header_bytes; /* 0: FSX_HTTP_DEFAULT_MAX_HEADER_BYTES */
 };
 
 struct fsx_http_header {
@@ -53,10 +53,10 @@ struct fsx_http_response {
     struct fsx_http_header *headers;
     size_t n_headers;
     size_t headers_cap;
-    long new_connections;       /* CURLINFO_NUM_CONNECTS of this transfer */
-    size_t max_body;            /* limits in force for the callbacks */
+    long new_connections; /* CURLINFO_NUM_CONNECTS of this transfer */
+    size_t max_body;      /* limits in force for the callbacks */
     size_t max_header_bytes;
-    int too_large;              /* set by the callbacks when a cap was hit */
+    int too_large; /* set by the callbacks when a cap was hit */
 };
 
 struct fsx_http;

@@ -482,8 +482,8 @@ static int cmp_hentry(const void *pa, const void *pb)
 static int same_name(const struct hentry *a, const struct hentry *b)
 {
     return a->name_len == b->name_len &&
-           (a->name_len == 0 || (a->name[0] == b->name[0] &&
-                                 memcmp(a->name, b->name, a->name_len) == 0));
+           (a->name_len == 0 ||
+            (a->name[0] == b->name[0] && memcmp(a->name, b->name, a->name_len) == 0));
 }
 
 /* Stable insertion sort by name: a request has a handful of headers. */
@@ -847,8 +847,7 @@ static int validate_on(const struct fsx_sigv4_request *req, struct fsx_error *er
             if (name_is(h, "x-amz-date", 10)) {
                 info->has_date = 1;
                 if (!trimmed_equals(h->value, h->value_len, req->amz_date))
-                    return bad(err, "ConflictingHeader",
-                               "x-amz-date header differs from amz_date");
+                    return bad(err, "ConflictingHeader", "x-amz-date header differs from amz_date");
             }
         } else if (h->name_len == 20) {
             if (name_is(h, "x-amz-security-token", 20)) {
@@ -992,8 +991,8 @@ static int canonical_request_on(const struct fsx_sigv4_request *req, const struc
         fsx_buf_append_char(cr, '\n') != 0 ||
         fsx_sigv4_canonical_query(cr, &res->string_to_sign, req->query, req->query_len) != 0 ||
         fsx_buf_append_char(cr, '\n') != 0 ||
-        fsx_sigv4_canonical_headers(cr, &res->signed_headers, req->headers, req->n_headers,
-                                    extra, n_extra) != 0 ||
+        fsx_sigv4_canonical_headers(cr, &res->signed_headers, req->headers, req->n_headers, extra,
+                                    n_extra) != 0 ||
         fsx_buf_reserve(cr, res->signed_headers.len + 66) != 0) {
         fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
                       "sigv4: out of memory building the canonical request");
@@ -1065,13 +1064,13 @@ static int string_to_sign_on(struct fsx_buf *out, const char *amz_date, const ch
     return 0;
 }
 
-int fsx_sigv4_string_to_sign(struct fsx_buf *out, struct fsx_crypto_ctx *cctx,
-                             const char *amz_date, const char *region, const char *service,
-                             const char *creq, size_t creq_len)
+int fsx_sigv4_string_to_sign(struct fsx_buf *out, struct fsx_crypto_ctx *cctx, const char *amz_date,
+                             const char *region, const char *service, const char *creq,
+                             size_t creq_len)
 {
     (void)cctx;
-    return string_to_sign_on(out, amz_date, region, strlen(region), service, strlen(service),
-                             creq, creq_len, NULL);
+    return string_to_sign_on(out, amz_date, region, strlen(region), service, strlen(service), creq,
+                             creq_len, NULL);
 }
 
 static int derive_key_on(const char *secret, size_t secret_len, const char *date8,
@@ -1104,8 +1103,8 @@ int fsx_sigv4_derive_key(struct fsx_crypto_ctx *cctx, const char *secret, size_t
                          strlen(service), key);
 }
 
-int fsx_sigv4_signature(struct fsx_crypto_ctx *cctx, const unsigned char key[32],
-                        const char *sts, size_t sts_len, char out[65])
+int fsx_sigv4_signature(struct fsx_crypto_ctx *cctx, const unsigned char key[32], const char *sts,
+                        size_t sts_len, char out[65])
 {
     unsigned char mac[32];
 
@@ -1196,8 +1195,7 @@ static int slot_matches(const struct fsx_sigv4_cache *cache, const struct cache_
 
     if (!s->used || s->secret_len != secret_len || s->region_len != region_len ||
         s->service_len != service_len || memcmp(s->date, date8, 8) != 0 ||
-        memcmp(s->region, region, region_len) != 0 ||
-        memcmp(s->service, service, service_len) != 0)
+        memcmp(s->region, region, region_len) != 0 || memcmp(s->service, service, service_len) != 0)
         return 0;
     /* eight bytes at a time, then the rest; no early exit */
     for (i = 0; secret_len - i >= 8; i += 8) {
@@ -1221,8 +1219,8 @@ static int slot_matches(const struct fsx_sigv4_cache *cache, const struct cache_
  * derivation failed.
  */
 static int cache_get(struct fsx_sigv4_cache *cache, const char *secret, size_t secret_len,
-                     const char *date8, const char *region, size_t region_len,
-                     const char *service, size_t service_len, struct cache_slot **slot)
+                     const char *date8, const char *region, size_t region_len, const char *service,
+                     size_t service_len, struct cache_slot **slot)
 {
     struct cache_slot *victim;
     size_t i;
@@ -1289,8 +1287,8 @@ int fsx_sigv4_cache_lookup(struct fsx_sigv4_cache *cache, struct fsx_crypto_ctx 
         memcpy(key, slot->key, 32);
         return 0;
     }
-    if (derive_key_on(secret, secret_len, date8, region, region_len, service, service_len,
-                      key) != 0)
+    if (derive_key_on(secret, secret_len, date8, region, region_len, service, service_len, key) !=
+        0)
         return -1;
     if (cache != NULL)
         cache->derivations++;
@@ -1375,8 +1373,7 @@ int fsx_sigv4_sign(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *
             cache->derivations++;
         k = &own.prepared;
     }
-    if (fsx_hmac_sha256_prepared(k, res->string_to_sign.data, res->string_to_sign.len, mac) !=
-        0)
+    if (fsx_hmac_sha256_prepared(k, res->string_to_sign.data, res->string_to_sign.len, mac) != 0)
         goto crypto_failed;
     hex32(mac, res->signature);
     if (authorization_on(req, &info, res, err) != 0)

@@ -37,14 +37,14 @@ struct fsx_sigv4_header {
 };
 
 struct fsx_sigv4_request {
-    const char *method;            /* "POST"; NUL-terminated */
-    const char *path;              /* as on the request line: raw, may hold spaces or UTF-8 */
+    const char *method; /* "POST"; NUL-terminated */
+    const char *path;   /* as on the request line: raw, may hold spaces or UTF-8 */
     size_t path_len;
-    const char *query;             /* raw query string without '?', may be empty */
+    const char *query; /* raw query string without '?', may be empty */
     size_t query_len;
     const struct fsx_sigv4_header *headers; /* must include Host */
     size_t n_headers;
-    const char *body;              /* may be NULL when body_len is 0 */
+    const char *body; /* may be NULL when body_len is 0 */
     size_t body_len;
     const char *payload_hash;      /* optional lowercase hex SHA-256; NULL: hash body */
     const char *region;            /* NUL-terminated, non-empty */

@@ -104,9 +104,9 @@ int fsx_sigv4_canonical_request(const struct fsx_sigv4_request *req, struct fsx_
  * "AWS4-HMAC-SHA256\n<amz_date>\n<date>/<region>/<service>/aws4_request\n<hex sha256(creq)>".
  * amz_date must be a valid 16-character timestamp. Returns 0 or -1.
  */
-int fsx_sigv4_string_to_sign(struct fsx_buf *out, struct fsx_crypto_ctx *cctx,
-                             const char *amz_date, const char *region, const char *service,
-                             const char *creq, size_t creq_len);
+int fsx_sigv4_string_to_sign(struct fsx_buf *out, struct fsx_crypto_ctx *cctx, const char *amz_date,
+                             const char *region, const char *service, const char *creq,
+                             size_t creq_len);
 
 /*
  * Derive the signing key: kDate = HMAC("AWS4" + secret, date8), kRegion,
@@ -119,8 +119,8 @@ int fsx_sigv4_derive_key(struct fsx_crypto_ctx *cctx, const char *secret, size_t
                          unsigned char key[32]);
 
 /* out = lowercase hex of HMAC(key, sts); 65 bytes with the NUL. Returns 0 or -1. */
-int fsx_sigv4_signature(struct fsx_crypto_ctx *cctx, const unsigned char key[32],
-                        const char *sts, size_t sts_len, char out[65]);
+int fsx_sigv4_signature(struct fsx_crypto_ctx *cctx, const unsigned char key[32], const char *sts,
+                        size_t sts_len, char out[65]);
 
 /*
  * The signing key for (secret, date8, region, service) through the cache:
