@@ -17,44 +17,61 @@ local util = require "fsx.util"
 
 local M = {}
 
-local STRING_FIELDS = { "method", "path", "region", "service", "access_key_id", "secret_access_key" }
-local OPTIONAL_STRINGS = { "query", "body", "session_token", "payload_hash" }
-local FLAGS = { "normalize_path", "sign_body", "omit_session_token" }
-
 local function fail(field, msg)
   errors.validation("sigv4.sign", field, msg)
 end
 
--- Headers as an array of {name, value} (kept in order) or a map (sorted by
--- name so the result is deterministic).
+-- A pair {name, value} of strings in a table that runs none of the caller's code.
+local function check_pair(p, i)
+  if type(p) ~= "table" or (getmetatable(p) ~= nil and errors.is_proxy(p))
+     or type(p[1]) ~= "string" or type(p[2]) ~= "string" then
+    fail("headers[" .. i .. "]", "must be a {name, value} pair of strings")
+  end
+end
+
+-- Headers as an array of {name, value} (kept in order, the pairs used as
+-- given) or a map (sorted by name so the result is deterministic).
 local function header_pairs(h)
   if h == nil then return {} end
   if type(h) ~= "table" then fail("headers", "must be a table") end
-  local out = {}
-  local n = #errors.plain("sigv4.sign", "headers", h)
+  if getmetatable(h) ~= nil then errors.plain("sigv4.sign", "headers", h) end
+  local n = #h
   if n > 0 then
-    for i = 1, n do
-      local p = h[i]
-      if type(p) ~= "table" or errors.is_proxy(p) or type(p[1]) ~= "string" or type(p[2]) ~= "string" then
-        fail("headers[" .. i .. "]", "must be a {name, value} pair of strings")
-      end
-      out[i] = { p[1], p[2] }
-    end
+    for i = 1, n do check_pair(h[i], i) end
     for k in pairs(h) do
       if type(k) ~= "number" then fail("headers", "mixes a list of pairs with named keys") end
     end
-  else
-    local names = {}
-    for k, v in pairs(h) do
-      if type(k) ~= "string" or type(v) ~= "string" then
-        fail("headers", "must map string names to string values")
-      end
-      names[#names + 1] = k
-    end
-    table.sort(names)
-    for i, k in ipairs(names) do out[i] = { k, h[k] } end
+    return h
   end
+  local names = {}
+  for k, v in pairs(h) do
+    if type(k) ~= "string" or type(v) ~= "string" then
+      fail("headers", "must map string names to string values")
+    end
+    names[#names + 1] = k
+  end
+  table.sort(names)
+  local out = {}
+  for i, k in ipairs(names) do out[i] = { k, h[k] } end
   return out
+end
+
+local function required(req, k)
+  local v = req[k]
+  if type(v) ~= "string" or v == "" then fail(k, "must be a non-empty string") end
+  return v
+end
+
+local function optional(req, k)
+  local v = req[k]
+  if v ~= nil and type(v) ~= "string" then fail(k, "must be a string") end
+  return v
+end
+
+local function flag(req, k)
+  local v = req[k]
+  if v ~= nil and type(v) ~= "boolean" then fail(k, "must be a boolean") end
+  return v
 end
 
 local function amz_date(t)
@@ -78,26 +95,20 @@ end
 --   x-amz-content-sha256 where added, then Authorization).
 function M.sign(req)
   if type(req) ~= "table" then fail(nil, "request must be a table") end
-  errors.plain("sigv4.sign", nil, req)
-  local c = {}
-  for _, k in ipairs(STRING_FIELDS) do
-    local v = req[k]
-    if type(v) ~= "string" or v == "" then fail(k, "must be a non-empty string") end
-    c[k] = v
-  end
-  for _, k in ipairs(OPTIONAL_STRINGS) do
-    local v = req[k]
-    if v ~= nil and type(v) ~= "string" then fail(k, "must be a string") end
-    c[k] = v
-  end
-  for _, k in ipairs(FLAGS) do
-    local v = req[k]
-    if v ~= nil and type(v) ~= "boolean" then fail(k, "must be a boolean") end
-    c[k] = v
-  end
-  if c.session_token == "" then c.session_token = nil end
-  c.headers = header_pairs(req.headers)
-  c.amz_date = amz_date(req.time)
+  if getmetatable(req) ~= nil then errors.plain("sigv4.sign", nil, req) end
+  local token = optional(req, "session_token")
+  if token == "" then token = nil end
+  local c = {
+    method = required(req, "method"), path = required(req, "path"),
+    region = required(req, "region"), service = required(req, "service"),
+    access_key_id = required(req, "access_key_id"),
+    secret_access_key = required(req, "secret_access_key"),
+    query = optional(req, "query"), body = optional(req, "body"), session_token = token,
+    payload_hash = optional(req, "payload_hash"),
+    normalize_path = flag(req, "normalize_path"), sign_body = flag(req, "sign_body"),
+    omit_session_token = flag(req, "omit_session_token"),
+    headers = header_pairs(req.headers), amz_date = amz_date(req.time),
+  }
   errors.add_secret(c.secret_access_key)
   errors.add_secret(c.session_token)
   local r, kind, code, msg = core.sign(c)
