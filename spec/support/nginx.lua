@@ -8,6 +8,8 @@
 -- `url(path)`, `get(path)`, `log()`, `stop()`. Requests go through the
 -- `curl` command line tool, so the spec driving Nginx runs under any Lua.
 -- Works under Lua 5.1/LuaJIT and 5.4.
+local helpers = require "helpers"
+
 local M = {}
 
 M.NGINX = os.getenv("FSX_NGINX") or "nginx"
@@ -47,21 +49,9 @@ function M.capture(cmd)
   return out
 end
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-M.read_file = read_file
-
-local function write_file(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-M.write_file = write_file
+-- file helpers shared with the FSx server's spec helpers
+local read_file, write_file = helpers.read_file, helpers.write_file
+M.read_file, M.write_file = read_file, write_file
 
 --- Sleep s seconds (the spec process only).
 function M.sleep(s)
