@@ -163,18 +163,24 @@ function M.create_backup(client, args)
   return wait_after(client, "backup", backup.backup_id, o, op, meta)
 end
 
+-- An operation that creates something, then optionally waits for it: `kind`
+-- names the waiter ("backup", "file_system", "volume") and `id_field` the
+-- result's id member.
+local function create_then_wait(client, args, op, decl, kind, id_field)
+  check_self(client, op)
+  args = check_args(args, op)
+  local o = wait_options(client, args.wait, op)
+  local made, meta = client:_operation(decl, without(args, { wait = true }), { wait = true })
+  if not o then return made, meta end
+  return wait_after(client, kind, made[id_field], o, op, meta)
+end
+
 --- CopyBackup, optionally waiting for the copy (in the client's region) to be AVAILABLE.
 -- `copy_tags` here is CopyBackup's own boolean flag, passed through.
 -- @treturn table the copy, meta
 function M.copy_backup(client, args)
-  local op = "copy_backup"
-  check_self(client, op)
-  args = check_args(args, op)
-  local o = wait_options(client, args.wait, op)
-  local copy, meta = client:_operation(api.operations.CopyBackup, without(args, { wait = true }),
-                                       { wait = true })
-  if not o then return copy, meta end
-  return wait_after(client, "backup", copy.backup_id, o, op, meta)
+  return create_then_wait(client, args, "copy_backup", api.operations.CopyBackup,
+                          "backup", "backup_id")
 end
 
 --- CreateFileSystemFromBackup, optionally waiting for the file system to be AVAILABLE.
@@ -183,14 +189,8 @@ end
 --   `subnet_ids`, ...) plus `wait`
 -- @treturn table the file system, meta
 function M.restore_file_system(client, args)
-  local op = "restore_file_system"
-  check_self(client, op)
-  args = check_args(args, op)
-  local o = wait_options(client, args.wait, op)
-  local fs, meta = client:_operation(api.operations.CreateFileSystemFromBackup,
-                                     without(args, { wait = true }), { wait = true })
-  if not o then return fs, meta end
-  return wait_after(client, "file_system", fs.file_system_id, o, op, meta)
+  return create_then_wait(client, args, "restore_file_system",
+                          api.operations.CreateFileSystemFromBackup, "file_system", "file_system_id")
 end
 
 --- CreateVolumeFromBackup, optionally waiting for the volume to be AVAILABLE
@@ -199,14 +199,8 @@ end
 -- @tparam table args the CreateVolumeFromBackup arguments (`backup_id`, `name`, ...) plus `wait`
 -- @treturn table the volume, meta
 function M.restore_volume(client, args)
-  local op = "restore_volume"
-  check_self(client, op)
-  args = check_args(args, op)
-  local o = wait_options(client, args.wait, op)
-  local vol, meta = client:_operation(api.operations.CreateVolumeFromBackup,
-                                      without(args, { wait = true }), { wait = true })
-  if not o then return vol, meta end
-  return wait_after(client, "volume", vol.volume_id, o, op, meta)
+  return create_then_wait(client, args, "restore_volume", api.operations.CreateVolumeFromBackup,
+                          "volume", "volume_id")
 end
 
 --- Install `create_backup`, `copy_backup` (replacing the generated ones),
