@@ -17,13 +17,12 @@ Stops on SIGTERM.
 import argparse
 import datetime
 import json
-import os
 import secrets
-import signal
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+import loopback  # spec/support/loopback.py, beside this file
 
 STATE = {"mode": "normal", "expires_in": 3600, "token": None, "count": 0,
          "last_path": None, "last_auth_ok": None, "issued": 0}
@@ -110,17 +109,7 @@ def main():
     ap.add_argument("--expires-in", type=int, default=3600)
     args = ap.parse_args()
     STATE.update(mode=args.mode, expires_in=args.expires_in, token=args.token)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(tmp, args.port_file)
-    try:
-        server.serve_forever(poll_interval=0.1)
-    finally:
-        server.server_close()
+    loopback.serve(Handler, args.port, args.port_file)
 
 
 if __name__ == "__main__":

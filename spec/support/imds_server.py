@@ -21,13 +21,12 @@ Stops on SIGTERM.
 import argparse
 import datetime
 import json
-import os
 import secrets
-import signal
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+import loopback  # spec/support/loopback.py, beside this file
 
 CREDS_PATH = "/latest/meta-data/iam/security-credentials/"
 
@@ -158,17 +157,7 @@ def main():
     args = ap.parse_args()
     STATE["mode"] = args.mode
     STATE["expires_in"] = args.expires_in
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(tmp, args.port_file)
-    try:
-        server.serve_forever(poll_interval=0.1)
-    finally:
-        server.server_close()
+    loopback.serve(Handler, args.port, args.port_file)
 
 
 if __name__ == "__main__":

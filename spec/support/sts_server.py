@@ -29,18 +29,17 @@ import argparse
 import datetime
 import hmac
 import json
-import os
 import secrets
-import signal
-import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+import loopback  # spec/support/loopback.py, beside this file
 
 NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 STATE = {"mode": "normal", "expires_in": 3600, "keys": {}, "web_token": None, "region": None,
@@ -246,17 +245,7 @@ def main():
         STATE["keys"][parts[0]] = (parts[1], parts[2] if len(parts) > 2 else None)
     STATE.update(mode=args.mode, expires_in=args.expires_in, web_token=args.web_token,
                  region=args.region)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(tmp, args.port_file)
-    try:
-        server.serve_forever(poll_interval=0.1)
-    finally:
-        server.server_close()
+    loopback.serve(Handler, args.port, args.port_file)
 
 
 if __name__ == "__main__":
