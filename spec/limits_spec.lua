@@ -56,6 +56,19 @@ describe("response limits and timeouts", function()
     return err, elapsed, requests_seen()
   end
 
+  it("gives the response headers as a map: lowercase names, repeats joined in order", function()
+    local h = assert(core.http_new())
+    local status, headers, body = h:perform{ method = "GET", url = srv.url .. "/repeated-headers",
+                                            timeout = 5 }
+    h:close()
+    assert.equal(200, status)
+    assert.equal("{}", body)
+    assert.equal("a, b, c", headers["x-multi"])
+    assert.equal("long", headers["x-" .. string.rep("long", 24) .. "-name"])
+    assert.equal("hostile-1", headers["x-amzn-requestid"])
+    assert.is_nil(headers["X-Multi"])
+  end)
+
   describe("body cap", function()
     it("accepts a body of exactly max_body bytes", function()
       local out = client_for("/json/1000", { max_body = 1000 }):describe_backups{}

@@ -574,6 +574,43 @@ static int build_lines(lua_State *L, int t, struct http *p, size_t *count, const
 }
 
 /* h:perform(req) -> status, headers, body, new_connections | nil, kind, code, message */
+/*
+ * The response headers as a map, pushed: names in lowercase, the values of a
+ * repeated name joined with ", " in the order they came (RFC 9110, 5.3).
+ */
+static void push_header_map(lua_State *L, const struct fsx_http_response *resp)
+{
+    char small[64];
+    size_t i, j;
+
+    lua_createtable(L, 0, (int)resp->n_headers); /* map */
+    for (i = 0; i < resp->n_headers; i++) {
+        const struct fsx_http_header *h = &resp->headers[i];
+        char *name = small;
+        if (h->name_len > sizeof(small)) {
+            name = (char *)lua_newuserdata(L, h->name_len); /* map scratch */
+        }
+        for (j = 0; j < h->name_len; j++) {
+            unsigned char c = (unsigned char)h->name[j];
+            name[j] = (char)((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
+        }
+        lua_pushlstring(L, name, h->name_len); /* map [scratch] name */
+        if (name != small)
+            lua_remove(L, -2); /* map name */
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3); /* map name old */
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            lua_pushliteral(L, ", ");
+            lua_pushlstring(L, h->value, h->value_len);
+            lua_concat(L, 3); /* map name "old, value" */
+        } else {
+            lua_pop(L, 1);
+            lua_pushlstring(L, h->value, h->value_len); /* map name value */
+        }
+        lua_rawset(L, -3); /* map */
+    }
+}
+
 static int http_perform(lua_State *L)
 {
     struct http *p = check_http(L);
@@ -581,7 +618,7 @@ static int http_perform(lua_State *L)
     const struct fsx_http_response *resp = NULL;
     struct fsx_error err;
     const char *bad = NULL;
-    size_t i, n_lines = 0;
+    size_t n_lines = 0;
     int rc;
 
     luaL_checktype(L, 2, LUA_TTABLE);
@@ -617,16 +654,7 @@ static int http_perform(lua_State *L)
         return push_failure(L, &err);
 
     lua_pushinteger(L, (lua_Integer)resp->status);
-    lua_createtable(L, (int)resp->n_headers, 0); /* status headers */
-    for (i = 0; i < resp->n_headers; i++) {
-        const struct fsx_http_header *h = &resp->headers[i];
-        lua_createtable(L, 2, 0); /* status headers pair */
-        lua_pushlstring(L, h->name, h->name_len);
-        lua_rawseti(L, -2, 1);
-        lua_pushlstring(L, h->value, h->value_len);
-        lua_rawseti(L, -2, 2);
-        lua_rawseti(L, -2, (int)i + 1); /* status headers */
-    }
+    push_header_map(L, resp); /* status headers */
     lua_pushlstring(L, fsx_buf_cstr(&resp->body), resp->body.len);
     lua_pushinteger(L, (lua_Integer)resp->new_connections);
     return 4;

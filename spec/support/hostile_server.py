@@ -14,6 +14,8 @@ the request picks the behaviour (a query string is ignored):
   /body-stall         headers with Content-Length 1000, 10 bytes of body, then silence
   /body-trickle       chunked body, one byte every 0.1 s, forever
   /silent             reads the request, never answers
+  /repeated-headers   200, one header name three times in three spellings, and a
+                      header with a 100-byte name
   /count              200, {"requests": N}: requests seen so far, this one excluded
   /reset              200, the request count back to 0
 
@@ -102,6 +104,10 @@ def handle(conn):
         body = json_of_size(arg)
         send_head(conn, b"Content-Length: %d\r\n\r\n" % len(body))
         conn.sendall(body)
+    elif mode == "repeated-headers":
+        send_head(conn, b"X-Multi: a\r\nx-multi: b\r\nX-MULTI:  c \r\n"
+                  + b"X-" + b"Long" * 24 + b"-Name: long\r\nContent-Length: 2\r\n\r\n")
+        conn.sendall(b"{}")
     elif mode == "big":
         send_head(conn, b"Content-Length: %d\r\n\r\n" % arg)
         block = b"a" * 65536

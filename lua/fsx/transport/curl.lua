@@ -6,20 +6,6 @@ local core = require "fsx.core"
 
 local M = {}
 
-local lower = string.lower
-
---- Fold an array of {name, value} headers into a map with lowercase names;
--- repeated names are joined with ", ".
-function M.header_map(list)
-  local map = {}
-  for i = 1, #list do
-    local name = lower(list[i][1])
-    local old = map[name]
-    map[name] = old and (old .. ", " .. list[i][2]) or list[i][2]
-  end
-  return map
-end
-
 --- A new transport function `send(request) -> response | nil, kind, code, message`.
 -- The handle is created on first use, never at require time.
 -- @treturn function send
@@ -33,11 +19,12 @@ function M.new()
       if not h then return nil, kind or "transport", code, msg end
       handle = h
     end
+    -- headers: a map, names in lowercase, repeated names joined with ", "
     local status, headers, body, new_conns = handle:perform(req)
     if not status then return nil, headers, body, new_conns end
     stats.requests = stats.requests + 1
     stats.connections = stats.connections + new_conns
-    return { status = status, headers = M.header_map(headers), body = body,
+    return { status = status, headers = headers, body = body,
              new_connections = new_conns }
   end
   local function close()
