@@ -10,9 +10,9 @@
 --   util.uuid4 x2     ClientRequestToken and amz-sdk-invocation-id
 --   protocol.build    JSON-encode the body (fsx.json over cjson)
 --   sigv4.sign        the Lua wrapper plus core.sign (shown apart too)
---   transport send    h:perform (C: libcurl + binding) plus header_map
+--   transport send    h:perform (C: libcurl, binding, the header map)
 --   protocol.parse    JSON-decode the answer (and cjson.decode alone)
---   shape.output      convert the answer to snake_case
+--   shape.output      convert the answer to snake_case (core.convert)
 --   the rest          client/_send/_request bookkeeping: the whole call
 --                     minus the stages above
 --

@@ -366,11 +366,11 @@ local STAGES = {
   { "protocol.build", "protocol.build (JSON encode)" },
   { "sigv4.sign", "sigv4.sign (Lua wrapper + core.sign)" },
   { "core.sign_only", "↳ of which core.sign" },
-  { "transport.send", "transport send (perform + header_map)" },
+  { "transport.send", "transport send (perform, header map in C)" },
   { "http.perform_only", "↳ of which h:perform (C: binding + libcurl)" },
   { "protocol.parse", "protocol.parse (JSON decode)" },
   { "cjson.decode_only", "↳ of which cjson.decode (a fresh cjson instance)" },
-  { "shape.output", "shape.output (convert the answer)" },
+  { "shape.output", "shape.output (convert the answer, core.convert)" },
   { "rest", "rest of the call" },
   { "total", "whole create_backup call" },
 }

@@ -287,13 +287,6 @@ describe("fsx.api", function()
     assert.truthy(out:find("both map to snake_case", 1, true))
   end)
 
-  it("loads quickly", function()
-    local t0 = os.clock()
-    for _ = 1, 5 do assert(loadfile("lua/fsx/api.lua"))() end
-    local per = (os.clock() - t0) / 5
-    assert.is_true(per < 0.05, "api.lua takes " .. per .. " s to load")
-  end)
-
   it("refuses a model whose names the shape lines cannot hold", function()
     local dir = os.tmpname()
     os.remove(dir)

@@ -52,34 +52,69 @@ describe("fsx.core", function()
       assert.equal("table", type(r.headers))
     end)
 
-    it("raises Lua errors for a missing table or wrong field types", function()
+    -- nil, "validation", "InvalidField", "<field> <what>", field
+    local function refused(field, what, req)
+      local r, kind, code, msg, f = core.sign(req)
+      assert.is_nil(r, field)
+      assert.equal("validation", kind, field)
+      assert.equal("InvalidField", code, field)
+      assert.equal(field .. " " .. what, msg)
+      assert.equal(field, f)
+    end
+
+    it("raises Lua errors for a missing request table only", function()
       raises(nil, core.sign)
       raises(nil, core.sign, "POST")
-      raises("'method' is required", core.sign, {})
+    end)
+
+    it("returns a validation failure naming the field of a wrong type", function()
+      refused("method", "must be a non-empty string", {})
       for _, k in ipairs{ "method", "path", "region", "service", "access_key_id",
-                          "secret_access_key", "amz_date" } do
-        raises("'" .. k .. "' is required", core.sign, with(SIGN, k, nil))
-        raises("'" .. k .. "' must be a string", core.sign, with(SIGN, k, 1))
-        raises("'" .. k .. "' must be a string", core.sign, with(SIGN, k, {}))
-        raises("'" .. k .. "' must be a string", core.sign, with(SIGN, k, true))
+                          "secret_access_key" } do
+        refused(k, "must be a non-empty string", with(SIGN, k, nil))
+        refused(k, "must be a non-empty string", with(SIGN, k, ""))
+        refused(k, "must be a non-empty string", with(SIGN, k, 1))
+        refused(k, "must be a non-empty string", with(SIGN, k, {}))
+        refused(k, "must be a non-empty string", with(SIGN, k, true))
       end
-      for _, k in ipairs{ "query", "body", "payload_hash", "session_token" } do
-        raises("'" .. k .. "' must be a string", core.sign, with(SIGN, k, 5))
-        raises("'" .. k .. "' must be a string", core.sign, with(SIGN, k, function() end))
+      for _, k in ipairs{ "query", "body", "payload_hash", "session_token", "amz_date" } do
+        refused(k, "must be a string", with(SIGN, k, 5))
+        refused(k, "must be a string", with(SIGN, k, function() end))
       end
-      for _, k in ipairs{ "normalize_path", "sign_body", "omit_session_token" } do
-        raises("'" .. k .. "' must be a boolean", core.sign, with(SIGN, k, "yes"))
-        raises("'" .. k .. "' must be a boolean", core.sign, with(SIGN, k, 0))
+      for _, k in ipairs{ "normalize_path", "sign_body", "omit_session_token", "stages" } do
+        refused(k, "must be a boolean", with(SIGN, k, "yes"))
+        refused(k, "must be a boolean", with(SIGN, k, 0))
       end
     end)
 
-    it("raises Lua errors for malformed header lists", function()
-      raises("headers", core.sign, with(SIGN, "headers", nil))
-      raises("headers", core.sign, with(SIGN, "headers", "Host: x"))
-      raises("headers%[1%]", core.sign, with(SIGN, "headers", { "Host: x" }))
-      raises("headers%[2%]", core.sign, with(SIGN, "headers", { { "Host", "x" }, { 1, 2 } }))
-      raises("headers%[1%]", core.sign, with(SIGN, "headers", { { "Host" } }))
-      raises("headers%[1%]", core.sign, with(SIGN, "headers", { { "Host", {} } }))
+    it("takes the date from time when amz_date is absent", function()
+      local want = assert(core.sign(SIGN))
+      local r = assert(core.sign(with(with(SIGN, "amz_date", nil), "time", 1440938160)))
+      assert.equal(SIGN.amz_date, r.amz_date)
+      assert.equal(want.signature, r.signature)
+      r = assert(core.sign(with(with(SIGN, "amz_date", nil), "time", SIGN.amz_date)))
+      assert.equal(want.signature, r.signature)
+      r = assert(core.sign(with(SIGN, "amz_date", nil)))
+      assert.equal(os.date("!%Y%m%dT", os.time()), r.amz_date:sub(1, 9))
+      local bad = "must be epoch seconds or \"YYYYMMDDTHHMMSSZ\""
+      refused("time", bad, with(with(SIGN, "amz_date", nil), "time", "20150830T123600"))
+      refused("time", bad, with(with(SIGN, "amz_date", nil), "time", "2015083XT123600Z"))
+      refused("time", bad, with(with(SIGN, "amz_date", nil), "time", {}))
+      for _, t in ipairs{ -1, 0 / 0, math.huge, 253402300800 } do
+        refused("time", "must be epoch seconds in range", with(with(SIGN, "amz_date", nil), "time", t))
+      end
+    end)
+
+    it("returns a validation failure for malformed header lists", function()
+      local pairs_msg = "must be a {name, value} pair of strings"
+      refused("headers", "must be a table of {name, value} pairs", with(SIGN, "headers", "Host: x"))
+      refused("headers[1]", pairs_msg, with(SIGN, "headers", { "Host: x" }))
+      refused("headers[2]", pairs_msg, with(SIGN, "headers", { { "Host", "x" }, { 1, 2 } }))
+      refused("headers[1]", pairs_msg, with(SIGN, "headers", { { "Host" } }))
+      refused("headers[1]", pairs_msg, with(SIGN, "headers", { { "Host", {} } }))
+      local mixed = "must be an array of {name, value} pairs (it mixes pairs with named keys, or has holes)"
+      refused("headers", mixed, with(SIGN, "headers", { { "Host", "x" }, Extra = "y" }))
+      refused("headers", mixed, with(SIGN, "headers", { [1] = { "Host", "x" }, [3] = { "A", "b" } }))
     end)
 
     it("never runs metamethods of the request (raw reads)", function()
@@ -87,7 +122,7 @@ describe("fsx.core", function()
       local req = setmetatable(with(SIGN, "headers", setmetatable({ { "Host", "h" } }, mt)), mt)
       assert.truthy(core.sign(req))
       -- a field only reachable through __index is missing, not read
-      raises("'region' is required", core.sign, setmetatable(with(SIGN, "region", nil),
+      refused("region", "must be a non-empty string", setmetatable(with(SIGN, "region", nil),
         { __index = { region = "us-east-1" } }))
     end)
 

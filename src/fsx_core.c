@@ -153,11 +153,20 @@ static int push_validation(lua_State *L, const char *code, const char *message)
     return push_failure(L, &err);
 }
 
+/* nil, "validation", "InvalidField", "<field> <what>", field */
+static int push_field_error(lua_State *L, const char *field, const char *what)
+{
+    luaL_pushfail(L);
+    lua_pushliteral(L, "validation");
+    lua_pushliteral(L, "InvalidField");
+    lua_pushfstring(L, "%s %s", field, what);
+    lua_pushstring(L, field);
+    return 5;
+}
+
 static int push_nul_field(lua_State *L, const char *key)
 {
-    struct fsx_error err;
-    fsx_error_set(&err, FSX_ERR_VALIDATION, "InvalidField", "%s holds a NUL byte", key);
-    return push_failure(L, &err);
+    return push_field_error(L, key, "holds a NUL byte");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -212,6 +221,7 @@ enum sign_key {
     K_SIGN_BODY,
     K_OMIT_SESSION_TOKEN,
     K_STAGES,
+    K_TIME,
     K_HEADERS, /* the request's fields, read in this order */
     K_AUTHORIZATION,
     K_SIGNATURE,
@@ -240,6 +250,7 @@ static const char *const sign_keys[K_COUNT] = {
     "sign_body",
     "omit_session_token",
     "stages",
+    "time",
     "headers",
     "authorization",
     "signature",
@@ -262,13 +273,28 @@ struct sign_field {
 };
 
 /*
- * Read req.headers (the array at index hidx) into the signer's scratch
- * array. The strings stay referenced by their pair tables, held by the
- * array, itself on the stack.
+ * Read req.headers (the array at index hidx, or nil: none) into the
+ * signer's scratch array; n gets the count. The strings stay referenced by
+ * their pair tables, held by the array, itself on the stack. Returns 0, or
+ * the number of values pushed for an error (nil, kind, code, message, field).
  */
-static size_t read_sign_headers(lua_State *L, int hidx, struct signer *s)
+static int read_sign_headers(lua_State *L, int hidx, struct signer *s, size_t *count)
 {
-    size_t i, n = fsx_rawlen(L, hidx);
+    size_t i, n, entries = 0;
+    *count = 0;
+    if (lua_isnil(L, hidx))
+        return 0;
+    if (!lua_istable(L, hidx))
+        return push_field_error(L, "headers", "must be a table of {name, value} pairs");
+    n = fsx_rawlen(L, hidx);
+    lua_pushnil(L);
+    while (lua_next(L, hidx) != 0) { /* ... k v */
+        lua_pop(L, 1);
+        entries++;
+    }
+    if (entries != n)
+        return push_field_error(L, "headers", "must be an array of {name, value} pairs "
+                                              "(it mixes pairs with named keys, or has holes)");
     if (n > s->headers_cap) {
         struct fsx_sigv4_header *p = (struct fsx_sigv4_header *)realloc(s->headers, n * sizeof(*p));
         if (p == NULL)
@@ -279,44 +305,137 @@ static size_t read_sign_headers(lua_State *L, int hidx, struct signer *s)
     for (i = 0; i < n; i++) {
         struct fsx_sigv4_header *h = &s->headers[i];
         lua_rawgeti(L, hidx, (int)i + 1); /* ... pair */
-        if (!lua_istable(L, -1))
-            luaL_error(L, "headers[%d] must be a {name, value} pair", (int)i + 1);
-        lua_rawgeti(L, -1, 1); /* ... pair name */
-        lua_rawgeti(L, -2, 2); /* ... pair name value */
-        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "headers[%d] name and value must be strings", (int)i + 1);
+        if (lua_istable(L, -1)) {
+            lua_rawgeti(L, -1, 1); /* ... pair name */
+            lua_rawgeti(L, -2, 2); /* ... pair name value */
+        }
+        if (lua_gettop(L) < 3 || lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING ||
+            !lua_istable(L, -3)) {
+            char field[48];
+            snprintf(field, sizeof(field), "headers[%d]", (int)i + 1);
+            return push_field_error(L, field, "must be a {name, value} pair of strings");
+        }
         h->name = lua_tolstring(L, -2, &h->name_len);
         h->value = lua_tolstring(L, -1, &h->value_len);
         lua_pop(L, 3); /* ... */
     }
-    return n;
+    *count = n;
+    return 0;
 }
 
-/* A string field: required ones raise when absent; NULL when optional and absent. */
-static const char *check_string(lua_State *L, const struct sign_field *f, enum sign_key k,
-                                int required, size_t *len)
+static double clock_seconds(clockid_t id);
+
+/* What each field of core.sign's request must be. */
+enum sign_rule { R_REQUIRED, R_STRING, R_BOOL, R_TIME, R_HEADERS };
+
+static const unsigned char sign_rules[K_INPUTS] = {
+    R_REQUIRED, /* method */
+    R_REQUIRED, /* path */
+    R_STRING,   /* query */
+    R_STRING,   /* body */
+    R_STRING,   /* payload_hash */
+    R_REQUIRED, /* region */
+    R_REQUIRED, /* service */
+    R_REQUIRED, /* access_key_id */
+    R_REQUIRED, /* secret_access_key */
+    R_STRING,   /* session_token */
+    R_STRING,   /* amz_date */
+    R_BOOL,     /* normalize_path */
+    R_BOOL,     /* sign_body */
+    R_BOOL,     /* omit_session_token */
+    R_BOOL,     /* stages */
+    R_TIME,     /* time */
+    R_HEADERS,  /* headers (read by read_sign_headers) */
+};
+
+/* The first field that breaks its rule, in key order: pushes the error. */
+static int check_sign_fields(lua_State *L, const struct sign_field *f)
 {
-    if (f->type == LUA_TSTRING) {
-        if (len)
-            *len = f->len;
-        return f->s;
+    int k;
+    for (k = 0; k < K_INPUTS; k++) {
+        int t = f[k].type;
+        switch (sign_rules[k]) {
+        case R_REQUIRED:
+            if (t != LUA_TSTRING || f[k].len == 0)
+                return push_field_error(L, sign_keys[k], "must be a non-empty string");
+            break;
+        case R_STRING:
+            if (t != LUA_TSTRING && t != LUA_TNIL)
+                return push_field_error(L, sign_keys[k], "must be a string");
+            break;
+        case R_BOOL:
+            if (t != LUA_TBOOLEAN && t != LUA_TNIL)
+                return push_field_error(L, sign_keys[k], "must be a boolean");
+            break;
+        case R_TIME:
+            if (t != LUA_TNUMBER && t != LUA_TSTRING && t != LUA_TNIL)
+                return push_field_error(L, sign_keys[k],
+                                        "must be epoch seconds or \"YYYYMMDDTHHMMSSZ\"");
+            break;
+        default:
+            break;
+        }
     }
-    if (f->type != LUA_TNIL)
-        luaL_error(L, "field '%s' must be a string", sign_keys[k]);
-    if (required)
-        luaL_error(L, "field '%s' is required", sign_keys[k]);
-    if (len)
-        *len = 0;
-    return NULL;
+    return 0;
 }
 
-static int check_bool(lua_State *L, const struct sign_field *f, enum sign_key k, int dflt)
+/* An optional string field: its bytes, or NULL when absent. */
+static const char *opt_sign_string(const struct sign_field *f, size_t *len)
 {
-    if (f->type == LUA_TBOOLEAN)
-        return f->len != 0;
-    if (f->type != LUA_TNIL)
-        luaL_error(L, "field '%s' must be a boolean", sign_keys[k]);
-    return dflt;
+    if (len)
+        *len = f->len;
+    return f->type == LUA_TSTRING ? f->s : NULL;
+}
+
+static int opt_sign_bool(const struct sign_field *f, int dflt)
+{
+    return f->type == LUA_TBOOLEAN ? f->len != 0 : dflt;
+}
+
+/* "YYYYMMDDTHHMMSSZ" (digits where the letters are): 1, else 0. */
+static int is_amz_date(const char *s, size_t len)
+{
+    size_t i;
+    if (len != 16 || s[8] != 'T' || s[15] != 'Z')
+        return 0;
+    for (i = 0; i < 15; i++)
+        if (i != 8 && (s[i] < '0' || s[i] > '9'))
+            return 0;
+    return 1;
+}
+
+/*
+ * The request's X-Amz-Date when amz_date is absent, from `time` (epoch
+ * seconds, or the date string itself; absent: now), replacing the amz_date
+ * slot at index slot. Returns 0, or the number of values pushed for an error.
+ */
+static int sign_time(lua_State *L, struct sign_field *f, int slot)
+{
+    const struct sign_field *t = &f[K_TIME];
+    char date[17];
+    double secs;
+    time_t tt;
+    struct tm tm;
+
+    if (t->type == LUA_TSTRING) {
+        if (!is_amz_date(t->s, t->len))
+            return push_field_error(L, "time", "must be epoch seconds or \"YYYYMMDDTHHMMSSZ\"");
+        lua_pushvalue(L, slot - K_AMZ_DATE + K_TIME);
+    } else {
+        secs = t->type == LUA_TNUMBER ? lua_tonumber(L, slot - K_AMZ_DATE + K_TIME)
+                                          : clock_seconds(CLOCK_REALTIME);
+        if (!(secs >= 0 && secs < 253402300800.0)) /* NaN fails too */
+            return push_field_error(L, "time", "must be epoch seconds in range");
+        tt = (time_t)floor(secs);
+        if (gmtime_r(&tt, &tm) == NULL ||
+            strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm) != 16)
+            return push_field_error(L, "time", "must be epoch seconds in range");
+        lua_pushlstring(L, date, 16);
+    }
+    lua_replace(L, slot);
+    f[K_AMZ_DATE].type = LUA_TSTRING;
+    f[K_AMZ_DATE].s = lua_tolstring(L, slot, &f[K_AMZ_DATE].len);
+    return 0;
 }
 
 /* res[key] = the string s (on the table at the top). */
@@ -381,30 +500,37 @@ static int core_sign(lua_State *L)
         if (c->type == LUA_TSTRING && memchr(c->s, '\0', c->len) != NULL)
             return push_nul_field(L, sign_keys[sign_cstring_keys[i]]);
     }
+    if ((k = check_sign_fields(L, f)) != 0)
+        return k;
+    if (f[K_AMZ_DATE].type == LUA_TNIL && (k = sign_time(L, f, K_AMZ_DATE + 2)) != 0)
+        return k;
     memset(&req, 0, sizeof(req));
-    req.method = check_string(L, &f[K_METHOD], K_METHOD, 1, NULL);
-    req.path = check_string(L, &f[K_PATH], K_PATH, 1, &req.path_len);
-    req.query = check_string(L, &f[K_QUERY], K_QUERY, 0, &req.query_len);
+    req.method = f[K_METHOD].s;
+    req.path = f[K_PATH].s;
+    req.path_len = f[K_PATH].len;
+    req.query = opt_sign_string(&f[K_QUERY], &req.query_len);
     if (req.query == NULL)
         req.query = "";
-    req.body = check_string(L, &f[K_BODY], K_BODY, 0, &req.body_len);
-    req.payload_hash = check_string(L, &f[K_PAYLOAD_HASH], K_PAYLOAD_HASH, 0, NULL);
-    req.region = check_string(L, &f[K_REGION], K_REGION, 1, NULL);
-    req.service = check_string(L, &f[K_SERVICE], K_SERVICE, 1, NULL);
-    req.access_key_id = check_string(L, &f[K_ACCESS_KEY_ID], K_ACCESS_KEY_ID, 1, NULL);
-    req.secret_access_key = check_string(L, &f[K_SECRET_ACCESS_KEY], K_SECRET_ACCESS_KEY, 1, NULL);
-    req.session_token = check_string(L, &f[K_SESSION_TOKEN], K_SESSION_TOKEN, 0, NULL);
-    req.amz_date = check_string(L, &f[K_AMZ_DATE], K_AMZ_DATE, 1, NULL);
-    if (!check_bool(L, &f[K_NORMALIZE_PATH], K_NORMALIZE_PATH, 1))
+    req.body = opt_sign_string(&f[K_BODY], &req.body_len);
+    req.payload_hash = opt_sign_string(&f[K_PAYLOAD_HASH], NULL);
+    req.region = f[K_REGION].s;
+    req.service = f[K_SERVICE].s;
+    req.access_key_id = f[K_ACCESS_KEY_ID].s;
+    req.secret_access_key = f[K_SECRET_ACCESS_KEY].s;
+    req.session_token = opt_sign_string(&f[K_SESSION_TOKEN], NULL);
+    if (req.session_token != NULL && f[K_SESSION_TOKEN].len == 0)
+        req.session_token = NULL; /* "" is no token */
+    req.amz_date = f[K_AMZ_DATE].s;
+    if (!opt_sign_bool(&f[K_NORMALIZE_PATH], 1))
         req.flags |= FSX_SIGV4_NO_NORMALIZE_PATH;
-    if (check_bool(L, &f[K_SIGN_BODY], K_SIGN_BODY, 0))
+    if (opt_sign_bool(&f[K_SIGN_BODY], 0))
         req.flags |= FSX_SIGV4_SIGN_BODY;
-    if (check_bool(L, &f[K_OMIT_SESSION_TOKEN], K_OMIT_SESSION_TOKEN, 0))
+    if (opt_sign_bool(&f[K_OMIT_SESSION_TOKEN], 0))
         req.flags |= FSX_SIGV4_OMIT_SESSION_TOKEN;
-    stages = check_bool(L, &f[K_STAGES], K_STAGES, 1);
-    if (f[K_HEADERS].type != LUA_TTABLE)
-        luaL_error(L, "field 'headers' must be an array of {name, value}");
-    req.n_headers = n = read_sign_headers(L, hidx, s);
+    stages = opt_sign_bool(&f[K_STAGES], 1);
+    if ((k = read_sign_headers(L, hidx, s, &n)) != 0)
+        return k;
+    req.n_headers = n;
     req.headers = s->headers;
 
     if (!s->ready) {
@@ -661,6 +787,316 @@ static int http_perform(lua_State *L)
 }
 
 /* ------------------------------------------------------------------------ */
+/* core.convert: decoded JSON tables to new tables with renamed keys        */
+
+/*
+ * core.convert(v, plan, names, null) -> result | nil, missing_names, missing_plans
+ *
+ * Builds from the table v (a decoded JSON value) a new table whose keys are
+ * renamed as the plan says. What the names mean belongs to the Lua layer
+ * (fsx.shape builds the plans from the model); this only walks tables. A plan:
+ *
+ *   {1, members, size}   an object: members[key] = {new_key, plan slot, ...};
+ *                        other keys are converted generically; size is the
+ *                        hash size of the last result (a hint, kept updated)
+ *   {2, slot, ...}       an array: items in order, `null` items dropped
+ *   {3, slot, ...}       an object whose keys are kept
+ *   {4}                  a value of a shape that is not a table (a table there
+ *                        is converted generically, one level deeper)
+ *   {0}                  converted generically
+ *
+ * A slot ([2] of a member or of an array/object plan) is the plan of the
+ * table values found there, `true` (keep them as they are) or `false` (not
+ * built yet). Generic conversion keeps arrays (v[1] ~= nil) as arrays and
+ * renames string keys by names[key]. Values equal to `null` are dropped
+ * everywhere; nesting deeper than 200 tables gives nil.
+ *
+ * Nothing here calls back into Lua. A walk that meets a slot not built yet,
+ * or a string key missing from names, finishes anyway (keeping such keys
+ * and values as they are) and returns nil, the list of the keys missing from
+ * names and the list of the member/plan tables whose slot is false; the
+ * caller fills them in and calls again, so a repeat call happens once per
+ * new depth reached, not once per missing key.
+ */
+#define CONV_MAX_DEPTH 200
+
+enum conv_kind { CONV_OBJECT = 1, CONV_ARRAY = 2, CONV_MAP = 3, CONV_VALUE = 4 };
+
+struct conv {
+    int names;     /* stack index of the names table */
+    int misses;    /* stack index of {names = {...}, plans = {...}} or nil */
+    int n_names;   /* entries in misses' lists */
+    int n_plans;
+    const void *null;
+};
+
+static int conv_is_null(lua_State *L, const struct conv *c, int idx)
+{
+    return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == c->null;
+}
+
+/* Append the value at idx to the misses list i (1: names, 2: plans). */
+static void conv_miss(lua_State *L, struct conv *c, int idx, int i)
+{
+    int n;
+    if (idx < 0)
+        idx = lua_gettop(L) + idx + 1;
+    if (lua_isnil(L, c->misses)) {
+        lua_createtable(L, 2, 0); /* ... misses */
+        lua_newtable(L);
+        lua_rawseti(L, -2, 1);
+        lua_newtable(L);
+        lua_rawseti(L, -2, 2);
+        lua_replace(L, c->misses); /* ... */
+    }
+    n = i == 1 ? ++c->n_names : ++c->n_plans;
+    lua_rawgeti(L, c->misses, i); /* ... list */
+    lua_pushvalue(L, idx);        /* ... list value */
+    lua_rawseti(L, -2, n);        /* ... list */
+    lua_pop(L, 1);                /* ... */
+}
+
+static void conv_value(lua_State *L, struct conv *c, int plan, int depth);
+
+/* The new key of the string key at the top: names[key], or the key (a miss). */
+static void conv_generic_key(lua_State *L, struct conv *c)
+{
+    lua_pushvalue(L, -1);
+    lua_rawget(L, c->names); /* ... key new */
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        lua_remove(L, -2); /* ... new */
+        return;
+    }
+    lua_pop(L, 1); /* ... key */
+    conv_miss(L, c, -1, 1);
+}
+
+/* Replace the table at the top with its generic conversion (depth: tables above it). */
+static void conv_generic(lua_State *L, struct conv *c, int depth)
+{
+    int v = lua_gettop(L), o;
+    if (++depth > CONV_MAX_DEPTH) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        return;
+    }
+    luaL_checkstack(L, 8, "fsx.core.convert");
+    lua_rawgeti(L, v, 1); /* v first */
+    if (!lua_isnil(L, -1)) {
+        size_t i, n = fsx_rawlen(L, v);
+        int m = 0;
+        lua_pop(L, 1);
+        lua_createtable(L, (int)n, 0); /* v o */
+        o = v + 1;
+        for (i = 1; i <= n; i++) {
+            lua_rawgeti(L, v, (int)i); /* v o x */
+            if (conv_is_null(L, c, -1)) {
+                lua_pop(L, 1);
+                continue;
+            }
+            m++;
+            if (lua_istable(L, -1))
+                conv_generic(L, c, depth);
+            lua_rawseti(L, o, m); /* v o */
+        }
+    } else {
+        lua_pop(L, 1);
+        lua_newtable(L); /* v o */
+        o = v + 1;
+        lua_pushnil(L);
+        while (lua_next(L, v) != 0) { /* v o k x */
+            if (conv_is_null(L, c, -1)) {
+                lua_pop(L, 1);
+                continue;
+            }
+            lua_pushvalue(L, -2); /* v o k x k */
+            if (lua_type(L, -1) == LUA_TSTRING)
+                conv_generic_key(L, c); /* v o k x newk */
+            lua_insert(L, -2);          /* v o k newk x */
+            if (lua_istable(L, -1))
+                conv_generic(L, c, depth);
+            lua_rawset(L, o); /* v o k */
+        }
+    }
+    lua_replace(L, v); /* o */
+}
+
+/*
+ * Replace the value at the top, found where the table at index holder has
+ * its slot ([2]), with what the slot says: its plan's conversion, the value
+ * itself (true), or the value itself and a miss (false: not built yet).
+ */
+static void conv_slot(lua_State *L, struct conv *c, int holder, int depth)
+{
+    lua_rawgeti(L, holder, 2); /* ... x slot */
+    if (lua_istable(L, -1)) {
+        lua_insert(L, -2); /* ... slot x */
+        conv_value(L, c, lua_gettop(L) - 1, depth);
+        lua_remove(L, -2); /* ... result */
+        return;
+    }
+    if (!lua_toboolean(L, -1))
+        conv_miss(L, c, holder, 2);
+    lua_pop(L, 1); /* ... x */
+}
+
+/* An object plan: members renamed, their values through their slots. */
+static void conv_object(lua_State *L, struct conv *c, int plan, int v, int depth)
+{
+    int members, o;
+    lua_Integer hint, n = 0;
+
+    lua_rawgeti(L, plan, 2); /* v members */
+    members = v + 1;
+    lua_rawgeti(L, plan, 3); /* v members hint */
+    hint = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    lua_createtable(L, 0, (int)(hint > 0 && hint < 64 ? hint : 0)); /* v members o */
+    o = v + 2;
+    lua_pushnil(L);
+    while (lua_next(L, v) != 0) { /* v members o k x */
+        if (conv_is_null(L, c, -1)) {
+            lua_pop(L, 1);
+            continue;
+        }
+        n++;
+        lua_pushvalue(L, -2);
+        lua_rawget(L, members); /* v members o k x m */
+        if (!lua_istable(L, -1)) {
+            /* a key the plan does not know */
+            lua_pop(L, 1);
+            lua_pushvalue(L, -2); /* v members o k x k */
+            if (lua_type(L, -1) == LUA_TSTRING)
+                conv_generic_key(L, c); /* v members o k x newk */
+            lua_insert(L, -2);          /* v members o k newk x */
+            if (lua_istable(L, -1))
+                conv_generic(L, c, depth);
+            lua_rawset(L, o); /* v members o k */
+            continue;
+        }
+        lua_rawgeti(L, -1, 1); /* v members o k x m newk */
+        lua_pushvalue(L, -3);  /* v members o k x m newk x */
+        if (lua_istable(L, -1))
+            conv_slot(L, c, lua_gettop(L) - 2, depth);
+        lua_rawset(L, o); /* v members o k x m */
+        lua_pop(L, 2);    /* v members o k */
+    }
+    if (n != hint) {
+        lua_pushinteger(L, n);
+        lua_rawseti(L, plan, 3);
+    }
+    lua_replace(L, v); /* o members */
+    lua_pop(L, 1);     /* o */
+}
+
+/* An array plan: items in order, nulls dropped; not an array: generic. */
+static void conv_array(lua_State *L, struct conv *c, int plan, int v, int depth)
+{
+    size_t i, n;
+    int m = 0, o;
+
+    lua_rawgeti(L, v, 1); /* v first */
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        if (lua_next(L, v) != 0) { /* v k x: not empty, not an array */
+            lua_pop(L, 2);
+            conv_generic(L, c, depth);
+            return;
+        }
+    } else {
+        lua_pop(L, 1);
+    }
+    n = fsx_rawlen(L, v);
+    lua_createtable(L, (int)n, 0); /* v o */
+    o = v + 1;
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, v, (int)i); /* v o x */
+        if (conv_is_null(L, c, -1)) {
+            lua_pop(L, 1);
+            continue;
+        }
+        m++;
+        if (lua_istable(L, -1))
+            conv_slot(L, c, plan, depth);
+        lua_rawseti(L, o, m); /* v o */
+    }
+    lua_replace(L, v); /* o */
+}
+
+/* A map plan: keys kept, values through the slot, nulls dropped. */
+static void conv_map(lua_State *L, struct conv *c, int plan, int v, int depth)
+{
+    int o;
+    lua_newtable(L); /* v o */
+    o = v + 1;
+    lua_pushnil(L);
+    while (lua_next(L, v) != 0) { /* v o k x */
+        if (conv_is_null(L, c, -1)) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushvalue(L, -2); /* v o k x k */
+        lua_insert(L, -2);    /* v o k k x */
+        if (lua_istable(L, -1))
+            conv_slot(L, c, plan, depth);
+        lua_rawset(L, o); /* v o k */
+    }
+    lua_replace(L, v); /* o */
+}
+
+/* Replace the table at the top with its conversion by the plan at index plan. */
+static void conv_value(lua_State *L, struct conv *c, int plan, int depth)
+{
+    int v = lua_gettop(L);
+    lua_Integer kind;
+
+    if (++depth > CONV_MAX_DEPTH) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        return;
+    }
+    luaL_checkstack(L, 10, "fsx.core.convert");
+    lua_rawgeti(L, plan, 1);
+    kind = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (kind == CONV_OBJECT)
+        conv_object(L, c, plan, v, depth);
+    else if (kind == CONV_ARRAY)
+        conv_array(L, c, plan, v, depth);
+    else if (kind == CONV_MAP)
+        conv_map(L, c, plan, v, depth);
+    else if (kind == CONV_VALUE)
+        conv_generic(L, c, depth);
+    else
+        conv_generic(L, c, depth - 1);
+}
+
+static int core_convert(lua_State *L)
+{
+    struct conv c;
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    luaL_checktype(L, 4, LUA_TLIGHTUSERDATA);
+    lua_settop(L, 4);
+    lua_pushnil(L); /* v plan names null misses */
+    c.names = 3;
+    c.misses = 5;
+    c.n_names = c.n_plans = 0;
+    c.null = lua_touserdata(L, 4);
+    lua_pushvalue(L, 1); /* v plan names null misses v */
+    conv_value(L, &c, 2, 0);
+    if (lua_isnil(L, c.misses))
+        return 1;
+    lua_pushnil(L);
+    lua_rawgeti(L, c.misses, 1);
+    lua_rawgeti(L, c.misses, 2);
+    return 3;
+}
+
+/* ------------------------------------------------------------------------ */
 /* small utilities                                                          */
 
 /* core.random_bytes(n) -> string of n random bytes */
@@ -847,6 +1283,7 @@ static const luaL_Reg core_funcs[] = {
     {"monotime", core_monotime},
     {"sleep", core_sleep},
     {"isatty", core_isatty},
+    {"convert", core_convert},
     {NULL, NULL},
 };
 

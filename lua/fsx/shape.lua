@@ -50,6 +50,7 @@ local byte, find = string.byte, string.find
 local concat, sort = table.concat, table.sort
 local to_snake = names.to_snake
 
+local core = require("fsx.core")
 local json = require("fsx.json")
 local NULL = json.null               -- JSON null (cjson.null)
 local EMPTY_ARRAY = json.EMPTY_ARRAY -- what an empty list becomes in params
@@ -633,166 +634,91 @@ end
 -- ---------------------------------------------------------------------------
 -- Output conversion
 
-local generic
-
--- Values the model does not describe: keys through names.to_snake, nulls
--- dropped, arrays kept as arrays.
-function generic(v, depth)
-  if type(v) ~= "table" then return v end
-  depth = (depth or 0) + 1
-  if depth > 200 then return nil end
-  local o = {}
-  if v[1] ~= nil then
-    local n = 0
-    for i = 1, #v do
-      local x = v[i]
-      if x ~= NULL then n = n + 1; o[n] = generic(x, depth) end
-    end
-    return o
-  end
-  for k, x in next, v do
-    if x ~= NULL then
-      o[type(k) == "string" and to_snake(k) or k] = generic(x, depth)
-    end
-  end
-  return o
-end
-
--- Output converters: one per shape, built on first use and kept. A
--- converter is only ever given a table (any other value, null excepted,
--- converts to itself, whatever its shape says), and the depth of the table
--- holding it; `out_value` below gives the whole rule:
+-- Output conversion runs in C (`core.convert`) over plans built here from
+-- the model, one per shape, on first use and kept (fsx_core.c gives the
+-- format; see `out_value` below for the rule):
 --
 -- * structure: members known to the model get their snake name and go
---   through their own shape's converter; other keys go through `generic`;
--- * list: items in order, nulls dropped; a table that is not an array goes
---   through `generic`;
--- * map: keys kept, values through the value shape's converter;
--- * any other shape: through `generic`.
+--   through their own shape's plan; other keys are converted generically;
+-- * list: items in order, nulls dropped; a table that is not an array is
+--   converted generically;
+-- * map: keys kept, values through the value shape's plan;
+-- * any other shape: a table there is converted generically.
 --
--- Nesting deeper than 200 tables gives nil. A member table
--- `{ snake name, converter or false, shape name }` gets its converter on
--- the first table value it meets.
+-- Generic conversion: keys through names.to_snake, arrays kept as arrays.
+-- Nulls are dropped everywhere; nesting deeper than 200 tables gives nil.
+-- A slot (the plan of the values under a member, a list or a map) is filled
+-- when core.convert first reports it missing, as are the snake names of keys
+-- the model does not declare; then the conversion runs again.
 
-local converters = {}
-local converter -- converter(shape_name) -> function(table, depth)
+local convert = core.convert
+local plans = {}
+local VALUE_PLAN, GENERIC_PLAN = { 4 }, { 0 }
+local snake_names = {} -- key -> snake name, for keys no plan declares
+local snake_count, MAX_SNAKE_NAMES = 0, 4096
 
-local function same(v)
-  return v
-end
-
-local function scalar_converter(v, depth)
-  depth = depth + 1
-  if depth > 200 then return nil end
-  return generic(v, depth)
-end
-
-local function struct_converter(s)
-  local by_api -- API name -> member table, built on the first call
-  local make, last = sized(0, 0), 0
-  return function(v, depth)
-    depth = depth + 1
-    if depth > 200 then return nil end
-    if not by_api then
-      by_api = {}
-      local members = s.members or {}
-      for i = 1, #members do
-        local m = members[i]
-        by_api[m.name] = { m.snake, false, m.shape }
-      end
-    end
-    local o = make()
-    local n = 0
-    for k, x in next, v do
-      if x ~= NULL then
-        n = n + 1
-        local m = by_api[k]
-        if not m then
-          o[type(k) == "string" and to_snake(k) or k] = generic(x, depth)
-        elseif type(x) ~= "table" then
-          o[m[1]] = x
-        else
-          local conv = m[2]
-          if not conv then
-            conv = converter(m[3])
-            m[2] = conv
-          end
-          o[m[1]] = conv(x, depth)
-        end
-      end
-    end
-    if n ~= last then make, last = sized(0, n), n end
-    return o
-  end
-end
-
-local function list_converter(s)
-  local item -- the item shape's converter, on the first table item
-  return function(v, depth)
-    depth = depth + 1
-    if depth > 200 then return nil end
-    if v[1] == nil and next(v) ~= nil then return generic(v, depth) end
-    local o, n = {}, 0
-    for i = 1, #v do
-      local x = v[i]
-      if x ~= NULL then
-        n = n + 1
-        if type(x) ~= "table" then
-          o[n] = x
-        else
-          item = item or converter(s.member)
-          o[n] = item(x, depth)
-        end
-      end
-    end
-    return o
-  end
-end
-
-local function map_converter(s)
-  local value -- the value shape's converter, on the first table value
-  return function(v, depth)
-    depth = depth + 1
-    if depth > 200 then return nil end
-    local o = {}
-    for k, x in next, v do
-      if x ~= NULL then
-        if type(x) ~= "table" then
-          o[k] = x
-        else
-          value = value or converter(s.value)
-          o[k] = value(x, depth)
-        end
-      end
-    end
-    return o
-  end
-end
-
-function converter(name)
-  local conv = converters[name]
-  if conv then return conv end
+-- The plan of shape `name`, or true (values kept as they are) for a shape
+-- the model lacks (not cached: it may be declared later).
+local function plan_of(name)
+  local p = plans[name]
+  if p then return p end
   local s = SHAPES[name]
-  if not s then return same end -- not cached: the shape may be declared later
+  if not s then return true end
   local t = s.type
   if t == "structure" then
-    conv = struct_converter(s)
+    local by_api = {}
+    local members = s.members or {}
+    for i = 1, #members do
+      local m = members[i]
+      by_api[m.name] = { m.snake, false, m.shape }
+    end
+    p = { 1, by_api, 0 }
   elseif t == "list" then
-    conv = list_converter(s)
+    p = { 2, false, s.member }
   elseif t == "map" then
-    conv = map_converter(s)
+    p = { 3, false, s.value }
   else
-    conv = scalar_converter
+    p = VALUE_PLAN
   end
-  converters[name] = conv
-  return conv
+  plans[name] = p
+  return p
 end
 
--- The output value of v for shape `name`, at depth (tables above it).
-local function out_value(name, v, depth)
+-- Fill in what a conversion found missing: snake names and plan slots.
+local function fill(missing_names, slots)
+  if snake_count + #missing_names > MAX_SNAKE_NAMES then
+    -- keys the model does not declare come from the server: keep the cache bounded
+    snake_names, snake_count = {}, 0
+  end
+  for i = 1, #missing_names do
+    local k = missing_names[i]
+    if not snake_names[k] then
+      snake_names[k] = to_snake(k)
+      snake_count = snake_count + 1
+    end
+  end
+  for i = 1, #slots do
+    local e = slots[i]
+    e[2] = plan_of(e[3])
+  end
+end
+
+-- The output value of the table v by plan p (at depth 0).
+local function convert_by(p, v)
+  while true do
+    local out, missing_names, slots = convert(v, p, snake_names, NULL)
+    if not missing_names then return out end
+    fill(missing_names, slots)
+  end
+end
+
+-- The output value of v for shape `name`.
+local function out_value(name, v)
   if v == NULL then return nil end
   if type(v) ~= "table" then return v end
-  return (converters[name] or converter(name))(v, depth)
+  local p = plan_of(name)
+  if p == true then return v end
+  return convert_by(p, v)
 end
 
 --- Convert a decoded JSON response to snake_case, driven by the output shape
@@ -806,8 +732,8 @@ function M.output(op, decoded)
   local decl = resolve(op)
   if type(decoded) ~= "table" then return {} end
   local name = decl.output
-  if not name then return generic(decoded) end
-  return (converters[name] or converter(name))(decoded, 0)
+  if not name then return convert_by(GENERIC_PLAN, decoded) end
+  return out_value(name, decoded)
 end
 
 --- The extra members of a modelled error body, in snake_case: for
@@ -828,7 +754,7 @@ function M.error_fields(code, body)
     local m = members[i]
     if m.name ~= "Message" and m.name ~= "message" then
       local x = rawget(body, m.name)
-      if x ~= nil and x ~= NULL then out[m.snake] = out_value(m.shape, x, 0) end
+      if x ~= nil and x ~= NULL then out[m.snake] = out_value(m.shape, x) end
     end
   end
   return out

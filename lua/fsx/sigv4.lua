@@ -13,7 +13,6 @@
 -- @module fsx.sigv4
 local core = require "fsx.core"
 local errors = require "fsx.error"
-local util = require "fsx.util"
 
 local M = {}
 
@@ -21,67 +20,23 @@ local function fail(field, msg)
   errors.validation("sigv4.sign", field, msg)
 end
 
--- A pair {name, value} of strings in a table that runs none of the caller's code.
-local function check_pair(p, i)
-  if type(p) ~= "table" or (getmetatable(p) ~= nil and errors.is_proxy(p))
-     or type(p[1]) ~= "string" or type(p[2]) ~= "string" then
-    fail("headers[" .. i .. "]", "must be a {name, value} pair of strings")
-  end
-end
-
--- Headers as an array of {name, value} (kept in order, the pairs used as
--- given) or a map (sorted by name so the result is deterministic).
-local function header_pairs(h)
-  if h == nil then return {} end
-  if type(h) ~= "table" then fail("headers", "must be a table") end
-  if getmetatable(h) ~= nil then errors.plain("sigv4.sign", "headers", h) end
-  local n = #h
-  if n > 0 then
-    for i = 1, n do check_pair(h[i], i) end
-    for k in pairs(h) do
-      if type(k) ~= "number" then fail("headers", "mixes a list of pairs with named keys") end
-    end
-    return h
-  end
+-- Headers given as a map: a request copy with them as {name, value} pairs,
+-- sorted by name so the result is deterministic.
+local function with_header_pairs(req, h)
   local names = {}
-  for k, v in pairs(h) do
+  for k, v in next, h do
     if type(k) ~= "string" or type(v) ~= "string" then
       fail("headers", "must map string names to string values")
     end
     names[#names + 1] = k
   end
   table.sort(names)
-  local out = {}
-  for i, k in ipairs(names) do out[i] = { k, h[k] } end
-  return out
-end
-
-local function required(req, k)
-  local v = req[k]
-  if type(v) ~= "string" or v == "" then fail(k, "must be a non-empty string") end
-  return v
-end
-
-local function optional(req, k)
-  local v = req[k]
-  if v ~= nil and type(v) ~= "string" then fail(k, "must be a string") end
-  return v
-end
-
-local function flag(req, k)
-  local v = req[k]
-  if v ~= nil and type(v) ~= "boolean" then fail(k, "must be a boolean") end
-  return v
-end
-
-local function amz_date(t)
-  if t == nil then return util.amz_date(core.time()) end
-  if type(t) == "number" then
-    if t ~= t or t < 0 or t >= 253402300800 then fail("time", "must be epoch seconds in range") end
-    return util.amz_date(t)
-  end
-  if type(t) == "string" and t:match("^%d%d%d%d%d%d%d%dT%d%d%d%d%d%dZ$") then return t end
-  fail("time", 'must be epoch seconds or "YYYYMMDDTHHMMSSZ"')
+  local pairs_list = {}
+  for i = 1, #names do pairs_list[i] = { names[i], h[names[i]] } end
+  local copy = {}
+  for k, v in next, req do copy[k] = v end
+  copy.headers = pairs_list
+  return copy
 end
 
 --- Sign a request.
@@ -96,28 +51,21 @@ end
 function M.sign(req)
   if type(req) ~= "table" then fail(nil, "request must be a table") end
   if getmetatable(req) ~= nil then errors.plain("sigv4.sign", nil, req) end
-  local token = optional(req, "session_token")
-  if token == "" then token = nil end
-  local c = {
-    method = required(req, "method"), path = required(req, "path"),
-    region = required(req, "region"), service = required(req, "service"),
-    access_key_id = required(req, "access_key_id"),
-    secret_access_key = required(req, "secret_access_key"),
-    query = optional(req, "query"), body = optional(req, "body"), session_token = token,
-    payload_hash = optional(req, "payload_hash"),
-    normalize_path = flag(req, "normalize_path"), sign_body = flag(req, "sign_body"),
-    omit_session_token = flag(req, "omit_session_token"),
-    headers = header_pairs(req.headers), amz_date = amz_date(req.time),
-  }
-  errors.add_secret(c.secret_access_key)
-  errors.add_secret(c.session_token)
-  local r, kind, code, msg = core.sign(c)
+  -- core.sign reads with raw gets only and checks every field itself
+  local h = rawget(req, "headers")
+  if type(h) == "table" then
+    if getmetatable(h) ~= nil then errors.plain("sigv4.sign", "headers", h) end
+    if rawget(h, 1) == nil and next(h) ~= nil then req = with_header_pairs(req, h) end
+  end
+  errors.add_secret(rawget(req, "secret_access_key"))
+  errors.add_secret(rawget(req, "session_token"))
+  local r, kind, code, msg, field = core.sign(req)
   if not r then
+    if field then fail(field, msg:sub(#field + 2)) end
     errors.raise{ kind = kind == "validation" and "validation" or "credentials",
                   code = code, message = "sigv4.sign: " .. tostring(msg), operation = "sigv4.sign" }
   end
-  -- r.headers is already the full list: the given pairs, the added ones, Authorization
-  r.amz_date = c.amz_date
+  -- r.headers is the full list: the given pairs, the added ones, Authorization
   return r
 end
 
