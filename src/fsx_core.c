@@ -293,8 +293,9 @@ static int read_sign_headers(lua_State *L, int hidx, struct signer *s, size_t *c
         entries++;
     }
     if (entries != n)
-        return push_field_error(L, "headers", "must be an array of {name, value} pairs "
-                                              "(it mixes pairs with named keys, or has holes)");
+        return push_field_error(L, "headers",
+                                "must be an array of {name, value} pairs "
+                                "(it mixes pairs with named keys, or has holes)");
     if (n > s->headers_cap) {
         struct fsx_sigv4_header *p = (struct fsx_sigv4_header *)realloc(s->headers, n * sizeof(*p));
         if (p == NULL)
@@ -312,7 +313,7 @@ static int read_sign_headers(lua_State *L, int hidx, struct signer *s, size_t *c
         if (lua_gettop(L) < 3 || lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING ||
             !lua_istable(L, -3)) {
             char field[48];
-            snprintf(field, sizeof(field), "headers[%d]", (int)i + 1);
+            (void)snprintf(field, sizeof(field), "headers[%d]", (int)i + 1);
             return push_field_error(L, field, "must be a {name, value} pair of strings");
         }
         h->name = lua_tolstring(L, -2, &h->name_len);
@@ -423,12 +424,11 @@ static int sign_time(lua_State *L, struct sign_field *f, int slot)
         lua_pushvalue(L, slot - K_AMZ_DATE + K_TIME);
     } else {
         secs = t->type == LUA_TNUMBER ? lua_tonumber(L, slot - K_AMZ_DATE + K_TIME)
-                                          : clock_seconds(CLOCK_REALTIME);
+                                      : clock_seconds(CLOCK_REALTIME);
         if (!(secs >= 0 && secs < 253402300800.0)) /* NaN fails too */
             return push_field_error(L, "time", "must be epoch seconds in range");
         tt = (time_t)floor(secs);
-        if (gmtime_r(&tt, &tm) == NULL ||
-            strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm) != 16)
+        if (gmtime_r(&tt, &tm) == NULL || strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm) != 16)
             return push_field_error(L, "time", "must be epoch seconds in range");
         lua_pushlstring(L, date, 16);
     }
@@ -823,9 +823,9 @@ static int http_perform(lua_State *L)
 enum conv_kind { CONV_OBJECT = 1, CONV_ARRAY = 2, CONV_MAP = 3, CONV_VALUE = 4 };
 
 struct conv {
-    int names;     /* stack index of the names table */
-    int misses;    /* stack index of {names = {...}, plans = {...}} or nil */
-    int n_names;   /* entries in misses' lists */
+    int names;   /* stack index of the names table */
+    int misses;  /* stack index of {names = {...}, plans = {...}} or nil */
+    int n_names; /* entries in misses' lists */
     int n_plans;
     const void *null;
 };
@@ -872,6 +872,7 @@ static void conv_generic_key(lua_State *L, struct conv *c)
 }
 
 /* Replace the table at the top with its generic conversion (depth: tables above it). */
+/* NOLINTNEXTLINE(misc-no-recursion): the depth is capped at CONV_MAX_DEPTH */
 static void conv_generic(lua_State *L, struct conv *c, int depth)
 {
     int v = lua_gettop(L), o;
@@ -926,6 +927,7 @@ static void conv_generic(lua_State *L, struct conv *c, int depth)
  * its slot ([2]), with what the slot says: its plan's conversion, the value
  * itself (true), or the value itself and a miss (false: not built yet).
  */
+/* NOLINTNEXTLINE(misc-no-recursion): the depth is capped at CONV_MAX_DEPTH */
 static void conv_slot(lua_State *L, struct conv *c, int holder, int depth)
 {
     lua_rawgeti(L, holder, 2); /* ... x slot */
@@ -941,6 +943,7 @@ static void conv_slot(lua_State *L, struct conv *c, int holder, int depth)
 }
 
 /* An object plan: members renamed, their values through their slots. */
+/* NOLINTNEXTLINE(misc-no-recursion): the depth is capped at CONV_MAX_DEPTH */
 static void conv_object(lua_State *L, struct conv *c, int plan, int v, int depth)
 {
     int members, o;
@@ -990,6 +993,7 @@ static void conv_object(lua_State *L, struct conv *c, int plan, int v, int depth
 }
 
 /* An array plan: items in order, nulls dropped; not an array: generic. */
+/* NOLINTNEXTLINE(misc-no-recursion): the depth is capped at CONV_MAX_DEPTH */
 static void conv_array(lua_State *L, struct conv *c, int plan, int v, int depth)
 {
     size_t i, n;
@@ -1025,6 +1029,7 @@ static void conv_array(lua_State *L, struct conv *c, int plan, int v, int depth)
 }
 
 /* A map plan: keys kept, values through the slot, nulls dropped. */
+/* NOLINTNEXTLINE(misc-no-recursion): the depth is capped at CONV_MAX_DEPTH */
 static void conv_map(lua_State *L, struct conv *c, int plan, int v, int depth)
 {
     int o;
@@ -1046,6 +1051,7 @@ static void conv_map(lua_State *L, struct conv *c, int plan, int v, int depth)
 }
 
 /* Replace the table at the top with its conversion by the plan at index plan. */
+/* NOLINTNEXTLINE(misc-no-recursion): the depth is capped at CONV_MAX_DEPTH */
 static void conv_value(lua_State *L, struct conv *c, int plan, int depth)
 {
     int v = lua_gettop(L);
