@@ -10,6 +10,11 @@
 --       (one libcurl handle: the connection is kept alive)
 --   calls_lua.lua ENDPOINT fresh [SECONDS]   a new client per call (a new
 --       connection each time, plus building the client)
+--   calls_lua.lua ENDPOINT minimal [SECONDS] the least any Lua client of this
+--       JSON service does per call, with no client around it: core.sign on a
+--       request table made once, h:perform on one handle, cjson.decode of the
+--       answer (no validation, token, retries or snake_case conversion); a
+--       floor for ours, measured the same way
 --   calls_lua.lua ENDPOINT memory [N1 N2]    one client; VmRSS after N1
 --       (1,000) and after N2 (100,000) calls
 --
@@ -75,6 +80,48 @@ if mode == "memory" then
 end
 
 local seconds = tonumber(arg[3]) or tonumber(os.getenv("BENCH_SECONDS")) or 1
+
+if mode == "minimal" then
+  local cjson = require "cjson"
+  local h = assert(core.http_new())
+  local sreq = {
+    method = "POST", path = "/", query = "", stages = false,
+    headers = { { "Host", endpoint:match("^https?://([^/]+)") },
+                { "Content-Type", "application/x-amz-json-1.1" },
+                { "X-Amz-Target", "AWSSimbaAPIService_v20180301.CreateBackup" } },
+    body = '{"FileSystemId":"fs-0123456789abcdef0","ClientRequestToken":' ..
+      '"5b9c3e0a-6f0e-4a57-9d1c-2f4f7d1f0c11","Tags":[{"Key":"Name","Value":"nightly"},' ..
+      '{"Key":"Owner","Value":"ops"}]}',
+    region = "us-east-1", service = "fsx", access_key_id = "AKIDEXAMPLE",
+    secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+  }
+  local hreq = { method = "POST", url = endpoint .. "/", body = sreq.body, timeout = 60,
+                 connect_timeout = 10 }
+  local last_second
+  local function minimal_call()
+    local now = math.floor(core.time())
+    if now ~= last_second then -- X-Amz-Date changes once a second
+      sreq.amz_date, last_second = os.date("!%Y%m%dT%H%M%SZ", now), now
+    end
+    hreq.headers = assert(core.sign(sreq)).headers
+    local status, _, body = h:perform(hreq)
+    if status ~= 200 or cjson.decode(body).Backup.BackupId ~= "backup-0a1b2c3d4e5f60718" then
+      error("unexpected answer")
+    end
+  end
+  for _ = 1, 200 do minimal_call() end
+  local n, w0, c0 = 0, core.monotime(), os.clock()
+  local w
+  repeat
+    for _ = 1, 100 do minimal_call() end
+    n = n + 100
+    w = core.monotime() - w0
+  until w >= seconds
+  out("minimal.calls_per_s", "%.1f", n / w)
+  out("minimal.cpu_us", "%.2f", (os.clock() - c0) / n * 1e6)
+  os.exit(0)
+end
+
 local client = new_client()
 for _ = 1, 200 do
   if mode == "fresh" then client = new_client() end

@@ -173,8 +173,8 @@ run() {
 sign_jobs=(floor_c lua54)
 [ $HAVE_LUAJIT = 1 ] && sign_jobs+=(luajit)
 [ $HAVE_BOTOCORE = 1 ] && sign_jobs+=(botocore)
-call_jobs=(curl curl_forbid http_c lua54 lua54_fresh)
-[ $HAVE_LUAJIT = 1 ] && call_jobs+=(luajit luajit_fresh)
+call_jobs=(curl curl_forbid http_c lua54 lua54_fresh lua54_min)
+[ $HAVE_LUAJIT = 1 ] && call_jobs+=(luajit luajit_fresh luajit_min)
 [ $HAVE_BOTO3 = 1 ] && call_jobs+=(boto3)
 # the floor and our C signer alternate in short slices (SIGN_SLICES per round)
 # so that each of their per-round pairs is measured under the same noise
@@ -202,6 +202,8 @@ call_job() {
     lua54_fresh) run calls_lua lua54 bench/calls_lua.lua "$FIXED" fresh "$CALL_SECONDS" ;;
     luajit) run calls_lua luaj bench/calls_lua.lua "$FIXED" reuse "$CALL_SECONDS" ;;
     luajit_fresh) run calls_lua luaj bench/calls_lua.lua "$FIXED" fresh "$CALL_SECONDS" ;;
+    lua54_min) run calls_lua lua54 bench/calls_lua.lua "$FIXED" minimal "$CALL_SECONDS" ;;
+    luajit_min) run calls_lua luaj bench/calls_lua.lua "$FIXED" minimal "$CALL_SECONDS" ;;
     boto3) run calls_boto3 "$PY" bench/calls_boto3.py "$FIXED" "$CALL_SECONDS" ;;
   esac
 }

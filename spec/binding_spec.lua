@@ -87,6 +87,19 @@ describe("fsx.core", function()
       end
     end)
 
+    it("gives only authorization, amz_date and headers with stages = false", function()
+      local full = assert(core.sign(SIGN))
+      local lean = assert(core.sign(with(SIGN, "stages", false)))
+      local keys = {}
+      for k in pairs(lean) do keys[#keys + 1] = k end
+      table.sort(keys)
+      assert.are.same({ "amz_date", "authorization", "headers" }, keys)
+      assert.equal(full.authorization, lean.authorization)
+      assert.are.same(full.headers, lean.headers)
+      assert.is_string(full.canonical_request)
+      assert.equal(64, #full.payload_hash)
+    end)
+
     it("takes the date from time when amz_date is absent", function()
       local want = assert(core.sign(SIGN))
       local r = assert(core.sign(with(with(SIGN, "amz_date", nil), "time", 1440938160)))

@@ -458,10 +458,10 @@ static void push_pair(lua_State *L, const char *name, size_t name_len, const cha
 }
 
 /*
- * core.sign(req) -> result | nil, kind, code, message
+ * core.sign(req) -> result | nil, kind, code, message[, field]
  *
- * req: see CONTRIBUTING.md; `stages = false` leaves canonical_request and
- * string_to_sign out of the result (the client never reads them). The
+ * req: see CONTRIBUTING.md; with `stages = false` the result holds only
+ * authorization, amz_date and headers (all the client reads). The
  * result's `headers` is the full list to send, in order: the caller's own
  * {name, value} pair tables (the same tables, not copies), then a new pair
  * for each header the signer added (X-Amz-Date, X-Amz-Security-Token,
@@ -548,14 +548,14 @@ static int core_sign(lua_State *L)
     lua_pushvalue(L, KEY_INDEX(K_AUTHORIZATION));
     lua_pushvalue(L, aidx);
     lua_rawset(L, -3);
-    set_string(L, K_SIGNATURE, r->signature, 64);
     if (stages) {
+        set_string(L, K_SIGNATURE, r->signature, 64);
         set_string(L, K_CANONICAL_REQUEST, fsx_buf_cstr(&r->canonical_request),
                    r->canonical_request.len);
         set_string(L, K_STRING_TO_SIGN, fsx_buf_cstr(&r->string_to_sign), r->string_to_sign.len);
+        set_string(L, K_SIGNED_HEADERS, fsx_buf_cstr(&r->signed_headers), r->signed_headers.len);
+        set_string(L, K_PAYLOAD_HASH, r->payload_hash, 64);
     }
-    set_string(L, K_SIGNED_HEADERS, fsx_buf_cstr(&r->signed_headers), r->signed_headers.len);
-    set_string(L, K_PAYLOAD_HASH, r->payload_hash, 64);
     lua_pushvalue(L, KEY_INDEX(K_AMZ_DATE));
     lua_pushvalue(L, K_AMZ_DATE + 2); /* req values... auth res "amz_date" value */
     lua_rawset(L, -3);
