@@ -97,6 +97,7 @@ build = {
       ["fsx.retention"] = "lua/fsx/retention.lua",
       ["fsx.retry"] = "lua/fsx/retry.lua",
       ["fsx.shape"] = "lua/fsx/shape.lua",
+      ["fsx.shape_lines"] = "lua/fsx/shape_lines.lua",
       ["fsx.sigv4"] = "lua/fsx/sigv4.lua",
       ["fsx.strings"] = "lua/fsx/strings.lua",
       ["fsx.tags"] = "lua/fsx/tags.lua",

@@ -314,3 +314,33 @@ describe("fsx.api", function()
     assert.truthy(out:find("is not an identifier", 1, true))
   end)
 end)
+
+describe("fsx.shape_lines", function()
+  local lines = require "fsx.shape_lines"
+
+  it("decodes one shape line: members, required, enum, bounds, escapes, flags", function()
+    local s = lines.decode("structure required=Key members=Key:TagKey,Value,DNSName:DNSName "
+                           .. "exception min=1 max=50 enum=A%2CB,C pattern=^[a%20b]$")
+    assert.equal("structure", s.type)
+    assert.are.same({ { name = "Key", snake = "key", shape = "TagKey" },
+                      { name = "Value", snake = "value", shape = "Value" },
+                      { name = "DNSName", snake = "dns_name", shape = "DNSName" } }, s.members)
+    assert.are.same({ Key = true }, s.required)
+    assert.is_true(s.exception)
+    assert.equal(1, s.min)
+    assert.equal(50, s.max)
+    assert.are.same({ "A,B", "C" }, s.enum)
+    assert.equal("^[a b]$", s.pattern)
+  end)
+
+  it("installs shapes read on first use, and their names", function()
+    local api = {}
+    lines.install(api, "\nAlpha string min=2\nBeta list member=Alpha\n")
+    assert.equal(2, api.shapes.Alpha.min)
+    assert.equal("Alpha", api.shapes.Beta.member)
+    assert.is_nil(api.shapes.Gamma)
+    assert.is_nil(api.shapes["Al"])
+    assert.is_nil(api.shapes["a b"])
+    assert.are.same({ "Alpha", "Beta" }, api.shape_names())
+  end)
+end)

@@ -105,64 +105,11 @@ local function escape(s)
   return (s:gsub("[%%,%s%c]", function(c) return string.format("%%%02X", c:byte()) end))
 end
 
--- The end of lua/fsx/api.lua: reads a shape's line into its table on first
--- use. Lua 5.1-5.4 common subset, no dependency but fsx.names.
+-- The end of lua/fsx/api.lua: the shapes' lines are read by fsx.shape_lines
+-- into their tables on first use.
 local READER = [[
 
-local find, match, gmatch, gsub = string.find, string.match, string.gmatch, string.gsub
-local to_snake = require("fsx.names").to_snake
-
-local function unescape(v)
-  if not find(v, "%", 1, true) then return v end
-  return (gsub(v, "%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
--- The table of one shape line ("<type> <field> <field> ...", after the name).
-local function decode(line)
-  local s = { type = match(line, "^%S+") }
-  for k, eq, v in gmatch(line, " ([%a_]+)(=?)([^ ]*)") do
-    if eq == "" then
-      s[k] = true
-    elseif k == "members" then
-      local members = {}
-      for name, shape in gmatch(v, "([^,:]+):?([^,]*)") do
-        members[#members + 1] = { name = name, snake = to_snake(name),
-                                  shape = shape ~= "" and shape or name }
-      end
-      s.members = members
-    elseif k == "required" then
-      local set = {}
-      for name in gmatch(v, "[^,]+") do set[name] = true end
-      s.required = set
-    elseif k == "enum" then
-      local list = {}
-      for item in gmatch(v, "[^,]+") do list[#list + 1] = unescape(item) end
-      s.enum = list
-    elseif k == "min" or k == "max" then
-      s[k] = tonumber(v)
-    elseif k == "pattern" then
-      s.pattern = unescape(v)
-    else
-      s[k] = v
-    end
-  end
-  return s
-end
-
-api.shapes = setmetatable({}, { __index = function(shapes, name)
-  if type(name) ~= "string" or find(name, "[^%w_]") or name == "" then return nil end
-  local at = find(SHAPES, "\n" .. name .. " ", 1, true)
-  if not at then return nil end
-  local s = decode(match(SHAPES, "^[^\n]*", at + #name + 2))
-  shapes[name] = s
-  return s
-end })
-
-function api.shape_names()
-  local list = {}
-  for name in gmatch(SHAPES, "\n([%w_]+) ") do list[#list + 1] = name end
-  return list
-end
+require("fsx.shape_lines").install(api, SHAPES)
 
 return api
 ]]
