@@ -42,6 +42,29 @@ end
 M.q = q
 
 --- Runs a shell command; returns its standard output and exit status.
+--- The Lua VM instructions f() runs (a count, not a time: the same on a
+-- loaded machine), to the nearest 100; raises once `budget` is passed, so a
+-- runaway computation fails the spec instead of hanging it. On LuaJIT the
+-- compiler is off meanwhile (hooks do not see compiled traces).
+-- @return the count, then what f returned (its first value)
+function M.vm_steps(f, budget)
+  local count, over = 0, false
+  local jit_was_on = type(jit) == "table" and jit.status()
+  if jit_was_on then jit.off(); jit.flush() end
+  debug.sethook(function()
+    count = count + 100
+    if count > budget and not over then
+      over = true
+      error("over the budget of " .. budget .. " VM instructions", 2)
+    end
+  end, "", 100)
+  local ok, r = pcall(f)
+  debug.sethook()
+  if jit_was_on then jit.on() end
+  if not ok then error(r, 2) end
+  return count, r
+end
+
 function M.run(cmd)
   local f = assert(io.popen(cmd .. "; printf '\\n%s' \"$?\"", "r"))
   local out = f:read("*a")
