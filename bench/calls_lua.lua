@@ -81,6 +81,24 @@ end
 
 local seconds = tonumber(arg[3]) or tonumber(os.getenv("BENCH_SECONDS")) or 1
 
+-- fn() 200 times (warm-up: modules loaded, traces compiled, buffers grown),
+-- then in batches until `seconds` of wall time; prints <mode>.calls_per_s
+-- and <mode>.cpu_us.
+local function timed(fn, batch)
+  for _ = 1, 200 do fn() end
+  stats.connections = 0
+  local n, w0, c0 = 0, core.monotime(), os.clock()
+  local w
+  repeat
+    for _ = 1, batch do fn() end
+    n = n + batch
+    w = core.monotime() - w0
+  until w >= seconds
+  local cpu = os.clock() - c0
+  out(mode .. ".calls_per_s", "%.1f", n / w)
+  out(mode .. ".cpu_us", "%.2f", cpu / n * 1e6)
+end
+
 if mode == "minimal" then
   local cjson = require "cjson"
   local h = assert(core.http_new())
@@ -109,37 +127,14 @@ if mode == "minimal" then
       error("unexpected answer")
     end
   end
-  for _ = 1, 200 do minimal_call() end
-  local n, w0, c0 = 0, core.monotime(), os.clock()
-  local w
-  repeat
-    for _ = 1, 100 do minimal_call() end
-    n = n + 100
-    w = core.monotime() - w0
-  until w >= seconds
-  out("minimal.calls_per_s", "%.1f", n / w)
-  out("minimal.cpu_us", "%.2f", (os.clock() - c0) / n * 1e6)
+  timed(minimal_call, 100)
   os.exit(0)
 end
 
 local client = new_client()
-for _ = 1, 200 do
-  if mode == "fresh" then client = new_client() end
-  call(client) -- warm-up: modules loaded, traces compiled, buffers grown
+if mode == "fresh" then
+  timed(function() call(new_client()) end, 20)
+else
+  timed(function() call(client) end, 100)
 end
-stats.connections = 0
-local n, batch = 0, mode == "fresh" and 20 or 100
-local w0, c0 = core.monotime(), os.clock()
-local w
-repeat
-  for _ = 1, batch do
-    if mode == "fresh" then client = new_client() end
-    call(client)
-  end
-  n = n + batch
-  w = core.monotime() - w0
-until w >= seconds
-local cpu = os.clock() - c0
-out(mode .. ".calls_per_s", "%.1f", n / w)
-out(mode .. ".cpu_us", "%.2f", cpu / n * 1e6)
 out(mode .. ".connections", "%d", stats.connections)

@@ -5,8 +5,10 @@
  * request of bench.h, each stage of fsx_sigv4_sign through the staged API of
  * src/sigv4_stages.h (with one reused crypto context, as the cache has), the
  * per-call crypto context that fsx_sigv4_sign creates when it gets no cache,
- * and the two primitives (our fsx_crypto_sha256 / fsx_crypto_hmac_sha256 over
- * EVP against OpenSSL's SHA256_* functions) on the sizes SigV4 hashes.
+ * and the two primitives (our fsx_crypto_sha256 / fsx_crypto_hmac_sha256,
+ * hand-finished blocks over SHA256_Transform, against OpenSSL's plain
+ * SHA256_Init/Update/Final and a textbook HMAC over them) on the sizes SigV4
+ * hashes.
  *
  * Output: "c.stage.<name> <nanoseconds per operation>" lines:
  *   sign_uncached, sign_cached   the whole fsx_sigv4_sign

@@ -871,11 +871,78 @@ static void conv_generic_key(lua_State *L, struct conv *c)
     conv_miss(L, c, -1, 1);
 }
 
+static void conv_generic(lua_State *L, struct conv *c, int depth);
+static void conv_slot(lua_State *L, struct conv *c, int holder, int depth);
+
+/*
+ * Replace the array v (at the top) with a new array of its items, nulls
+ * dropped; table items through the slot of the table at index holder, or
+ * generically when holder is 0.
+ */
+/* NOLINTNEXTLINE(misc-no-recursion): the depth is capped at CONV_MAX_DEPTH */
+static void conv_items(lua_State *L, struct conv *c, int v, int holder, int depth)
+{
+    size_t i, n = fsx_rawlen(L, v);
+    int m = 0, o;
+
+    lua_createtable(L, (int)n, 0); /* v o */
+    o = v + 1;
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, v, (int)i); /* v o x */
+        if (conv_is_null(L, c, -1)) {
+            lua_pop(L, 1);
+            continue;
+        }
+        m++;
+        if (lua_istable(L, -1)) {
+            if (holder != 0)
+                conv_slot(L, c, holder, depth);
+            else
+                conv_generic(L, c, depth);
+        }
+        lua_rawseti(L, o, m); /* v o */
+    }
+    lua_replace(L, v); /* o */
+}
+
+/*
+ * Replace the table v (at the top) with a new table of its entries, nulls
+ * dropped: with holder 0, string keys renamed by names and table values
+ * converted generically; else keys kept and table values through the slot
+ * of the table at index holder.
+ */
+/* NOLINTNEXTLINE(misc-no-recursion): the depth is capped at CONV_MAX_DEPTH */
+static void conv_entries(lua_State *L, struct conv *c, int v, int holder, int depth)
+{
+    int o;
+    lua_newtable(L); /* v o */
+    o = v + 1;
+    lua_pushnil(L);
+    while (lua_next(L, v) != 0) { /* v o k x */
+        if (conv_is_null(L, c, -1)) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushvalue(L, -2); /* v o k x k */
+        if (holder == 0 && lua_type(L, -1) == LUA_TSTRING)
+            conv_generic_key(L, c); /* v o k x newk */
+        lua_insert(L, -2);          /* v o k newk x */
+        if (lua_istable(L, -1)) {
+            if (holder != 0)
+                conv_slot(L, c, holder, depth);
+            else
+                conv_generic(L, c, depth);
+        }
+        lua_rawset(L, o); /* v o k */
+    }
+    lua_replace(L, v); /* o */
+}
+
 /* Replace the table at the top with its generic conversion (depth: tables above it). */
 /* NOLINTNEXTLINE(misc-no-recursion): the depth is capped at CONV_MAX_DEPTH */
 static void conv_generic(lua_State *L, struct conv *c, int depth)
 {
-    int v = lua_gettop(L), o;
+    int v = lua_gettop(L);
     if (++depth > CONV_MAX_DEPTH) {
         lua_pop(L, 1);
         lua_pushnil(L);
@@ -884,42 +951,12 @@ static void conv_generic(lua_State *L, struct conv *c, int depth)
     luaL_checkstack(L, 8, "fsx.core.convert");
     lua_rawgeti(L, v, 1); /* v first */
     if (!lua_isnil(L, -1)) {
-        size_t i, n = fsx_rawlen(L, v);
-        int m = 0;
         lua_pop(L, 1);
-        lua_createtable(L, (int)n, 0); /* v o */
-        o = v + 1;
-        for (i = 1; i <= n; i++) {
-            lua_rawgeti(L, v, (int)i); /* v o x */
-            if (conv_is_null(L, c, -1)) {
-                lua_pop(L, 1);
-                continue;
-            }
-            m++;
-            if (lua_istable(L, -1))
-                conv_generic(L, c, depth);
-            lua_rawseti(L, o, m); /* v o */
-        }
-    } else {
-        lua_pop(L, 1);
-        lua_newtable(L); /* v o */
-        o = v + 1;
-        lua_pushnil(L);
-        while (lua_next(L, v) != 0) { /* v o k x */
-            if (conv_is_null(L, c, -1)) {
-                lua_pop(L, 1);
-                continue;
-            }
-            lua_pushvalue(L, -2); /* v o k x k */
-            if (lua_type(L, -1) == LUA_TSTRING)
-                conv_generic_key(L, c); /* v o k x newk */
-            lua_insert(L, -2);          /* v o k newk x */
-            if (lua_istable(L, -1))
-                conv_generic(L, c, depth);
-            lua_rawset(L, o); /* v o k */
-        }
+        conv_items(L, c, v, 0, depth);
+        return;
     }
-    lua_replace(L, v); /* o */
+    lua_pop(L, 1);
+    conv_entries(L, c, v, 0, depth);
 }
 
 /*
@@ -996,9 +1033,6 @@ static void conv_object(lua_State *L, struct conv *c, int plan, int v, int depth
 /* NOLINTNEXTLINE(misc-no-recursion): the depth is capped at CONV_MAX_DEPTH */
 static void conv_array(lua_State *L, struct conv *c, int plan, int v, int depth)
 {
-    size_t i, n;
-    int m = 0, o;
-
     lua_rawgeti(L, v, 1); /* v first */
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
@@ -1011,43 +1045,14 @@ static void conv_array(lua_State *L, struct conv *c, int plan, int v, int depth)
     } else {
         lua_pop(L, 1);
     }
-    n = fsx_rawlen(L, v);
-    lua_createtable(L, (int)n, 0); /* v o */
-    o = v + 1;
-    for (i = 1; i <= n; i++) {
-        lua_rawgeti(L, v, (int)i); /* v o x */
-        if (conv_is_null(L, c, -1)) {
-            lua_pop(L, 1);
-            continue;
-        }
-        m++;
-        if (lua_istable(L, -1))
-            conv_slot(L, c, plan, depth);
-        lua_rawseti(L, o, m); /* v o */
-    }
-    lua_replace(L, v); /* o */
+    conv_items(L, c, v, plan, depth);
 }
 
 /* A map plan: keys kept, values through the slot, nulls dropped. */
 /* NOLINTNEXTLINE(misc-no-recursion): the depth is capped at CONV_MAX_DEPTH */
 static void conv_map(lua_State *L, struct conv *c, int plan, int v, int depth)
 {
-    int o;
-    lua_newtable(L); /* v o */
-    o = v + 1;
-    lua_pushnil(L);
-    while (lua_next(L, v) != 0) { /* v o k x */
-        if (conv_is_null(L, c, -1)) {
-            lua_pop(L, 1);
-            continue;
-        }
-        lua_pushvalue(L, -2); /* v o k x k */
-        lua_insert(L, -2);    /* v o k k x */
-        if (lua_istable(L, -1))
-            conv_slot(L, c, plan, depth);
-        lua_rawset(L, o); /* v o k */
-    }
-    lua_replace(L, v); /* o */
+    conv_entries(L, c, v, plan, depth);
 }
 
 /* Replace the table at the top with its conversion by the plan at index plan. */
