@@ -82,6 +82,7 @@ build = {
       ["fsx.credentials.imds"] = "lua/fsx/credentials/imds.lua",
       ["fsx.credentials.process"] = "lua/fsx/credentials/process.lua",
       ["fsx.credentials.profile"] = "lua/fsx/credentials/profile.lua",
+      ["fsx.credentials.sso"] = "lua/fsx/credentials/sso.lua",
       ["fsx.credentials.static"] = "lua/fsx/credentials/static.lua",
       ["fsx.credentials.sts"] = "lua/fsx/credentials/sts.lua",
       ["fsx.credentials.util"] = "lua/fsx/credentials/util.lua",

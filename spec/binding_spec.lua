@@ -37,7 +37,7 @@ end
 describe("fsx.core", function()
   it("is the module the binding exports", function()
     assert.equal("fsx.core", core._NAME)
-    for _, f in ipairs{ "sign", "key_derivations", "http_new", "random_bytes", "sha256_hex",
+    for _, f in ipairs{ "sign", "key_derivations", "http_new", "random_bytes", "sha256_hex", "sha1_hex",
                         "hmac_sha256", "time", "monotime", "sleep", "isatty" } do
       assert.equal("function", type(core[f]), f)
     end
@@ -348,6 +348,14 @@ describe("fsx.core", function()
         raises(nil, core.random_bytes, 1.5)
       end
       raises(nil, core.random_bytes)
+    end)
+
+    it("sha1_hex: FIPS 180 answers (names of the SSO token cache files)", function()
+      assert.equal("da39a3ee5e6b4b0d3255bfef95601890afd80709", core.sha1_hex(""))
+      assert.equal("a9993e364706816aba3e25717850c26c9cd0d89d", core.sha1_hex("abc"))
+      assert.equal("84983e441c3bd26ebaae4aa1f95129e5e54670f1",
+                   core.sha1_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))
+      raises(nil, core.sha1_hex, {})
     end)
 
     it("sha256_hex: FIPS 180-2 answers", function()

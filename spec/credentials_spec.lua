@@ -279,9 +279,10 @@ describe("fsx.credentials", function()
       local err = get_error(provider(nil, nil, nil, { config = "[default]\nregion = eu-west-1\n" }),
                             "CredentialsNotFound")
       assert.matches("profile default has no aws_access_key_id", err.message)
+      -- (IAM Identity Center profiles: spec/credentials_sso_spec.lua)
       err = get_error(provider(nil, nil, nil, { config = "[default]\nsso_session = x\n" }),
-                      "CredentialsNotFound")
-      assert.matches("IAM Identity Center", err.message)
+                      "InvalidConfig")
+      assert.matches("no %[sso%-session x%] section", err.message)
     end)
 
     it("refuse a malformed or unreadable file", function()

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -291,6 +292,22 @@ int fsx_sha256_hex(const void *data, size_t len, char out[65])
 }
 
 /* ---- the rest ---------------------------------------------------------- */
+
+int fsx_sha1_hex(const void *data, size_t len, char out[41])
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+    const EVP_MD *md = EVP_sha1();
+
+    if (md == NULL || EVP_Digest(data, len, d, &n, md, NULL) != 1 || n != 20)
+        return -1;
+    for (i = 0; i < n; i++) {
+        out[2 * i] = hex_digits[d[i] >> 4];
+        out[2 * i + 1] = hex_digits[d[i] & 0x0f];
+    }
+    out[40] = '\0';
+    return 0;
+}
 
 int fsx_random_bytes(unsigned char *out, size_t len)
 {

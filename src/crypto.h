@@ -14,6 +14,12 @@
 int fsx_sha256(const void *data, size_t len, unsigned char out[32]);
 /* out receives 65 bytes: 64 lowercase hex digits and a NUL. */
 int fsx_sha256_hex(const void *data, size_t len, char out[65]);
+/*
+ * out receives 41 bytes: 40 lowercase hex digits of the SHA-1 and a NUL. For
+ * names only (the AWS CLI's SSO token cache files are named by it), never
+ * for signing. Returns 0, or -1 when OpenSSL has no SHA-1.
+ */
+int fsx_sha1_hex(const void *data, size_t len, char out[41]);
 /* out receives 32 bytes. */
 int fsx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                     unsigned char out[32]);

@@ -1194,6 +1194,18 @@ static int core_sha256_hex(lua_State *L)
     return 1;
 }
 
+/* core.sha1_hex(s) -> 40 lowercase hex digits (names, never signatures) */
+static int core_sha1_hex(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    char hex[41];
+    if (fsx_sha1_hex(s, len, hex) != 0)
+        return luaL_error(L, "sha1 failed");
+    lua_pushlstring(L, hex, 40);
+    return 1;
+}
+
 /* core.hmac_sha256(key, s) -> 32 raw bytes */
 static int core_hmac_sha256(lua_State *L)
 {
@@ -1289,6 +1301,7 @@ static const luaL_Reg core_funcs[] = {
     {"http_new", core_http_new},
     {"random_bytes", core_random_bytes},
     {"sha256_hex", core_sha256_hex},
+    {"sha1_hex", core_sha1_hex},
     {"hmac_sha256", core_hmac_sha256},
     {"time", core_time},
     {"monotime", core_monotime},

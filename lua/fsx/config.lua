@@ -7,7 +7,7 @@
 -- inject a table-backed function), else `os.getenv`.
 --
 -- Shared files: `AWS_CONFIG_FILE` (default `~/.aws/config`, sections
--- `[default]`, `[profile NAME]`, `[services NAME]`) and
+-- `[default]`, `[profile NAME]`, `[services NAME]`, `[sso-session NAME]`) and
 -- `AWS_SHARED_CREDENTIALS_FILE` (default `~/.aws/credentials`, sections
 -- `[NAME]`). For a profile present in both files, the credentials file's keys
 -- win. A missing file is not an error; a file that exists but cannot be read
@@ -73,6 +73,7 @@ end
 -- @tparam ?table opts `config_file`, `credentials_file`, `getenv`
 -- @treturn table `{ profiles = { name = merged table },
 --   config_profiles =, credentials_profiles =, services = { name = table },
+--   sso_sessions = { name = table },
 --   config_file =, credentials_file =, config_exists =, credentials_exists = }`
 -- @raise validation error `InvalidConfigFile` for an unreadable or malformed file
 function M.load_shared(opts)
@@ -80,6 +81,7 @@ function M.load_shared(opts)
   local cfg_path, cred_path = M.file_paths(opts, getenv)
   local shared = {
     profiles = {}, config_profiles = {}, credentials_profiles = {}, services = {},
+    sso_sessions = {},
     config_file = cfg_path, credentials_file = cred_path,
   }
   local cfg, err = ini.read(cfg_path)
@@ -104,6 +106,8 @@ function M.load_shared(opts)
     else
       local sname = section:match("^services%s+(.-)%s*$")
       if sname and sname ~= "" then shared.services[sname] = values end
+      local sso = section:match("^sso%-session%s+(.-)%s*$")
+      if sso and sso ~= "" then shared.sso_sessions[sso] = values end
     end
   end
   for section, values in pairs(cred or {}) do

@@ -85,6 +85,28 @@ static void test_sha256(void)
     }
 }
 
+/* fsx_sha1_hex against the FIPS 180 example answers. */
+static void test_sha1_hex(void)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+        {"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
+    };
+    char out[41];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(out, 'x', sizeof(out));
+        tu_ok(fsx_sha1_hex(cases[i].in, strlen(cases[i].in), out) == 0 &&
+                  strcmp(out, cases[i].want) == 0,
+              "sha1_hex: FIPS 180 example", "case %lu gave %.41s", (unsigned long)i, out);
+    }
+}
+
 static const size_t key_lengths[] = {0, 1, 4, 20, 31, 32, 33, 44, 55, 56, 63, 64, 65, 100, 131, 200};
 
 static void test_hmac(void)
@@ -162,6 +184,7 @@ int main(void)
     fill(data, BIG, 1);
     fill(key, sizeof(key), 2);
     test_sha256();
+    test_sha1_hex();
     test_hmac();
     free(data);
     return tu_report("crypto");

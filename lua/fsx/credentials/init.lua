@@ -6,7 +6,8 @@
 -- 1. `explicit`: the `credentials` option (table or function);
 -- 2. `env`: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
 --    (skipped when the `profile` option names a profile);
--- 3. `profile`: the shared files (static keys, credential_process, roles);
+-- 3. `profile`: the shared files (roles, IAM Identity Center, static keys,
+--    credential_process);
 -- 4. `web-identity`: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN;
 -- 5. `container`: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI;
 -- 6. `imds`: EC2 instance metadata, IMDSv2.

@@ -10,9 +10,10 @@
 --    `EcsContainer`): AssumeRole signed with those credentials, with
 --    `external_id`, `duration_seconds`, `role_session_name`; `mfa_serial` is
 --    not supported and says so;
--- 3. static keys from the credentials file;
--- 4. `credential_process`;
--- 5. static keys from the config file.
+-- 3. IAM Identity Center: `sso_session` or `sso_start_url` (fsx.credentials.sso);
+-- 4. static keys from the credentials file;
+-- 5. `credential_process`;
+-- 6. static keys from the config file.
 --
 -- A named profile that does not exist, partial keys, a loop or an unknown
 -- `credential_source` raise `credentials` errors; an absent `default`
@@ -20,8 +21,8 @@
 -- @module fsx.credentials.profile
 local util = require("fsx.credentials.util")
 local env = require("fsx.credentials.env")
--- fsx.credentials.process, .sts (with lua-expat) and .web_identity are
--- required where a profile needs them: static keys need none of them
+-- fsx.credentials.process, .sso, .sts (with lua-expat) and .web_identity
+-- are required where a profile needs them: static keys need none of them
 
 local M = { name = "profile" }
 
@@ -158,6 +159,9 @@ function M.resolve(ctx, name, chain, top)
   if p.web_identity_token_file and p.web_identity_token_file ~= "" then
     invalid(name, "web_identity_token_file is set but role_arn is missing")
   end
+  if (p.sso_session and p.sso_session ~= "") or (p.sso_start_url and p.sso_start_url ~= "") then
+    return require("fsx.credentials.sso").load(ctx, name, p)
+  end
   local c = static_keys(name, shared.credentials_profiles[name])
   if c then return c end
   if p.credential_process and p.credential_process ~= "" then
@@ -168,10 +172,7 @@ function M.resolve(ctx, name, chain, top)
   c = static_keys(name, p)
   if c then return c end
 
-  local why = "has no aws_access_key_id, credential_process or role_arn"
-  if p.sso_start_url or p.sso_session then
-    why = "uses IAM Identity Center (sso_*), which is not supported"
-  end
+  local why = "has no aws_access_key_id, credential_process, sso_session or role_arn"
   if top then return nil, "profile " .. name .. " " .. why end
   invalid(name, "source profile " .. why)
 end
