@@ -305,13 +305,14 @@ static int read_sign_headers(lua_State *L, int hidx, struct signer *s, size_t *c
     }
     for (i = 0; i < n; i++) {
         struct fsx_sigv4_header *h = &s->headers[i];
+        int ok = 0;
         lua_rawgeti(L, hidx, (int)i + 1); /* ... pair */
         if (lua_istable(L, -1)) {
             lua_rawgeti(L, -1, 1); /* ... pair name */
             lua_rawgeti(L, -2, 2); /* ... pair name value */
+            ok = lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING;
         }
-        if (lua_gettop(L) < 3 || lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING ||
-            !lua_istable(L, -3)) {
+        if (!ok) {
             char field[48];
             (void)snprintf(field, sizeof(field), "headers[%d]", (int)i + 1);
             return push_field_error(L, field, "must be a {name, value} pair of strings");

@@ -43,11 +43,14 @@ end
 -- @tparam table req `method`, `path`, `query`, `headers` (pairs or map),
 --   `body`, `region`, `service`, `access_key_id`, `secret_access_key`,
 --   optional `session_token`, `time` (epoch or `"20150830T123600Z"`; default
---   now), `normalize_path` (default true), `sign_body`, `omit_session_token`.
+--   now; `amz_date`, the X-Amz-Date string itself, wins over it),
+--   `normalize_path` (default true), `sign_body`, `omit_session_token`,
+--   `stages` (default true; false leaves out all but `authorization`,
+--   `amz_date` and `headers`).
 -- @treturn table `authorization`, `signature`, `canonical_request`,
---   `string_to_sign`, `signed_headers`, `payload_hash`, and `headers`: the
---   headers to send (the given ones, then X-Amz-Date, the token and
---   x-amz-content-sha256 where added, then Authorization).
+--   `string_to_sign`, `signed_headers`, `payload_hash`, `amz_date`, and
+--   `headers`: the headers to send (the given ones, then X-Amz-Date, the
+--   token and x-amz-content-sha256 where added, then Authorization).
 function M.sign(req)
   if type(req) ~= "table" then fail(nil, "request must be a table") end
   if getmetatable(req) ~= nil then errors.plain("sigv4.sign", nil, req) end
