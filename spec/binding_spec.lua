@@ -37,7 +37,7 @@ end
 describe("fsx.core", function()
   it("is the module the binding exports", function()
     assert.equal("fsx.core", core._NAME)
-    for _, f in ipairs{ "sign", "key_derivations", "http_new", "random_bytes", "sha256_hex", "sha1_hex",
+    for _, f in ipairs{ "sign", "key_derivations", "http_new", "random_bytes", "sha256_hex", "sha1_hex", "write_private",
                         "hmac_sha256", "time", "monotime", "sleep", "isatty" } do
       assert.equal("function", type(core[f]), f)
     end
@@ -348,6 +348,29 @@ describe("fsx.core", function()
         raises(nil, core.random_bytes, 1.5)
       end
       raises(nil, core.random_bytes)
+    end)
+
+    it("write_private: replaces a file whole, owner-only", function()
+      local d = os.tmpname()
+      os.remove(d)
+      os.execute("mkdir -p " .. d)
+      local path = d .. "/token.json"
+      local f = assert(io.open(path, "w"))
+      f:write("old contents, longer than the new ones")
+      f:close()
+      os.execute("chmod 644 " .. path)
+      assert.is_true(core.write_private(path, "new\0bytes"))
+      f = assert(io.open(path, "rb"))
+      assert.equal("new\0bytes", f:read("*a"))
+      f:close()
+      local p = io.popen("stat -c %a " .. path)
+      assert.equal("600", p:read("*l"))
+      p:close()
+      local ok, msg = core.write_private(d .. "/missing/dir/x.json", "x")
+      assert.is_nil(ok)
+      assert.matches("No such file or directory", msg)
+      raises("NUL", core.write_private, path .. "\0x", "x")
+      os.execute("rm -rf " .. d)
     end)
 
     it("sha1_hex: FIPS 180 answers (names of the SSO token cache files)", function()

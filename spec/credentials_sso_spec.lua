@@ -13,6 +13,8 @@ local helpers = require("helpers")
 local procs = require("support.procs")
 
 local TOKEN = "sso-access-token-0123456789-SECRETPART"
+local CLIENT_ID, CLIENT_SECRET = "sso-client-id-1", "sso-client-secret-SECRETPART"
+local REFRESH = "sso-refresh-token-0-SECRETPART"
 local ACCOUNT, ROLE = "111122223333", "BackupOperator"
 local START_URL = "https://corp.awsapps.com/start"
 
@@ -26,12 +28,23 @@ end
 
 local function iso(t) return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t)) end
 
--- Write the token cache file the AWS CLI would write for `key`.
-local function cache_token(key, token, expires_at)
+local function cache_path(key)
+  return dir .. "/.aws/sso/cache/" .. sha1_name(key) .. ".json"
+end
+
+-- Write the token cache file the AWS CLI would write for `key` (with what a
+-- refresh needs when `refreshable`).
+local function cache_token(key, token, expires_at, refreshable)
   os.execute("mkdir -p " .. dir .. "/.aws/sso/cache")
-  return procs.write(dir .. "/.aws/sso/cache/" .. sha1_name(key) .. ".json",
-    string.format('{"startUrl": "%s", "region": "us-east-1", "accessToken": "%s", "expiresAt": "%s"}',
-                  START_URL, token, expires_at))
+  local extra = ""
+  if refreshable then
+    extra = string.format(', "clientId": "%s", "clientSecret": "%s", "refreshToken": "%s", '
+      .. '"registrationExpiresAt": "%s"', CLIENT_ID, CLIENT_SECRET, REFRESH,
+      os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() + 86400 * 30))
+  end
+  return procs.write(cache_path(key),
+    string.format('{"startUrl": "%s", "region": "us-east-1", "accessToken": "%s", "expiresAt": "%s"%s}',
+                  START_URL, token, expires_at, extra))
 end
 
 local counter = 0
@@ -40,7 +53,7 @@ local function provider(config_text, env, opts)
   local e = { HOME = dir, AWS_EC2_METADATA_DISABLED = "true", AWS_REGION = "us-east-1",
               AWS_CONFIG_FILE = procs.write(dir .. "/config" .. counter, config_text),
               AWS_SHARED_CREDENTIALS_FILE = dir .. "/no-credentials",
-              AWS_ENDPOINT_URL_SSO = sso.url }
+              AWS_ENDPOINT_URL_SSO = sso.url, AWS_ENDPOINT_URL_SSO_OIDC = sso.url }
   for k, v in pairs(env or {}) do
     if v == false then e[k] = nil else e[k] = v end
   end
@@ -83,8 +96,9 @@ local LEGACY_CONFIG = table.concat({
 describe("fsx.credentials: IAM Identity Center (SSO) profiles", function()
   lazy_setup(function()
     dir = procs.tmpdir()
-    sso = procs.start("sso_server.py", string.format("--token %s --account %s --role %s",
-                                                       TOKEN, ACCOUNT, ROLE))
+    sso = procs.start("sso_server.py", string.format(
+      "--token %s --account %s --role %s --client-id %s --client-secret %s --refresh-token %s",
+      TOKEN, ACCOUNT, ROLE, CLIENT_ID, CLIENT_SECRET, REFRESH))
   end)
 
   lazy_teardown(function()
@@ -95,7 +109,7 @@ describe("fsx.credentials: IAM Identity Center (SSO) profiles", function()
   before_each(function()
     os.execute("rm -rf " .. dir .. "/.aws")
     procs.control(sso, { mode = "normal", token = TOKEN, expires_in = 3600, reset = true,
-                         fixed = require("cjson").null })
+                         fixed = require("cjson").null, refresh_token = REFRESH })
   end)
 
   it("exchanges the cached token of an sso-session for role credentials", function()
@@ -140,6 +154,65 @@ describe("fsx.credentials: IAM Identity Center (SSO) profiles", function()
     procs.write(dir .. "/.aws/sso/cache/" .. sha1_name("corp") .. ".json", "{ broken")
     get_error(provider(SESSION_CONFIG), "SSOTokenNotFound")
     assert.are.equal(0, procs.stats(sso).count)
+  end)
+
+  describe("refresh (sso-session tokens)", function()
+    local cjson = require("cjson")
+
+    it("refreshes a token due within 15 minutes and writes it back, owner-only", function()
+      cache_token("corp", TOKEN, iso(os.time() + 300), true)
+      local c = provider(SESSION_CONFIG):get()
+      assert.are.equal("sso", c.source)
+      local st = procs.stats(sso)
+      assert.are.equal(1, st.refreshes)
+      assert.is_true(st.last_token_ok) -- the portal took the new token (the old one is refused now)
+      local cached = cjson.decode(helpers.read_file(cache_path("corp")))
+      assert.are.equal(st.token, cached.accessToken)
+      assert.are.equal(st.refresh_token, cached.refreshToken)
+      assert.are.equal(CLIENT_ID, cached.clientId)
+      assert.are.equal(START_URL, cached.startUrl)
+      -- expiresIn 3600 from now, written as the AWS CLI writes it
+      assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ$", cached.expiresAt)
+      local expires = require("fsx.credentials.util").parse_time(cached.expiresAt)
+      assert.is_true(math.abs(expires - os.time() - 3600) < 120, cached.expiresAt)
+      assert.are.equal("600", helpers.run("stat -c %a " .. cache_path("corp")):match("%d+"))
+      -- the next process uses the refreshed token as it is
+      assert.are.equal("sso", provider(SESSION_CONFIG):get().source)
+      assert.are.equal(1, procs.stats(sso).refreshes)
+    end)
+
+    it("refreshes an expired token", function()
+      cache_token("corp", TOKEN, iso(os.time() - 600), true)
+      assert.are.equal("sso", provider(SESSION_CONFIG):get().source)
+      assert.are.equal(1, procs.stats(sso).refreshes)
+    end)
+
+    it("keeps a still valid token when the refresh fails", function()
+      cache_token("corp", TOKEN, iso(os.time() + 600), true)
+      procs.control(sso, { mode = "refresh_fail" })
+      assert.are.equal("sso", provider(SESSION_CONFIG):get().source)
+      local st = procs.stats(sso)
+      assert.are.equal(0, st.refreshes)
+      assert.is_true(st.last_token_ok)
+      assert.are.equal(TOKEN, cjson.decode(helpers.read_file(cache_path("corp"))).accessToken)
+    end)
+
+    it("says why when an expired token cannot be refreshed", function()
+      cache_token("corp", TOKEN, iso(os.time() - 60), true)
+      procs.control(sso, { refresh_token = "not-the-cached-one" })
+      local err = get_error(provider(SESSION_CONFIG), "SSOTokenExpired")
+      assert.matches("refreshing it failed %(.*HTTP 400: invalid_grant%)", err.message)
+      assert.matches("aws sso login %-%-profile dev", err.message)
+      assert.are.equal(0, procs.stats(sso).count)
+    end)
+
+    it("does not refresh the older form, or a token far from expiry", function()
+      cache_token(START_URL, TOKEN, iso(os.time() - 60), true)
+      get_error(provider(LEGACY_CONFIG), "SSOTokenExpired")
+      cache_token("corp", TOKEN, iso(os.time() + 3600), true)
+      assert.are.equal("sso", provider(SESSION_CONFIG):get().source)
+      assert.are.equal(0, procs.stats(sso).refreshes)
+    end)
   end)
 
   it("reports a token the portal refuses, without the token", function()

@@ -14,6 +14,7 @@
  * Lua strings.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1270,6 +1271,57 @@ static int core_isatty(lua_State *L)
     return 1;
 }
 
+/*
+ * core.write_private(path, data) -> true | nil, message
+ *
+ * Replaces the file at path with data, readable by its owner only (0600):
+ * written to "<path>.<pid>.tmp" (created new, O_EXCL, never through a
+ * symbolic link), then renamed over path, so a reader sees the old file or
+ * the whole new one. For cache files that hold tokens.
+ */
+static int core_write_private(lua_State *L)
+{
+    size_t plen, len, done = 0;
+    const char *path = luaL_checklstring(L, 1, &plen);
+    const char *data = luaL_checklstring(L, 2, &len);
+    char tmp[4096];
+    int fd, n, err = 0;
+
+    if (memchr(path, '\0', plen) != NULL)
+        return luaL_argerror(L, 1, "holds a NUL byte");
+    n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof(tmp))
+        return luaL_argerror(L, 1, "too long");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        err = errno;
+    } else {
+        while (done < len) {
+            ssize_t w = write(fd, data + done, len - done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                err = w < 0 ? errno : EIO;
+                break;
+            }
+            done += (size_t)w;
+        }
+        if (close(fd) != 0 && err == 0)
+            err = errno;
+        if (err == 0 && rename(tmp, path) != 0)
+            err = errno;
+        if (err != 0)
+            (void)unlink(tmp);
+    }
+    if (err != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: %s", path, strerror(err));
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* ------------------------------------------------------------------------ */
 
 static const luaL_Reg http_methods[] = {
@@ -1299,17 +1351,12 @@ static const luaL_Reg signer_funcs[] = {
 };
 
 static const luaL_Reg core_funcs[] = {
-    {"http_new", core_http_new},
-    {"random_bytes", core_random_bytes},
-    {"sha256_hex", core_sha256_hex},
-    {"sha1_hex", core_sha1_hex},
-    {"hmac_sha256", core_hmac_sha256},
-    {"time", core_time},
-    {"monotime", core_monotime},
-    {"sleep", core_sleep},
-    {"isatty", core_isatty},
-    {"convert", core_convert},
-    {NULL, NULL},
+    {"http_new", core_http_new},       {"random_bytes", core_random_bytes},
+    {"sha256_hex", core_sha256_hex},   {"sha1_hex", core_sha1_hex},
+    {"hmac_sha256", core_hmac_sha256}, {"time", core_time},
+    {"monotime", core_monotime},       {"sleep", core_sleep},
+    {"isatty", core_isatty},           {"write_private", core_write_private},
+    {"convert", core_convert},         {NULL, NULL},
 };
 
 int luaopen_fsx_core(lua_State *L);

@@ -10,15 +10,26 @@ with the header x-amz-sso_bearer_token. When the token is the one set with
 UnauthorizedException, an unknown account or role 403 ForbiddenException,
 as the real portal answers.
 
+It also plays SSO OIDC's CreateToken for refreshes: POST /token with JSON
+{"grantType": "refresh_token", "clientId", "clientSecret", "refreshToken"}; when
+those match --client-id/--client-secret and the current refresh token, it answers
+{"accessToken": <new>, "expiresIn": N, "refreshToken": <new>, "tokenType": "Bearer"}
+and from then on accepts only the new access token (and the new refresh token);
+otherwise 400 {"error": "invalid_grant"}.
+
 Control (not part of the protocol):
   POST /_control  JSON {"mode": ..., "token": ..., "expires_in": N, "reset": true,
                         "fixed": {"accessKeyId": ..., ...} or null}
                   (fixed: answer these role credentials instead of new ones)
-  GET  /_stats    JSON {"count": N, "last_query": {...}, "last_token_ok": bool, "issued": N}
+  GET  /_stats    JSON {"count": N, "last_query": {...}, "last_token_ok": bool, "issued": N,
+                        "refreshes": N, "token": <current access token>,
+                        "refresh_token": <current refresh token>}
+  (control may also set "refresh_token" and "mode": "refresh_fail" refuses every refresh)
 Modes: normal, error500 (500 InternalServerException), error500once (one 500, then
 normal), garbage (200 with a body that is not JSON).
 
 Usage: sso_server.py --port 0 --port-file FILE --token T --account A --role R
+                     [--client-id C --client-secret S --refresh-token R]
 Stops on SIGTERM.
 """
 import argparse
@@ -31,7 +42,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import loopback  # spec/support/loopback.py, beside this file
 
-STATE = {"mode": "normal", "token": None, "fixed": None, "account": None, "role": None, "expires_in": 3600,
+STATE = {"mode": "normal", "token": None, "fixed": None, "refreshes": 0,
+         "client_id": None, "client_secret": None, "refresh_token": None, "account": None, "role": None, "expires_in": 3600,
          "count": 0, "issued": 0, "last_query": None, "last_token_ok": None}
 LOCK = threading.Lock()
 
@@ -61,7 +73,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_stats":
             with LOCK:
                 body = json.dumps({k: STATE[k] for k in ("count", "issued", "last_query",
-                                                          "last_token_ok", "mode")})
+                                                          "last_token_ok", "mode", "refreshes",
+                                                          "token", "refresh_token")})
             return self.send(200, body)
         if url.path != "/federation/credentials":
             return self.error(404, "NotFoundException", "no such path")
@@ -93,18 +106,43 @@ class Handler(BaseHTTPRequestHandler):
         body["roleCredentials"]["expiration"] = int((time.time() + STATE["expires_in"]) * 1000)
         self.send(200, json.dumps(body))
 
+    def create_token(self, body):
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            req = {}
+        with LOCK:
+            ok = (STATE["mode"] != "refresh_fail" and req.get("grantType") == "refresh_token"
+                  and req.get("clientId") == STATE["client_id"]
+                  and req.get("clientSecret") == STATE["client_secret"]
+                  and req.get("refreshToken") == STATE["refresh_token"])
+            if ok:
+                STATE["refreshes"] += 1
+                STATE["token"] = "sso-access-token-refreshed-%d-%s" % (STATE["refreshes"],
+                                                                        secrets.token_hex(8))
+                STATE["refresh_token"] = "sso-refresh-token-%d-%s" % (STATE["refreshes"],
+                                                                      secrets.token_hex(8))
+                answer = {"accessToken": STATE["token"], "expiresIn": 3600,
+                          "refreshToken": STATE["refresh_token"], "tokenType": "Bearer"}
+        if not ok:
+            return self.send(400, json.dumps({"error": "invalid_grant",
+                                              "error_description": "refresh refused"}))
+        return self.send(200, json.dumps(answer))
+
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
+        if self.path == "/token":
+            return self.create_token(body)
         if self.path != "/_control":
             return self.error(404, "NotFoundException", "no such path")
         ctl = json.loads(body or b"{}")
         with LOCK:
-            for key in ("mode", "token", "expires_in", "fixed"):
+            for key in ("mode", "token", "expires_in", "fixed", "refresh_token"):
                 if key in ctl:
                     STATE[key] = ctl[key]
             if ctl.get("reset"):
-                STATE.update(count=0, last_query=None, last_token_ok=None)
+                STATE.update(count=0, last_query=None, last_token_ok=None, refreshes=0)
         self.send(200, "{}")
 
 
@@ -115,8 +153,13 @@ def main():
     ap.add_argument("--token", required=True)
     ap.add_argument("--account", required=True)
     ap.add_argument("--role", required=True)
+    ap.add_argument("--client-id")
+    ap.add_argument("--client-secret")
+    ap.add_argument("--refresh-token")
     args = ap.parse_args()
-    STATE.update(token=args.token, account=args.account, role=args.role)
+    STATE.update(token=args.token, account=args.account, role=args.role,
+                 client_id=args.client_id, client_secret=args.client_secret,
+                 refresh_token=args.refresh_token)
     loopback.serve(Handler, args.port, args.port_file)
 
 

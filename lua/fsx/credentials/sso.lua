@@ -15,18 +15,29 @@
 -- (`sso` service) when set. The credentials expire when the portal says, and
 -- the chain asks again from the cached token then.
 --
--- Not done: signing in (`aws sso login` does it, in a browser) and refreshing
--- an expired token with its refresh token; both raise `SSOTokenExpired` /
--- `SSOTokenNotFound` naming the login command to run. The token never
--- appears in an error.
+-- A token of an sso-session that expires within 15 minutes (or has expired)
+-- is refreshed as botocore does, when the cache holds `refreshToken`,
+-- `clientId` and `clientSecret` and the client registration has not
+-- expired: SSO OIDC CreateToken (`POST /token`, grant `refresh_token`) at
+-- `https://oidc.<sso_region>.<suffix>` (or `AWS_ENDPOINT_URL_SSO_OIDC`), and
+-- the new token is written back to the cache file (owner-only, replaced
+-- whole). A failed refresh keeps a token that is still valid.
+--
+-- Not done: signing in (`aws sso login` does it, in a browser); a token that
+-- cannot be used raises `SSOTokenExpired` / `SSOTokenNotFound` naming the
+-- login command to run. No token appears in an error.
 -- @module fsx.credentials.sso
 local core = require("fsx.core")
 local config = require("fsx.config")
 local endpoint = require("fsx.endpoint")
 local errors = require("fsx.error")
+local json = require("fsx.json")
 local util = require("fsx.credentials.util")
 
 local M = { name = "sso" }
+
+--- Seconds before expiry from which an sso-session token is refreshed.
+M.REFRESH_WINDOW = 15 * 60
 
 local function fail(profile, code, msg, extra)
   local t = { code = code, source = "sso", profile = profile,
@@ -69,6 +80,7 @@ function M.settings(ctx, name, p)
       end
     end
     s.cache_key = session
+    s.session = session
   else
     s.start_url, s.region = value(p, "sso_start_url"), value(p, "sso_region")
     s.cache_key = s.start_url
@@ -83,7 +95,71 @@ function M.settings(ctx, name, p)
   return s
 end
 
---- The cached token of the settings: `token`, `expires` (epoch seconds).
+-- A service endpoint: the configured one, or https://<host>.<region>.<suffix>.
+local function service_url(ctx, s, env_id, config_id, host)
+  local url, _, field = config.custom_endpoint{
+    getenv = ctx.getenv, profile = ctx.settings and ctx.settings.profile_data,
+    shared = ctx.shared, env_id = env_id, config_id = config_id,
+  }
+  if url then return (endpoint.check_custom(url, field):gsub("/+$", "")) end
+  return "https://" .. host .. "." .. s.region .. "." .. endpoint.partition(s.region).dns_suffix
+end
+
+--- The portal URL for the settings.
+function M.portal(ctx, s)
+  return service_url(ctx, s, "SSO", "sso", "portal.sso")
+end
+
+--- The SSO OIDC URL for the settings.
+function M.oidc(ctx, s)
+  return service_url(ctx, s, "SSO_OIDC", "sso_oidc", "oidc")
+end
+
+-- Ask SSO OIDC for a new token with the cached refresh token: the new cache
+-- object, or nil and why.
+local function refresh(ctx, s, obj)
+  local base = M.oidc(ctx, s)
+  local body = json.encode{ grantType = "refresh_token", clientId = obj.clientId,
+                            clientSecret = obj.clientSecret, refreshToken = obj.refreshToken }
+  local resp, kind, code, msg = util.http(ctx, {
+    method = "POST", url = base .. "/token", body = body, max_body = 65536,
+    headers = { { "Content-Type", "application/json" }, { "Accept", "application/json" } },
+    connect_timeout = ctx.timeouts.sts_connect, timeout = ctx.timeouts.sts,
+  })
+  if not resp then return nil, base .. ": " .. util.describe_failure(kind, code, msg) end
+  local got = util.decode_object(resp.body)
+  if resp.status ~= 200 then
+    local detail = got and type(got.error) == "string" and (": " .. got.error:sub(1, 100)) or ""
+    return nil, string.format("%s answered HTTP %d%s", base, resp.status, detail)
+  end
+  local token, expires_in = got and value(got, "accessToken"), got and tonumber(got.expiresIn)
+  if not token or not expires_in or expires_in <= 0 then
+    return nil, base .. " answered without accessToken and expiresIn"
+  end
+  errors.add_secret(token)
+  local new = {}
+  for k, v in pairs(obj) do new[k] = v end
+  new.accessToken = token
+  new.expiresAt = util.format_time(ctx.now() + expires_in)
+  if value(got, "refreshToken") then
+    errors.add_secret(got.refreshToken)
+    new.refreshToken = got.refreshToken
+  end
+  return new
+end
+
+local function can_refresh(ctx, s, obj)
+  if not s.session then return false end
+  for _, k in ipairs{ "refreshToken", "clientId", "clientSecret" } do
+    if not value(obj, k) then return false end
+  end
+  local reg = value(obj, "registrationExpiresAt")
+  local reg_t = reg and util.parse_time((reg:gsub("UTC$", "Z")))
+  return not reg or (reg_t ~= nil and reg_t > ctx.now())
+end
+
+--- The cached token of the settings (refreshed when it is due and can be):
+-- `token`, `expires` (epoch seconds).
 -- @raise credentials error `SSOTokenNotFound` or `SSOTokenExpired`
 function M.token(ctx, name, s)
   local home = ctx.getenv("HOME") or ""
@@ -95,7 +171,11 @@ function M.token(ctx, name, s)
   end
   local obj, why = util.decode_object(text)
   local token = obj and value(obj, "accessToken")
-  if token then errors.add_secret(token) end
+  if obj then
+    errors.add_secret(token)
+    errors.add_secret(value(obj, "refreshToken"))
+    errors.add_secret(value(obj, "clientSecret"))
+  end
   if not token then
     fail(name, "SSOTokenNotFound", "the cached token file " .. path .. " is "
          .. (why or "missing accessToken") .. "; sign in again with `" .. s.login .. "`")
@@ -106,23 +186,28 @@ function M.token(ctx, name, s)
     fail(name, "SSOTokenNotFound", "the cached token in " .. path
          .. " has no valid expiresAt; sign in again with `" .. s.login .. "`")
   end
-  if expires <= ctx.now() then
+  local now, refresh_failure = ctx.now(), nil
+  if expires - now < M.REFRESH_WINDOW and can_refresh(ctx, s, obj) then
+    local new, ferr = refresh(ctx, s, obj)
+    if new then
+      local ok, werr = core.write_private(path, json.encode(new))
+      if not ok then
+        -- still usable now; the next process signs in again if the refresh token rotated
+        local debug = ctx.opts and ctx.opts.debug
+        if debug then debug("warning", { message = "sso: the refreshed token was not cached: " .. werr }) end
+      end
+      return { token = new.accessToken, expires = util.parse_time(new.expiresAt) }
+    end
+    refresh_failure = ferr
+  end
+  if expires <= now then
     fail(name, "SSOTokenExpired", "the cached token expired at " .. util.format_time(expires)
+         .. (refresh_failure and (" and refreshing it failed (" .. refresh_failure .. ")") or "")
          .. "; sign in again with `" .. s.login .. "`", { expired_at = expires })
   end
   return { token = token, expires = expires }
 end
 
---- The portal URL for the settings.
-function M.portal(ctx, s)
-  local url, _, field = config.custom_endpoint{
-    getenv = ctx.getenv, profile = ctx.settings and ctx.settings.profile_data,
-    shared = ctx.shared, env_id = "SSO", config_id = "sso",
-  }
-  if url then return endpoint.check_custom(url, field) end
-  local p = endpoint.partition(s.region)
-  return "https://portal.sso." .. s.region .. "." .. p.dns_suffix
-end
 
 local ATTEMPTS = 3
 
