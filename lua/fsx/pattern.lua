@@ -660,14 +660,19 @@ function run(prog, pc, pos, s, cps, n, target, memo)
       elseif o == STAR then
         local k, mx, mn = cl[pc], prog.max[pc], mins[pc]
         -- length of the run of class characters from pos (cached when memo)
-        local e
+        local e, ce, cs
         if memo then
-          e = memo[-6 * pc]
-          if e and (pos < memo[-6 * pc - 1] or pos > e) then e = nil end
+          ce, cs = memo[-6 * pc], memo[-6 * pc - 1]
+          if ce and pos >= cs and pos <= ce then e = ce end
         end
         if not e then
           local limit = n
           if mx ~= huge and pos + mx - 1 < limit then limit = pos + mx - 1 end
+          -- a cached run that starts after pos: scanning up to its start is
+          -- enough (entries at falling positions then cost O(1) each, not
+          -- a rescan of the whole run)
+          local joins = ce and pos < cs and cs <= limit
+          if joins then limit = cs - 1 end
           local j = pos
           local ascii = k.ascii
           while j <= limit do
@@ -677,9 +682,14 @@ function run(prog, pc, pos, s, cps, n, target, memo)
             if not ok then break end
             j = j + 1
           end
-          e = j
-          if memo and (j <= limit or j > n) then
-            memo[-6 * pc], memo[-6 * pc - 1] = j, pos
+          if joins and j == cs then
+            e = ce
+            memo[-6 * pc - 1] = pos
+          else
+            e = j
+            if memo and (j <= limit or j > n) then
+              memo[-6 * pc], memo[-6 * pc - 1] = j, pos
+            end
           end
         end
         local count = e - pos
