@@ -9,8 +9,10 @@
 # which prints one table (figure | ours | peer | ratio | goal | met?) and
 # writes bench/RESULTS.md with the machine and the date.
 #
-# Installs nothing. Peers that are missing are named with their Debian
-# package, and their rows show "n/a".
+# Installs what it measures against from Debian packages when they are
+# missing and it runs as root with apt-get (BENCH_INSTALL=0: never); peers
+# still missing after that are named with their Debian package, and their
+# rows show "n/a".
 #
 # Environment: ROUNDS (5), STARTUP_ROUNDS (10), BENCH_SECONDS (per timed
 # loop: 0.4 for signing, 1 for calls), SIGN_SLICES (4: the floor and our C
@@ -44,6 +46,26 @@ need() { # need CMD PACKAGE: 0 when CMD exists, else records it as missing
 }
 
 # ---- peers and tools ---------------------------------------------------------
+# The Debian packages of the peers and of what builds the programs here.
+PEER_PACKAGES="gcc pkg-config libc6-dev libssl-dev libcurl4-openssl-dev lua5.4 liblua5.4-dev
+  luajit2 libluajit2-5.1-dev lua-cjson python3 python3-botocore python3-boto3 awscli"
+install_peers() {
+  local missing=() p
+  for p in $PEER_PACKAGES; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  if [ "${BENCH_INSTALL:-1}" = 0 ] || [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    say "bench: not installing ${missing[*]} (BENCH_INSTALL=0, not root, or no apt-get)"
+    return 0
+  fi
+  say "bench: installing the peers' Debian packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+    say "bench: apt-get failed; the peers it could not install show n/a"
+}
+command -v dpkg >/dev/null 2>&1 && install_peers
+
 HAVE_CC=0; HAVE_LUA54=0; HAVE_LUAJIT=0; HAVE_BOTOCORE=0; HAVE_BOTO3=0; HAVE_AWS=0
 CC=${CC:-cc}
 need "$CC" gcc && need pkg-config pkg-config && HAVE_CC=1
