@@ -149,11 +149,15 @@ local function first(...)
   return nil
 end
 
-local function profile_value(profile, key)
+--- A setting of a profile (or of any section of the shared files): its value
+-- when it is a non-empty string, else nil.
+function M.setting(profile, key)
   local v = profile and profile[key]
   if type(v) == "string" and v ~= "" then return v end
   return nil
 end
+
+local profile_value = M.setting
 
 --- The custom endpoint of a service, botocore's order: option,
 -- `AWS_ENDPOINT_URL_<ID>`, `AWS_ENDPOINT_URL`, the profile's `services`

@@ -99,46 +99,33 @@ function M.load(ctx)
   local headers = { { "Accept", "application/json" } }
   if token then headers[#headers + 1] = { "Authorization", token } end
   local timeout = ctx.timeouts.container
-  local attempts = 3
-  for attempt = 1, attempts do
-    local resp, kind, code, msg = util.http(ctx, {
-      method = "GET", url = url, headers = headers,
-      connect_timeout = timeout, timeout = timeout, max_body = 65536,
-    })
-    if resp and resp.status == 200 then
-      local obj, jerr = util.decode_object(resp.body)
-      if not obj then
-        fail(string.format("%s answered with a body that is %s (%d bytes)", url, jerr,
-                           #(resp.body or "")))
-      end
-      local c, merr = util.make{
-        access_key_id = obj.AccessKeyId, secret_access_key = obj.SecretAccessKey,
-        session_token = obj.Token, expiration = obj.Expiration, source = "container",
-      }
-      if not c then fail(url .. " answered with incomplete credentials: " .. merr) end
-      return c
-    end
-    local retry
-    local text
-    if resp then
-      retry = resp.status >= 500
-      local obj = util.decode_object(resp.body)
-      local detail = ""
-      if obj and type(obj.code) == "string" then
-        detail = ": " .. obj.code .. (type(obj.message) == "string" and (": " .. obj.message) or "")
-      end
-      text = string.format("%s answered HTTP %d%s", url, resp.status, detail)
-      if not retry or attempt == attempts then fail(text, { status = resp.status }) end
-    else
-      retry = kind ~= "timeout"
-      text = url .. ": " .. util.describe_failure(kind, code, msg, timeout)
-      if not retry or attempt == attempts then
-        fail(text, { code = kind == "timeout" and "ContainerCredentialsTimeout"
-                              or "ContainerCredentialsError" })
-      end
-    end
-    if ctx.deps.sleep then ctx.deps.sleep(0.1 * attempt) end
+  local resp, kind, code, msg = util.fetch(ctx, {
+    method = "GET", url = url, headers = headers,
+    connect_timeout = timeout, timeout = timeout, max_body = 65536,
+  }, 3)
+  if not resp then
+    fail(url .. ": " .. util.describe_failure(kind, code, msg, timeout),
+         { code = kind == "timeout" and "ContainerCredentialsTimeout" or "ContainerCredentialsError" })
   end
+  if resp.status ~= 200 then
+    local obj = util.decode_object(resp.body)
+    local detail = ""
+    if obj and type(obj.code) == "string" then
+      detail = ": " .. obj.code .. (type(obj.message) == "string" and (": " .. obj.message) or "")
+    end
+    fail(string.format("%s answered HTTP %d%s", url, resp.status, detail), { status = resp.status })
+  end
+  local obj, jerr = util.decode_object(resp.body)
+  if not obj then
+    fail(string.format("%s answered with a body that is %s (%d bytes)", url, jerr,
+                       #(resp.body or "")))
+  end
+  local c, merr = util.make{
+    access_key_id = obj.AccessKeyId, secret_access_key = obj.SecretAccessKey,
+    session_token = obj.Token, expiration = obj.Expiration, source = "container",
+  }
+  if not c then fail(url .. " answered with incomplete credentials: " .. merr) end
+  return c
 end
 
 return M

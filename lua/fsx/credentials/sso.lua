@@ -46,11 +46,7 @@ local function fail(profile, code, msg, extra)
   util.raise(t)
 end
 
-local function value(t, k)
-  local v = t and t[k]
-  if type(v) == "string" and v ~= "" then return v end
-  return nil
-end
+local value = config.setting
 
 --- True when a profile is set up for IAM Identity Center.
 function M.configured(p)
@@ -209,8 +205,6 @@ function M.token(ctx, name, s)
 end
 
 
-local ATTEMPTS = 3
-
 --- Resolve the role credentials of an SSO profile.
 -- @tparam table ctx the chain context
 -- @tparam string name profile name
@@ -225,53 +219,45 @@ function M.load(ctx, name, p)
   local url = base .. "/federation/credentials?account_id=" .. util.urlencode(s.account_id)
     .. "&role_name=" .. util.urlencode(s.role_name)
   local timeout = ctx.timeouts.sts
-  for attempt = 1, ATTEMPTS do
-    local resp, kind, code, msg = util.http(ctx, {
-      method = "GET", url = url, max_body = 65536,
-      headers = { { "Accept", "application/json" }, { "x-amz-sso_bearer_token", t.token } },
-      connect_timeout = ctx.timeouts.sts_connect, timeout = timeout,
-    })
-    if resp and resp.status == 200 then
-      local obj, jerr = util.decode_object(resp.body)
-      local rc = obj and obj.roleCredentials
-      if type(rc) ~= "table" then
-        fail(name, "SSOError", base .. " answered with a body that is "
-             .. (jerr or "without roleCredentials"))
-      end
-      local exp = tonumber(rc.expiration)
-      local c, merr = util.make{
-        access_key_id = rc.accessKeyId, secret_access_key = rc.secretAccessKey,
-        session_token = rc.sessionToken, expiration = exp and exp / 1000,
-        source = "sso", profile = name,
-      }
-      if not c then fail(name, "SSOError", base .. " answered with incomplete credentials: " .. merr) end
-      return c
-    end
-    if resp then
-      local obj = util.decode_object(resp.body)
-      local detail = ""
-      if obj then
-        local ecode = util.header(resp, "x-amzn-errortype") or obj.__type or obj.code
-        local emsg = obj.message or obj.Message
-        if type(ecode) == "string" then detail = ": " .. ecode:gsub(":.*$", "") end
-        if type(emsg) == "string" then detail = detail .. ": " .. emsg:sub(1, 200) end
-      end
-      local text = string.format("%s answered HTTP %d%s", base, resp.status, detail)
-      if resp.status == 401 or resp.status == 403 then
-        fail(name, "SSOTokenRefused", text .. "; sign in again with `" .. s.login .. "`",
-             { status = resp.status })
-      end
-      if resp.status < 500 and resp.status ~= 429 or attempt == ATTEMPTS then
-        fail(name, "SSOError", text, { status = resp.status })
-      end
-    else
-      local text = base .. ": " .. util.describe_failure(kind, code, msg, timeout)
-      if kind == "timeout" or attempt == ATTEMPTS then
-        fail(name, kind == "timeout" and "SSOTimeout" or "SSOError", text)
-      end
-    end
-    if ctx.deps.sleep then ctx.deps.sleep(0.1 * attempt) end
+  local resp, kind, code, msg = util.fetch(ctx, {
+    method = "GET", url = url, max_body = 65536,
+    headers = { { "Accept", "application/json" }, { "x-amz-sso_bearer_token", t.token } },
+    connect_timeout = ctx.timeouts.sts_connect, timeout = timeout,
+  }, 3)
+  if not resp then
+    fail(name, kind == "timeout" and "SSOTimeout" or "SSOError",
+         base .. ": " .. util.describe_failure(kind, code, msg, timeout))
   end
+  if resp.status ~= 200 then
+    local obj = util.decode_object(resp.body)
+    local detail = ""
+    if obj then
+      local ecode = util.header(resp, "x-amzn-errortype") or obj.__type or obj.code
+      local emsg = obj.message or obj.Message
+      if type(ecode) == "string" then detail = ": " .. ecode:gsub(":.*$", "") end
+      if type(emsg) == "string" then detail = detail .. ": " .. emsg:sub(1, 200) end
+    end
+    local text = string.format("%s answered HTTP %d%s", base, resp.status, detail)
+    if resp.status == 401 or resp.status == 403 then
+      fail(name, "SSOTokenRefused", text .. "; sign in again with `" .. s.login .. "`",
+           { status = resp.status })
+    end
+    fail(name, "SSOError", text, { status = resp.status })
+  end
+  local obj, jerr = util.decode_object(resp.body)
+  local rc = obj and obj.roleCredentials
+  if type(rc) ~= "table" then
+    fail(name, "SSOError", base .. " answered with a body that is "
+         .. (jerr or "without roleCredentials"))
+  end
+  local exp = tonumber(rc.expiration)
+  local c, merr = util.make{
+    access_key_id = rc.accessKeyId, secret_access_key = rc.secretAccessKey,
+    session_token = rc.sessionToken, expiration = exp and exp / 1000,
+    source = "sso", profile = name,
+  }
+  if not c then fail(name, "SSOError", base .. " answered with incomplete credentials: " .. merr) end
+  return c
 end
 
 return M

@@ -162,6 +162,24 @@ function M.http(ctx, r)
   }
 end
 
+--- `M.http` with up to `attempts` tries: a transport failure other than a
+-- timeout, HTTP 429 and HTTP 5xx are tried again after a short sleep
+-- (`deps.sleep`, 0.1 s times the attempt number).
+-- @return the last response (any status), or `nil, kind, code, message`
+function M.fetch(ctx, r, attempts)
+  for attempt = 1, attempts do
+    local resp, kind, code, msg = M.http(ctx, r)
+    local again
+    if resp then
+      again = resp.status >= 500 or resp.status == 429
+    else
+      again = kind ~= "timeout"
+    end
+    if not again or attempt == attempts then return resp, kind, code, msg end
+    if ctx.deps.sleep then ctx.deps.sleep(0.1 * attempt) end
+  end
+end
+
 --- Describe a transport failure in a few words (`timeout after 1 s`).
 function M.describe_failure(kind, code, message, timeout)
   if kind == "timeout" then
