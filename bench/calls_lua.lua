@@ -15,6 +15,8 @@
 --       request table made once, h:perform on one handle, cjson.decode of the
 --       answer (no validation, token, retries or snake_case conversion); a
 --       floor for ours, measured the same way
+--   calls_lua.lua ENDPOINT count N           one client, exactly N calls and
+--       no output (bench/instructions.sh runs it under callgrind)
 --   calls_lua.lua ENDPOINT memory [N1 N2]    one client; VmRSS after N1
 --       (1,000) and after N2 (100,000) calls
 --
@@ -65,6 +67,12 @@ end
 
 local function out(name, fmt, v)
   io.write(string.format("%s.%s " .. fmt .. "\n", rt, name, v))
+end
+
+if mode == "count" then
+  local client = new_client()
+  for _ = 1, tonumber(arg[3]) do call(client) end
+  os.exit(0)
 end
 
 if mode == "memory" then
