@@ -1,6 +1,6 @@
 -- The README's demo: create a backup against the endpoint in FSX_ENDPOINT_URL
 -- (the local FSx-compatible server started by scripts/demo.sh), wait until it
--- is AVAILABLE while printing progress, and print it as JSON.
+-- is AVAILABLE while printing progress, and print its main fields as JSON.
 local fsx = require "fsx"
 local cjson = require "cjson"
 
@@ -20,4 +20,12 @@ local final = client:wait_for_backup(backup.backup_id, {
     print(("  %s %s%%"):format(b.lifecycle, tostring(b.progress_percent or 0)))
   end,
 })
-print(cjson.encode(final))
+-- (lua-cjson writes every empty Lua table as {}, even an empty list such as
+-- a file system's aliases: print the fields you need, or use the CLI's
+-- `fsx-backup describe`, whose JSON follows the model)
+print(cjson.encode{
+  backup_id = final.backup_id, lifecycle = final.lifecycle, type = final.type,
+  progress_percent = final.progress_percent, creation_time = final.creation_time,
+  file_system_id = final.file_system and final.file_system.file_system_id,
+  tags = final.tags,
+})
