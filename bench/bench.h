@@ -26,6 +26,20 @@
 #define B_SERVICE "fsx"
 #define B_ACCESS_KEY "AKIDEXAMPLE"
 #define B_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+/* The header lines of the signed CreateBackup request that raw libcurl
+ * (curl_floor.c) and our transport (http_c.c) post, after Host: the same
+ * bytes for both. */
+#define B_SIGNED_LINES                                                                 \
+    "Content-Type: " B_CONTENT_TYPE, "X-Amz-Target: " B_TARGET,                         \
+        "X-Amz-Date: " B_AMZ_DATE,                                                       \
+        "Authorization: AWS4-HMAC-SHA256 Credential=" B_ACCESS_KEY "/" B_DATE8 "/"       \
+        B_REGION "/" B_SERVICE "/aws4_request, SignedHeaders=content-type;host;"         \
+        "x-amz-date;x-amz-target, Signature="                                            \
+        "075ba12305e66ff33bc1716c486c6dc4e2a759c7f206146a24978fa2fd0077d3",              \
+        "User-Agent: lua-fsx/0.1.0 lua/5.4 os/linux cfg/retry-mode#standard",           \
+        "amz-sdk-invocation-id: 0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",                  \
+        "amz-sdk-request: attempt=1; max=3"
+
 #define B_BODY                                                                       \
     "{\"FileSystemId\":\"fs-0123456789abcdef0\",\"ClientRequestToken\":"           \
     "\"5b9c3e0a-6f0e-4a57-9d1c-2f4f7d1f0c11\",\"Tags\":[{\"Key\":\"Name\",\"Value\":" \

@@ -80,15 +80,7 @@ int main(int argc, char **argv)
     const char *mode = argc > 2 ? argv[2] : "reuse";
     double seconds = argc > 3 ? atof(argv[3]) : b_seconds(1.0);
     static const char *const lines[] = {
-        "Content-Type: " B_CONTENT_TYPE,
-        "X-Amz-Target: " B_TARGET,
-        "X-Amz-Date: " B_AMZ_DATE,
-        "Authorization: AWS4-HMAC-SHA256 Credential=" B_ACCESS_KEY "/" B_DATE8 "/" B_REGION
-        "/" B_SERVICE "/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
-        "Signature=075ba12305e66ff33bc1716c486c6dc4e2a759c7f206146a24978fa2fd0077d3",
-        "User-Agent: lua-fsx/0.1.0 lua/5.4 os/linux cfg/retry-mode#standard",
-        "amz-sdk-invocation-id: 0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
-        "amz-sdk-request: attempt=1; max=3",
+        B_SIGNED_LINES,
         "Expect:",
         "Accept:",
     };

@@ -33,6 +33,7 @@
 #include <openssl/sha.h>
 
 #include "bench.h"
+#include "lowlevel_hmac.h"
 
 #define CR_PREFIX                                                                 \
     "POST\n/\n\ncontent-type:" B_CONTENT_TYPE "\nhost:" B_HOST "\nx-amz-date:" B_AMZ_DATE \
@@ -93,7 +94,7 @@ static void evp_hmac(const void *k, size_t kl, const void *d, size_t n, unsigned
     EVP_DigestFinal_ex(mdc, out, NULL);
 }
 
-/* ---- lowlevel: SHA256_CTX, HMAC by hand ---------------------------------- */
+/* ---- lowlevel: SHA256_CTX, HMAC by hand (ll_hmac, lowlevel_hmac.h) ------- */
 
 static void ll_sha256(const void *d, size_t n, unsigned char out[32])
 {
@@ -101,28 +102,6 @@ static void ll_sha256(const void *d, size_t n, unsigned char out[32])
 
     SHA256_Init(&c);
     SHA256_Update(&c, d, n);
-    SHA256_Final(out, &c);
-}
-
-static void ll_hmac(const void *k, size_t kl, const void *d, size_t n, unsigned char out[32])
-{
-    unsigned char pad[64], inner[32];
-    SHA256_CTX c;
-    size_t i;
-
-    memset(pad, 0, sizeof(pad));
-    memcpy(pad, k, kl);
-    for (i = 0; i < 64; i++)
-        pad[i] ^= 0x36;
-    SHA256_Init(&c);
-    SHA256_Update(&c, pad, 64);
-    SHA256_Update(&c, d, n);
-    SHA256_Final(inner, &c);
-    for (i = 0; i < 64; i++)
-        pad[i] ^= 0x36 ^ 0x5c;
-    SHA256_Init(&c);
-    SHA256_Update(&c, pad, 64);
-    SHA256_Update(&c, inner, 32);
     SHA256_Final(out, &c);
 }
 
