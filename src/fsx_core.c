@@ -1184,28 +1184,29 @@ static int core_uuid4(lua_State *L)
     return 1;
 }
 
-/* core.sha256_hex(s) -> 64 hex digits */
-static int core_sha256_hex(lua_State *L)
+/* Push the hex digest of the string argument 1, made by fn (hexlen digits). */
+static int push_hex_digest(lua_State *L, int (*fn)(const void *, size_t, char *), size_t hexlen,
+                           const char *what)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
     char hex[65];
-    if (fsx_sha256_hex(s, len, hex) != 0)
-        return luaL_error(L, "sha256 failed");
-    lua_pushlstring(L, hex, 64);
+    if (fn(s, len, hex) != 0)
+        return luaL_error(L, "%s failed", what);
+    lua_pushlstring(L, hex, hexlen);
     return 1;
+}
+
+/* core.sha256_hex(s) -> 64 hex digits */
+static int core_sha256_hex(lua_State *L)
+{
+    return push_hex_digest(L, fsx_sha256_hex, 64, "sha256");
 }
 
 /* core.sha1_hex(s) -> 40 lowercase hex digits (names, never signatures) */
 static int core_sha1_hex(lua_State *L)
 {
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
-    char hex[41];
-    if (fsx_sha1_hex(s, len, hex) != 0)
-        return luaL_error(L, "sha1 failed");
-    lua_pushlstring(L, hex, 40);
-    return 1;
+    return push_hex_digest(L, fsx_sha1_hex, 40, "sha1");
 }
 
 /* core.hmac_sha256(key, s) -> 32 raw bytes */
