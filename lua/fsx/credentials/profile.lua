@@ -19,6 +19,7 @@
 -- `credential_source` raise `credentials` errors; an absent `default`
 -- profile just gives nothing.
 -- @module fsx.credentials.profile
+local setting = require("fsx.config").setting
 local util = require("fsx.credentials.util")
 local env = require("fsx.credentials.env")
 -- fsx.credentials.process, .sso, .sts (with lua-expat) and .web_identity
@@ -159,7 +160,7 @@ function M.resolve(ctx, name, chain, top)
   if p.web_identity_token_file and p.web_identity_token_file ~= "" then
     invalid(name, "web_identity_token_file is set but role_arn is missing")
   end
-  if (p.sso_session and p.sso_session ~= "") or (p.sso_start_url and p.sso_start_url ~= "") then
+  if setting(p, "sso_session") or setting(p, "sso_start_url") then
     return require("fsx.credentials.sso").load(ctx, name, p)
   end
   local c = static_keys(name, shared.credentials_profiles[name])

@@ -48,11 +48,6 @@ end
 
 local value = config.setting
 
---- True when a profile is set up for IAM Identity Center.
-function M.configured(p)
-  return value(p, "sso_session") ~= nil or value(p, "sso_start_url") ~= nil
-end
-
 --- The SSO settings of a profile: `start_url`, `region`, `account_id`,
 -- `role_name`, `cache_key` (what the token cache file is named by) and
 -- `login` (the command that signs in).
