@@ -58,7 +58,7 @@ build = {
    modules = {
       ["fsx.core"] = {
          sources = {
-            "src/buf.c", "src/error.c", "src/crypto.c", "src/sigv4.c",
+            "src/buf.c", "src/error.c", "src/crypto.c", "src/sigv4.c", "src/sign_call.c",
             "src/http.c", "src/fsx_core.c",
          },
          defines = { "_POSIX_C_SOURCE=200809L" },
@@ -100,6 +100,7 @@ build = {
       ["fsx.shape"] = "lua/fsx/shape.lua",
       ["fsx.shape_lines"] = "lua/fsx/shape_lines.lua",
       ["fsx.sigv4"] = "lua/fsx/sigv4.lua",
+      ["fsx.sigv4_ffi"] = "lua/fsx/sigv4_ffi.lua",
       ["fsx.strings"] = "lua/fsx/strings.lua",
       ["fsx.tags"] = "lua/fsx/tags.lua",
       ["fsx.transport"] = "lua/fsx/transport/init.lua",

@@ -26,6 +26,7 @@
 #include "crypto.h"
 #include "http.h"
 #include "sigv4.h"
+#include "sign_call.h"
 
 #define SIGNER_MT "fsx.Signer"
 #define HTTP_MT "fsx.Http"
@@ -204,26 +205,11 @@ static struct signer *signer_upvalue(lua_State *L)
 /*
  * The keys core.sign reads and writes, interned once at load time and kept
  * as upvalues of core.sign (upvalue 1 is the signer): pushing an upvalue and
- * a raw get is all a field costs, with no string hashing per call.
+ * a raw get is all a field costs, with no string hashing per call. The
+ * request's fields come first, in the slots of sign_call.h.
  */
 enum sign_key {
-    K_METHOD,
-    K_PATH,
-    K_QUERY,
-    K_BODY,
-    K_PAYLOAD_HASH,
-    K_REGION,
-    K_SERVICE,
-    K_ACCESS_KEY_ID,
-    K_SECRET_ACCESS_KEY,
-    K_SESSION_TOKEN,
-    K_AMZ_DATE,
-    K_NORMALIZE_PATH,
-    K_SIGN_BODY,
-    K_OMIT_SESSION_TOKEN,
-    K_STAGES,
-    K_TIME,
-    K_HEADERS, /* the request's fields, read in this order */
+    K_HEADERS = FSX_SIGN_SLOTS,
     K_AUTHORIZATION,
     K_SIGNATURE,
     K_CANONICAL_REQUEST,
@@ -232,46 +218,17 @@ enum sign_key {
     K_COUNT
 };
 
-#define K_INPUTS (K_HEADERS + 1)
 #define KEY_INDEX(k) lua_upvalueindex(2 + (int)(k))
 
-static const char *const sign_keys[K_COUNT] = {
-    "method",
-    "path",
-    "query",
-    "body",
-    "payload_hash",
-    "region",
-    "service",
-    "access_key_id",
-    "secret_access_key",
-    "session_token",
-    "amz_date",
-    "normalize_path",
-    "sign_body",
-    "omit_session_token",
-    "stages",
-    "time",
-    "headers",
-    "authorization",
-    "signature",
-    "canonical_request",
-    "string_to_sign",
-    "signed_headers",
+static const char *const sign_extra_keys[K_COUNT - FSX_SIGN_SLOTS] = {
+    "headers",           "authorization",  "signature",
+    "canonical_request", "string_to_sign", "signed_headers",
 };
 
-/* Fields handed on as C strings: a NUL would cut them short (first one reported). */
-static const unsigned char sign_cstring_keys[] = {
-    K_METHOD,        K_REGION,   K_SERVICE,      K_ACCESS_KEY_ID, K_SECRET_ACCESS_KEY,
-    K_SESSION_TOKEN, K_AMZ_DATE, K_PAYLOAD_HASH,
-};
-
-/* One field of the request as read: its type, and its string or boolean. */
-struct sign_field {
-    int type;
-    const char *s;
-    size_t len;
-};
+static const char *sign_key_name(int k)
+{
+    return k < FSX_SIGN_SLOTS ? fsx_sign_slot_names[k] : sign_extra_keys[k - FSX_SIGN_SLOTS];
+}
 
 /*
  * Read req.headers (the array at index hidx, or nil: none) into the
@@ -326,125 +283,39 @@ static int read_sign_headers(lua_State *L, int hidx, struct signer *s, size_t *c
     return 0;
 }
 
-static double clock_seconds(clockid_t id);
-
-/* What each field of core.sign's request must be. */
-enum sign_rule { R_REQUIRED, R_STRING, R_BOOL, R_TIME, R_HEADERS };
-
-static const unsigned char sign_rules[K_INPUTS] = {
-    R_REQUIRED, /* method */
-    R_REQUIRED, /* path */
-    R_STRING,   /* query */
-    R_STRING,   /* body */
-    R_STRING,   /* payload_hash */
-    R_REQUIRED, /* region */
-    R_REQUIRED, /* service */
-    R_REQUIRED, /* access_key_id */
-    R_REQUIRED, /* secret_access_key */
-    R_STRING,   /* session_token */
-    R_STRING,   /* amz_date */
-    R_BOOL,     /* normalize_path */
-    R_BOOL,     /* sign_body */
-    R_BOOL,     /* omit_session_token */
-    R_BOOL,     /* stages */
-    R_TIME,     /* time */
-    R_HEADERS,  /* headers (read by read_sign_headers) */
-};
-
-/* The first field that breaks its rule, in key order: pushes the error. */
-static int check_sign_fields(lua_State *L, const struct sign_field *f)
+/* The value at the top of the stack, as sign_call.h takes it. */
+static void read_sign_value(lua_State *L, struct fsx_sign_value *v)
 {
-    int k;
-    for (k = 0; k < K_INPUTS; k++) {
-        int t = f[k].type;
-        switch (sign_rules[k]) {
-        case R_REQUIRED:
-            if (t != LUA_TSTRING || f[k].len == 0)
-                return push_field_error(L, sign_keys[k], "must be a non-empty string");
-            break;
-        case R_STRING:
-            if (t != LUA_TSTRING && t != LUA_TNIL)
-                return push_field_error(L, sign_keys[k], "must be a string");
-            break;
-        case R_BOOL:
-            if (t != LUA_TBOOLEAN && t != LUA_TNIL)
-                return push_field_error(L, sign_keys[k], "must be a boolean");
-            break;
-        case R_TIME:
-            if (t != LUA_TNUMBER && t != LUA_TSTRING && t != LUA_TNIL)
-                return push_field_error(L, sign_keys[k],
-                                        "must be epoch seconds or \"YYYYMMDDTHHMMSSZ\"");
-            break;
-        default:
-            break;
-        }
+    v->s = NULL;
+    v->len = 0;
+    v->num = 0;
+    switch (lua_type(L, -1)) {
+    case LUA_TNIL:
+        v->type = FSX_SIGN_NIL;
+        break;
+    case LUA_TSTRING:
+        v->type = FSX_SIGN_STRING;
+        v->s = lua_tolstring(L, -1, &v->len);
+        break;
+    case LUA_TBOOLEAN:
+        v->type = FSX_SIGN_BOOLEAN;
+        v->num = lua_toboolean(L, -1);
+        break;
+    case LUA_TNUMBER:
+        v->type = FSX_SIGN_NUMBER;
+        v->num = (double)lua_tonumber(L, -1);
+        break;
+    default:
+        v->type = FSX_SIGN_OTHER;
+        break;
     }
-    return 0;
 }
 
-/* An optional string field: its bytes, or NULL when absent. */
-static const char *opt_sign_string(const struct sign_field *f, size_t *len)
+/* res[key] = the view k of the call (on the table at the top). */
+static void set_out(lua_State *L, enum sign_key key, const struct fsx_sign_call *c, int k)
 {
-    if (len)
-        *len = f->len;
-    return f->type == LUA_TSTRING ? f->s : NULL;
-}
-
-static int opt_sign_bool(const struct sign_field *f, int dflt)
-{
-    return f->type == LUA_TBOOLEAN ? f->len != 0 : dflt;
-}
-
-/* "YYYYMMDDTHHMMSSZ" (digits where the letters are): 1, else 0. */
-static int is_amz_date(const char *s, size_t len)
-{
-    size_t i;
-    if (len != 16 || s[8] != 'T' || s[15] != 'Z')
-        return 0;
-    for (i = 0; i < 15; i++)
-        if (i != 8 && (s[i] < '0' || s[i] > '9'))
-            return 0;
-    return 1;
-}
-
-/*
- * The request's X-Amz-Date when amz_date is absent, from `time` (epoch
- * seconds, or the date string itself; absent: now), replacing the amz_date
- * slot at index slot. Returns 0, or the number of values pushed for an error.
- */
-static int sign_time(lua_State *L, struct sign_field *f, int slot)
-{
-    const struct sign_field *t = &f[K_TIME];
-    char date[17];
-    double secs;
-    time_t tt;
-    struct tm tm;
-
-    if (t->type == LUA_TSTRING) {
-        if (!is_amz_date(t->s, t->len))
-            return push_field_error(L, "time", "must be epoch seconds or \"YYYYMMDDTHHMMSSZ\"");
-        lua_pushvalue(L, slot - K_AMZ_DATE + K_TIME);
-    } else {
-        secs = t->type == LUA_TNUMBER ? lua_tonumber(L, slot - K_AMZ_DATE + K_TIME)
-                                      : clock_seconds(CLOCK_REALTIME);
-        if (!(secs >= 0 && secs < 253402300800.0)) /* NaN fails too */
-            return push_field_error(L, "time", "must be epoch seconds in range");
-        tt = (time_t)floor(secs);
-        if (gmtime_r(&tt, &tm) == NULL || strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm) != 16)
-            return push_field_error(L, "time", "must be epoch seconds in range");
-        lua_pushlstring(L, date, 16);
-    }
-    lua_replace(L, slot);
-    f[K_AMZ_DATE].type = LUA_TSTRING;
-    f[K_AMZ_DATE].s = lua_tolstring(L, slot, &f[K_AMZ_DATE].len);
-    return 0;
-}
-
-/* res[key] = the string s (on the table at the top). */
-static void set_string(lua_State *L, enum sign_key k, const char *s, size_t len)
-{
-    lua_pushvalue(L, KEY_INDEX(k));
-    lua_pushlstring(L, s, len);
+    lua_pushvalue(L, KEY_INDEX(key));
+    lua_pushlstring(L, c->out[k], c->out_len[k]);
     lua_rawset(L, -3);
 }
 
@@ -467,69 +338,33 @@ static void push_pair(lua_State *L, const char *name, size_t name_len, const cha
  * result's `headers` is the full list to send, in order: the caller's own
  * {name, value} pair tables (the same tables, not copies), then a new pair
  * for each header the signer added (X-Amz-Date, X-Amz-Security-Token,
- * x-amz-content-sha256), then {"Authorization", value}. `amz_date` is the
- * request's own string. The fields are read in one pass of raw gets with
- * interned keys; the checks then run in a fixed order (NUL bytes first,
- * then types), so the first error reported does not depend on table order.
+ * x-amz-content-sha256), then {"Authorization", value}. The fields are read
+ * in one pass of raw gets with interned keys; sign_call.c then checks them
+ * in a fixed order (NUL bytes first, then types, then the headers), so the
+ * first error reported does not depend on table order.
  */
 static int core_sign(lua_State *L)
 {
     struct signer *s = signer_upvalue(L);
-    struct sign_field f[K_INPUTS];
+    struct fsx_sign_call c;
     struct fsx_sigv4_request req;
-    struct fsx_error err;
-    const struct fsx_sigv4_result *r = &s->result;
     size_t i, n;
-    int k, hidx, aidx, stages;
+    int k, hidx, aidx;
 
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    luaL_checkstack(L, K_INPUTS + 8, "core.sign");
-    for (k = 0; k < K_INPUTS; k++) {
+    luaL_checkstack(L, FSX_SIGN_SLOTS + 9, "core.sign");
+    memset(&c, 0, sizeof(c));
+    for (k = 0; k < FSX_SIGN_SLOTS; k++) {
         lua_pushvalue(L, KEY_INDEX(k));
         lua_rawget(L, 1); /* req values... (stack index k + 2) */
-        f[k].type = lua_type(L, -1);
-        f[k].s = NULL;
-        f[k].len = 0;
-        if (f[k].type == LUA_TSTRING)
-            f[k].s = lua_tolstring(L, -1, &f[k].len);
-        else if (f[k].type == LUA_TBOOLEAN)
-            f[k].len = (size_t)lua_toboolean(L, -1);
+        read_sign_value(L, &c.v[k]);
     }
-    hidx = K_HEADERS + 2; /* req values... (headers at hidx) */
-    for (i = 0; i < sizeof(sign_cstring_keys); i++) {
-        const struct sign_field *c = &f[sign_cstring_keys[i]];
-        if (c->type == LUA_TSTRING && memchr(c->s, '\0', c->len) != NULL)
-            return push_nul_field(L, sign_keys[sign_cstring_keys[i]]);
-    }
-    if ((k = check_sign_fields(L, f)) != 0)
-        return k;
-    if (f[K_AMZ_DATE].type == LUA_TNIL && (k = sign_time(L, f, K_AMZ_DATE + 2)) != 0)
-        return k;
-    memset(&req, 0, sizeof(req));
-    req.method = f[K_METHOD].s;
-    req.path = f[K_PATH].s;
-    req.path_len = f[K_PATH].len;
-    req.query = opt_sign_string(&f[K_QUERY], &req.query_len);
-    if (req.query == NULL)
-        req.query = "";
-    req.body = opt_sign_string(&f[K_BODY], &req.body_len);
-    req.payload_hash = opt_sign_string(&f[K_PAYLOAD_HASH], NULL);
-    req.region = f[K_REGION].s;
-    req.service = f[K_SERVICE].s;
-    req.access_key_id = f[K_ACCESS_KEY_ID].s;
-    req.secret_access_key = f[K_SECRET_ACCESS_KEY].s;
-    req.session_token = opt_sign_string(&f[K_SESSION_TOKEN], NULL);
-    if (req.session_token != NULL && f[K_SESSION_TOKEN].len == 0)
-        req.session_token = NULL; /* "" is no token */
-    req.amz_date = f[K_AMZ_DATE].s;
-    if (!opt_sign_bool(&f[K_NORMALIZE_PATH], 1))
-        req.flags |= FSX_SIGV4_NO_NORMALIZE_PATH;
-    if (opt_sign_bool(&f[K_SIGN_BODY], 0))
-        req.flags |= FSX_SIGV4_SIGN_BODY;
-    if (opt_sign_bool(&f[K_OMIT_SESSION_TOKEN], 0))
-        req.flags |= FSX_SIGV4_OMIT_SESSION_TOKEN;
-    stages = opt_sign_bool(&f[K_STAGES], 1);
+    lua_pushvalue(L, KEY_INDEX(K_HEADERS));
+    lua_rawget(L, 1); /* req values... headers */
+    hidx = lua_gettop(L);
+    if (fsx_sign_call_check(&c, &req) != 0)
+        return push_field_error(L, c.field, c.what);
     if ((k = read_sign_headers(L, hidx, s, &n)) != 0)
         return k;
     req.n_headers = n;
@@ -539,36 +374,34 @@ static int core_sign(lua_State *L)
         fsx_sigv4_result_init(&s->result);
         s->ready = 1;
     }
-    fsx_error_clear(&err);
-    if (fsx_sigv4_sign(&req, s->cache, &s->result, &err) != 0)
-        return push_failure(L, &err);
+    if (fsx_sign_call_sign(&c, &req, s->cache, &s->result) != 0)
+        return push_failure(L, &c.err);
 
     /* from here only pushes: the result buffers belong to the signer userdata */
-    lua_pushlstring(L, fsx_buf_cstr(&r->authorization), r->authorization.len);
-    aidx = lua_gettop(L);     /* req values... auth */
-    lua_createtable(L, 0, 9); /* req values... auth res */
+    lua_pushlstring(L, c.out[FSX_SIGN_OUT_AUTHORIZATION], c.out_len[FSX_SIGN_OUT_AUTHORIZATION]);
+    aidx = lua_gettop(L);     /* req values... headers auth */
+    lua_createtable(L, 0, 9); /* req values... headers auth res */
     lua_pushvalue(L, KEY_INDEX(K_AUTHORIZATION));
     lua_pushvalue(L, aidx);
     lua_rawset(L, -3);
-    if (stages) {
-        set_string(L, K_SIGNATURE, r->signature, 64);
-        set_string(L, K_CANONICAL_REQUEST, fsx_buf_cstr(&r->canonical_request),
-                   r->canonical_request.len);
-        set_string(L, K_STRING_TO_SIGN, fsx_buf_cstr(&r->string_to_sign), r->string_to_sign.len);
-        set_string(L, K_SIGNED_HEADERS, fsx_buf_cstr(&r->signed_headers), r->signed_headers.len);
-        set_string(L, K_PAYLOAD_HASH, r->payload_hash, 64);
+    if (c.stages) {
+        set_out(L, K_SIGNATURE, &c, FSX_SIGN_OUT_SIGNATURE);
+        set_out(L, K_CANONICAL_REQUEST, &c, FSX_SIGN_OUT_CANONICAL_REQUEST);
+        set_out(L, K_STRING_TO_SIGN, &c, FSX_SIGN_OUT_STRING_TO_SIGN);
+        set_out(L, K_SIGNED_HEADERS, &c, FSX_SIGN_OUT_SIGNED_HEADERS);
+        set_out(L, (enum sign_key)FSX_SIGN_PAYLOAD_HASH, &c, FSX_SIGN_OUT_PAYLOAD_HASH);
     }
-    lua_pushvalue(L, KEY_INDEX(K_AMZ_DATE));
-    lua_pushvalue(L, K_AMZ_DATE + 2); /* req values... auth res "amz_date" value */
+    lua_pushvalue(L, KEY_INDEX(FSX_SIGN_AMZ_DATE));
+    lua_pushlstring(L, c.amz_date, 16); /* ... res "amz_date" value */
     lua_rawset(L, -3);
     lua_pushvalue(L, KEY_INDEX(K_HEADERS));
-    lua_createtable(L, (int)(n + r->n_added + 1), 0); /* ... res "headers" list */
+    lua_createtable(L, (int)(n + c.n_added + 1), 0); /* ... res "headers" list */
     for (i = 0; i < n; i++) {
         lua_rawgeti(L, hidx, (int)i + 1); /* ... list pair */
         lua_rawseti(L, -2, (int)i + 1);
     }
-    for (i = 0; i < r->n_added; i++) {
-        const struct fsx_sigv4_header *h = &r->added[i];
+    for (i = 0; i < c.n_added; i++) {
+        const struct fsx_sigv4_header *h = &c.added[i];
         push_pair(L, h->name, h->name_len, h->value, h->value_len); /* ... list pair */
         lua_rawseti(L, -2, (int)(n + i) + 1);
     }
@@ -577,9 +410,47 @@ static int core_sign(lua_State *L)
     lua_rawseti(L, -2, 1);
     lua_pushvalue(L, aidx);
     lua_rawseti(L, -2, 2);
-    lua_rawseti(L, -2, (int)(n + r->n_added) + 1); /* ... res "headers" list */
-    lua_rawset(L, -3);                             /* req values... auth res */
+    lua_rawseti(L, -2, (int)(n + c.n_added) + 1); /* ... res "headers" list */
+    lua_rawset(L, -3);                            /* req values... headers auth res */
     return 1;
+}
+
+/*
+ * LuaJIT's FFI way into the same work (lua/fsx/sigv4_ffi.lua): it fills a
+ * struct fsx_sign_call from the request table itself and calls
+ * sign_ffi_entry.sign(signer, call) through the FFI, which signs with this
+ * Lua state's cache and result, as core.sign does. No Lua API is used on
+ * that path, so no Lua value is created or freed while C reads the strings.
+ */
+struct sign_ffi_entry {
+    int (*sign)(void *signer, struct fsx_sign_call *c);
+};
+
+static int sign_ffi(void *signer, struct fsx_sign_call *c)
+{
+    struct signer *s = (struct signer *)signer;
+    if (!s->ready) {
+        fsx_sigv4_result_init(&s->result);
+        s->ready = 1;
+    }
+    return fsx_sign_call_run(c, s->cache, &s->result);
+}
+
+static const struct sign_ffi_entry sign_ffi_entry = {sign_ffi};
+
+/*
+ * core.sign_ffi() -> entry, signer, sizeof(struct fsx_sign_call),
+ * offsetof(struct fsx_sign_call, n_added): two light userdata for
+ * ffi.cast, and the numbers the Lua side checks its ffi.cdef against.
+ */
+static int core_sign_ffi(lua_State *L)
+{
+    struct signer *s = signer_upvalue(L);
+    lua_pushlightuserdata(L, (void *)(uintptr_t)&sign_ffi_entry);
+    lua_pushlightuserdata(L, s);
+    lua_pushinteger(L, (lua_Integer)sizeof(struct fsx_sign_call));
+    lua_pushinteger(L, (lua_Integer)offsetof(struct fsx_sign_call, n_added));
+    return 4;
 }
 
 /* core.key_derivations() -> number of signing keys derived so far */
@@ -1348,6 +1219,7 @@ static const luaL_Reg signer_meta[] = {
 static const luaL_Reg signer_funcs[] = {
     {"sign", core_sign},
     {"key_derivations", core_key_derivations},
+    {"sign_ffi", core_sign_ffi},
     {NULL, NULL},
 };
 
@@ -1392,7 +1264,7 @@ int luaopen_fsx_core(lua_State *L)
     if (s->cache == NULL)
         return luaL_error(L, "fsx.core: out of memory");
     for (k = 0; k < K_COUNT; k++)
-        lua_pushstring(L, sign_keys[k]);         /* M signer keys... */
+        lua_pushstring(L, sign_key_name(k));     /* M signer keys... */
     luaL_setfuncs(L, signer_funcs, 1 + K_COUNT); /* M */
 
     luaL_newmetatable(L, UUID_POOL_MT); /* M mt */

@@ -13,6 +13,9 @@
 -- @module fsx.sigv4
 local core = require "fsx.core"
 local errors = require "fsx.error"
+-- core.sign, or the same through LuaJIT's FFI (fsx.sigv4_ffi) where it runs
+local sigv4_ffi = require "fsx.sigv4_ffi"
+local core_sign = sigv4_ffi and sigv4_ffi.sign or core.sign
 
 local M = {}
 
@@ -62,7 +65,7 @@ function M.sign(req)
   end
   errors.add_secret(rawget(req, "secret_access_key"))
   errors.add_secret(rawget(req, "session_token"))
-  local r, kind, code, msg, field = core.sign(req)
+  local r, kind, code, msg, field = core_sign(req)
   if not r then
     if field then fail(field, msg:sub(#field + 2)) end
     errors.raise{ kind = kind == "validation" and "validation" or "credentials",
@@ -81,7 +84,7 @@ end
 -- @treturn table the headers to send: the given pairs, the added ones, then Authorization
 function M.sign_request(c)
   c.stages = false
-  local r, kind, code, msg = core.sign(c)
+  local r, kind, code, msg = core_sign(c)
   if not r then
     errors.raise{ kind = kind == "validation" and "validation" or "credentials",
                   code = code, message = "sigv4.sign: " .. tostring(msg), operation = "sigv4.sign" }
@@ -94,5 +97,9 @@ end
 function M.key_derivations()
   return core.key_derivations()
 end
+
+--- Which way signing goes: "ffi" (LuaJIT) or "core.sign".
+-- @local
+M.path = sigv4_ffi and "ffi" or "core.sign"
 
 return M

@@ -1,0 +1,179 @@
+--- core.sign through LuaJIT's FFI (binding layer).
+--
+-- Under LuaJIT this module gives `sign(req)`, the same function as
+-- `fsx.core.sign`, with the same results and the same errors, at about a
+-- third of its cost: a call through the classic Lua C API cannot be
+-- compiled, and core.sign spends more time reading and building tables than
+-- signing. Here the compiled Lua reads the request and fills the
+-- `struct fsx_sign_call` of src/sign_call.h, the C code checks and signs it
+-- exactly as core.sign does (same checks, same order, same cache), and the
+-- result table is built in Lua from the views the call returns.
+--
+-- Anything the fast reader does not take as it is (headers that are not a
+-- plain array of string pairs) and any failure go to core.sign itself, so
+-- errors come from one place. Under PUC Lua, or when the struct layout of
+-- the loaded fsx.core does not match the declaration below, `require`
+-- returns false and callers keep core.sign.
+-- @module fsx.sigv4_ffi
+-- @local
+local ok_ffi, ffi = pcall(require, "ffi")
+if not ok_ffi then return false end
+local core = require "fsx.core"
+if not core.sign_ffi then return false end
+
+local CALL = "struct fsx_sign_call"
+if not pcall(ffi.typeof, CALL) then
+  -- src/sign_call.h, src/sigv4.h (struct fsx_sigv4_header), src/error.h
+  ffi.cdef [[
+struct fsx_sigv4_header { const char *name; size_t name_len; const char *value; size_t value_len; };
+struct fsx_sign_error { int kind; char code[48]; char message[256]; };
+struct fsx_sign_value { const char *s; size_t len; double num; int type; };
+struct fsx_sign_call {
+  struct fsx_sign_value v[16];
+  const struct fsx_sigv4_header *headers;
+  size_t n_headers;
+  int stages;
+  const char *field;
+  const char *what;
+  char date[17];
+  const char *amz_date;
+  struct fsx_sign_error err;
+  const char *out[6];
+  size_t out_len[6];
+  struct fsx_sigv4_header added[3];
+  size_t n_added;
+};
+struct fsx_sign_ffi_entry { int (*sign)(void *signer, struct fsx_sign_call *c); };
+]]
+end
+
+local entry_ptr, signer_ptr, size, n_added_at = core.sign_ffi()
+if ffi.sizeof(CALL) ~= size or ffi.offsetof(CALL, "n_added") ~= n_added_at then
+  return false -- a fsx.core built from another sign_call.h: keep core.sign
+end
+
+local csign = core.sign
+local run = ffi.cast("struct fsx_sign_ffi_entry *", entry_ptr).sign
+local signer = ffi.cast("void *", signer_ptr)
+local call = ffi.new(CALL)
+local ffi_string = ffi.string
+local type, rawget = type, rawget
+local ok_nkeys, nkeys = pcall(require, "table.nkeys")
+if not ok_nkeys then
+  nkeys = function(t)
+    local n = 0
+    for _ in next, t do n = n + 1 end
+    return n
+  end
+end
+
+-- src/sign_call.h: enum fsx_sign_type, enum fsx_sign_out
+local T_NIL, T_STRING, T_BOOLEAN, T_NUMBER, T_OTHER = 0, 1, 2, 3, 4
+local OUT_AUTH, OUT_SIG, OUT_CREQ, OUT_STS, OUT_SH, OUT_PH = 0, 1, 2, 3, 4, 5
+
+local hcap = 8
+local harr = ffi.new("struct fsx_sigv4_header[?]", hcap)
+
+-- While C holds pointers into the request's strings (from filling the
+-- call until the last copy out of it), the request is kept reachable here:
+-- the compiled code may otherwise consider it dead, and a collection at an
+-- allocation could free a string C still reads.
+local anchor = {} -- luacheck: ignore 241 (written to keep the request reachable, never read)
+
+local function out(k)
+  return ffi_string(call.out[k], call.out_len[k])
+end
+
+-- The value of req[key] into slot i (0-based).
+local function set_value(i, v)
+  local slot = call.v[i]
+  local t = type(v)
+  if t == "string" then
+    slot.type, slot.s, slot.len = T_STRING, v, #v
+  elseif t == "nil" then
+    slot.type = T_NIL
+  elseif t == "boolean" then
+    slot.type, slot.num = T_BOOLEAN, v and 1 or 0
+  elseif t == "number" then
+    slot.type, slot.num = T_NUMBER, v
+  else
+    slot.type = T_OTHER
+  end
+end
+
+--- Sign a request: `fsx.core.sign`'s contract (see CONTRIBUTING.md).
+-- @tparam table req the request
+-- @return the result table, or nil, kind, code, message[, field]
+local function sign(req)
+  if type(req) ~= "table" then return csign(req) end
+  local h = rawget(req, "headers")
+  local n = 0
+  if h ~= nil then
+    if type(h) ~= "table" then return csign(req) end
+    n = #h
+    if nkeys(h) ~= n then return csign(req) end
+    if n > hcap then -- grow before any pointer is stored
+      while hcap < n do hcap = hcap * 2 end
+      harr = ffi.new("struct fsx_sigv4_header[?]", hcap)
+    end
+  end
+  anchor[1] = req
+  for i = 1, n do
+    local p = rawget(h, i)
+    if type(p) ~= "table" then anchor[1] = nil; return csign(req) end
+    local name, value = rawget(p, 1), rawget(p, 2)
+    if type(name) ~= "string" or type(value) ~= "string" then
+      anchor[1] = nil
+      return csign(req)
+    end
+    local e = harr[i - 1]
+    e.name, e.name_len, e.value, e.value_len = name, #name, value, #value
+  end
+  -- one line per slot, in the order of enum fsx_sign_slot: each call site
+  -- then compiles for the one type its field has
+  set_value(0, rawget(req, "method"))
+  set_value(1, rawget(req, "path"))
+  set_value(2, rawget(req, "query"))
+  set_value(3, rawget(req, "body"))
+  set_value(4, rawget(req, "payload_hash"))
+  set_value(5, rawget(req, "region"))
+  set_value(6, rawget(req, "service"))
+  set_value(7, rawget(req, "access_key_id"))
+  set_value(8, rawget(req, "secret_access_key"))
+  set_value(9, rawget(req, "session_token"))
+  set_value(10, rawget(req, "amz_date"))
+  set_value(11, rawget(req, "normalize_path"))
+  set_value(12, rawget(req, "sign_body"))
+  set_value(13, rawget(req, "omit_session_token"))
+  set_value(14, rawget(req, "stages"))
+  set_value(15, rawget(req, "time"))
+  call.headers, call.n_headers = harr, n
+  if run(signer, call) ~= 0 then
+    anchor[1] = nil
+    return csign(req) -- the same checks again, to report the error core.sign's way
+  end
+  local auth = out(OUT_AUTH)
+  local res
+  if call.stages ~= 0 then
+    res = {
+      authorization = auth, signature = out(OUT_SIG), canonical_request = out(OUT_CREQ),
+      string_to_sign = out(OUT_STS), signed_headers = out(OUT_SH), payload_hash = out(OUT_PH),
+      amz_date = ffi_string(call.amz_date, 16), headers = false,
+    }
+  else
+    res = { authorization = auth, amz_date = ffi_string(call.amz_date, 16), headers = false }
+  end
+  local list = {}
+  for i = 1, n do list[i] = rawget(h, i) end
+  for i = 0, tonumber(call.n_added) - 1 do
+    local a = call.added[i]
+    n = n + 1
+    list[n] = { ffi_string(a.name, a.name_len), ffi_string(a.value, a.value_len) }
+  end
+  list[n + 1] = { "Authorization", auth }
+  res.headers = list
+  anchor[1] = nil
+  return res
+end
+
+return { sign = sign }
