@@ -559,6 +559,7 @@ local FSX_SERVER = [[
                     required_in = app.required_in, created_in = app.created_in,
                     init_error = app.init_error or false,
                     ngx_transport_loaded = package.loaded["fsx.transport.ngx"] ~= nil,
+                    sign_path = require("fsx.sigv4").path,
                 })
             }
         }
@@ -666,6 +667,7 @@ describe_nginx("fsx inside Nginx against the local FSx server", function()
       assert.equal("init", st.required_in)
       assert.equal("init_worker", st.created_in)
       assert.is_false(st.init_error)
+      assert.equal("ffi", st.sign_path) -- the workers sign through LuaJIT's FFI
       -- nothing was sent while loading and creating (the server was reset
       -- after Nginx started, so look at the first call instead)
       local s0 = fsx_server:state()
