@@ -47,4 +47,28 @@ describe("fsx.error", function()
     assert.is_nil(e.message:find("abcdef0123", 1, true))
     assert.truthy(e.message:find("<redacted>", 1, true))
   end)
+
+  it("keeps scrubbing a secret still in use while 100 others come and go", function()
+    local function scrubbed(secret)
+      local e = errors.new{ kind = "transport", message = "x " .. secret .. " y" }
+      return e.message:find(secret, 1, true) == nil
+    end
+    local in_use = "in-use-secret-" .. ("s"):rep(20)
+    local gone = "forgotten-secret-" .. ("g"):rep(20)
+    errors.add_secret(gone)
+    errors.add_secret(in_use)
+    assert.is_true(scrubbed(gone))
+    for i = 1, 100 do
+      errors.add_secret(("rotated-%04d-"):format(i) .. ("r"):rep(20))
+      errors.add_secret(in_use) -- as every signature registers its secrets
+    end
+    assert.is_true(scrubbed(in_use))
+    assert.is_true(scrubbed(("rotated-%04d-"):format(100) .. ("r"):rep(20)))
+    -- the least recently registered were forgotten, and come back when registered again
+    assert.is_false(scrubbed(gone))
+    assert.is_false(scrubbed(("rotated-%04d-"):format(1) .. ("r"):rep(20)))
+    errors.add_secret(gone)
+    assert.is_true(scrubbed(gone))
+    assert.is_true(scrubbed(in_use))
+  end)
 end)

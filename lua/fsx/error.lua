@@ -40,20 +40,35 @@ function mt:is(code)
 end
 
 -- Secret values seen by this process (secret keys, session tokens), scrubbed
--- from every message. Weak keys: a forgotten secret is not kept alive.
-local secrets = setmetatable({}, { __mode = "k" })
+-- from every message: the last MAX_SECRETS registered, each with the tick of
+-- its last registration. Signing registers its secrets on every call, so a
+-- secret in use stays; past the limit the one registered least recently is
+-- forgotten, from the list and the set alike (a rotating credential must not
+-- push out one still in use, nor grow the set without end).
+local MAX_SECRETS = 64
+local secrets = {}
 local secret_list = {}
+local tick = 0
 
 --- Register a secret value that must never appear in an error message.
 -- @tparam string s the secret (ignored when shorter than 8 bytes)
 function M.add_secret(s)
-  if type(s) == "string" and #s >= 8 and not secrets[s] then
-    secrets[s] = true
-    secret_list[#secret_list + 1] = s
-    if #secret_list > 64 then table.remove(secret_list, 1) end
+  if type(s) ~= "string" or #s < 8 then return end
+  tick = tick + 1
+  if secrets[s] then
+    secrets[s] = tick
+    return
+  end
+  secrets[s] = tick
+  secret_list[#secret_list + 1] = s
+  if #secret_list > MAX_SECRETS then
+    local oldest = 1
+    for i = 2, #secret_list do
+      if secrets[secret_list[i]] < secrets[secret_list[oldest]] then oldest = i end
+    end
+    secrets[table.remove(secret_list, oldest)] = nil
   end
 end
-
 
 --- Remove every registered secret and anything that looks like a SigV4
 -- Authorization value from a string.

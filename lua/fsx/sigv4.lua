@@ -16,6 +16,8 @@ local errors = require "fsx.error"
 -- core.sign, or the same through LuaJIT's FFI (fsx.sigv4_ffi) where it runs
 local sigv4_ffi = require "fsx.sigv4_ffi"
 local core_sign = sigv4_ffi and sigv4_ffi.sign or core.sign
+local add_secret = errors.add_secret
+local type, getmetatable, rawget, next = type, getmetatable, rawget, next
 
 local M = {}
 
@@ -63,8 +65,9 @@ function M.sign(req)
     if getmetatable(h) ~= nil then errors.plain("sigv4.sign", "headers", h) end
     if rawget(h, 1) == nil and next(h) ~= nil then req = with_header_pairs(req, h) end
   end
-  errors.add_secret(rawget(req, "secret_access_key"))
-  errors.add_secret(rawget(req, "session_token"))
+  add_secret(rawget(req, "secret_access_key"))
+  local token = rawget(req, "session_token")
+  if token ~= nil then add_secret(token) end
   local r, kind, code, msg, field = core_sign(req)
   if not r then
     if field then fail(field, msg:sub(#field + 2)) end
