@@ -141,7 +141,7 @@ row{ "Calls: client CPU per call, LuaJIT", "luajit.reuse.cpu_us", "raw libcurl, 
 row{ "Calls: client CPU per call, Lua 5.4", "lua5.4.reuse.cpu_us",
      "minimal Lua loop (core.sign, h:perform, cjson.decode)", "lua5.4.minimal.cpu_us", "us", "info" }
 row{ "Calls: client CPU per call, LuaJIT", "luajit.reuse.cpu_us",
-     "minimal Lua loop (core.sign, h:perform, cjson.decode)", "luajit.minimal.cpu_us", "us", "info" }
+     "minimal Lua loop (FFI sign, h:perform, cjson.decode)", "luajit.minimal.cpu_us", "us", "info" }
 row{ "Calls: minimal Lua loop, Lua 5.4", "lua5.4.minimal.cpu_us", "raw libcurl, one handle",
      "curl.reuse.cpu_us", "us", "info" }
 row{ "Calls: minimal Lua loop, LuaJIT", "luajit.minimal.cpu_us", "raw libcurl, one handle",
