@@ -65,6 +65,17 @@ function M.vm_steps(f, budget)
   return count, r
 end
 
+--- A small deterministic generator (an LCG), the same under Lua 5.4 and
+-- LuaJIT, so generated cases do not depend on math.random's state:
+-- rng(seed) returns r, and r(n) an integer in 1..n.
+function M.rng(seed)
+  local state = seed
+  return function(n)
+    state = (state * 1103515245 + 12345) % 2147483648
+    return state % n + 1
+  end
+end
+
 function M.run(cmd)
   local f = assert(io.popen(cmd .. "; printf '\\n%s' \"$?\"", "r"))
   local out = f:read("*a")

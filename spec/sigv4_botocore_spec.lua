@@ -7,14 +7,7 @@ local helpers = require "helpers"
 
 local N = tonumber(os.getenv("FSX_BOTOCORE_CASES") or "1000")
 
--- A small deterministic generator (xorshift-free LCG), the same under 5.4 and LuaJIT.
-local function rng(seed)
-  local state = seed
-  return function(n)
-    state = (state * 1103515245 + 12345) % 2147483648
-    return state % n + 1
-  end
-end
+local rng = helpers.rng
 
 local function pick(r, list) return list[r(#list)] end
 

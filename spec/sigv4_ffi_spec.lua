@@ -8,6 +8,7 @@
 local core = require "fsx.core"
 local sigv4 = require "fsx.sigv4"
 local sigv4_ffi = require "fsx.sigv4_ffi"
+local helpers = require "helpers"
 
 local JIT = rawget(_G, "jit") ~= nil
 
@@ -66,14 +67,6 @@ end
 -- A few values of every kind a field may wrongly hold.
 local WRONG = { false, true, 0, 1.5, "", "x\0y", {}, print }
 
--- A deterministic generator (the spec must not depend on math.random's state).
-local function lcg(seed)
-  local s = seed
-  return function(n)
-    s = (s * 1103515245 + 12345) % 2147483648
-    return s % n + 1
-  end
-end
 
 local FIELDS = {
   "method", "path", "query", "body", "payload_hash", "region", "service", "access_key_id",
@@ -132,7 +125,7 @@ describe("fsx.sigv4_ffi", function()
   end)
 
   it("answers what core.sign answers on 3000 generated requests", function()
-    local rnd = lcg(20261126)
+    local rnd = helpers.rng(20261126)
     local errors, signed = 0, 0
     for n = 1, 3000 do
       local req = copy(BASE)
