@@ -11,10 +11,11 @@
 --   calls_lua.lua ENDPOINT fresh [SECONDS]   a new client per call (a new
 --       connection each time, plus building the client)
 --   calls_lua.lua ENDPOINT minimal [SECONDS] the least any Lua client of this
---       JSON service does per call, with no client around it: core.sign (under
---       LuaJIT the same through the FFI, fsx.sigv4_ffi) on a request table made once, h:perform on one handle, cjson.decode of the
---       answer (no validation, token, retries or snake_case conversion); a
---       floor for ours, measured the same way
+--       JSON service does per call, with no client around it: core.sign
+--       (under LuaJIT the same through the FFI, fsx.sigv4_ffi) on a request
+--       table made once, h:perform on one handle, cjson.decode of the answer
+--       (no validation, token, retries or snake_case conversion); a floor for
+--       ours, measured the same way
 --   calls_lua.lua ENDPOINT count N           one client, exactly N calls and
 --       no output (bench/instructions.sh runs it under callgrind)
 --   calls_lua.lua ENDPOINT memory [N1 N2]    one client; VmRSS after N1
