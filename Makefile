@@ -270,9 +270,20 @@ version-check:
 #   make bench         bench/run.sh: builds into build/bench/, measures signing, calls,
 #                      start-up and memory against the floors, botocore/boto3 and the
 #                      AWS CLI, prints one table and writes bench/RESULTS.md
-.PHONY: bench
+#   make bench-smoke   the same benchmarks on a short run (one round, tiny loops,
+#                      about a minute), into build/bench-smoke/RESULTS.md, then
+#                      spec/support/bench_results_check.lua: every figure measured,
+#                      every goal judged, every signer agreeing (no timing checked)
+.PHONY: bench bench-smoke
 bench:
 	bash bench/run.sh
+
+BENCH_SMOKE = build/bench-smoke
+bench-smoke:
+	@mkdir -p $(BENCH_SMOKE)
+	ROUNDS=1 STARTUP_ROUNDS=1 MEM_CALLS=2000 BENCH_SECONDS=0.05 BENCH_INSTALL=0 \
+	  RESULTS=$(BENCH_SMOKE)/RESULTS.md bash bench/run.sh
+	lua5.4 spec/support/bench_results_check.lua $(BENCH_SMOKE)/RESULTS.md
 
 # ---- hardening over busted: the Lua specs on the C module (issue 8) ----
 #   make asan-busted      ASAN_BUSTED_SPECS under lua5.4 and LuaJIT with fsx/core.so

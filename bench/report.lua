@@ -75,7 +75,7 @@ if floor_way then
   samples["floor.best.uncached"] = best
   local bestc = {}
   for i, v in ipairs(samples["floor." .. floor_way .. ".cached"] or {}) do bestc[i] = v end
-  samples["floor.best.cached"] = bestc
+  if #bestc > 0 then samples["floor.best.cached"] = bestc end
 end
 
 -- ---- formatting ------------------------------------------------------------------
@@ -394,7 +394,9 @@ w()
 w("| measurement | median | samples |")
 w("|---|---|---|")
 local keys = {}
-for k in pairs(samples) do keys[#keys + 1] = k end
+for k, list in pairs(samples) do
+  if #list > 0 then keys[#keys + 1] = k end
+end
 table.sort(keys)
 for _, k in ipairs(keys) do
   w(string.format("| %s | %.2f | %d |", k, median(samples[k]), #samples[k]))
