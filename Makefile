@@ -170,7 +170,7 @@ $(VALGRIND_CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC)
 valgrind: $(VALGRIND_CTESTS)
 	$(call harden_run,$(VALGRIND) $(VALGRIND_FLAGS),$(VALGRIND_CTESTS),valgrind)
 
-$(FUZZ_BUILD)/fuzz_%: spec/fuzz/fuzz_%.c $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
+$(FUZZ_BUILD)/fuzz_%: spec/fuzz/fuzz_%.c spec/fuzz/fuzz_check.h $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(OPENSSL_CFLAGS) $(CURL_CFLAGS) -Isrc -o $@ $< $(CORE_SRC) $(HTTP_SRC) $(OPENSSL_LIBS) $(CURL_LIBS)
 

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fuzz_check.h"
 #include "sign_call.h"
 
 #define MAX_FUZZ_HEADERS 32
@@ -44,14 +45,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct fsx_sigv4_cache *cache;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__);                      \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* The ordinary value of each slot: enough for a call that signs. */
 static const char *const ordinary[FSX_SIGN_SLOTS] = {
@@ -203,15 +196,6 @@ static void check_date(const struct fsx_sign_call *c, long long before, long lon
     CHECK(strcmp(c->amz_date, want_date) >= 0 && strcmp(c->amz_date, hi) <= 0);
 }
 
-static int hex_lower(const char *s, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return 1;
-}
-
 static void check_signed(const struct fsx_sign_call *c)
 {
     const char *auth = c->out[FSX_SIGN_OUT_AUTHORIZATION];
@@ -234,10 +218,10 @@ static void check_signed(const struct fsx_sign_call *c)
     CHECK(memcmp(auth + alen - 76 - shlen, sh, shlen) == 0);
     CHECK(memcmp(auth + alen - 76, ", Signature=", 12) == 0);
     CHECK(c->out_len[FSX_SIGN_OUT_SIGNATURE] == 64 &&
-          hex_lower(c->out[FSX_SIGN_OUT_SIGNATURE], 64));
+          fuzz_hex_lower(c->out[FSX_SIGN_OUT_SIGNATURE], 64));
     CHECK(memcmp(auth + alen - 64, c->out[FSX_SIGN_OUT_SIGNATURE], 64) == 0);
     CHECK(c->out_len[FSX_SIGN_OUT_PAYLOAD_HASH] == 64 &&
-          hex_lower(c->out[FSX_SIGN_OUT_PAYLOAD_HASH], 64));
+          fuzz_hex_lower(c->out[FSX_SIGN_OUT_PAYLOAD_HASH], 64));
     CHECK(c->n_added <= 3);
     for (i = 0; i < c->n_added; i++) {
         const struct fsx_sigv4_header *h = &c->added[i];

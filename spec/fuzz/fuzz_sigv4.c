@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "sigv4.h"
 #include "sigv4_stages.h"
 
@@ -44,14 +45,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct fsx_sigv4_cache *cache;
 
-#define CHECK(cond)                                                                             \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "check failed: %s (line %d)\n", #cond, __LINE__);                   \
-            abort();                                                                            \
-        }                                                                                       \
-    } while (0)
-
 /* Next field of [*p, end) up to sep (or the end); advances *p past sep. */
 static const char *next_field(const char **p, const char *end, int sep, size_t *len)
 {
@@ -62,16 +55,6 @@ static const char *next_field(const char **p, const char *end, int sep, size_t *
     *len = (size_t)(q - s);
     *p = q < end ? q + 1 : end;
     return s;
-}
-
-static int is_hex_lower(const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return 1;
 }
 
 static int encoded_char(char c, int query)
@@ -144,7 +127,7 @@ static void check_authorization(const struct fsx_sigv4_result *res, const char *
     CHECK(memcmp(a->data, want, (size_t)n) == 0);
     CHECK(memcmp(a->data + n, res->signed_headers.data, res->signed_headers.len) == 0);
     CHECK(memcmp(a->data + (size_t)n + res->signed_headers.len, ", Signature=", 12) == 0);
-    CHECK(strlen(res->signature) == 64 && is_hex_lower(res->signature, 64));
+    CHECK(strlen(res->signature) == 64 && fuzz_hex_lower(res->signature, 64));
     CHECK(memcmp(a->data + a->len - 64, res->signature, 64) == 0);
     CHECK(memcmp(res->string_to_sign.data, "AWS4-HMAC-SHA256\n", 17) == 0);
 }
