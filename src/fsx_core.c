@@ -180,7 +180,18 @@ struct signer {
     struct fsx_sigv4_header *headers; /* scratch array, grown as needed */
     size_t headers_cap;
     int ready; /* result initialised */
+    /*
+     * Signatures made into result (and headers filled) so far. A call reads
+     * it before it starts and again once it has copied the result into Lua
+     * strings: any other count means another signature ran in between (a
+     * __gc finalizer that signs, run by an allocation of this call) and
+     * overwrote the buffers, so the call signs again.
+     */
+    unsigned int gen;
 };
+
+/* Tries of one call before it gives up on a result no finalizer overwrites. */
+#define SIGN_TRIES 64
 
 static int signer_close(lua_State *L)
 {
@@ -349,10 +360,13 @@ static int core_sign(lua_State *L)
     struct fsx_sign_call c;
     struct fsx_sigv4_request req;
     size_t i, n;
-    int k, hidx, aidx;
+    int k, hidx, aidx, tries = 0;
+    unsigned int gen;
 
     luaL_checktype(L, 1, LUA_TTABLE);
+again:
     lua_settop(L, 1);
+    gen = s->gen;
     luaL_checkstack(L, FSX_SIGN_SLOTS + 9, "core.sign");
     memset(&c, 0, sizeof(c));
     for (k = 0; k < FSX_SIGN_SLOTS; k++) {
@@ -374,10 +388,12 @@ static int core_sign(lua_State *L)
         fsx_sigv4_result_init(&s->result);
         s->ready = 1;
     }
+    s->gen++;
     if (fsx_sign_call_sign(&c, &req, s->cache, &s->result) != 0)
         return push_failure(L, &c.err);
 
-    /* from here only pushes: the result buffers belong to the signer userdata */
+    /* from here only pushes: the result buffers belong to the signer userdata,
+     * and every push may run a finalizer that signs into them (see gen) */
     lua_pushlstring(L, c.out[FSX_SIGN_OUT_AUTHORIZATION], c.out_len[FSX_SIGN_OUT_AUTHORIZATION]);
     aidx = lua_gettop(L);     /* req values... headers auth */
     lua_createtable(L, 0, 9); /* req values... headers auth res */
@@ -404,6 +420,13 @@ static int core_sign(lua_State *L)
         const struct fsx_sigv4_header *h = &c.added[i];
         push_pair(L, h->name, h->name_len, h->value, h->value_len); /* ... list pair */
         lua_rawseti(L, -2, (int)(n + i) + 1);
+    }
+    /* every read of the shared buffers is done: were they overwritten? */
+    if (s->gen != gen + 1) {
+        if (++tries < SIGN_TRIES)
+            goto again;
+        return luaL_error(L, "core.sign: every try was overwritten by another signature "
+                             "(a __gc finalizer that signs each time?)");
     }
     lua_createtable(L, 2, 0); /* ... list pair */
     lua_pushliteral(L, "Authorization");
@@ -434,6 +457,7 @@ static int sign_ffi(void *signer, struct fsx_sign_call *c)
         fsx_sigv4_result_init(&s->result);
         s->ready = 1;
     }
+    s->gen++;
     return fsx_sign_call_run(c, s->cache, &s->result);
 }
 
@@ -441,8 +465,10 @@ static struct sign_ffi_entry sign_ffi_entry = {sign_ffi}; /* never written */
 
 /*
  * core.sign_ffi() -> entry, signer, sizeof(struct fsx_sign_call),
- * offsetof(struct fsx_sign_call, n_added): two light userdata for
- * ffi.cast, and the numbers the Lua side checks its ffi.cdef against.
+ * offsetof(struct fsx_sign_call, n_added), gen: three light userdata for
+ * ffi.cast (gen points to the signer's count of signatures, an unsigned
+ * int: see struct signer), and the numbers the Lua side checks its
+ * ffi.cdef against.
  */
 static int core_sign_ffi(lua_State *L)
 {
@@ -451,7 +477,8 @@ static int core_sign_ffi(lua_State *L)
     lua_pushlightuserdata(L, s);
     lua_pushinteger(L, (lua_Integer)sizeof(struct fsx_sign_call));
     lua_pushinteger(L, (lua_Integer)offsetof(struct fsx_sign_call, n_added));
-    return 4;
+    lua_pushlightuserdata(L, &s->gen);
+    return 5;
 }
 
 /* core.key_derivations() -> number of signing keys derived so far */

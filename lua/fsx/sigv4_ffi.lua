@@ -48,8 +48,8 @@ struct fsx_sign_ffi_entry { int (*sign)(void *signer, struct fsx_sign_call *c); 
 ]]
 end
 
-local entry_ptr, signer_ptr, size, n_added_at = core.sign_ffi()
-if ffi.sizeof(CALL) ~= size or ffi.offsetof(CALL, "n_added") ~= n_added_at then
+local entry_ptr, signer_ptr, size, n_added_at, gen_ptr = core.sign_ffi()
+if ffi.sizeof(CALL) ~= size or ffi.offsetof(CALL, "n_added") ~= n_added_at or gen_ptr == nil then
   return false -- a fsx.core built from another sign_call.h: keep core.sign
 end
 
@@ -57,6 +57,14 @@ local csign = core.sign
 local run = ffi.cast("struct fsx_sign_ffi_entry *", entry_ptr).sign
 local signer = ffi.cast("void *", signer_ptr)
 local call = ffi.new(CALL)
+-- the signer's count of signatures (struct signer in src/fsx_core.c): a try
+-- reads it first and again once it has copied its answer out of `call` and
+-- the signer's buffers; any other count than its own one more means that
+-- another signature (a __gc finalizer that signs, run by one of this try's
+-- allocations) overwrote them meanwhile, and the try is made again (a
+-- 32-bit count: read as a Lua number; its wrap costs one needless try)
+local gen = ffi.cast("const unsigned int *", gen_ptr)
+local TRIES = 64
 local ffi_string = ffi.string
 local type, rawget = type, rawget
 local ok_nkeys, nkeys = pcall(require, "table.nkeys")
@@ -78,8 +86,10 @@ local harr = ffi.new("struct fsx_sigv4_header[?]", hcap)
 -- While C holds pointers into the request's strings (from filling the
 -- call until the last copy out of it), the request is kept reachable here:
 -- the compiled code may otherwise consider it dead, and a collection at an
--- allocation could free a string C still reads.
+-- allocation could free a string C still reads. One entry per nesting
+-- depth of sign() (a finalizer may sign while another sign() runs).
 local anchor = {} -- luacheck: ignore 241 (written to keep the request reachable, never read)
+local depth = 0
 
 local function out(k)
   return ffi_string(call.out[k], call.out_len[k])
@@ -102,31 +112,34 @@ local function set_value(i, v)
   end
 end
 
---- Sign a request: `fsx.core.sign`'s contract (see CONTRIBUTING.md).
--- @tparam table req the request
--- @return the result table, or nil, kind, code, message[, field]
-local function sign(req)
-  if type(req) ~= "table" then return csign(req) end
+-- The pair {name, value} of the added header i (0-based) of the call.
+local function added_pair(i)
+  local a = call.added[i]
+  return { ffi_string(a.name, a.name_len), ffi_string(a.value, a.value_len) }
+end
+
+-- One try at signing req, anchored at anchor[d]: the result table; false
+-- when another signature overwrote the buffers meanwhile; nil when
+-- core.sign must answer (an unusual header shape, or any failure).
+local function try(req, d)
+  local g = gen[0]
   local h = rawget(req, "headers")
   local n = 0
   if h ~= nil then
-    if type(h) ~= "table" then return csign(req) end
+    if type(h) ~= "table" then return nil end
     n = #h
-    if nkeys(h) ~= n then return csign(req) end
+    if nkeys(h) ~= n then return nil end
     if n > hcap then -- grow before any pointer is stored
       while hcap < n do hcap = hcap * 2 end
       harr = ffi.new("struct fsx_sigv4_header[?]", hcap)
     end
   end
-  anchor[1] = req
+  anchor[d] = req
   for i = 1, n do
     local p = rawget(h, i)
-    if type(p) ~= "table" then anchor[1] = nil; return csign(req) end
+    if type(p) ~= "table" then return nil end
     local name, value = rawget(p, 1), rawget(p, 2)
-    if type(name) ~= "string" or type(value) ~= "string" then
-      anchor[1] = nil
-      return csign(req)
-    end
+    if type(name) ~= "string" or type(value) ~= "string" then return nil end
     local e = harr[i - 1]
     e.name, e.name_len, e.value, e.value_len = name, #name, value, #value
   end
@@ -149,32 +162,52 @@ local function sign(req)
   set_value(14, rawget(req, "stages"))
   set_value(15, rawget(req, "time"))
   call.headers, call.n_headers = harr, n
-  if run(signer, call) ~= 0 then
-    anchor[1] = nil
-    return csign(req) -- the same checks again, to report the error core.sign's way
-  end
-  local auth = out(OUT_AUTH)
+  if run(signer, call) ~= 0 then return nil end
+  -- copy out all the answer takes from `call` and the signer's buffers
+  local auth, amz_date = out(OUT_AUTH), ffi_string(call.amz_date, 16)
   local res
   if call.stages ~= 0 then
     res = {
       authorization = auth, signature = out(OUT_SIG), canonical_request = out(OUT_CREQ),
       string_to_sign = out(OUT_STS), signed_headers = out(OUT_SH), payload_hash = out(OUT_PH),
-      amz_date = ffi_string(call.amz_date, 16), headers = false,
+      amz_date = amz_date, headers = false,
     }
   else
-    res = { authorization = auth, amz_date = ffi_string(call.amz_date, 16), headers = false }
+    res = { authorization = auth, amz_date = amz_date, headers = false }
   end
+  local n_added = tonumber(call.n_added)
+  local a1, a2, a3 -- at most three (src/sign_call.h)
+  if n_added > 0 then a1 = added_pair(0) end
+  if n_added > 1 then a2 = added_pair(1) end
+  if n_added > 2 then a3 = added_pair(2) end
+  if gen[0] ~= g + 1 then return false end
+  -- from here only Lua values: a finalizer that signs changes nothing
   local list = {}
   for i = 1, n do list[i] = rawget(h, i) end
-  for i = 0, tonumber(call.n_added) - 1 do
-    local a = call.added[i]
-    n = n + 1
-    list[n] = { ffi_string(a.name, a.name_len), ffi_string(a.value, a.value_len) }
-  end
-  list[n + 1] = { "Authorization", auth }
+  if a1 then list[n + 1] = a1 end
+  if a2 then list[n + 2] = a2 end
+  if a3 then list[n + 3] = a3 end
+  list[n + n_added + 1] = { "Authorization", auth }
   res.headers = list
-  anchor[1] = nil
   return res
+end
+
+--- Sign a request: `fsx.core.sign`'s contract (see CONTRIBUTING.md).
+-- @tparam table req the request
+-- @return the result table, or nil, kind, code, message[, field]
+local function sign(req)
+  if type(req) ~= "table" then return csign(req) end
+  local d = depth + 1
+  depth = d
+  local res
+  for _ = 1, TRIES do
+    res = try(req, d)
+    if res ~= false then break end
+  end
+  anchor[d] = nil
+  depth = d - 1
+  if res then return res end
+  return csign(req) -- the same checks again, to report an error core.sign's way
 end
 
 return { sign = sign }
