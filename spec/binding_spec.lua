@@ -184,6 +184,20 @@ describe("fsx.core", function()
       return r
     end
 
+    -- any allocation may run a __gc finalizer; one that sends on the same
+    -- handle while perform copies its answer out must not change that answer
+    -- (spec/support/reentrant.lua, against raw_http_server.py's /echo and /repeat)
+    it("keeps each answer its own when a finalizer sends on the same handle meanwhile", function()
+      local procs = require "support.procs"
+      local raw = procs.start("raw_http_server.py")
+      local ok, calls, nested, outer_bad, inner_bad, out =
+        pcall(helpers.reentrant, "perform", raw.url .. "/echo", raw.url .. "/repeat")
+      procs.stop(raw)
+      assert(ok, calls)
+      assert.is_true(nested > 0, "no finalizer sent inside a perform: " .. out)
+      assert.same({ 0, 0 }, { outer_bad, inner_bad }, out)
+    end)
+
     it("performs a request and reuses its connection", function()
       local h = assert(core.http_new())
       local status, headers, body, conns = h:perform(state_req())

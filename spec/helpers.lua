@@ -100,6 +100,24 @@ local function write_file(path, s)
 end
 M.write_file = write_file
 
+--- Runs spec/support/reentrant.lua (a call while __gc finalizers make the
+-- same kind of call inside it) in a fresh interpreter like the one running
+-- the specs, with the same module paths. Returns calls, nested, outer_bad,
+-- inner_bad (numbers) and the output.
+function M.reentrant(...)
+  local args = {}
+  for i, a in ipairs{ ... } do args[i] = q(a) end
+  local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
+  local out, rc = M.run("cd " .. q(M.ROOT) .. " && LUA_PATH=" .. q(package.path) .. " LUA_CPATH="
+    .. q(package.cpath) .. " " .. lua .. " spec/support/reentrant.lua " .. table.concat(args, " ")
+    .. " 2>&1")
+  assert(rc == 0, out)
+  local calls, nested, outer_bad, inner_bad =
+    out:match("calls (%d+) nested (%d+) outer_bad (%d+) inner_bad (%d+)")
+  assert(calls, out)
+  return tonumber(calls), tonumber(nested), tonumber(outer_bad), tonumber(inner_bad), out
+end
+
 --- Sleeps for s seconds (fractions allowed) without the library under test.
 function M.sleep(s)
   os.execute("sleep " .. string.format("%.3f", s))

@@ -81,3 +81,16 @@ describe("fsx.protocol.json", function()
     assert.equal("HTTP500", e2.code)
   end)
 end)
+
+-- Under LuaJIT a __gc finalizer can run inside the push of an encoded string,
+-- before the bytes are copied: one that encodes too must not write into the
+-- buffer the outer encode is being copied from (lua-cjson keeps one buffer
+-- per instance unless told otherwise). spec/support/reentrant.lua runs it in
+-- a fresh interpreter.
+describe("fsx.json.encode while a finalizer encodes", function()
+  it("gives each call its own text", function()
+    local _, nested, outer_bad, inner_bad, out = require("helpers").reentrant("encode")
+    assert.is_true(nested > 0, "no finalizer encoded inside an encode: " .. out)
+    assert.same({ 0, 0 }, { outer_bad, inner_bad }, out)
+  end)
+end)

@@ -205,74 +205,15 @@ end)
 -- A __gc finalizer runs at whatever allocation the collector picks, so one
 -- that signs can run in the middle of another signature (the result buffers
 -- of the Lua state are shared, and under LuaJIT the FFI call struct too).
+-- spec/support/reentrant.lua runs it in a fresh interpreter.
 describe("signing while a finalizer signs", function()
-  local core = require "fsx.core"
-  local function request(body, stages)
-    return { method = "POST", path = "/", query = "", body = body, stages = stages,
-             headers = { { "Host", "fsx.us-east-1.amazonaws.com" } },
-             region = "us-east-1", service = "fsx", access_key_id = KEY,
-             secret_access_key = SECRET, time = "20240115T120000Z", sign_body = true }
-  end
-  -- every field of a result, headers included, as one string
-  local function flat(r)
-    local t = {}
-    for _, k in ipairs{ "authorization", "signature", "canonical_request", "string_to_sign",
-                        "signed_headers", "payload_hash", "amz_date" } do
-      t[#t + 1] = k .. "=" .. tostring(r[k])
-    end
-    for _, h in ipairs(r.headers) do t[#t + 1] = h[1] .. ":" .. h[2] end
-    return table.concat(t, "\n")
-  end
-
-  for _, way in ipairs{ { "fsx.sigv4.sign", sigv4.sign }, { "fsx.core.sign", core.sign } } do
-    for _, stages in ipairs{ true, false } do
-      it("gives each call its own answer: " .. way[1] .. ", stages " .. tostring(stages), function()
-        local sign = way[2]
-        local want = flat(sign(request("outer", stages)))
-        local inner_want = flat(sign(request("inner", stages)))
-        assert.not_equal(want, inner_want)
-        local outer_calls, nested, inner_bad = 0, 0, 0
-        local in_outer = false
-        local function finalizer()
-          if in_outer then nested = nested + 1 end
-          if flat(sign(request("inner", stages))) ~= inner_want then inner_bad = inner_bad + 1 end
-        end
-        local newproxy = rawget(_G, "newproxy")
-        local function finalizable() -- an object with a __gc (tables have none in Lua 5.1)
-          if newproxy then
-            local u = newproxy(true)
-            getmetatable(u).__gc = finalizer
-            return u
-          end
-          return setmetatable({}, { __gc = finalizer })
-        end
-        -- a collector that works at every allocation, from a fresh cycle;
-        -- calls until finalizers have signed inside 50 of them (or 30,000 calls)
-        collectgarbage()
-        local pause = collectgarbage("setpause", 0)
-        local stepmul = collectgarbage("setstepmul", 1000)
-        local outer_bad = 0
-        local ok, err = pcall(function()
-          repeat
-            for _ = 1, 500 do
-              finalizable()
-              finalizable()
-              in_outer = true
-              local got = flat(sign(request("outer", stages)))
-              in_outer = false
-              outer_calls = outer_calls + 1
-              if got ~= want then outer_bad = outer_bad + 1 end
-            end
-          until nested >= 50 or outer_calls >= 30000
-        end)
-        in_outer = false
-        collectgarbage("setpause", pause)
-        collectgarbage("setstepmul", stepmul)
-        collectgarbage()
-        assert(ok, err)
-        assert.is_true(nested > 0, "no finalizer signed inside a signature in " .. outer_calls .. " calls")
-        assert.equal(0, outer_bad)
-        assert.equal(0, inner_bad)
+  local helpers = require "helpers"
+  for _, way in ipairs{ "sigv4", "core" } do
+    for _, stages in ipairs{ "true", "false" } do
+      it("gives each call its own answer: " .. way .. ", stages " .. stages, function()
+        local _, nested, outer_bad, inner_bad, out = helpers.reentrant("sign", way, stages)
+        assert.is_true(nested > 0, "no finalizer signed inside a signature: " .. out)
+        assert.same({ 0, 0 }, { outer_bad, inner_bad }, out)
       end)
     end
   end

@@ -30,6 +30,7 @@
 
 #define SIGNER_MT "fsx.Signer"
 #define HTTP_MT "fsx.Http"
+#define HTTP_RESPONSE_MT "fsx.HttpResponse"
 
 /* ------------------------------------------------------------------------ */
 /* helpers for reading argument tables                                      */
@@ -638,17 +639,40 @@ static void push_header_map(lua_State *L, const struct fsx_http_response *resp)
     }
 }
 
+/* A response taken out of its handle while it is copied into Lua values. */
+static int http_response_gc(lua_State *L)
+{
+    fsx_http_response_free((struct fsx_http_response *)lua_touserdata(L, 1));
+    return 0;
+}
+
 static int http_perform(lua_State *L)
 {
-    struct http *p = check_http(L);
+    struct http *p;
     struct fsx_http_request req;
     const struct fsx_http_response *resp = NULL;
+    struct fsx_http_response *taken;
+    struct fsx_http *hh;
     struct fsx_error err;
     const char *bad = NULL;
     size_t n_lines = 0;
     int rc;
 
     luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    /*
+     * Where the response goes once received, made first: any allocation may
+     * run a __gc finalizer, and one that sends on this handle between the
+     * transfer and the last copy out of its buffers would overwrite them.
+     * From the transfer to the copies' end nothing is allocated but the
+     * copies, which read `taken`, no longer the handle's buffers.
+     */
+    taken = (struct fsx_http_response *)fsx_newuserdata(L, sizeof(*taken)); /* h req taken */
+    fsx_http_response_init(taken, 0, 0);
+    luaL_getmetatable(L, HTTP_RESPONSE_MT);
+    lua_setmetatable(L, 3);
+    p = check_http(L);
+    hh = p->h;
     if ((bad = nul_field(L, 2, http_cstring_fields)) != NULL)
         return push_nul_field(L, bad);
     memset(&req, 0, sizeof(req));
@@ -673,17 +697,23 @@ static int http_perform(lua_State *L)
     req.n_headers = n_lines;
 
     fsx_error_clear(&err);
-    rc = fsx_http_perform(p->h, &req, &resp, &err);
+    rc = fsx_http_perform(hh, &req, &resp, &err);
     /* the lines held the Authorization header: wipe them now */
     fsx_wipe(p->lines.data, p->lines.len);
     fsx_buf_reset(&p->lines);
     if (rc != 0)
         return push_failure(L, &err);
 
-    lua_pushinteger(L, (lua_Integer)resp->status);
-    push_header_map(L, resp); /* status headers */
-    lua_pushlstring(L, fsx_buf_cstr(&resp->body), resp->body.len);
-    lua_pushinteger(L, (lua_Integer)resp->new_connections);
+    (void)resp; /* the handle's response: taken out of it now */
+    fsx_http_swap_response(hh, taken);
+    lua_pushinteger(L, (lua_Integer)taken->status);
+    push_header_map(L, taken); /* h req taken status headers */
+    lua_pushlstring(L, fsx_buf_cstr(&taken->body), taken->body.len);
+    lua_pushinteger(L, (lua_Integer)taken->new_connections);
+    /* give the grown buffers back for the next transfer (unless a finalizer
+     * closed the handle meanwhile); `taken` frees what it holds then */
+    if (p->h == hh)
+        fsx_http_swap_response(hh, taken);
     return 4;
 }
 
@@ -1281,6 +1311,11 @@ int luaopen_fsx_core(lua_State *L)
 
     luaL_newmetatable(L, SIGNER_MT); /* mt */
     luaL_setfuncs(L, signer_meta, 0);
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, HTTP_RESPONSE_MT); /* mt */
+    lua_pushcfunction(L, http_response_gc);
+    lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
 
     luaL_newlib(L, core_funcs);                          /* M */

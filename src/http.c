@@ -183,6 +183,13 @@ void fsx_http_response_reset(struct fsx_http_response *r)
 }
 
 /* Release everything; the body and headers are wiped (they may hold credentials). */
+void fsx_http_swap_response(struct fsx_http *h, struct fsx_http_response *r)
+{
+    struct fsx_http_response t = h->resp;
+    h->resp = *r;
+    *r = t;
+}
+
 void fsx_http_response_free(struct fsx_http_response *r)
 {
     fsx_buf_free_secure(&r->body);

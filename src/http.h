@@ -75,6 +75,15 @@ int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
                      const struct fsx_http_response **resp, struct fsx_error *err);
 
 /*
+ * Exchange the contents of the handle's response with *r (the handle keeps
+ * the address libcurl's callbacks write to). A binding takes the response
+ * it is about to copy out this way, so that another transfer on the same
+ * handle, started meanwhile (by a Lua __gc finalizer run by one of the
+ * copy's allocations), fills other buffers; then it gives them back.
+ */
+void fsx_http_swap_response(struct fsx_http *h, struct fsx_http_response *r);
+
+/*
  * The callback logic, exposed so it can be fuzzed without a network. A
  * response set up with fsx_http_response_init accepts header lines (one per
  * call, CR/LF included, as libcurl delivers them; a status line starts a new

@@ -12,6 +12,10 @@ local M = {}
 
 local cjson = cjson_mod.new and cjson_mod.new() or cjson_mod
 cjson.encode_sparse_array(false)
+-- A buffer per encode, not one per instance: LuaJIT may run a __gc finalizer
+-- inside the push of the encoded string, before the copy, and a finalizer
+-- that encodes too would overwrite the shared buffer first.
+cjson.encode_keep_buffer(false)
 cjson.decode_invalid_numbers(false)
 pcall(cjson.encode_number_precision, 14)
 pcall(cjson.decode_max_depth, 200)

@@ -59,7 +59,7 @@ function M.start(script, args)
   for _ = 1, 200 do
     local f = io.open(port_file, "r")
     if f then
-      port = tonumber(f:read("*a"))
+      port = tonumber((f:read("*a") or ""):match("^%s*(%d+)")) -- the first number
       f:close()
       if port then break end
     end

@@ -8,7 +8,7 @@ Connections are kept alive unless the client asks otherwise, and every
 answer carries X-Conn-Id (the number of the connection it came on) so that
 a test can tell reuse from reconnection.
 
-Usage: raw_http_server.py --port-file FILE [--tls-cert CERT --tls-key KEY]
+Usage: raw_http_server.py --port-file FILE [--port 0] [--tls-cert CERT --tls-key KEY]
 Listens on 127.0.0.1 on a free port (plus a TLS port when a certificate is
 given) and writes "PORT TLS_PORT" (TLS_PORT 0 without TLS) to FILE once it
 is ready. Runs until killed.
@@ -200,6 +200,8 @@ def listen():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--port", type=int, default=0,
+                    help="accepted for spec/support/procs.lua; only 0 (a free port) is used")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     args = ap.parse_args()

@@ -1,0 +1,94 @@
+-- reentrant.lua - a call of the library while __gc finalizers make the same
+-- kind of call in the middle of it. Any allocation may run a finalizer, and
+-- one that reaches state the outer call shares (the signer's result buffers,
+-- LuaJIT's FFI call struct, an http handle's answer, lua-cjson's encode
+-- buffer) could change the outer call's answer. The specs run this in a
+-- fresh interpreter: in its small heap a collector forced to work at every
+-- allocation finishes its cycles, and so runs finalizers, often.
+--
+-- Usage: reentrant.lua CASE [ARGS...]
+--   sign WAY STAGES           WAY: sigv4 (fsx.sigv4.sign, the FFI under
+--                             LuaJIT) or core (fsx.core.sign); STAGES: true
+--                             or false; two requests that differ in body
+--   encode                    fsx.json.encode of two different values
+--   perform OUTER_URL INNER_URL   h:perform on one handle, GET each URL
+-- The outer call runs until finalizers have made the inner call inside 500
+-- outer calls (or 20,000 outer calls), then it prints
+--   calls N nested N outer_bad N inner_bad N
+-- where a bad answer differs from the first answer to the same call.
+local case = arg[1]
+
+local outer, inner -- each returns its answer as one string
+
+local function flat_sign(r)
+  local t = {}
+  for _, k in ipairs{ "authorization", "signature", "canonical_request", "string_to_sign",
+                      "signed_headers", "payload_hash", "amz_date" } do
+    t[#t + 1] = k .. "=" .. tostring(r[k])
+  end
+  for _, h in ipairs(r.headers) do t[#t + 1] = h[1] .. ":" .. h[2] end
+  return table.concat(t, "\n")
+end
+
+if case == "sign" then
+  local sign = arg[2] == "core" and require("fsx.core").sign or require("fsx.sigv4").sign
+  local stages = arg[3] ~= "false"
+  local function request(body)
+    return { method = "POST", path = "/", query = "", body = body, stages = stages,
+             headers = { { "Host", "fsx.us-east-1.amazonaws.com" } },
+             region = "us-east-1", service = "fsx", access_key_id = "AKIDEXAMPLE",
+             secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+             time = "20240115T120000Z", sign_body = true }
+  end
+  outer = function() return flat_sign(sign(request("outer"))) end
+  inner = function() return flat_sign(sign(request("inner"))) end
+elseif case == "encode" then
+  local json = require "fsx.json"
+  local value = { FileSystemIds = { "fs-0123456789abcdef0" }, MaxResults = 5 }
+  outer = function() return json.encode(value) end
+  inner = function() return json.encode({}) end
+elseif case == "perform" then
+  local core = require "fsx.core"
+  local h = assert(core.http_new())
+  local function get(url)
+    local r = { method = "GET", url = url, timeout = 10, connect_timeout = 5 }
+    return function()
+      local status, headers, body = h:perform(r)
+      return tostring(status) .. "\n" .. tostring(headers and headers["content-length"])
+        .. "\n" .. tostring(body)
+    end
+  end
+  outer, inner = get(assert(arg[2])), get(assert(arg[3]))
+else
+  error("usage: reentrant.lua sign WAY STAGES | encode | perform OUTER_URL INNER_URL")
+end
+
+local want, inner_want = outer(), inner()
+assert(want ~= inner_want, "the outer and inner calls must answer differently")
+local in_outer, nested, inner_bad, outer_bad, calls = false, 0, 0, 0, 0
+local function finalizer()
+  if in_outer then nested = nested + 1 end
+  if inner() ~= inner_want then inner_bad = inner_bad + 1 end
+end
+local newproxy = rawget(_G, "newproxy")
+local function finalizable() -- tables have no __gc in Lua 5.1
+  if newproxy then
+    local u = newproxy(true)
+    getmetatable(u).__gc = finalizer
+    return u
+  end
+  return setmetatable({}, { __gc = finalizer })
+end
+
+collectgarbage()
+collectgarbage("setpause", 0)
+collectgarbage("setstepmul", 1000)
+repeat
+  finalizable()
+  in_outer = true
+  local got = outer()
+  in_outer = false
+  calls = calls + 1
+  if got ~= want then outer_bad = outer_bad + 1 end
+until nested >= 500 or calls >= 20000
+io.write(string.format("calls %d nested %d outer_bad %d inner_bad %d\n", calls, nested, outer_bad, inner_bad))
