@@ -297,7 +297,9 @@ bench-smoke:
 # it) and end with "<target>: N passed, N failed".
 # The runtime is preloaded with `ld.so --preload`, not LD_PRELOAD: it reaches
 # the interpreter only, and the servers, curl and CLI processes the specs start
-# run without it (their own leaks would fail them under LeakSanitizer).
+# run without it (their own leaks would fail them under LeakSanitizer). A spec
+# that starts another interpreter on the same module (helpers.reentrant) puts
+# FSX_SPEC_LUA_WRAP, the same preload, before it.
 ASAN_RT ?= $(shell $(SAN_CC) -print-file-name=libclang_rt.asan-x86_64.so)
 LDSO ?= /lib64/ld-linux-x86-64.so.2
 ASAN_LUAJIT_BUILD = build/asan-luajit
@@ -340,7 +342,8 @@ asan-busted: $(ASAN_LUA_BUILD)/fsx/core.so $(ASAN_LUAJIT_BUILD)/fsx/core.so
 	  case $$lua in luajit) dir=$(ASAN_LUAJIT_BUILD) ;; *) dir=$(ASAN_LUA_BUILD) ;; esac; \
 	  log=build/asan-busted-$$lua.log; \
 	  echo "# asan-busted: $$lua with $$dir/fsx/core.so and $(ASAN_RT)"; \
-	  env $(ASAN_BUSTED_ENV) $(LDSO) --preload $(ASAN_RT) $$(command -v $$lua) $(BUSTED) \
+	  env $(ASAN_BUSTED_ENV) FSX_SPEC_LUA_WRAP="$(LDSO) --preload $(ASAN_RT)" \
+	    $(LDSO) --preload $(ASAN_RT) $$(command -v $$lua) $(BUSTED) \
 	    --cpath="$$dir/?.so" -o TAP $(ASAN_BUSTED_SPECS) > $$log 2>&1; rc=$$?; \
 	  $(call busted_tap,$$lua,$$log); \
 	done; \
