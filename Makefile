@@ -55,7 +55,7 @@ $(BUILD)/fsx/core.so: $(CORE_SRC) $(HTTP_SRC) $(BIND_SRC) $(HEADERS)
 CTEST_BUILD = build/ctest
 CTESTS = $(patsubst spec/c/%.c,$(CTEST_BUILD)/%,$(filter-out spec/c/test_util.c,$(wildcard spec/c/test_*.c)))
 
-$(CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
+$(CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(wildcard spec/c/*.h) $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(LDFLAGS) $(OPENSSL_LIBS) $(CURL_LIBS)
 
@@ -148,7 +148,7 @@ endef
 
 .PHONY: asan asan-ctest asan-lua valgrind fuzz fuzz-ci
 
-$(ASAN_CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
+$(ASAN_CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(wildcard spec/c/*.h) $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_ALL_CFLAGS) -Isrc -o $@ $< spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(LDFLAGS) $(OPENSSL_LIBS) $(CURL_LIBS)
 
@@ -163,14 +163,14 @@ asan-lua: $(ASAN_LUA_BUILD)/fsx/core.so
 
 asan: asan-ctest asan-lua
 
-$(VALGRIND_CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
+$(VALGRIND_CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(wildcard spec/c/*.h) $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(LDFLAGS) $(OPENSSL_LIBS) $(CURL_LIBS)
 
 valgrind: $(VALGRIND_CTESTS)
 	$(call harden_run,$(VALGRIND) $(VALGRIND_FLAGS),$(VALGRIND_CTESTS),valgrind)
 
-$(FUZZ_BUILD)/fuzz_%: spec/fuzz/fuzz_%.c spec/fuzz/fuzz_check.h $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
+$(FUZZ_BUILD)/fuzz_%: spec/fuzz/fuzz_%.c spec/fuzz/fuzz_check.h spec/c/sign_call_expect.h $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) $(OPENSSL_CFLAGS) $(CURL_CFLAGS) -Isrc -o $@ $< $(CORE_SRC) $(HTTP_SRC) $(OPENSSL_LIBS) $(CURL_LIBS)
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sign_call.h"
+#include "sign_call_expect.h"
 #include "test_util.h"
 
 #define DATE "20150830T123600Z"
@@ -189,14 +190,6 @@ static void test_checks(void)
                                   FSX_SIGN_SESSION_TOKEN, FSX_SIGN_AMZ_DATE};
     static const int bools[] = {FSX_SIGN_NORMALIZE_PATH, FSX_SIGN_SIGN_BODY,
                                 FSX_SIGN_OMIT_SESSION_TOKEN, FSX_SIGN_STAGES};
-    static const int cstrings[] = {FSX_SIGN_METHOD,
-                                   FSX_SIGN_REGION,
-                                   FSX_SIGN_SERVICE,
-                                   FSX_SIGN_ACCESS_KEY_ID,
-                                   FSX_SIGN_SECRET_ACCESS_KEY,
-                                   FSX_SIGN_SESSION_TOKEN,
-                                   FSX_SIGN_AMZ_DATE,
-                                   FSX_SIGN_PAYLOAD_HASH};
     struct fsx_sign_call c;
     struct fsx_sigv4_request req;
     char name[96];
@@ -229,10 +222,10 @@ static void test_checks(void)
         (void)snprintf(name, sizeof(name), "%s a string", f);
         expect_fail(name, &c, f, "must be a boolean");
     }
-    for (i = 0; i < sizeof(cstrings) / sizeof(cstrings[0]); i++) {
-        const char *f = fsx_sign_slot_names[cstrings[i]];
+    for (i = 0; i < N_EXPECT_CSTRING_SLOTS; i++) {
+        const char *f = fsx_sign_slot_names[expect_cstring_slots[i]];
         vanilla(&c);
-        set_str(&c, cstrings[i], "ab\0cd", 5);
+        set_str(&c, expect_cstring_slots[i], "ab\0cd", 5);
         (void)snprintf(name, sizeof(name), "%s holds NUL", f);
         expect_fail(name, &c, f, "holds a NUL byte");
     }

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../c/sign_call_expect.h"
 #include "fuzz_check.h"
 #include "sign_call.h"
 
@@ -72,17 +73,6 @@ static const enum want want[FSX_SIGN_SLOTS] = {
     W_NONEMPTY, W_NONEMPTY, W_STRING, W_STRING, W_STRING, W_NONEMPTY, W_NONEMPTY, W_NONEMPTY,
     W_NONEMPTY, W_STRING,   W_STRING, W_BOOL,   W_BOOL,   W_BOOL,     W_BOOL,     W_TIME,
 };
-/* Passed on as C strings, so a NUL byte is refused; in this order. */
-static const int cstring_order[] = {
-    FSX_SIGN_METHOD,
-    FSX_SIGN_REGION,
-    FSX_SIGN_SERVICE,
-    FSX_SIGN_ACCESS_KEY_ID,
-    FSX_SIGN_SECRET_ACCESS_KEY,
-    FSX_SIGN_SESSION_TOKEN,
-    FSX_SIGN_AMZ_DATE,
-    FSX_SIGN_PAYLOAD_HASH,
-};
 
 static int is_string(const struct fsx_sign_value *v)
 {
@@ -108,10 +98,10 @@ static int model_failure(const struct fsx_sign_call *c)
     size_t i;
     int k;
 
-    for (i = 0; i < sizeof(cstring_order) / sizeof(cstring_order[0]); i++) {
-        const struct fsx_sign_value *s = &v[cstring_order[i]];
+    for (i = 0; i < N_EXPECT_CSTRING_SLOTS; i++) {
+        const struct fsx_sign_value *s = &v[expect_cstring_slots[i]];
         if (is_string(s) && memchr(s->s, '\0', s->len) != NULL)
-            return cstring_order[i];
+            return expect_cstring_slots[i];
     }
     for (k = 0; k < FSX_SIGN_SLOTS; k++) {
         int ty = v[k].type, ok;
