@@ -31,7 +31,7 @@ LDFLAGS ?=
 
 BUILD ?= build/$(LUA)
 CORE_SRC = src/buf.c src/error.c src/crypto.c src/sigv4.c src/sign_call.c
-HTTP_SRC = src/http.c
+HTTP_SRC = src/http.c src/interrupt.c
 BIND_SRC = src/fsx_core.c
 HEADERS = $(wildcard src/*.h)
 

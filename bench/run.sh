@@ -125,7 +125,7 @@ CORE="src/buf.c src/error.c src/crypto.c src/sigv4.c"
   build $B/sign_c "$CC" $CFL -Isrc -Ibench $CRYPTO_CF bench/sign_c.c $CORE $CRYPTO_L
   build $B/fixed_server "$CC" $CFL bench/fixed_server.c
   build $B/curl_floor "$CC" $CFL -Ibench $CURL_CF bench/curl_floor.c $CURL_L
-  build $B/http_c "$CC" $CFL -Isrc -Ibench $CRYPTO_CF $CURL_CF bench/http_c.c $CORE src/http.c $CURL_L $CRYPTO_L
+  build $B/http_c "$CC" $CFL -Isrc -Ibench $CRYPTO_CF $CURL_CF bench/http_c.c $CORE src/http.c src/interrupt.c $CURL_L $CRYPTO_L
   build $B/startup_runner "$CC" $CFL bench/startup_runner.c
   build $B/sign_stages "$CC" $CFL -Isrc -Ibench $CRYPTO_CF bench/sign_stages.c $CORE $CRYPTO_L
   build $B/dlopen_cost "$CC" $CFL bench/dlopen_cost.c -ldl

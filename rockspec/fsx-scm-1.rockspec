@@ -59,7 +59,7 @@ build = {
       ["fsx.core"] = {
          sources = {
             "src/buf.c", "src/error.c", "src/crypto.c", "src/sigv4.c", "src/sign_call.c",
-            "src/http.c", "src/fsx_core.c",
+            "src/http.c", "src/interrupt.c", "src/fsx_core.c",
          },
          defines = { "_POSIX_C_SOURCE=200809L" },
          incdirs = { "src", "$(OPENSSL_INCDIR)", "$(CURL_INCDIR)" },

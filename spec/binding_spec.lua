@@ -347,6 +347,55 @@ describe("fsx.core", function()
     end)
   end)
 
+  describe("signals", function()
+    -- a child catches the signals, then waits on a server that never answers
+    -- (timeout 30 s); the signal must end the wait with INTERRUPTED, and the
+    -- child's next perform must fail the same way without sending
+    local function interrupted_by(signal)
+      local procs = require "support.procs"
+      local raw = procs.start("raw_http_server.py")
+      local dir = helpers.tmpdir()
+      local ready, out = dir .. "/ready", dir .. "/out"
+      os.execute(helpers.lua_command("spec/support/interrupt.lua", raw.url .. "/hang", ready)
+        .. " > " .. helpers.q(out) .. " 2>&1 &")
+      local pid, text
+      for _ = 1, 400 do
+        pid = helpers.read_file(ready)
+        if pid then break end
+        helpers.sleep(0.05)
+      end
+      if pid then
+        helpers.sleep(0.3) -- the child is in its perform by now
+        os.execute("kill -" .. signal .. " " .. pid)
+        for _ = 1, 400 do
+          text = helpers.read_file(out)
+          if text and text:find("caught") then break end
+          helpers.sleep(0.05)
+        end
+      end
+      procs.stop(raw)
+      helpers.rmdir(dir)
+      assert(pid, "the child never got ready")
+      return text
+    end
+
+    for _, case in ipairs{ { "INT", 2 }, { "TERM", 15 }, { "HUP", 1 } } do
+      it("SIG" .. case[1] .. " stops a perform in flight with INTERRUPTED, not a retry", function()
+        local text = interrupted_by(case[1])
+        assert.matches("first nil transport INTERRUPTED second transport INTERRUPTED caught "
+          .. case[2], text, 1, true)
+      end)
+    end
+
+    it("INTERRUPTED is a transport failure the client never retries", function()
+      assert.is_false((require("fsx.retry").classify{ kind = "transport", code = "INTERRUPTED" }))
+    end)
+
+    it("caught_signal is nil when none was caught", function()
+      assert.is_nil(core.caught_signal())
+    end)
+  end)
+
   describe("utilities", function()
     it("random_bytes: 0..256 bytes, anything else is an error", function()
       assert.equal("", core.random_bytes(0))

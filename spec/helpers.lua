@@ -100,20 +100,27 @@ local function write_file(path, s)
 end
 M.write_file = write_file
 
+--- The shell command that runs a Lua script of the repository in a fresh
+-- interpreter like the one running the specs, with the same module paths
+-- (and, under `make asan-busted`, the same sanitizer runtime:
+-- FSX_SPEC_LUA_WRAP), from the repository root; the arguments are quoted.
+function M.lua_command(script, ...)
+  local args = {}
+  for i, a in ipairs{ ... } do args[i] = q(a) end
+  local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
+  local wrap = os.getenv("FSX_SPEC_LUA_WRAP")
+  if wrap and wrap ~= "" then lua = wrap .. " $(command -v " .. lua .. ")" end
+  return "cd " .. q(M.ROOT) .. " && LUA_PATH=" .. q(package.path) .. " LUA_CPATH="
+    .. q(package.cpath) .. " " .. lua .. " " .. q(script) .. " " .. table.concat(args, " ")
+end
+
 --- Runs spec/support/reentrant.lua (a call while __gc finalizers make the
 -- same kind of call inside it) in a fresh interpreter like the one running
 -- the specs, with the same module paths (and, under `make asan-busted`, the
 -- same sanitizer runtime: FSX_SPEC_LUA_WRAP). Returns calls, nested,
 -- outer_bad, inner_bad (numbers) and the output.
 function M.reentrant(...)
-  local args = {}
-  for i, a in ipairs{ ... } do args[i] = q(a) end
-  local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
-  local wrap = os.getenv("FSX_SPEC_LUA_WRAP")
-  if wrap and wrap ~= "" then lua = wrap .. " $(command -v " .. lua .. ")" end
-  local out, rc = M.run("cd " .. q(M.ROOT) .. " && LUA_PATH=" .. q(package.path) .. " LUA_CPATH="
-    .. q(package.cpath) .. " " .. lua .. " spec/support/reentrant.lua " .. table.concat(args, " ")
-    .. " 2>&1")
+  local out, rc = M.run(M.lua_command("spec/support/reentrant.lua", ...) .. " 2>&1")
   assert(rc == 0, out)
   local calls, nested, outer_bad, inner_bad =
     out:match("calls (%d+) nested (%d+) outer_bad (%d+) inner_bad (%d+)")

@@ -25,6 +25,7 @@
 #include "compat.h"
 #include "crypto.h"
 #include "http.h"
+#include "interrupt.h"
 #include "sigv4.h"
 #include "sign_call.h"
 
@@ -1193,6 +1194,39 @@ static int core_sleep(lua_State *L)
     return 1;
 }
 
+/*
+ * core.catch_signals() -> true | nil, message
+ *
+ * From now on SIGINT, SIGTERM and SIGHUP only record their number (the
+ * process is not stopped and the interpreter's own Ctrl-C hook no longer
+ * runs): core.caught_signal() tells it, core.sleep returns early, and every
+ * h:perform in flight stops within about a second and fails with
+ * nil, "transport", "INTERRUPTED", message (a failure the client does not
+ * retry); a perform asked for later fails the same way without sending.
+ * The caller decides how to exit (fsx-backup: 128 + the signal's number).
+ */
+static int core_catch_signals(lua_State *L)
+{
+    if (fsx_interrupt_catch() != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "installing signal handlers failed: %s", strerror(errno));
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* core.caught_signal() -> the number of the signal recorded, or nil */
+static int core_caught_signal(lua_State *L)
+{
+    int sig = fsx_interrupt_signal();
+    if (sig == 0)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, sig);
+    return 1;
+}
+
 /* core.isatty(fd) -> boolean */
 static int core_isatty(lua_State *L)
 {
@@ -1282,12 +1316,20 @@ static const luaL_Reg signer_funcs[] = {
 };
 
 static const luaL_Reg core_funcs[] = {
-    {"http_new", core_http_new},       {"random_bytes", core_random_bytes},
-    {"sha256_hex", core_sha256_hex},   {"sha1_hex", core_sha1_hex},
-    {"hmac_sha256", core_hmac_sha256}, {"time", core_time},
-    {"monotime", core_monotime},       {"sleep", core_sleep},
-    {"isatty", core_isatty},           {"write_private", core_write_private},
-    {"convert", core_convert},         {NULL, NULL},
+    {"http_new", core_http_new},
+    {"random_bytes", core_random_bytes},
+    {"sha256_hex", core_sha256_hex},
+    {"sha1_hex", core_sha1_hex},
+    {"hmac_sha256", core_hmac_sha256},
+    {"time", core_time},
+    {"monotime", core_monotime},
+    {"sleep", core_sleep},
+    {"isatty", core_isatty},
+    {"write_private", core_write_private},
+    {"convert", core_convert},
+    {"catch_signals", core_catch_signals},
+    {"caught_signal", core_caught_signal},
+    {NULL, NULL},
 };
 
 int luaopen_fsx_core(lua_State *L);

@@ -28,6 +28,8 @@
 
 #include <curl/curl.h>
 
+#include "interrupt.h"
+
 /* values of fsx_http_response.too_large */
 #define TOO_LARGE_BODY 1
 #define TOO_LARGE_HEADERS 2
@@ -395,8 +397,29 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *ud)
     return fsx_http_response_on_header((struct fsx_http_response *)ud, data, n) == 0 ? n : 0;
 }
 
+/*
+ * libcurl progress callback: libcurl calls it at least once a second, also
+ * while a server sends nothing, so a recorded signal (interrupt.h) stops the
+ * transfer within about a second.
+ */
+static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)ud;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return fsx_interrupt_signal() != 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* errors                                                                   */
+
+static void set_interrupted(struct fsx_error *err, int sig)
+{
+    fsx_error_set(err, FSX_ERR_TRANSPORT, "INTERRUPTED", "interrupted by signal %d", sig);
+}
 
 /* Fill err from a CURLcode and the error buffer (or libcurl's generic text). */
 static void set_curl_error(struct fsx_error *err, CURLcode rc, const char *detail)
@@ -487,6 +510,8 @@ struct fsx_http *fsx_http_new(struct fsx_error *err)
         curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, (void *)&h->resp) != CURLE_OK ||
         curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, header_cb) != CURLE_OK ||
         curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, (void *)&h->resp) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, progress_cb) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
         curl_easy_setopt(h->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) != CURLE_OK ||
 #if LIBCURL_VERSION_NUM >= 0x075500
         curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK
@@ -685,6 +710,7 @@ int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
 {
     struct fsx_http_response *r = &h->resp;
     CURLcode rc;
+    int sig;
 
     *resp = NULL;
     if (req->url == NULL || req->method == NULL || (req->body == NULL && req->body_len > 0)) {
@@ -703,6 +729,10 @@ int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
         set_curl_error(err, rc, NULL);
         return -1;
     }
+    if ((sig = fsx_interrupt_signal()) != 0) {
+        set_interrupted(err, sig);
+        return -1;
+    }
     h->errbuf[0] = '\0';
     rc = curl_easy_perform(h->curl);
     if (rc == CURLE_OK) {
@@ -715,7 +745,9 @@ int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
         *resp = r;
         return 0;
     }
-    if (r->too_large == TOO_LARGE_BODY || rc == CURLE_FILESIZE_EXCEEDED)
+    if (rc == CURLE_ABORTED_BY_CALLBACK && (sig = fsx_interrupt_signal()) != 0)
+        set_interrupted(err, sig);
+    else if (r->too_large == TOO_LARGE_BODY || rc == CURLE_FILESIZE_EXCEEDED)
         fsx_error_set(err, FSX_ERR_TOO_LARGE, "ResponseTooLarge", "response body exceeds %zu bytes",
                       r->max_body);
     else if (r->too_large == TOO_LARGE_HEADERS)

@@ -7,6 +7,9 @@
  * FSX_ERR_TRANSPORT / FSX_ERR_TIMEOUT / FSX_ERR_TOO_LARGE, code = curl's
  * code name ("CURLE_COULDNT_CONNECT") and message = CURLOPT_ERRORBUFFER text.
  * A non-2xx status is not a failure: it is returned as a normal response.
+ * While a termination signal is recorded (interrupt.h) a transfer stops
+ * within about a second, and none starts: kind FSX_ERR_TRANSPORT, code
+ * "INTERRUPTED" (the Lua retry layer never retries it).
  * Proxies come from the usual environment variables (libcurl's defaults).
  */
 #ifndef FSX_HTTP_H

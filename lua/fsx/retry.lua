@@ -34,6 +34,7 @@ M.PERMANENT_TRANSPORT = set{
   "CURLE_NOT_BUILT_IN", "CURLE_FUNCTION_NOT_FOUND", "CURLE_BAD_FUNCTION_ARGUMENT",
   "CURLE_OUT_OF_MEMORY", "ResponseTooLarge", "HeadersTooLarge", "InvalidHeader",
   "InvalidMethod", "CertificateVerifyFailed", "NoResolver", "InvalidPath", "InvalidRequest",
+  "INTERRUPTED",
 }
 
 --- Classify an error: retryable?, throttling?, timeout?
