@@ -50,7 +50,6 @@ local byte, find = string.byte, string.find
 local concat, sort = table.concat, table.sort
 local to_snake = names.to_snake
 
-local core = require("fsx.core")
 local json = require("fsx.json")
 local NULL = json.null               -- JSON null (cjson.null)
 local EMPTY_ARRAY = json.EMPTY_ARRAY -- what an empty list becomes in params
@@ -635,8 +634,8 @@ end
 -- Output conversion
 
 -- Output conversion walks the decoded answer over plans built here from
--- the model, one per shape, on first use and kept (src/fsx_core.c, above
--- core_convert, gives their format; `out_value` below applies them):
+-- the model, one per shape, on first use and kept (`out_value` below applies
+-- them):
 --
 -- * structure: members known to the model get their snake name and go
 --   through their own shape's plan; other keys are converted generically;
@@ -646,18 +645,9 @@ end
 -- * any other shape: a table there is converted generically.
 --
 -- Generic conversion: keys through names.to_snake, arrays kept as arrays.
--- Nulls are dropped everywhere; nesting deeper than 200 tables gives nil.
---
--- Two walkers apply the plans, the faster one for the runtime: in C
--- (`core.convert`) under PUC Lua, where it takes about half the
--- instructions of a Lua walker, and in Lua under LuaJIT, whose compiled
--- traces take about half those of the C walker (each lua_* call costs more
--- there). spec/convert_spec.lua runs both against one reference on both
--- runtimes. The C walker never calls back into Lua: it reports the slots
--- (the plan of the values under a member, a list or a map) and the snake
--- names it found missing, which are filled in here before it runs again.
+-- Nulls are dropped everywhere; nesting deeper than 200 tables gives nil
+-- (a table's depth counts the tables above it and itself).
 
-local convert = core.convert
 local plans = {}
 local VALUE_PLAN, GENERIC_PLAN = { 4 }, { 0 }
 local snake_names = {} -- key -> snake name, for keys no plan declares
@@ -689,37 +679,6 @@ local function plan_of(name)
   plans[name] = p
   return p
 end
-
--- Fill in what a conversion found missing: snake names and plan slots.
-local function fill(missing_names, slots)
-  if snake_count + #missing_names > MAX_SNAKE_NAMES then
-    -- keys the model does not declare come from the server: keep the cache bounded
-    snake_names, snake_count = {}, 0
-  end
-  for i = 1, #missing_names do
-    local k = missing_names[i]
-    if not snake_names[k] then
-      snake_names[k] = to_snake(k)
-      snake_count = snake_count + 1
-    end
-  end
-  for i = 1, #slots do
-    local e = slots[i]
-    e[2] = plan_of(e[3])
-  end
-end
-
--- The C walker: the output value of the table v by plan p (at depth 0).
-local function convert_c(p, v)
-  while true do
-    local out, missing_names, slots = convert(v, p, snake_names, NULL)
-    if not missing_names then return out end
-    fill(missing_names, slots)
-  end
-end
-
--- The Lua walker, the same rule as core.convert's (a table's depth counts
--- the tables above it and itself).
 
 local function snake_of(k)
   local sn = snake_names[k]
@@ -821,18 +780,8 @@ function walk(p, v, depth)
   return walk_generic(v, depth - 1)
 end
 
-local function convert_lua(p, v)
+local function convert_by(p, v)
   return walk(p, v, 0)
-end
-
-local convert_by = type(jit) == "table" and convert_lua or convert_c
-
--- For spec/convert_spec.lua: use one walker ("c" or "lua"), or the
--- runtime's (nil).
-function M._use_walker(which)
-  if which == "c" then convert_by = convert_c
-  elseif which == "lua" then convert_by = convert_lua
-  else convert_by = type(jit) == "table" and convert_lua or convert_c end
 end
 
 -- The output value of v for shape `name`.
