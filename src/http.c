@@ -182,6 +182,7 @@ void fsx_http_response_reset(struct fsx_http_response *r)
     r->n_headers = 0;
     r->new_connections = 0;
     r->too_large = 0;
+    r->headers_done = 0;
 }
 
 /* Release everything; the body and headers are wiped (they may hold credentials). */
@@ -308,7 +309,8 @@ static int grow_headers(struct fsx_http_response *r)
 
 /*
  * One header line as libcurl delivers it. A status line starts a new block;
- * blank lines and lines without a name are skipped; a line starting with a
+ * the blank line ends it (headers_done); lines without a name are skipped;
+ * a line starting with a
  * space or tab continues the previous value. The cap bounds both any single
  * line and the bytes kept for the block (names and values, NUL-terminated).
  */
@@ -326,12 +328,15 @@ int fsx_http_response_on_header(struct fsx_http_response *r, const char *line, s
         end--;
     if (end >= 5 && memcmp(line, "HTTP/", 5) == 0) {
         r->status = parse_status(line, end);
+        r->headers_done = 0;
         r->n_headers = 0;
         fsx_buf_reset(&r->header_data);
         return 0;
     }
-    if (end == 0)
+    if (end == 0) {
+        r->headers_done = 1;
         return 0;
+    }
     if (line[0] == ' ' || line[0] == '\t') {
         vs = 1;
         while (vs < end && (line[vs] == ' ' || line[vs] == '\t'))
@@ -735,6 +740,12 @@ int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
     }
     h->errbuf[0] = '\0';
     rc = curl_easy_perform(h->curl);
+    if (rc == CURLE_OK && !r->headers_done) {
+        /* libcurl takes a close inside the header block for the response's end */
+        fsx_error_set(err, FSX_ERR_TRANSPORT, "IncompleteResponse",
+                      "the connection closed inside the response's header block");
+        return -1;
+    }
     if (rc == CURLE_OK) {
         if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK ||
             curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &r->new_connections) != CURLE_OK) {

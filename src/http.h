@@ -7,6 +7,11 @@
  * FSX_ERR_TRANSPORT / FSX_ERR_TIMEOUT / FSX_ERR_TOO_LARGE, code = curl's
  * code name ("CURLE_COULDNT_CONNECT") and message = CURLOPT_ERRORBUFFER text.
  * A non-2xx status is not a failure: it is returned as a normal response.
+ * A response is complete only when its header block ended with the blank
+ * line and its body matched its framing (Content-Length, the last chunk, or
+ * the close of a response framed by it); a connection closed before that is
+ * a transport failure (code "IncompleteResponse" for a cut header block,
+ * libcurl's CURLE_PARTIAL_FILE for a cut body).
  * While a termination signal is recorded (interrupt.h) a transfer stops
  * within about a second, and none starts: kind FSX_ERR_TRANSPORT, code
  * "INTERRUPTED" (the Lua retry layer never retries it).
@@ -59,7 +64,8 @@ struct fsx_http_response {
     long new_connections; /* CURLINFO_NUM_CONNECTS of this transfer */
     size_t max_body;      /* limits in force for the callbacks */
     size_t max_header_bytes;
-    int too_large; /* set by the callbacks when a cap was hit */
+    int too_large;    /* set by the callbacks when a cap was hit */
+    int headers_done; /* the last header block ended with its blank line */
 };
 
 struct fsx_http;

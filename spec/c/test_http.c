@@ -102,8 +102,10 @@ static void test_capture_basics(void)
     CHECK(fsx_http_response_on_body(&r, "world", 5) == 0);
     CHECK(r.body.len == 11 && memcmp(r.body.data, "hello world", 11) == 0);
 
+    CHECK(r.headers_done == 1);
     fsx_http_response_reset(&r);
     CHECK(r.n_headers == 0 && r.status == 0 && r.body.len == 0 && r.header_data.len == 0);
+    CHECK(r.headers_done == 0);
     CHECK(r.max_body == FSX_HTTP_DEFAULT_MAX_BODY);
     fsx_http_response_free(&r);
     fsx_http_response_free(&r); /* idempotent */
@@ -125,13 +127,17 @@ static void test_capture_status_lines(void)
     CHECK(on_header_str(&r, "\r\n") == 0);
     CHECK(on_header_str(&r, "HTTP/2 404\r\n") == 0);
     CHECK(r.status == 404 && r.n_headers == 0);
+    CHECK(r.headers_done == 0); /* the 302 block ended; this one has not */
     CHECK(on_header_str(&r, "X-Final: yes\r\n") == 0);
     CHECK(r.n_headers == 1 && header_is(&r, "X-Final", "yes"));
+    CHECK(r.headers_done == 0);
+    CHECK(on_header_str(&r, "\r\n") == 0);
+    CHECK(r.headers_done == 1);
     CHECK(find_header(&r, "X-Interim", 0) == -1 && find_header(&r, "Location", 0) == -1);
 
     /* malformed status lines still start a block but give status 0 */
     CHECK(on_header_str(&r, "HTTP/1.1 abc\r\n") == 0);
-    CHECK(r.status == 0 && r.n_headers == 0);
+    CHECK(r.status == 0 && r.n_headers == 0 && r.headers_done == 0);
     CHECK(on_header_str(&r, "HTTP/1.1 2000 Too long\r\n") == 0);
     CHECK(r.status == 0);
     CHECK(on_header_str(&r, "HTTP/") == 0);
@@ -648,6 +654,14 @@ static void test_failures(struct fsx_http *h)
     CHECK(err.kind == FSX_ERR_TRANSPORT && strcmp(err.code, "CURLE_RECV_ERROR") == 0);
 
     q.url = url("http", port, "/partial");
+    CHECK(perform(h, &q, &r, &err) == -1);
+    CHECK(err.kind == FSX_ERR_TRANSPORT && strcmp(err.code, "CURLE_PARTIAL_FILE") == 0);
+
+    /* a close inside the header block, or before the last chunk: never a response */
+    q.url = url("http", port, "/cutheaders");
+    CHECK(perform(h, &q, &r, &err) == -1);
+    CHECK(r == NULL && err.kind == FSX_ERR_TRANSPORT && strcmp(err.code, "IncompleteResponse") == 0);
+    q.url = url("http", port, "/cutchunked");
     CHECK(perform(h, &q, &r, &err) == -1);
     CHECK(err.kind == FSX_ERR_TRANSPORT && strcmp(err.code, "CURLE_PARTIAL_FILE") == 0);
 

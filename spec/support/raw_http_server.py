@@ -27,6 +27,8 @@ Routes (by path, the query is ignored):
   /hang             reads the request and never answers
   /reset            promises 100000 bytes, sends 1000, then resets (RST)
   /partial          promises 100000 bytes, sends 1000, then closes (FIN)
+  /cutheaders       the status line and one header, then closes (no blank line)
+  /cutchunked       a chunked body "{}" without its last chunk, then closes
   /nothing          closes without answering
 """
 import argparse
@@ -153,6 +155,12 @@ def handle_one(conn, conn_id):
                 conn.fill()
         except (Closed, OSError):
             return False
+    elif path == "/cutheaders":
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\n")
+        return False
+    elif path == "/cutchunked":
+        sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n")
+        return False
     elif path in ("/reset", "/partial"):
         sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"z" * 1000)
         if path == "/reset":
