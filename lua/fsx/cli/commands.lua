@@ -1,0 +1,146 @@
+--- The commands of `fsx-backup`: each takes the run's context and returns
+-- its exit status, or raises (see `fsx.cli.run`).
+--
+-- Layer: CLI, over the client's backup, waiter and retention methods.
+-- @module fsx.cli.commands
+local errors = require "fsx.error"
+local output = require "fsx.cli.output"
+local context = require "fsx.cli.context"
+local options = require "fsx.cli.options"
+local report = require "fsx.cli.report"
+local wait = require "fsx.cli.wait"
+local tokens = require "fsx.cli.tokens"
+local cli_tags = require "fsx.cli.tags"
+
+local M = {}
+
+local PROGRAM = options.PROGRAM
+local EXIT, diag, usage_error = report.EXIT, report.diag, report.usage_error
+local emit, dry_run, notice = context.emit, context.dry_run, report.notice
+
+local function array(t) return output.array(t) end
+
+-- Exactly one of --file-system-id and --volume-id.
+local function target_of(ctx, required)
+  local fs, vol = ctx.opts["file-system-id"], ctx.opts["volume-id"]
+  if fs and vol then usage_error(ctx.command, "give --file-system-id or --volume-id, not both") end
+  if required and not fs and not vol then
+    usage_error(ctx.command, "--file-system-id or --volume-id is required")
+  end
+  return fs, vol
+end
+
+function M.create(ctx)
+  local o = ctx.opts
+  local fs, vol = target_of(ctx, true)
+  local tags = cli_tags.of(ctx)
+  if o.timeout and not o.wait then usage_error(ctx.command, "--timeout needs --wait") end
+  local token = tokens.of(ctx)
+  if ctx.opts["dry-run"] then
+    if o["copy-tags"] and o["copy-tags"] ~= "none" then
+      notice(ctx, "dry run: --copy-tags " .. o["copy-tags"] .. " adds the "
+        .. (vol and "volume's" or "file system's") .. " tags at run time; they are not shown")
+    end
+    return dry_run(ctx, "CreateBackup", { file_system_id = fs, volume_id = vol,
+      tags = cli_tags.sorted_list(tags), client_request_token = token })
+  end
+  -- always send a token we know, so an interrupted create can be resumed
+  local own_token = token or tokens.random()
+  local client = context.client(ctx)
+  local ok, backup = pcall(function()
+    return (client:create_backup{ file_system_id = fs, volume_id = vol, tags = tags,
+                                  copy_tags = o["copy-tags"], client_request_token = own_token })
+  end)
+  if not ok then
+    if report.is_interrupt(backup) then
+      diag(PROGRAM .. ": interrupted before the service confirmed the backup; one may exist")
+      diag(PROGRAM .. ": re-run with " .. (o["token-from"] and "the same --token-from (token "
+        .. own_token .. ")" or ("--token " .. own_token))
+        .. " to get that backup back instead of a second one")
+      return EXIT.INTERRUPTED
+    end
+    error(backup, 0)
+  end
+  if not o.wait then
+    emit(ctx, "backup", { backup = backup })
+    return EXIT.OK
+  end
+  local code, final = wait.backups(ctx, { backup.backup_id }, backup)
+  if code ~= EXIT.OK then return code end
+  emit(ctx, "backup", { backup = final[1] })
+  return EXIT.OK
+end
+
+function M.wait(ctx)
+  if ctx.opts["dry-run"] then
+    return dry_run(ctx, "DescribeBackups", { backup_ids = ctx.args })
+  end
+  local code, final = wait.backups(ctx, ctx.args)
+  if code ~= EXIT.OK then return code end
+  emit(ctx, "backups", { backups = array(final) })
+  return EXIT.OK
+end
+
+function M.describe(ctx)
+  local fs, vol = ctx.opts["file-system-id"], ctx.opts["volume-id"]
+  local filters
+  if fs or vol then
+    filters = {}
+    if fs then filters[#filters + 1] = { name = "file-system-id", values = { fs } } end
+    if vol then filters[#filters + 1] = { name = "volume-id", values = { vol } } end
+  end
+  local ids = #ctx.args > 0 and ctx.args or nil
+  if ctx.opts["dry-run"] then
+    return dry_run(ctx, "DescribeBackups", { backup_ids = ids, filters = filters })
+  end
+  local list = array({})
+  for b in context.client(ctx):each_backup{ backup_ids = ids, filters = filters } do
+    list[#list + 1] = b
+  end
+  emit(ctx, "backups", { backups = list })
+  return EXIT.OK
+end
+
+function M.delete(ctx)
+  local token = tokens.of(ctx)
+  local args = { backup_id = ctx.args[1], client_request_token = token }
+  if ctx.opts["dry-run"] then return dry_run(ctx, "DeleteBackup", args) end
+  local res = context.client(ctx):delete_backup(args)
+  emit(ctx, "delete", { backup_id = res.backup_id or args.backup_id, lifecycle = res.lifecycle })
+  return EXIT.OK
+end
+
+function M.prune(ctx)
+  local o = ctx.opts
+  local fs, vol = target_of(ctx, true)
+  if o["keep-last"] == nil and o["keep-days"] == nil then
+    usage_error(ctx.command, "give --keep-last, --keep-days or both")
+  end
+  local types = o["include-type"]
+  local res = context.client(ctx):prune_backups{
+    file_system_id = fs, volume_id = vol, keep_last = o["keep-last"], keep_days = o["keep-days"],
+    only_user_initiated = types == nil, include_types = types, tag_filter = cli_tags.filter_of(ctx),
+    dry_run = o["dry-run"] == true,
+  }
+  local doc = { dry_run = res.dry_run == true, kept = array({}), deleted = array({}),
+                failed = array({}) }
+  for _, e in ipairs(res.kept or {}) do doc.kept[#doc.kept + 1] = e end
+  for _, e in ipairs(res.deleted or {}) do doc.deleted[#doc.deleted + 1] = e end
+  for _, e in ipairs(res.failed or {}) do
+    -- the error as plain fields (the JSON document carries no metatables)
+    local err = e.error
+    local plain = errors.is_error(err) and { kind = err.kind, code = err.code,
+      message = err.message, status = err.status, request_id = err.request_id } or tostring(err)
+    doc.failed[#doc.failed + 1] = { backup = e.backup, reason = e.reason, rule = e.rule,
+                                    error = plain }
+  end
+  emit(ctx, "prune", doc)
+  for _, e in ipairs(res.failed or {}) do
+    local id = type(e.backup) == "table" and e.backup.backup_id or "?"
+    diag(PROGRAM .. ": could not delete " .. tostring(id) .. ": "
+      .. (errors.is_error(e.error) and report.error_line(e.error):gsub("^[^:]*: ", "") or tostring(e.error)))
+  end
+  return #doc.failed > 0 and EXIT.ERROR or EXIT.OK
+end
+
+return M

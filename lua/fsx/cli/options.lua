@@ -1,0 +1,104 @@
+--- What `fsx-backup` accepts: its options and commands, as declarations that
+-- the parser (`fsx.cli.args`), the help (`fsx.cli.help`) and the commands
+-- (`fsx.cli.commands`) read.
+--
+-- Layer: CLI. Data only.
+-- @module fsx.cli.options
+local M = {}
+
+M.PROGRAM = "fsx-backup"
+
+-- Option declarations. `arg`: the value's placeholder (nil for a flag);
+-- `check`: the value's kind; `repeated`: collected into a list.
+M.OPTIONS = {
+  region = { arg = "REGION", help = "AWS region (default: AWS_REGION, the profile)" },
+  profile = { arg = "NAME", help = "shared config/credentials profile (default: AWS_PROFILE)" },
+  ["endpoint-url"] = { arg = "URL", help = "send requests to this URL instead of the FSx endpoint" },
+  output = { arg = "FORMAT", choices = { "json", "text", "table" },
+             help = "json (default), text (tab-separated) or table" },
+  ["max-attempts"] = { arg = "N", check = "count", help = "attempts per request, retries included" },
+  quiet = { help = "no progress or notices on stderr (errors still print)" },
+  debug = { help = "print each request and response (secrets redacted) to stderr" },
+  ["dry-run"] = { help = "validate, sign and print the request; send nothing" },
+  help = { help = "show help" },
+  version = { help = "print the version" },
+  ["file-system-id"] = { arg = "ID", help = "the file system (fs-...)" },
+  ["volume-id"] = { arg = "ID", help = "the volume (fsvol-...)" },
+  tag = { arg = "KEY=VALUE", repeated = true, help = "a tag for the backup (repeatable)" },
+  ["copy-tags"] = { arg = "POLICY", choices = { "none", "file_system", "merge", "replace" },
+                    help = "combine the file system's or volume's tags with --tag: "
+                           .. "none (default), file_system, merge or replace" },
+  token = { arg = "TOKEN", help = "ClientRequestToken (1-63 of A-Z a-z 0-9 _ . -)" },
+  ["token-from"] = { arg = "TEXT", help = "derive a stable ClientRequestToken from TEXT" },
+  wait = { help = "wait until the backup is AVAILABLE, showing progress" },
+  timeout = { arg = "SECONDS", check = "positive", help = "give up waiting after SECONDS (exit 3)" },
+  ["keep-last"] = { arg = "N", check = "count0", help = "keep the N newest backups" },
+  ["keep-days"] = { arg = "DAYS", check = "nonneg", help = "keep backups younger than DAYS days" },
+  ["include-type"] = { arg = "TYPE", choices = { "AUTOMATIC", "AWS_BACKUP" }, repeated = true,
+                       help = "also prune backups of this type: AUTOMATIC or AWS_BACKUP "
+                              .. "(repeatable; by default only USER_INITIATED ones)" },
+}
+
+M.COMMON = { "region", "profile", "endpoint-url", "output", "max-attempts", "quiet",
+                 "debug", "dry-run", "help" }
+
+M.COMMANDS = {
+  create = {
+    summary = "create a backup of a file system or volume",
+    usage = "create (--file-system-id ID | --volume-id ID)\n"
+         .. "       [--tag KEY=VALUE ...] [--copy-tags none|file_system|merge|replace]\n"
+         .. "       [--token TOKEN | --token-from TEXT] [--wait [--timeout SECONDS]]",
+    options = { "file-system-id", "volume-id", "tag", "copy-tags", "token", "token-from",
+                "wait", "timeout" },
+    min_args = 0, max_args = 0,
+    text = "Prints the backup (or, with --wait, the AVAILABLE backup). Re-running with the\n"
+        .. "same --token or --token-from returns the same backup instead of a second one:\n"
+        .. "use --token-from \"$RUN_ID/$FILE_SYSTEM_ID\" in playbooks that may be re-run.",
+  },
+  wait = {
+    summary = "wait until backups are AVAILABLE",
+    usage = "wait BACKUP_ID... [--timeout SECONDS]",
+    options = { "timeout" },
+    min_args = 1, max_args = math.huge, arg_name = "BACKUP_ID",
+    text = "Prints the AVAILABLE backups. Exit 3 when --timeout passes, 4 when a backup\n"
+        .. "FAILED or was deleted, 130 on Ctrl-C (the backups are left alone).",
+  },
+  describe = {
+    summary = "describe backups (every page)",
+    usage = "describe [BACKUP_ID...]\n       [--file-system-id ID] [--volume-id ID]",
+    options = { "file-system-id", "volume-id" },
+    min_args = 0, max_args = math.huge, arg_name = "BACKUP_ID",
+    text = "Without arguments, describes every backup the account can see in the region.",
+  },
+  delete = {
+    summary = "delete a backup",
+    usage = "delete BACKUP_ID [--token TOKEN | --token-from TEXT]",
+    options = { "token", "token-from" },
+    min_args = 1, max_args = 1, arg_name = "BACKUP_ID",
+    text = "Prints the DeleteBackup result (backup_id and lifecycle DELETED).",
+  },
+  prune = {
+    summary = "delete old backups by a retention rule",
+    usage = "prune (--file-system-id ID | --volume-id ID)\n"
+         .. "       [--keep-last N] [--keep-days DAYS] [--tag KEY[=VALUE] ...]\n"
+         .. "       [--include-type AUTOMATIC|AWS_BACKUP ...] [--dry-run]",
+    options = { "file-system-id", "volume-id", "keep-last", "keep-days", "tag",
+                "include-type" },
+    overrides = {
+      tag = { arg = "KEY[=VALUE]", help = "only prune backups with this tag (repeatable)" },
+      ["dry-run"] = { help = "list what would be deleted (sends only DescribeBackups)" },
+    },
+    min_args = 0, max_args = 0,
+    text = "Keeps the --keep-last newest backups and those younger than --keep-days (at\n"
+        .. "least one of the two is required). Never deletes a backup that is not\n"
+        .. "AVAILABLE, nor the newest AVAILABLE one, nor AUTOMATIC or AWS_BACKUP backups\n"
+        .. "unless --include-type names them. --tag limits pruning to backups carrying\n"
+        .. "every given tag (KEY alone: any value; a KEY given twice: any of the values).\n"
+        .. "With --dry-run, prune lists what it would delete: it sends read-only\n"
+        .. "DescribeBackups requests and never DeleteBackup. Prints what was kept and\n"
+        .. "deleted and why; exit 1 when the service refused any deletion.",
+  },
+}
+M.COMMAND_ORDER = { "create", "wait", "describe", "delete", "prune" }
+
+return M

@@ -1,0 +1,102 @@
+--- How `fsx-backup` ends: exit statuses, usage errors, the one line an error
+-- prints, and every write to stderr.
+--
+-- Layer: CLI, over `fsx.error`. Everything written to stderr goes through
+-- `diag`, which scrubs the secrets in use from it.
+-- @module fsx.cli.report
+local errors = require "fsx.error"
+local options = require "fsx.cli.options"
+
+local M = {}
+
+local PROGRAM = options.PROGRAM
+
+--- Exit statuses.
+M.EXIT = { OK = 0, ERROR = 1, USAGE = 2, TIMEOUT = 3, FAILED = 4, INTERRUPTED = 130 }
+local EXIT = M.EXIT
+
+--- Write a line to stderr, scrubbed of secrets.
+function M.diag(text)
+  io.stderr:write(errors.scrub(text), "\n")
+  io.stderr:flush()
+end
+
+--- Print a notice (`fsx-backup: text`) unless --quiet.
+function M.notice(ctx, text)
+  if not ctx.opts.quiet then M.diag(PROGRAM .. ": " .. text) end
+end
+
+--- A value as one line of text.
+function M.one_line(s)
+  return (tostring(s):gsub("[\r\n]+", " "))
+end
+local one_line = M.one_line
+
+-- A usage error: raised inside the CLI, caught by `fsx.cli.run` (exit 2).
+local UsageError = {}
+UsageError.__index = UsageError
+UsageError.__tostring = function(e) return e.message end
+
+--- Raise a usage error of a command (nil: of the program).
+function M.usage_error(command, message)
+  error(setmetatable({ command = command, message = message }, UsageError), 0)
+end
+
+--- True for a usage error.
+function M.is_usage_error(err)
+  return getmetatable(err) == UsageError
+end
+
+--- True for the error the standalone interpreters raise on SIGINT.
+function M.is_interrupt(err)
+  return type(err) == "string" and err:find("interrupted", 1, true) ~= nil
+end
+
+--- The exit status for an error value.
+function M.exit_code(err)
+  if M.is_usage_error(err) then return EXIT.USAGE end
+  if M.is_interrupt(err) then return EXIT.INTERRUPTED end
+  if errors.is_error(err) then
+    if err.kind == "validation" then return EXIT.USAGE end
+    if err.kind == "waiter" then
+      if err.code == "WaiterTimeout" then return EXIT.TIMEOUT end
+      if err.code == "BackupFailed" or err.code == "BackupDeleted" then return EXIT.FAILED end
+      if err.code == "WaiterCancelled" then return EXIT.INTERRUPTED end
+    end
+  end
+  return EXIT.ERROR
+end
+
+--- The one line an error prints: code, message, HTTP status, request ID.
+function M.error_line(err)
+  if M.is_usage_error(err) then
+    local where = err.command and (PROGRAM .. " " .. err.command) or PROGRAM
+    return where .. ": " .. err.message .. " (see '" .. where .. " --help')"
+  end
+  if errors.is_error(err) then
+    local extra = {}
+    if err.backup_id and not tostring(err.message or ""):find(err.backup_id, 1, true) then
+      extra[#extra + 1] = "backup " .. tostring(err.backup_id)
+    end
+    if err.status then extra[#extra + 1] = "HTTP " .. tostring(err.status) end
+    if err.request_id then extra[#extra + 1] = "request ID " .. tostring(err.request_id) end
+    local msg = err.message and err.message ~= "" and (": " .. one_line(err.message)) or ""
+    return PROGRAM .. ": " .. tostring(err.code or err.kind) .. msg
+      .. (#extra > 0 and (" (" .. table.concat(extra, ", ") .. ")") or "")
+  end
+  return PROGRAM .. ": internal error: " .. one_line(tostring(err))
+end
+
+--- The fields of an error on one line, for --debug.
+function M.error_details(err)
+  local keys = {}
+  for k, v in pairs(err) do
+    if type(v) ~= "table" and type(v) ~= "function" then keys[#keys + 1] = tostring(k) end
+  end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. one_line(tostring(err[k])) end
+  return table.concat(parts, " ")
+end
+
+return M

@@ -1,0 +1,78 @@
+--- Waiting in `fsx-backup create --wait` and `fsx-backup wait`: the
+-- library's waiter with the progress display, and what an interrupted wait
+-- prints.
+--
+-- Layer: CLI, over the client's `wait_for_backup(s)`.
+-- @module fsx.cli.wait
+local context = require "fsx.cli.context"
+local options = require "fsx.cli.options"
+local report = require "fsx.cli.report"
+
+local M = {}
+
+local PROGRAM = options.PROGRAM
+local EXIT, diag = report.EXIT, report.diag
+local core = context.core
+
+-- After an interrupted wait: say which backups to resume, touch nothing.
+local function report_interrupt(pending, last)
+  local ids = {}
+  for _, id in ipairs(pending) do
+    local b = last[id]
+    if not (b and b.lifecycle == "AVAILABLE") then ids[#ids + 1] = id end
+  end
+  if #ids == 0 then ids = pending end
+  for _, id in ipairs(ids) do
+    local b = last[id]
+    local pct = b and tonumber(b.progress_percent)
+    local state = b and (" (" .. tostring(b.lifecycle)
+      .. (pct and string.format(" %d%%", math.floor(pct)) or "") .. ")") or ""
+    diag(PROGRAM .. ": interrupted while waiting for " .. id .. state
+      .. "; the backup was left as it is")
+  end
+  diag(PROGRAM .. ": resume with: " .. PROGRAM .. " wait " .. table.concat(ids, " "))
+  return EXIT.INTERRUPTED
+end
+
+--- Wait for backups with the progress display.
+-- @tparam table ctx the run
+-- @tparam table ids backup IDs
+-- @tparam[opt] table first the backup as CreateBackup returned it
+-- @treturn number the exit status
+-- @treturn ?table the final backups (on success)
+function M.backups(ctx, ids, first)
+  local client = context.client(ctx)
+  local display = context.progress(ctx)
+  local last = {}
+  local function on_progress(b)
+    if type(b) == "table" and b.backup_id then last[b.backup_id] = b end
+    display:update(b)
+    return true
+  end
+  if first then on_progress(first) end
+  local opts = { timeout = ctx.opts.timeout, on_progress = on_progress }
+  if display.tty and not display.quiet then
+    -- sleep between polls in steps of a second so the elapsed time ticks;
+    -- a signal cuts core.sleep short, so Ctrl-C still stops at once
+    opts.sleep = function(s)
+      local stop = core.monotime() + s
+      while true do
+        local left = stop - core.monotime()
+        if left <= 0 then break end
+        core.sleep(left < 1 and left or 1)
+        display:tick()
+      end
+    end
+  end
+  -- Ctrl-C raises "interrupted!" inside the wait: caught here, nothing is undone
+  local ok, res = pcall(function()
+    if #ids == 1 then return { (client:wait_for_backup(ids[1], opts)) } end
+    return client:wait_for_backups(ids, opts)
+  end)
+  display:finish()
+  if ok then return EXIT.OK, res end
+  if report.is_interrupt(res) then return report_interrupt(ids, last) end
+  error(res, 0)
+end
+
+return M
