@@ -95,7 +95,7 @@ describe("retention.plan", function()
     assert.same({ "kept", "newest" }, wr(p, h[1]))
   end)
 
-  it("never deletes AUTOMATIC or AWS_BACKUP backups unless asked", function()
+  it("never deletes AUTOMATIC backups unless asked, nor AWS_BACKUP ones at all", function()
     local auto = b(90, { type = "AUTOMATIC" })
     local awsb = b(80, { type = "AWS_BACKUP" })
     local user_old, user_new = b(70), b(1)
@@ -105,15 +105,34 @@ describe("retention.plan", function()
     local _, rule, reason = rule_of(p, auto)
     assert.equal("type", rule)
     assert.matches("type AUTOMATIC is not pruned %(set only_user_initiated = false", reason)
-    assert.equal("type", select(2, rule_of(p, awsb)))
+    _, rule, reason = rule_of(p, awsb)
+    assert.equal("type", rule)
+    assert.matches("AWS Backup owns it and FSx cannot delete it", reason)
     -- asked for: AUTOMATIC becomes eligible, AWS_BACKUP stays
     p = retention.plan(h, { keep_last = 1, only_user_initiated = false,
                             include_types = { "AUTOMATIC" }, now = NOW })
     assert.same({ user_old.backup_id, auto.backup_id }, ids(p.deleted))
     assert.equal("type", select(2, rule_of(p, awsb)))
     -- include_types alone means only_user_initiated = false
-    p = retention.plan(h, { keep_last = 1, include_types = { "AWS_BACKUP", "AUTOMATIC" }, now = NOW })
-    assert.same({ user_old.backup_id, awsb.backup_id, auto.backup_id }, ids(p.deleted))
+    p = retention.plan(h, { keep_last = 1, include_types = { "AUTOMATIC" }, now = NOW })
+    assert.same({ user_old.backup_id, auto.backup_id }, ids(p.deleted))
+    local e = verr(retention.plan, h, { keep_last = 1, include_types = { "AUTOMATIC", "AWS_BACKUP" } })
+    assert.matches("include_types%[2%]: AWS_BACKUP backups cannot be deleted through FSx", e.message)
+  end)
+
+  it("protects the newest backup it could delete itself, never an AWS_BACKUP one", function()
+    -- an AWS_BACKUP backup newer than every user backup must not take the
+    -- "newest" protection: the newest USER_INITIATED one keeps it
+    local awsb = b(0.5, { type = "AWS_BACKUP" })
+    local u1, u2 = b(10), b(20)
+    local p = retention.plan({ awsb, u1, u2 }, { keep_last = 0, now = NOW })
+    assert.same({ u2.backup_id }, ids(p.deleted))
+    assert.same({ "kept", "newest" }, wr(p, u1))
+    -- the same with AUTOMATIC ones pruned too: the newest of those it may delete
+    local auto = b(5, { type = "AUTOMATIC" })
+    p = retention.plan({ awsb, auto, u1, u2 }, { keep_days = 1, include_types = { "AUTOMATIC" }, now = NOW })
+    assert.same({ "kept", "newest" }, wr(p, auto))
+    assert.same({ u1.backup_id, u2.backup_id }, ids(p.deleted))
   end)
 
   it("refuses contradictory type options", function()
@@ -129,9 +148,9 @@ describe("retention.plan", function()
                                      include_types = { "USER_INITIATED" } }))
   end)
 
-  it("never deletes a backup that is not AVAILABLE", function()
+  it("never deletes a backup that is not AVAILABLE (FAILED ones unless asked)", function()
     local h = { b(1) }
-    for i, state in ipairs{ "CREATING", "PENDING", "TRANSFERRING", "COPYING", "FAILED", "DELETED" } do
+    for i, state in ipairs{ "CREATING", "PENDING", "TRANSFERRING", "COPYING", "DELETED" } do
       h[#h + 1] = b(100 + i, { lifecycle = state })
     end
     local p = retention.plan(h, { keep_last = 0, now = NOW })
@@ -230,7 +249,7 @@ describe("retention.plan", function()
       b(90, { file_system = other }),                            -- 12
     }
     local p = retention.plan(h, { keep_last = 2, keep_days = 14, now = NOW })
-    local want = { "lifecycle", "type", "newest", "keep_last", "keep_days", "lifecycle", "keep_days",
+    local want = { "lifecycle", "type", "newest", "keep_last", "keep_days", "failed", "keep_days",
                    "expired", "type", "expired", "newest", "keep_last" }
     for i, x in ipairs(h) do
       assert.equal(want[i], select(2, rule_of(p, x)), "backup #" .. i)
@@ -243,11 +262,187 @@ describe("retention.plan", function()
     assert.same({}, p.deleted)
     p = retention.plan(h, { keep_last = 1, keep_days = 5, now = NOW,
                             file_system_id = "fs-0123456789abcdef0" })
-    want = { "lifecycle", "type", "newest", "keep_days", "expired", "lifecycle", "expired",
+    want = { "lifecycle", "type", "newest", "keep_days", "expired", "failed", "expired",
              "expired", "type", "expired", "scope", "scope" }
     for i, x in ipairs(h) do
       assert.equal(want[i], select(2, rule_of(p, x)), "backup #" .. i)
     end
+  end)
+
+  it("decides over distinct backup ids: a backup listed twice counts once", function()
+    local h1, h2, h3, h4 = b(1), b(2), b(3), b(4)
+    -- the listing repeats h1 and h2 (a page overlap) and h3 within a page
+    local listing = { h1, h2, h2, h1, h3, h3, h4 }
+    local p = retention.plan(listing, { keep_last = 2, now = NOW })
+    assert.same({ h1.backup_id, h2.backup_id }, ids(p.kept))
+    assert.same({ h3.backup_id, h4.backup_id }, ids(p.deleted))
+    -- the description seen last wins: a backup that became FAILED meanwhile is not ranked
+    local h2_failed = {}
+    for k, v in pairs(h2) do h2_failed[k] = v end
+    h2_failed.lifecycle = "FAILED"
+    p = retention.plan({ h1, h2, h3, h2_failed, h4 }, { keep_last = 2, now = NOW })
+    assert.same({ "kept", "failed" }, wr(p, h2_failed))
+    assert.same({ h4.backup_id }, ids(p.deleted))
+    assert.equal(4, #p.kept + #p.deleted)
+  end)
+
+  it("breaks ties of equal creation times by backup id, whatever the order", function()
+    local x = b(5, { backup_id = "backup-0000000000000000a" })
+    local y = b(5, { backup_id = "backup-0000000000000000b" })
+    local z = b(5, { backup_id = "backup-0000000000000000c" })
+    for _, order in ipairs{ { x, y, z }, { z, y, x }, { y, x, z }, { y, z, x } } do
+      local p = retention.plan(order, { keep_last = 1, now = NOW })
+      assert.same({ z.backup_id }, ids(p.kept))
+      assert.same({ y.backup_id, x.backup_id }, ids(p.deleted))
+    end
+  end)
+
+  it("keeps backups whose fields are missing or malformed, with a reason", function()
+    local function without(t, field)
+      t[field] = nil
+      return t
+    end
+    local good = b(1)
+    local no_id = without(b(50), "backup_id")
+    local empty_id = b(51, { backup_id = "" })
+    local no_fs = without(b(52), "file_system")
+    local bad_fs = b(53, { file_system = "fs-0123456789abcdef0" })
+    local nan = b(54, { creation_time = 0 / 0 })
+    local inf = b(55, { creation_time = math.huge })
+    local huge = b(56, { creation_time = "1e999" })
+    local no_type = without(b(57), "type")
+    local no_state = without(b(58), "lifecycle")
+    local p = retention.plan({ good, no_id, empty_id, no_fs, bad_fs, nan, inf, huge, no_type, no_state },
+                             { keep_last = 0, now = NOW })
+    assert.same({}, p.deleted)
+    assert.equal(10, #p.kept)
+    assert.equal("backup_id", select(2, rule_of(p, no_id)))
+    assert.equal("backup_id", select(2, rule_of(p, empty_id)))
+    assert.equal("scope", select(2, rule_of(p, no_fs)))
+    assert.equal("scope", select(2, rule_of(p, bad_fs)))
+    assert.equal("creation_time", select(2, rule_of(p, nan)))
+    assert.equal("creation_time", select(2, rule_of(p, inf)))
+    assert.equal("creation_time", select(2, rule_of(p, huge)))
+    assert.equal("type", select(2, rule_of(p, no_type)))
+    assert.equal("lifecycle", select(2, rule_of(p, no_state)))
+  end)
+
+  it("prunes FAILED backups past the keep window only with include_failed", function()
+    local a1, a2, a3 = b(1), b(5), b(30)
+    local f_new = b(0.5, { lifecycle = "FAILED" })   -- newer than everything kept
+    local f_mid = b(3, { lifecycle = "FAILED" })     -- inside the window of keep_last = 2
+    local f_old = b(10, { lifecycle = "FAILED" })    -- older than every kept backup
+    local f_other = b(40, { lifecycle = "FAILED", type = "AWS_BACKUP" })
+    local h = { a1, a2, a3, f_new, f_mid, f_old, f_other }
+    local p = retention.plan(h, { keep_last = 2, now = NOW })
+    assert.same({ a3.backup_id }, ids(p.deleted))
+    assert.matches("include_failed", select(3, rule_of(p, f_old)))
+    p = retention.plan(h, { keep_last = 2, include_failed = true, now = NOW })
+    assert.same({ f_old.backup_id, a3.backup_id }, ids(p.deleted))
+    assert.same({ "deleted", "failed_expired" }, wr(p, f_old))
+    assert.same({ "kept", "failed" }, wr(p, f_new))
+    assert.same({ "kept", "failed" }, wr(p, f_mid))
+    assert.same({ "kept", "type" }, wr(p, f_other))
+    -- keep_days keeps young failed ones too
+    p = retention.plan(h, { keep_last = 1, keep_days = 20, include_failed = true, now = NOW })
+    assert.same({ a3.backup_id }, ids(p.deleted))
+    -- fewer AVAILABLE backups than keep_last: the window reaches back to the start
+    p = retention.plan({ a1, f_old }, { keep_last = 3, include_failed = true, now = NOW })
+    assert.same({}, p.deleted)
+    -- no AVAILABLE backup at all and only keep_days: old failed ones go
+    p = retention.plan({ f_old, f_new }, { keep_days = 7, include_failed = true, now = NOW })
+    assert.same({ f_old.backup_id }, ids(p.deleted))
+    verr(retention.plan, h, { keep_last = 1, include_failed = "yes" })
+  end)
+
+  describe("over generated listings (property checks)", function()
+    -- a small deterministic generator: no dependence on math.random's state
+    local state = 12345
+    local function rnd(n)
+      state = (state * 1103515245 + 12345) % 2147483648
+      return state % n + 1
+    end
+    local FSS = { "fs-0123456789abcdef0", "fs-0fedcba9876543210" }
+    local VOLS = { false, "fsvol-0123456789abcdef0" }
+    local TYPES = { "USER_INITIATED", "USER_INITIATED", "USER_INITIATED", "AUTOMATIC", "AWS_BACKUP" }
+    local STATES = { "AVAILABLE", "AVAILABLE", "AVAILABLE", "AVAILABLE", "FAILED", "CREATING" }
+
+    local function generate()
+      local pool = {}
+      for i = 1, rnd(25) do
+        local t = {
+          backup_id = string.format("backup-%017x", 0x5000 + i),
+          lifecycle = STATES[rnd(#STATES)], type = TYPES[rnd(#TYPES)],
+          creation_time = NOW - rnd(12) * DAY,   -- few distinct times: many ties
+          file_system = { file_system_id = FSS[rnd(2)] },
+          tags = rnd(3) == 1 and { { key = "job", value = "nightly" } } or {},
+        }
+        local v = VOLS[rnd(2)]
+        if v then t.volume = { volume_id = v } end
+        if rnd(15) == 1 then t.creation_time = nil end
+        pool[#pool + 1] = t
+      end
+      -- the listing: every backup once, some twice or three times, shuffled
+      local listing = {}
+      for _, t in ipairs(pool) do
+        for _ = 1, (rnd(3) == 1 and rnd(3) or 1) do listing[#listing + 1] = t end
+      end
+      for i = #listing, 2, -1 do
+        local j = rnd(i)
+        listing[i], listing[j] = listing[j], listing[i]
+      end
+      return pool, listing
+    end
+
+    local function id_set(list)
+      local out = {}
+      for _, d in ipairs(list) do out[#out + 1] = d.backup.backup_id end
+      table.sort(out)
+      return out
+    end
+
+    it("gives the same decision as over the distinct backups, in any order", function()
+      for _ = 1, 300 do
+        local pool, listing = generate()
+        local opts = { keep_last = rnd(4) - 1, now = NOW, include_failed = rnd(2) == 1 }
+        if rnd(2) == 1 then opts.keep_days = rnd(8) end
+        if rnd(3) == 1 then opts.include_types = { "AUTOMATIC" } end
+        if rnd(4) == 1 then opts.tag_filter = { job = "nightly" } end
+        local want = retention.plan(pool, opts)
+        local got = retention.plan(listing, opts)
+        assert.same(id_set(want.deleted), id_set(got.deleted))
+        assert.same(id_set(want.kept), id_set(got.kept))
+        -- each id once, and every backup of the pool decided
+        local seen = {}
+        for _, d in ipairs(got.kept) do seen[d.backup.backup_id] = (seen[d.backup.backup_id] or 0) + 1 end
+        for _, d in ipairs(got.deleted) do seen[d.backup.backup_id] = (seen[d.backup.backup_id] or 0) + 1 end
+        for _, t in ipairs(pool) do assert.equal(1, seen[t.backup_id]) end
+        -- what the rule keeps is kept: per group, the newest candidate and
+        -- min(keep_last, candidates) candidates stay; nothing deleted is
+        -- AWS_BACKUP, unlisted by type, or not AVAILABLE/FAILED
+        local per_group = {}
+        for _, d in ipairs(got.deleted) do
+          local x = d.backup
+          assert.are_not.equal("AWS_BACKUP", x.type)
+          assert.is_true(x.lifecycle == "AVAILABLE" or (opts.include_failed and x.lifecycle == "FAILED"))
+          if x.lifecycle == "AVAILABLE" then
+            local g = x.volume and x.volume.volume_id or x.file_system.file_system_id
+            per_group[g] = per_group[g] or {}
+            per_group[g][#per_group[g] + 1] = x
+          end
+        end
+        for _, d in ipairs(got.kept) do
+          if d.rule == "newest" or d.rule == "keep_last" then
+            local x = d.backup
+            local g = x.volume and x.volume.volume_id or x.file_system.file_system_id
+            for _, gone in ipairs(per_group[g] or {}) do
+              assert.is_true(x.creation_time > gone.creation_time or
+                (x.creation_time == gone.creation_time and x.backup_id > gone.backup_id))
+            end
+          end
+        end
+      end
+    end)
   end)
 
   it("validates its options", function()
@@ -262,11 +457,11 @@ describe("retention.plan", function()
   end)
 end)
 
-describe("retention.token", function()
+describe("retention.delete_token", function()
   it("is stable per backup, distinct across backups and a valid ClientRequestToken", function()
-    local t1 = retention.token("backup-0123456789abcdef0")
-    assert.equal(t1, retention.token("backup-0123456789abcdef0"))
-    assert.are_not.equal(t1, retention.token("backup-0123456789abcdef1"))
+    local t1 = retention.delete_token("backup-0123456789abcdef0")
+    assert.equal(t1, retention.delete_token("backup-0123456789abcdef0"))
+    assert.are_not.equal(t1, retention.delete_token("backup-0123456789abcdef1"))
     assert.is_true(#t1 <= 63)
     assert.matches("^[A-Za-z0-9_.-]+$", t1)
   end)
@@ -363,7 +558,7 @@ describe("prune_backups against the local server", function()
     local reqs = server:requests("DeleteBackup")
     assert.equal(4, #reqs)
     for _, q in ipairs(reqs) do
-      assert.equal(retention.token(q.params.BackupId), q.client_request_token)
+      assert.equal(retention.delete_token(q.params.BackupId), q.client_request_token)
     end
     local again = client:prune_backups{ file_system_id = FS, keep_last = 2, keep_days = 15, now = NOW,
                                         dry_run = false }
@@ -406,7 +601,7 @@ describe("prune_backups against the local server", function()
     assert.is_true(live_ids()[hist_id(5)])
   end)
 
-  it("prunes AUTOMATIC and AWS_BACKUP backups only when asked", function()
+  it("prunes AUTOMATIC backups only when asked, AWS_BACKUP ones never", function()
     local r = client:prune_backups{ file_system_id = FS, keep_last = 1, now = NOW,
                                     only_user_initiated = false, include_types = { "AUTOMATIC" } }
     assert.same({ hist_id(2), hist_id(3), hist_id(4), hist_id(5), hist_id(6), hist_id(7), hist_id(11) },
@@ -425,6 +620,32 @@ describe("prune_backups against the local server", function()
     assert.same({ hist_id(103), hist_id(104) }, ids(r.deleted))
     assert.same({ hist_id(101), hist_id(102) }, sorted_ids(r.kept))
     assert.same({ { Name = "volume-id", Values = { VOL } } }, server:requests("DescribeBackups")[1].params.Filters)
+  end)
+
+  it("never deletes a kept backup nor any backup twice when the listing repeats backups", function()
+    -- pages of 3 that each repeat the last item of the page before, and list
+    -- every item twice: 11 backups of FS come as far more entries
+    server:config{ page_size = 3, page_overlap = 1, page_repeat = 1 }
+    local r = client:prune_backups{ file_system_id = FS, keep_last = 2, keep_days = 15, now = NOW,
+                                    dry_run = false }
+    assert.same({ hist_id(4), hist_id(5), hist_id(6), hist_id(11) }, ids(r.deleted))
+    assert.equal(7, #r.kept)
+    local reqs = server:requests("DeleteBackup")
+    assert.equal(4, #reqs)
+    local once = {}
+    for _, q in ipairs(reqs) do
+      assert.is_nil(once[q.params.BackupId], "DeleteBackup twice for " .. q.params.BackupId)
+      once[q.params.BackupId] = true
+    end
+    local live = live_ids()
+    for _, k in ipairs(r.kept) do assert.is_true(live[k.backup.backup_id], k.backup.backup_id) end
+  end)
+
+  it("prunes FAILED backups past the keep window with include_failed", function()
+    local r = client:prune_backups{ file_system_id = FS, keep_last = 2, keep_days = 15, now = NOW,
+                                    include_failed = true, dry_run = false }
+    assert.same({ hist_id(4), hist_id(5), hist_id(6), hist_id(9), hist_id(11) }, ids(r.deleted))
+    assert.is_nil(live_ids()[hist_id(9)])
   end)
 
   it("validates its arguments before sending anything", function()

@@ -9,35 +9,48 @@
 --                                     keep_last = 7, keep_days = 30 }   -- dry run
 --     for _, d in ipairs(r.deleted) do print(d.backup.backup_id, d.reason) end
 --
--- The rules, for each backup, first match wins:
+-- The plan decides over distinct backup ids: a listing that holds a backup
+-- twice (a listing that changed while it was paged) counts it once, with the
+-- description seen last, so no backup takes two places in a ranking and none
+-- is deleted twice. The rules, for each backup, first match wins:
 --
--- 1. a backup of another file system / volume than the one asked for is kept;
+-- 1. a backup without a backup id, or of another file system / volume than
+--    the one asked for, or of no readable file system, is kept;
 -- 2. a backup whose type is not eligible is kept: only USER_INITIATED backups
---    are, unless `only_user_initiated = false` and `include_types` names more
---    (`{ "AUTOMATIC" }`, `{ "AWS_BACKUP" }`): FSx deletes automatic backups
---    itself and AWS Backup owns its own, so neither is pruned by accident;
--- 3. a backup that is not AVAILABLE (CREATING, COPYING, FAILED, ...) is kept;
--- 4. a backup not matching `tag_filter` is kept (`{ key = "value" }`,
---    `{ key = { "a", "b" } }` for any of several values, `{ key = true }` for
---    any value; every key must match);
--- 5. a backup without a readable creation time is kept.
+--    are, unless `only_user_initiated = false` and `include_types` names
+--    AUTOMATIC too (FSx deletes automatic backups itself). AWS_BACKUP backups
+--    are always kept: AWS Backup owns them and FSx refuses to delete them
+--    (`include_types = { "AWS_BACKUP" }` is a `validation` error);
+-- 3. a backup not matching `tag_filter` is kept (see `fsx.tags.check_filter`:
+--    `{ key = "value" }`, `{ key = { "a", "b" } }`, `{ key = true }`);
+-- 4. a backup without a readable creation time is kept;
+-- 5. a FAILED backup is kept unless `include_failed = true`; then it is
+--    deleted once it is outside the keep window: older than every backup the
+--    ranking below keeps, and (with `keep_days`) older than `keep_days`. It
+--    never counts towards `keep_last`: a failed backup protects nothing;
+-- 6. any other backup that is not AVAILABLE (CREATING, COPYING, ...) is kept.
 --
--- The remaining backups (the candidates) are ranked newest first, separately
--- for each volume and for the file system itself, and for each group:
--- the newest candidate is always kept (a resource never loses its latest good
--- backup), then the `keep_last` newest are kept, then those younger than
--- `keep_days` days; the others are deleted. With both limits a backup is kept
--- when either keeps it. At least one of `keep_last`, `keep_days` is required.
+-- The remaining AVAILABLE backups (the candidates) are ranked newest first
+-- (equal creation times: the greater backup id first), separately for each
+-- volume and for the file system itself, and for each group: the newest
+-- candidate is always kept (a resource never loses its latest backup that this
+-- prune could delete, so never its last one FSx keeps for it), then the
+-- `keep_last` newest are kept, then those younger than `keep_days` days; the
+-- others are deleted. With both limits a backup is kept when either keeps it.
+-- At least one of `keep_last`, `keep_days` is required.
 --
 -- Deletion is idempotent: DeleteBackup gets a client request token derived from
--- the backup id, so running the same prune again (after a crash, a timeout)
--- repeats the same requests, and a backup already gone counts as deleted.
+-- the backup id (`delete_token`), so running the same prune again (after a
+-- crash, a timeout) repeats the same requests, and a backup already gone
+-- counts as deleted.
 -- @module fsx.retention
 local errors = require "fsx.error"
+local tags = require "fsx.tags"
 
 local M = {}
 
-M.TYPES = { USER_INITIATED = true, AUTOMATIC = true, AWS_BACKUP = true }
+--- The backup types prune can be asked to delete (`include_types`).
+M.TYPES = { USER_INITIATED = true, AUTOMATIC = true }
 M.DAY = 86400
 
 -- Days from 1970-01-01 to a civil date (proleptic Gregorian), no time zone.
@@ -51,14 +64,19 @@ local function days_from_civil(y, m, d)
   return era * 146097 + doe - 719468
 end
 
---- A creation time as epoch seconds: a number, a numeric string or an ISO 8601
--- date-time (`2024-05-01T12:00:00Z`, fractions and `+hh:mm` offsets allowed).
+local function finite(n)
+  if n and n == n and n ~= math.huge and n ~= -math.huge then return n end
+  return nil
+end
+
+--- A creation time as epoch seconds: a finite number, a numeric string or an
+-- ISO 8601 date-time (`2024-05-01T12:00:00Z`, fractions and `+hh:mm` offsets allowed).
 -- @return number or nil
 function M.epoch(t)
-  if type(t) == "number" then return t end
+  if type(t) == "number" then return finite(t) end
   if type(t) ~= "string" then return nil end
   local n = tonumber(t)
-  if n then return n end
+  if n then return finite(n) end
   local y, mo, d, h, mi, s, rest = t:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.*)$")
   if not y then return nil end
   local frac, zone = rest:match("^(%.?%d*)(.*)$")
@@ -74,7 +92,7 @@ end
 
 local PLAN_FIELDS = {
   keep_last = true, keep_days = true, only_user_initiated = true, include_types = true,
-  tag_filter = true, now = true, file_system_id = true, volume_id = true,
+  include_failed = true, tag_filter = true, now = true, file_system_id = true, volume_id = true,
 }
 M.PLAN_FIELDS = PLAN_FIELDS
 
@@ -107,10 +125,12 @@ function M.check(opts, op, fields)
       errors.validation(op, f, "must be a non-empty string")
     end
   end
-  local oui = opts.only_user_initiated
-  if oui ~= nil and type(oui) ~= "boolean" then
-    errors.validation(op, "only_user_initiated", "must be a boolean")
+  for _, f in ipairs{ "only_user_initiated", "include_failed" } do
+    if opts[f] ~= nil and type(opts[f]) ~= "boolean" then
+      errors.validation(op, f, "must be a boolean")
+    end
   end
+  local oui = opts.only_user_initiated
   local eligible = { USER_INITIATED = true }
   local others = {}
   if opts.include_types ~= nil then
@@ -119,10 +139,12 @@ function M.check(opts, op, fields)
     end
     errors.plain(op, "include_types", opts.include_types)
     for i, t in ipairs(opts.include_types) do
-      if not M.TYPES[t] then
-        errors.validation(op, "include_types[" .. i .. "]",
-          "must be USER_INITIATED, AUTOMATIC or AWS_BACKUP")
+      local at = "include_types[" .. i .. "]"
+      if t == "AWS_BACKUP" then
+        errors.validation(op, at, "AWS_BACKUP backups cannot be deleted through FSx " ..
+          "(AWS Backup owns them: delete their recovery points in AWS Backup)")
       end
+      if not M.TYPES[t] then errors.validation(op, at, "must be USER_INITIATED or AUTOMATIC") end
       eligible[t] = true
       if t ~= "USER_INITIATED" then others[#others + 1] = t end
     end
@@ -134,121 +156,117 @@ function M.check(opts, op, fields)
   end
   if not oui and #others == 0 then
     errors.validation(op, "only_user_initiated", "is false but include_types names no other " ..
-      "type to prune (AUTOMATIC, AWS_BACKUP)")
+      "type to prune (AUTOMATIC)")
   end
-  local tf = opts.tag_filter
-  if tf ~= nil then
-    if type(tf) ~= "table" then errors.validation(op, "tag_filter", "must be a map of key = value") end
-    errors.plain(op, "tag_filter", tf)
-    for k, v in pairs(tf) do
-      local at = "tag_filter." .. tostring(k)
-      if type(k) ~= "string" then errors.validation(op, "tag_filter", "keys must be strings") end
-      if type(v) == "table" then
-        errors.plain(op, at, v)
-        if #v == 0 then errors.validation(op, at, "must list at least one value") end
-        for i, x in ipairs(v) do
-          if type(x) ~= "string" then errors.validation(op, at .. "[" .. i .. "]", "must be a string") end
-        end
-      elseif type(v) ~= "string" and v ~= true then
-        errors.validation(op, at, "must be a string, a list of strings or true")
-      end
-    end
-  end
+  if opts.tag_filter ~= nil then tags.check_filter(opts.tag_filter, op, "tag_filter") end
   return {
-    keep_last = kl, keep_days = kd, eligible = eligible, tag_filter = tf,
+    keep_last = kl, keep_days = kd, eligible = eligible, tag_filter = opts.tag_filter,
+    include_failed = opts.include_failed == true,
     now = opts.now or os.time(), file_system_id = opts.file_system_id, volume_id = opts.volume_id,
   }
 end
 
-local function tag_map(backup)
-  local map = {}
-  for _, tag in ipairs(type(backup.tags) == "table" and backup.tags or {}) do
-    if type(tag) == "table" and tag.key ~= nil then map[tag.key] = tag.value end
-  end
-  return map
+local function id_of(t, field)
+  local v = type(t) == "table" and t[field] or nil
+  if type(v) == "string" and v ~= "" then return v end
+  return nil
 end
 
-local function matches_filter(backup, tf)
-  if not tf then return true end
-  local tags = tag_map(backup)
-  for key, want in pairs(tf) do
-    local have = tags[key]
-    if have == nil then return false end
-    if type(want) == "string" then
-      if have ~= want then return false end
-    elseif type(want) == "table" then
-      local any = false
-      for _, w in ipairs(want) do
-        if w == have then any = true end
-      end
-      if not any then return false end
-    end
-  end
-  return true
-end
-
-local function fs_id(backup)
-  local fs = backup.file_system
-  return type(fs) == "table" and fs.file_system_id or nil
-end
-
-local function volume_id(backup)
-  local v = backup.volume
-  return type(v) == "table" and v.volume_id or nil
-end
-
--- The group a backup is ranked in: its volume, else its file system.
+-- The group a backup is ranked in: its volume, else its file system (nil: neither).
 local function group_of(backup)
-  local v = volume_id(backup)
+  local v = id_of(backup.volume, "volume_id")
   if v then return "volume " .. v end
-  return "file system " .. tostring(fs_id(backup))
+  local fs = id_of(backup.file_system, "file_system_id")
+  return fs and ("file system " .. fs) or nil
 end
 
 local function plural(n, word)
   return n .. " " .. word .. (n == 1 and "" or "s")
 end
 
+-- Newest first; equal times: the greater id first (ids are unique in a plan).
 local function newer(a, b)
   if a.time ~= b.time then return a.time > b.time end
-  return tostring(a.backup.backup_id) > tostring(b.backup.backup_id)
+  return a.id > b.id
 end
 
---- Decide which backups to keep and which to delete. Pure: no I/O.
--- @tparam table backups list of snake_case backup tables
--- @tparam table opts `keep_last`, `keep_days`, `only_user_initiated`, `include_types`,
---   `tag_filter`, `now` (epoch seconds, default `os.time()`), and optionally
---   `file_system_id` / `volume_id` to scope the decision
--- @treturn table `{ kept = { { backup =, reason =, rule = } }, deleted = { ... } }`,
---   each list newest first. `rule` is one of `scope`, `type`, `lifecycle`,
---   `tag_filter`, `creation_time`, `newest`, `keep_last`, `keep_days`, `expired`.
-function M.plan(backups, opts)
-  local o = M.check(opts, "retention.plan")
-  if type(backups) ~= "table" then errors.validation("retention.plan", "backups", "must be a list") end
-  local entries, groups, order = {}, {}, {}
+-- Entries with a time before those without; then `newer`; then id.
+local function plan_order(a, b)
+  if (a.time ~= nil) ~= (b.time ~= nil) then return a.time ~= nil end
+  if a.time and a.time ~= b.time then return a.time > b.time end
+  if a.id ~= b.id then return a.id > b.id end
+  return a.pos < b.pos
+end
+
+-- The distinct backups of a listing, each with the description seen last,
+-- in the order of first sight; entries without an id stay as they are.
+local function distinct(backups)
+  local list, at = {}, {}
   for i, b in ipairs(backups) do
     if type(b) ~= "table" then
       errors.validation("retention.plan", "backups[" .. i .. "]", "must be a backup table")
     end
-    local e = { backup = b, time = M.epoch(b.creation_time) }
-    entries[#entries + 1] = e
-    if o.volume_id and volume_id(b) ~= o.volume_id then
-      e.rule, e.reason = "scope", "belongs to " .. group_of(b) .. ", not volume " .. o.volume_id
-    elseif o.file_system_id and fs_id(b) ~= o.file_system_id then
-      e.rule, e.reason = "scope", "belongs to file system " .. tostring(fs_id(b)) .. ", not " ..
-        o.file_system_id
+    local id = id_of(b, "backup_id")
+    if id and at[id] then
+      list[at[id]].backup = b
+    else
+      list[#list + 1] = { backup = b, id = id or "", pos = #list + 1 }
+      if id then at[id] = #list end
+    end
+  end
+  return list
+end
+
+--- Decide which backups to keep and which to delete. Pure: no I/O.
+-- Any list is accepted: duplicates (decided once, see the module comment), any
+-- order, equal creation times, missing or malformed fields (kept with a reason).
+-- @tparam table backups list of snake_case backup tables
+-- @tparam table opts `keep_last`, `keep_days`, `only_user_initiated`, `include_types`,
+--   `include_failed`, `tag_filter`, `now` (epoch seconds, default `os.time()`), and
+--   optionally `file_system_id` / `volume_id` to scope the decision
+-- @treturn table `{ kept = { { backup =, reason =, rule = } }, deleted = { ... } }`,
+--   each list newest first, each backup id once. `rule` is one of `backup_id`,
+--   `scope`, `type`, `tag_filter`, `creation_time`, `failed`, `lifecycle`,
+--   `newest`, `keep_last`, `keep_days`, `expired`, `failed_expired`.
+function M.plan(backups, opts)
+  local o = M.check(opts, "retention.plan")
+  if type(backups) ~= "table" then errors.validation("retention.plan", "backups", "must be a list") end
+  local entries = distinct(backups)
+  local groups, order, failed = {}, {}, {}
+  for _, e in ipairs(entries) do
+    local b = e.backup
+    e.time = M.epoch(b.creation_time)
+    local g = group_of(b)
+    if e.id == "" then
+      e.rule, e.reason = "backup_id", "no backup id"
+    elseif o.volume_id and id_of(b.volume, "volume_id") ~= o.volume_id then
+      e.rule, e.reason = "scope", "belongs to " .. tostring(g) .. ", not volume " .. o.volume_id
+    elseif o.file_system_id and id_of(b.file_system, "file_system_id") ~= o.file_system_id then
+      e.rule, e.reason = "scope", "belongs to file system " ..
+        tostring(id_of(b.file_system, "file_system_id")) .. ", not " .. o.file_system_id
+    elseif not g then
+      e.rule, e.reason = "scope", "names no file system or volume"
+    elseif b.type == "AWS_BACKUP" then
+      e.rule, e.reason = "type", "type AWS_BACKUP: AWS Backup owns it and FSx cannot delete it"
     elseif not o.eligible[b.type] then
       e.rule, e.reason = "type", "type " .. tostring(b.type) .. " is not pruned" ..
-        ((b.type == "AUTOMATIC" or b.type == "AWS_BACKUP")
-          and " (set only_user_initiated = false and include_types to prune it)" or "")
-    elseif b.lifecycle ~= "AVAILABLE" then
-      e.rule, e.reason = "lifecycle", "lifecycle " .. tostring(b.lifecycle) ..
-        ": only AVAILABLE backups are pruned"
-    elseif not matches_filter(b, o.tag_filter) then
+        (b.type == "AUTOMATIC" and " (set only_user_initiated = false and include_types to prune it)"
+          or "")
+    elseif not tags.matches_filter(b.tags, o.tag_filter) then
       e.rule, e.reason = "tag_filter", "does not match tag_filter"
     elseif not e.time then
       e.rule, e.reason = "creation_time", "creation time unknown"
+    elseif b.lifecycle == "FAILED" then
+      e.rule, e.reason = "failed", "lifecycle FAILED: kept (set include_failed = true to prune " ..
+        "failed backups past the keep window)"
+      if o.include_failed then
+        e.group = g
+        failed[#failed + 1] = e
+      end
+    elseif b.lifecycle ~= "AVAILABLE" then
+      e.rule, e.reason = "lifecycle", "lifecycle " .. tostring(b.lifecycle) ..
+        ": only AVAILABLE backups are pruned"
     else
-      local g = group_of(b)
       if not groups[g] then
         groups[g] = {}
         order[#order + 1] = g
@@ -256,6 +274,7 @@ function M.plan(backups, opts)
       table.insert(groups[g], e)
     end
   end
+  local window = {}   -- group -> creation time of its oldest kept candidate
   for _, g in ipairs(order) do
     local list = groups[g]
     table.sort(list, newer)
@@ -279,13 +298,28 @@ function M.plan(backups, opts)
         end
         e.reason = table.concat(why, " and ")
       end
+      if not e.delete then window[g] = e.time end
+    end
+    -- fewer candidates than keep_last: the window reaches back to the beginning
+    if o.keep_last and #list < o.keep_last then window[g] = -math.huge end
+  end
+  for _, e in ipairs(failed) do
+    local age = o.now - e.time
+    local w = window[e.group]
+    if w and e.time >= w then
+      e.rule, e.reason = "failed", "lifecycle FAILED, within the keep window of " .. e.group
+    elseif o.keep_days and age < o.keep_days * M.DAY then
+      e.rule, e.reason = "failed", string.format("lifecycle FAILED, %.1f days old, younger than %s",
+        age / M.DAY, plural(o.keep_days, "day"))
+    elseif not w and o.keep_last and o.keep_last > 0 then
+      e.rule, e.reason = "failed", "lifecycle FAILED, and " .. e.group ..
+        " has no AVAILABLE backup to rank it against"
+    else
+      e.rule, e.delete = "failed_expired", true
+      e.reason = "lifecycle FAILED, outside the keep window (include_failed)"
     end
   end
-  table.sort(entries, function(a, b)
-    if (a.time ~= nil) ~= (b.time ~= nil) then return a.time ~= nil end
-    if a.time and a.time ~= b.time then return a.time > b.time end
-    return tostring(a.backup.backup_id) > tostring(b.backup.backup_id)
-  end)
+  table.sort(entries, plan_order)
   local kept, deleted = {}, {}
   for _, e in ipairs(entries) do
     local out = { backup = e.backup, reason = e.reason, rule = e.rule }
@@ -295,8 +329,11 @@ function M.plan(backups, opts)
 end
 
 --- The client request token DeleteBackup gets for a backup: the same for every
--- run, so a repeated prune repeats the same idempotent request.
-function M.token(backup_id)
+-- run, so a repeated delete or prune repeats the same idempotent request (and
+-- `fsx-backup delete` shares it with prune).
+-- @tparam string backup_id
+-- @treturn string a valid ClientRequestToken
+function M.delete_token(backup_id)
   local core = require "fsx.core"
   return "fsx-prune-" .. core.sha256_hex("fsx-prune:" .. backup_id):sub(1, 40)
 end
@@ -307,7 +344,7 @@ for k in pairs(PLAN_FIELDS) do PRUNE_FIELDS[k] = true end
 --- List, plan and (with `dry_run = false`) delete. See the module comment.
 -- @param client the client
 -- @tparam table args `file_system_id` or `volume_id`, `keep_last`, `keep_days`,
---   `only_user_initiated` (default true), `include_types`, `tag_filter`,
+--   `only_user_initiated` (default true), `include_types`, `include_failed`, `tag_filter`,
 --   `dry_run` (default **true**), `now` (epoch seconds, default the client's clock)
 -- @treturn table `{ kept = {...}, deleted = {...}, failed = {...}, dry_run = bool }`:
 --   `deleted` lists what was deleted (or, in a dry run, what would be);
@@ -353,7 +390,7 @@ function M.prune_backups(client, args)
   for _, d in ipairs(plan.deleted) do
     local id = d.backup.backup_id
     local ok, res = pcall(client.delete_backup, client,
-      { backup_id = id, client_request_token = M.token(id) })
+      { backup_id = id, client_request_token = M.delete_token(id) })
     if ok then
       d.lifecycle = type(res) == "table" and res.lifecycle or nil
       result.deleted[#result.deleted + 1] = d

@@ -154,6 +154,55 @@ function M.to_map(list)
   return map
 end
 
+-- ---------------------------------------------------------------------------
+-- Tag filters: `{ key = "value" }`, `{ key = { "a", "b" } }` (any of several
+-- values), `{ key = true }` (any value); every key must match. Used by
+-- prune's `tag_filter` and `list_backups`'s `tags`.
+
+--- Check a tag filter; raises a `validation` error naming `field`.
+function M.check_filter(tf, op, field)
+  if type(tf) ~= "table" then errors.validation(op, field, "must be a map of key = value") end
+  errors.plain(op, field, tf)
+  for k, v in pairs(tf) do
+    local at = field .. "." .. tostring(k)
+    if type(k) ~= "string" then errors.validation(op, field, "keys must be strings") end
+    if type(v) == "table" then
+      errors.plain(op, at, v)
+      if #v == 0 then errors.validation(op, at, "must list at least one value") end
+      for i, x in ipairs(v) do
+        if type(x) ~= "string" then errors.validation(op, at .. "[" .. i .. "]", "must be a string") end
+      end
+    elseif type(v) ~= "string" and v ~= true then
+      errors.validation(op, at, "must be a string, a list of strings or true")
+    end
+  end
+  return tf
+end
+
+--- True when a tag list (`{ { key =, value = } }`, as a resource carries it;
+-- anything else counts as no tags) matches a filter checked by `check_filter`.
+function M.matches_filter(list, tf)
+  if not tf then return true end
+  local have = {}
+  for _, tag in ipairs(type(list) == "table" and list or {}) do
+    if type(tag) == "table" and tag.key ~= nil then have[tag.key] = tag.value end
+  end
+  for key, want in pairs(tf) do
+    local value = have[key]
+    if value == nil then return false end
+    if type(want) == "string" then
+      if value ~= want then return false end
+    elseif type(want) == "table" then
+      local any = false
+      for _, w in ipairs(want) do
+        if w == value then any = true end
+      end
+      if not any then return false end
+    end
+  end
+  return true
+end
+
 local function drop_reserved(list)
   local out = {}
   for _, tag in ipairs(list) do

@@ -83,6 +83,10 @@ DEFAULT_CONFIG = {
     "clock_skew": 0.0,        # seconds added to the server clock
     "page_size": 100,         # the service's internal maximum page size
     "max_skew_seconds": 300,  # allowed distance between X-Amz-Date and the clock
+    # listings that misbehave (0 = off): see spec/support/README.md, "Paging modes"
+    "page_overlap": 0,        # each page after the first repeats the last N items of the one before
+    "page_repeat": 0,         # every item of a page is listed twice in it
+    "endless_pages": 0,       # every page carries a fresh NextToken, forever (empty pages after the end)
 }
 
 
@@ -836,16 +840,30 @@ def decode_token(operation, token):
 
 def paginate(store, operation, items, key, params, result_key):
     """items sorted by key(item); returns the result with one page and
-    NextToken when more remain."""
-    limit = min(params.get("MaxResults") or store.config["page_size"], store.config["page_size"])
+    NextToken when more remain. The paging modes of the config make the
+    listing repeat items across pages or within one, or never end."""
+    conf = store.config
+    limit = min(params.get("MaxResults") or conf["page_size"], conf["page_size"])
+    endless = None
     if params.get("NextToken"):
         after = decode_token(operation, params["NextToken"])
-        items = [it for it in items if key(it) > (tuple(after) if isinstance(after, list) else after)]
+        if isinstance(after, dict):  # an endless-mode token past the real end
+            endless = after["endless"]
+            items = []
+        else:
+            items = [it for it in items if key(it) > (tuple(after) if isinstance(after, list) else after)]
     page = items[:limit]
-    out = {result_key: page}
+    out = {result_key: list(page)}
+    if conf["page_repeat"]:
+        out[result_key] = [it for it in page for _ in (0, 1)]
     if len(items) > limit:
-        last = key(page[-1])
+        overlap = int(conf["page_overlap"])
+        # the next page starts `overlap` items before this one's end (always moving on)
+        last = key(page[-1 - overlap] if 0 < overlap < len(page) else page[-1])
         out["NextToken"] = encode_token(operation, list(last) if isinstance(last, tuple) else last)
+    elif conf["endless_pages"]:
+        n = (endless or 0) + 1
+        out["NextToken"] = encode_token(operation, {"endless": n})
     return out
 
 
@@ -1009,6 +1027,9 @@ class Operations:
             return {"BackupId": prior, "Lifecycle": "DELETED"}
         rec = s.live_backup(p["BackupId"])
         state = s.lifecycle(rec)[0]
+        if rec["Type"] == "AWS_BACKUP":
+            raise ApiError("BadRequest", "Backup %s was created by AWS Backup: delete it through "
+                           "AWS Backup, not Amazon FSx." % rec["BackupId"])
         if state == "CREATING":
             raise ApiError("BackupInProgress", "Backup %s is still being created." % rec["BackupId"])
         if state == "COPYING":
