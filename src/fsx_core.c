@@ -682,6 +682,7 @@ static int http_perform(lua_State *L)
     req.body = opt_string_field(L, 2, "body", &req.body_len);
     req.ca_file = opt_string_field(L, 2, "ca_file", NULL);
     req.insecure = bool_field(L, 2, "insecure", 0);
+    req.no_proxy = bool_field(L, 2, "no_proxy", 0);
     req.connect_timeout_ms = seconds_to_ms(number_field(L, 2, "connect_timeout", 0));
     req.timeout_ms = seconds_to_ms(number_field(L, 2, "timeout", 0));
     req.max_body = size_field(L, 2, "max_body");

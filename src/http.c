@@ -704,7 +704,9 @@ static CURLcode set_request(struct fsx_http *h, const struct fsx_http_request *r
         (rc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, tt)) != CURLE_OK ||
         (rc = curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, maxfile)) != CURLE_OK ||
         (rc = curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, req->insecure ? 0L : 1L)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, req->insecure ? 0L : 2L)) != CURLE_OK)
+        (rc = curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, req->insecure ? 0L : 2L)) != CURLE_OK ||
+        /* "" turns proxies off; NULL brings back the environment's */
+        (rc = curl_easy_setopt(c, CURLOPT_PROXY, req->no_proxy ? "" : NULL)) != CURLE_OK)
         return rc;
     return set_ca(h, req->ca_file);
 }

@@ -15,7 +15,8 @@
  * While a termination signal is recorded (interrupt.h) a transfer stops
  * within about a second, and none starts: kind FSX_ERR_TRANSPORT, code
  * "INTERRUPTED" (the Lua retry layer never retries it).
- * Proxies come from the usual environment variables (libcurl's defaults).
+ * Proxies come from the usual environment variables (libcurl's defaults),
+ * except for a request with no_proxy set.
  */
 #ifndef FSX_HTTP_H
 #define FSX_HTTP_H
@@ -39,6 +40,7 @@ struct fsx_http_request {
     long timeout_ms;         /* whole transfer; 0: none */
     const char *ca_file;     /* NULL: system default bundle */
     int insecure;            /* 1: skip TLS peer/host verification */
+    int no_proxy;            /* 1: connect directly, whatever the proxy variables say */
     size_t max_body;         /* 0: FSX_HTTP_DEFAULT_MAX_BODY */
     size_t max_header_bytes; /* 0: FSX_HTTP_DEFAULT_MAX_HEADER_BYTES */
 };

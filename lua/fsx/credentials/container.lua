@@ -102,6 +102,7 @@ function M.load(ctx)
   local resp, kind, code, msg = util.fetch(ctx, {
     method = "GET", url = url, headers = headers,
     connect_timeout = timeout, timeout = timeout, max_body = 65536,
+    no_proxy = true, -- the token is for the container agent alone (botocore uses no proxy)
   }, 3)
   if not resp then
     fail(url .. ": " .. util.describe_failure(kind, code, msg, timeout),

@@ -68,6 +68,7 @@ function M.load(ctx)
       resp, kind, code, msg = util.http(ctx, {
         method = method, url = base .. path, headers = headers,
         connect_timeout = timeout, timeout = timeout, max_body = 65536,
+        no_proxy = true, -- the instance's own link-local service, never a proxy's
       })
       if resp and resp.status < 500 then break end
     end

@@ -142,7 +142,7 @@ end
 --- Send one HTTP request through `ctx.deps.transport`.
 -- @tparam table ctx the chain context (`deps.transport`, `user_agent`, `ca_file`)
 -- @tparam table r `method`, `url`, `headers` (array of `{name, value}`), `body`,
---   `connect_timeout`, `timeout`, `max_body`
+--   `connect_timeout`, `timeout`, `max_body`, `no_proxy` (true: never through a proxy)
 -- @return the transport's answer: `response` or `nil, kind, code, message`
 function M.http(ctx, r)
   local u, err = endpoint.parse_url(r.url)
@@ -159,6 +159,7 @@ function M.http(ctx, r)
     path = u.path, headers = headers, body = r.body,
     connect_timeout = r.connect_timeout, timeout = r.timeout,
     ca_file = ctx.settings and ctx.settings.ca_file, max_body = r.max_body or 1048576,
+    no_proxy = r.no_proxy,
   }
 end
 
