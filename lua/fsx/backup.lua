@@ -2,10 +2,9 @@
 -- and waiting on create_backup, waiting on copy_backup, and the restore
 -- helpers.
 --
--- Layer: Lua helpers. `install(Client)` replaces the generated
--- `create_backup` and `copy_backup` methods by versions taking a `wait`
--- argument (and, for create_backup, `copy_tags`), and adds
--- `restore_file_system` and `restore_volume`. Everything else about a call
+-- Layer: Lua helpers. The client's `create_backup` and `copy_backup` methods
+-- are these versions taking a `wait` argument (and, for create_backup,
+-- `copy_tags`), beside `restore_file_system` and `restore_volume`. Everything else about a call
 -- (validation, idempotency token, retries) stays in `fsx.client`: each of these
 -- sends its operation exactly once through `client:_operation`, which fills
 -- the ClientRequestToken once and keeps it across retries.
@@ -201,15 +200,6 @@ end
 function M.restore_volume(client, args)
   return create_then_wait(client, args, "restore_volume", api.operations.CreateVolumeFromBackup,
                           "volume", "volume_id")
-end
-
---- Install `create_backup`, `copy_backup` (replacing the generated ones),
--- `restore_file_system` and `restore_volume` on the client class.
-function M.install(Client)
-  Client.create_backup = M.create_backup
-  Client.copy_backup = M.copy_backup
-  Client.restore_file_system = M.restore_file_system
-  Client.restore_volume = M.restore_volume
 end
 
 return M

@@ -9,6 +9,7 @@
 local api = require "fsx.api"
 local clock = require "fsx.clock"
 local errors = require "fsx.error"
+local paginate = require "fsx.paginate"
 local protocol = require "fsx.protocol.json"
 local retry = require "fsx.retry"
 local shape = require "fsx.shape"
@@ -42,6 +43,7 @@ local OPTIONS = {
   ca_file = "string", insecure = "boolean", max_body = "number", debug = "function",
   use_fips_endpoint = "boolean", use_dualstack_endpoint = "boolean", app_id = "string",
   getenv = "function", user_agent_extra = "string", ngx = "table", retry_quota = "number",
+  max_pages = "number",
   -- read by fsx.config and fsx.credentials
   sts_timeout = "number", sts_connect_timeout = "number", sts_endpoint_url = "string",
   credentials_advisory_window = "number", credentials_mandatory_window = "number",
@@ -113,6 +115,10 @@ function M.new(opts)
   self.timeout = opts.timeout or DEFAULTS.timeout
   self.deadline = opts.deadline
   self.max_body = opts.max_body or DEFAULTS.max_body
+  if opts.max_pages and (opts.max_pages < 1 or opts.max_pages ~= math.floor(opts.max_pages)) then
+    errors.validation("new", "max_pages", "must be a whole number >= 1")
+  end
+  self.max_pages = opts.max_pages or paginate.DEFAULT_MAX_PAGES
   self.ca_file = settings.ca_file
   self.insecure = opts.insecure == true
   if self.insecure then
@@ -123,9 +129,10 @@ function M.new(opts)
   self.now = opts.now or clock.now
   self.monotime = opts.monotime or (opts.now and opts.now) or clock.monotime
   self.random = opts.random or util.random
-  local send, terr = transport.select(opts.transport, { ngx = opts.ngx })
-  if not send then errors.validation("new", "transport", terr) end
+  local send, close_or_err = transport.select(opts.transport, { ngx = opts.ngx })
+  if not send then errors.validation("new", "transport", close_or_err) end
   self.send = send
+  self._close_transport = close_or_err
   local max_attempts = settings.max_attempts or 3
   if max_attempts < 1 or max_attempts ~= math.floor(max_attempts) then
     errors.validation("new", "max_attempts", "must be a whole number >= 1")
@@ -307,6 +314,12 @@ local function fill_token(decl, params)
   return member and params[member]
 end
 
+--- Release the client's connections (its libcurl handle). The client stays
+-- usable: a later call opens a new connection.
+function Client:close()
+  self._close_transport()
+end
+
 --- Call any FSx operation with raw API names in and out.
 --     client:call("DescribeBackups", { BackupIds = { "backup-0123..." } })
 -- @tparam string operation API name
@@ -355,7 +368,8 @@ function Client:prepare(operation_name, args)
            body = body, params = params }
 end
 
--- One method per operation, from the declarations.
+-- One method per operation, from the declarations, and one `each_*`
+-- iterator per paginated operation.
 local to_snake = require("fsx.names").to_snake
 for _, decl in pairs(api.operations) do
   local snake = decl.snake
@@ -365,6 +379,54 @@ for _, decl in pairs(api.operations) do
       errors.validation(snake, nil, "call it as client:" .. snake .. "{...}")
     end
     return self:_operation(decl, args)
+  end
+  if decl.paginator then
+    Client[paginate.method_name(decl)] = function(self, args, config)
+      return paginate.iterate(self, decl, args, config)
+    end
+  end
+end
+
+--- Iterate over the pages of a paginated operation, with their meta (see
+-- `fsx.paginate.pages`):
+--     for page, meta in client:paginate("describe_backups", {}, { max_items = 50 }) do ... end
+-- @tparam string operation snake_case or API name
+-- @tparam[opt] table args the operation's snake_case arguments
+-- @tparam[opt] table config `max_pages`, `max_items`, `starting_token`, `page_size`
+function Client:paginate(operation, args, config)
+  local decl = type(operation) == "string" and shape.operation(operation)
+  if not (decl and decl.paginator) then
+    errors.validation("paginate", "operation", "must name a paginated FSx operation")
+  end
+  return paginate.pages(self, decl, args, config)
+end
+
+-- The hand-written methods, each in the module that holds its code, loaded
+-- on the method's first call: a script that never waits or prunes never
+-- loads that code. Waiters also get their kind.
+local ADDONS = {
+  create_backup = { "fsx.backup", "create_backup" },
+  copy_backup = { "fsx.backup", "copy_backup" },
+  restore_file_system = { "fsx.backup", "restore_file_system" },
+  restore_volume = { "fsx.backup", "restore_volume" },
+  prune_backups = { "fsx.retention", "prune_backups" },
+  wait_for_backup = { "fsx.waiter", "wait_one", "backup" },
+  wait_for_backups = { "fsx.waiter", "wait_many", "backup" },
+  wait_for_file_system = { "fsx.waiter", "wait_one", "file_system" },
+  wait_for_file_systems = { "fsx.waiter", "wait_many", "file_system" },
+  wait_for_volume = { "fsx.waiter", "wait_one", "volume" },
+  wait_for_volumes = { "fsx.waiter", "wait_many", "volume" },
+}
+for name, where in pairs(ADDONS) do
+  local module, fn, kind = where[1], where[2], where[3]
+  if kind then
+    Client[name] = function(self, a, b)
+      return require(module)[fn](self, kind, a, b)
+    end
+  else
+    Client[name] = function(self, a)
+      return require(module)[fn](self, a)
+    end
   end
 end
 

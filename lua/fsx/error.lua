@@ -2,7 +2,7 @@
 --
 -- Every failure the library raises is a table built here, raised with
 -- `error(err, 0)`. Fields: `kind` (validation, credentials, transport,
--- timeout, service, decode, waiter), `code`, `message`, `status`,
+-- timeout, service, decode, waiter, limit), `code`, `message`, `status`,
 -- `request_id`, `operation`, `retryable`, `attempts`, and the service's extra
 -- fields in snake_case. Secrets never go into an error: `new` scrubs known
 -- secret values from the message (see `add_secret`).
@@ -13,7 +13,7 @@ local M = {}
 
 local KINDS = {
   validation = true, credentials = true, transport = true, timeout = true,
-  service = true, decode = true, waiter = true,
+  service = true, decode = true, waiter = true, limit = true,
 }
 M.KINDS = KINDS
 

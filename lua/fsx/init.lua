@@ -28,30 +28,6 @@ M.is_error = errors.is_error
 M.error = errors
 
 local Client = client.Client
-require("fsx.paginate").install(Client)
-
--- The hand-written methods, by module: each starts as a stub that installs
--- its module's methods (replacing every stub of that module) on first call,
--- so a script that never waits or prunes never loads that code.
-local LAZY_METHODS = {
-  ["fsx.backup"] = { "create_backup", "copy_backup", "restore_file_system", "restore_volume" },
-  ["fsx.waiter"] = { "wait_for_backup", "wait_for_backups", "wait_for_file_system",
-                     "wait_for_file_systems", "wait_for_volume", "wait_for_volumes" },
-  ["fsx.retention"] = { "prune_backups" },
-}
-
-for module, methods in pairs(LAZY_METHODS) do
-  for _, name in ipairs(methods) do
-    local stub
-    stub = function(...)
-      require(module).install(Client)
-      local f = Client[name]
-      if f == stub then error("fsx: " .. module .. " did not install " .. name) end
-      return f(...)
-    end
-    Client[name] = stub
-  end
-end
 
 local default
 --- The default client, built from the environment on first use.

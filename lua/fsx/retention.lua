@@ -407,11 +407,4 @@ function M.prune_backups(client, args)
   return result
 end
 
---- Add `prune_backups` to the client class.
-function M.install(Client)
-  Client.prune_backups = function(self, args)
-    return M.prune_backups(self, args)
-  end
-end
-
 return M

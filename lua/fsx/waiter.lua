@@ -361,16 +361,4 @@ function M.wait_many(client, kind, ids, opts)
   return M.run(spec, ids, o, describer(client, spec), spec.ops)
 end
 
---- Add `wait_for_backup(s)`, `wait_for_file_system(s)`, `wait_for_volume(s)` to the client class.
-function M.install(Client)
-  for kind, spec in pairs(M.SPECS) do
-    Client[spec.op] = function(self, id, opts)
-      return M.wait_one(self, kind, id, opts)
-    end
-    Client[spec.ops] = function(self, ids, opts)
-      return M.wait_many(self, kind, ids, opts)
-    end
-  end
-end
-
 return M

@@ -16,6 +16,10 @@ the request picks the behaviour (a query string is ignored):
   /silent             reads the request, never answers
   /repeated-headers   200, one header name three times in three spellings, and a
                       header with a 100-byte name
+  /pages-forever      200, a DescribeBackups page of one backup and a NextToken
+                      never handed out before, for ever
+  /pages-repeat       200, a DescribeBackups page of one backup and the same
+                      NextToken every time
   /count              200, {"requests": N}: requests seen so far, this one excluded
   /reset              200, the request count back to 0
 
@@ -23,6 +27,7 @@ Usage: hostile_server.py --port 0 --port-file FILE [--tls CERT KEY]
 Writes the bound port to FILE once listening; stops on SIGTERM or SIGINT.
 """
 import argparse
+import base64
 import json
 import os
 import signal
@@ -102,6 +107,15 @@ def handle(conn):
         conn.sendall(b"{}")
     elif mode == "json":
         body = json_of_size(arg)
+        send_head(conn, b"Content-Length: %d\r\n\r\n" % len(body))
+        conn.sendall(body)
+    elif mode in ("pages-forever", "pages-repeat"):
+        with COUNT_LOCK:
+            n = STATE["requests"]
+        token = base64.b64encode((b"fresh-%d" % n) if mode == "pages-forever" else b"same-token").decode()
+        body = json.dumps({"Backups": [{
+            "BackupId": "backup-%017x" % n, "Lifecycle": "AVAILABLE", "Type": "USER_INITIATED",
+            "CreationTime": 1700000000 + n}], "NextToken": token}).encode()
         send_head(conn, b"Content-Length: %d\r\n\r\n" % len(body))
         conn.sendall(body)
     elif mode == "repeated-headers":
