@@ -43,7 +43,7 @@ BIN_DIR ?= $(PREFIX)/bin
 LIBDIR ?= $(LUA_CMODULE_DIR)
 LUADIR ?= $(LUA_MODULE_DIR)
 
-.PHONY: all check test clean install uninstall api api-check
+.PHONY: all check test clean install uninstall api api-check endpoints endpoints-check
 
 all: $(BUILD)/fsx/core.so
 
@@ -75,6 +75,16 @@ api:
 
 api-check:
 	$(LUA) tools/gen_api.lua | cmp - lua/fsx/api.lua
+
+# ---- generated endpoint data (tools/gen_endpoints.lua) ----
+#   make endpoints        lua/fsx/endpoint_data/*.lua from model/partitions.json and the
+#                         FSx and STS endpoint-rule-set-1.json under model/
+#   make endpoints-check  fails when they differ from what the JSON gives
+endpoints:
+	$(LUA) tools/gen_endpoints.lua
+
+endpoints-check:
+	$(LUA) tools/gen_endpoints.lua --check
 
 clean:
 	rm -rf build

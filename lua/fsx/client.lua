@@ -111,6 +111,9 @@ function M.new(opts)
   local self = setmetatable({}, Client)
   self.settings = settings
   self.region = settings.region
+  -- the endpoint rule set may sign for another region or name than the client's
+  self.signing_region = settings.signing_region or settings.region
+  self.signing_name = settings.signing_name or SIGNING_NAME
   self.connect_timeout = opts.connect_timeout or DEFAULTS.connect_timeout
   self.timeout = opts.timeout or DEFAULTS.timeout
   self.deadline = opts.deadline
@@ -194,7 +197,7 @@ function Client:_request(operation, body, proto_headers, ctx, attempt, timeout)
   local send_headers = sigv4.sign_request{
     method = "POST", path = self._sign_path, query = self._sign_query,
     headers = { self._host_header, proto_headers[1], proto_headers[2] }, body = body,
-    region = self.region, service = SIGNING_NAME,
+    region = self.signing_region, service = self.signing_name,
     access_key_id = creds.access_key_id, secret_access_key = creds.secret_access_key,
     session_token = creds.session_token, amz_date = util.amz_date(self.now()),
   }

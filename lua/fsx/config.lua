@@ -208,7 +208,8 @@ end
 --   `credentials_file`, `getenv`
 -- @treturn table settings: `region`, `profile`, `profile_explicit`,
 --   `profile_source` (`option`/`env`/nil), `endpoint_url`, `endpoint_source`
---   (`option`/`env`/`profile`/`resolved`),
+--   (`option`/`env`/`profile`/`resolved`), `signing_region` and
+--   `signing_name` (when the endpoint rule set names them),
 --   `max_attempts`, `retry_mode`, `use_fips`, `use_dualstack`, `ca_file`,
 --   `user_agent`, `app_id`, `profile_data` (merged profile table),
 --   `shared` (see `load_shared`), `getenv`
@@ -266,21 +267,13 @@ function M.resolve(opts)
     option = opts.endpoint_url, getenv = getenv, profile = pdata, shared = s.shared,
     env_id = M.SERVICE_ENV_ID, config_id = M.SERVICE_CONFIG_ID,
   }
-  if url then
-    url = endpoint.check_custom(url, efield)
-    if s.use_fips then
-      invalid("use_fips_endpoint", "FIPS and a custom endpoint (" .. efield
-              .. ") are not supported together")
-    end
-    if s.use_dualstack then
-      invalid("use_dualstack_endpoint", "dual-stack and a custom endpoint (" .. efield
-              .. ") are not supported together")
-    end
-    s.endpoint_url, s.endpoint_source = url, esrc
-  elseif region then
-    s.endpoint_url = endpoint.resolve{ region = region, use_fips = s.use_fips,
-                                       use_dualstack = s.use_dualstack }
-    s.endpoint_source = "resolved"
+  if url then url = endpoint.check_custom(url, efield) end
+  if url or region then
+    local ep = endpoint.resolve{ region = region, use_fips = s.use_fips,
+                                 use_dualstack = s.use_dualstack, endpoint_url = url,
+                                 endpoint_field = efield }
+    s.endpoint_url, s.endpoint_source = ep.url, url and esrc or "resolved"
+    s.signing_region, s.signing_name = ep.signing_region, ep.signing_name
   end
 
   -- retries

@@ -1,102 +1,34 @@
---- FSx (and STS) endpoint resolution from a region, FIPS and dual-stack flags.
+--- FSx and STS endpoints from the AWS endpoint rule sets, and URL parsing.
 --
--- Layer: Lua layer; depends on `fsx.error` only. The facts come from
--- botocore's `partitions.json`, `endpoints.json` and the FSx rule set
--- `fsx/2018-03-01/endpoint-rule-set-1.json` (read when this file was written,
--- never at run time):
---
--- * a region belongs to the partition that lists it, else to the first
---   partition whose region pattern matches it, else to `aws`;
--- * standard: `https://fsx.<region>.<dnsSuffix>`;
--- * FIPS: `https://fsx-fips.<region>.<dnsSuffix>`;
--- * dual-stack: `https://fsx.<region>.<dualStackDnsSuffix>`;
--- * both: `https://fsx-fips.<region>.<dualStackDnsSuffix>`;
--- * a partition without FIPS or dual-stack support makes the request an error;
--- * the legacy `prod-<region>` names resolve to `fsx-fips.<region>` with FIPS.
+-- Layer: Lua layer; depends on `fsx.error`, `fsx.endpoint_rules` (the
+-- interpreter) and the generated data of `fsx.endpoint_data` (botocore's
+-- partitions.json and the FSx and STS rule sets, see tools/gen_endpoints.lua).
+-- Which host a region, FIPS, dual-stack and a custom endpoint give is decided
+-- by the rule sets alone: a new region or partition is a data update
+-- (`make endpoints`), not a change here.
 --
 -- Custom endpoints (option, environment, profile) are chosen by `fsx.config`;
--- this module only validates and parses them (`parse_url`).
+-- this module validates and parses them (`check_custom`, `parse_url`) and
+-- passes them to the rule set, which refuses them with FIPS or dual-stack.
 -- @module fsx.endpoint
 local errors = require("fsx.error")
+local rules = require("fsx.endpoint_rules")
 
 local M = {}
 
---- The partitions: id, DNS suffixes, FIPS/dual-stack support, explicit
--- regions and the region pattern (a Lua pattern equivalent to botocore's
--- regex; `%w+` stands for `\w+`, which has no `-`).
-M.partitions = {
-  { id = "aws", dns_suffix = "amazonaws.com", dualstack_dns_suffix = "api.aws",
-    supports_fips = true, supports_dualstack = true,
-    prefixes = { "us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx" },
-    regions = { "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2",
-                "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1",
-                "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "aws-global",
-                "ca-central-1", "eu-central-1", "eu-central-2", "eu-north-1",
-                "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
-                "il-central-1", "me-central-1", "me-south-1", "sa-east-1",
-                "us-east-1", "us-east-2", "us-west-1", "us-west-2" } },
-  { id = "aws-cn", dns_suffix = "amazonaws.com.cn",
-    dualstack_dns_suffix = "api.amazonwebservices.com.cn",
-    supports_fips = true, supports_dualstack = true,
-    pattern = "^cn%-%w+%-%d+$",
-    regions = { "aws-cn-global", "cn-north-1", "cn-northwest-1" } },
-  { id = "aws-us-gov", dns_suffix = "amazonaws.com", dualstack_dns_suffix = "api.aws",
-    supports_fips = true, supports_dualstack = true,
-    pattern = "^us%-gov%-%w+%-%d+$",
-    regions = { "aws-us-gov-global", "us-gov-east-1", "us-gov-west-1" } },
-  { id = "aws-iso", dns_suffix = "c2s.ic.gov", dualstack_dns_suffix = "c2s.ic.gov",
-    supports_fips = true, supports_dualstack = false,
-    pattern = "^us%-iso%-%w+%-%d+$",
-    regions = { "aws-iso-global", "us-iso-east-1", "us-iso-west-1" } },
-  { id = "aws-iso-b", dns_suffix = "sc2s.sgov.gov", dualstack_dns_suffix = "sc2s.sgov.gov",
-    supports_fips = true, supports_dualstack = false,
-    pattern = "^us%-isob%-%w+%-%d+$",
-    regions = { "aws-iso-b-global", "us-isob-east-1" } },
-  { id = "aws-iso-e", dns_suffix = "cloud.adc-e.uk", dualstack_dns_suffix = "cloud.adc-e.uk",
-    supports_fips = true, supports_dualstack = false,
-    pattern = "^eu%-isoe%-%w+%-%d+$",
-    regions = {} },
-  { id = "aws-iso-f", dns_suffix = "csp.hci.ic.gov", dualstack_dns_suffix = "csp.hci.ic.gov",
-    supports_fips = true, supports_dualstack = false,
-    pattern = "^us%-isof%-%w+%-%d+$",
-    regions = {} },
-}
+-- service -> rule set module
+local RULESETS = { fsx = "fsx.endpoint_data.fsx", sts = "fsx.endpoint_data.sts" }
 
--- region name -> partition, for the explicitly listed regions
-local by_region = {}
-for _, p in ipairs(M.partitions) do
-  for _, r in ipairs(p.regions) do by_region[r] = p end
+local function partitions()
+  return require("fsx.endpoint_data.partitions")
 end
 
--- The FSx rule set maps these legacy names to a FIPS host in another region.
-local PROD_ALIASES = {
-  ["prod-ca-central-1"] = "ca-central-1", ["prod-us-east-1"] = "us-east-1",
-  ["prod-us-east-2"] = "us-east-2", ["prod-us-west-1"] = "us-west-1",
-  ["prod-us-west-2"] = "us-west-2", ["prod-us-gov-east-1"] = "us-gov-east-1",
-  ["prod-us-gov-west-1"] = "us-gov-west-1",
-}
-
-local function matches(p, region)
-  if p.pattern then return region:match(p.pattern) ~= nil end
-  local prefix = region:match("^(%l+)%-%w+%-%d+$")
-  if not prefix then return false end
-  for _, x in ipairs(p.prefixes) do
-    if x == prefix then return true end
-  end
-  return false
-end
-
---- The partition of a region (explicit list, then patterns, then `aws`).
+--- The partition of a region, as the rule sets' `aws.partition` sees it.
 -- @tparam string region
--- @treturn table the partition entry of `M.partitions`
+-- @treturn table `name` (the partition id), `dnsSuffix`, `dualStackDnsSuffix`,
+--   `supportsFIPS`, `supportsDualStack`, `implicitGlobalRegion`
 function M.partition(region)
-  local p = by_region[region]
-  if p then return p end
-  -- the specific patterns first: `us-gov-west-1` must not fall into `aws`
-  for i = 2, #M.partitions do
-    if matches(M.partitions[i], region) then return M.partitions[i] end
-  end
-  return M.partitions[1]
+  return rules.partition(partitions(), region)
 end
 
 --- True when a region name is a valid host label (botocore's check).
@@ -111,67 +43,51 @@ local function config_error(field, msg)
                 message = "endpoint: " .. field .. ": " .. msg, field = field }
 end
 
---- Resolve the endpoint of a service from the region and partition.
--- @tparam table args `region` (required), `use_fips`, `use_dualstack`,
---   `service` (default `"fsx"`)
--- @treturn string the endpoint URL (`https://fsx.us-east-1.amazonaws.com`)
--- @raise validation error for a missing or invalid region, or a flag the
---   region's partition does not support
-function M.resolve(args)
-  local region = args and args.region
-  local service = (args and args.service) or "fsx"
-  if region == nil or region == "" then config_error("region", "a region is required") end
-  if not M.valid_region(region) then
-    config_error("region", string.format("invalid region %q", tostring(region)))
+-- What was asked, for an error message: the settings that reach the rule set.
+local function describe(args)
+  local parts = { "region " .. (args.region and string.format("%q", args.region) or "unset") }
+  if args.use_fips then parts[#parts + 1] = "use_fips_endpoint" end
+  if args.use_dualstack then parts[#parts + 1] = "use_dualstack_endpoint" end
+  if args.use_global_endpoint then parts[#parts + 1] = "sts_regional_endpoints=legacy" end
+  if args.endpoint_url then
+    parts[#parts + 1] = "custom endpoint from " .. (args.endpoint_field or "endpoint_url")
   end
-  local fips, dual = args.use_fips == true, args.use_dualstack == true
-  local p = M.partition(region)
-  if fips and PROD_ALIASES[region] and service == "fsx" then
-    local real = PROD_ALIASES[region]
-    local rp = M.partition(real)
-    if not dual then return "https://" .. service .. "-fips." .. real .. "." .. rp.dns_suffix end
-  end
-  if fips and dual then
-    if not (p.supports_fips and p.supports_dualstack) then
-      config_error("use_fips_endpoint", "FIPS and dual-stack are enabled, but partition "
-                   .. p.id .. " does not support one or both")
-    end
-    return "https://" .. service .. "-fips." .. region .. "." .. p.dualstack_dns_suffix
-  elseif fips then
-    if not p.supports_fips then
-      config_error("use_fips_endpoint", "partition " .. p.id .. " does not support FIPS")
-    end
-    return "https://" .. service .. "-fips." .. region .. "." .. p.dns_suffix
-  elseif dual then
-    if not p.supports_dualstack then
-      config_error("use_dualstack_endpoint", "partition " .. p.id
-                   .. " does not support dual-stack")
-    end
-    return "https://" .. service .. "." .. region .. "." .. p.dualstack_dns_suffix
-  end
-  return "https://" .. service .. "." .. region .. "." .. p.dns_suffix
+  return table.concat(parts, ", ")
 end
 
---- The regional STS endpoint used for AssumeRole calls.
--- `aws` FIPS uses `sts-fips.<region>`; GovCloud's regular host already is
--- FIPS. Without a region, `us-east-1` (STS's global region) is used.
--- @tparam ?string region
--- @tparam ?boolean use_fips
--- @treturn string URL
--- @treturn string the signing region
-function M.sts(region, use_fips)
-  if region == nil or region == "" or region == "aws-global" then region = "us-east-1" end
-  if not M.valid_region(region) then
-    config_error("region", string.format("invalid region %q", tostring(region)))
+--- Resolve the endpoint of a service through its rule set.
+-- @tparam table args `service` (`"fsx"`, the default, or `"sts"`), `region`,
+--   `use_fips`, `use_dualstack`, `endpoint_url` (a custom endpoint, checked
+--   with `check_custom`), `endpoint_field` (where it came from, for
+--   messages), `use_global_endpoint` (STS: the global endpoint for the
+--   regions that had it)
+-- @treturn table `url`, `signing_region` and `signing_name` (from the rule
+--   set's `sigv4` auth scheme; nil when it names none: sign for the client's
+--   region and the service's signing name), `properties`, `headers`
+-- @raise validation error (code `InvalidConfiguration`, field `endpoint`)
+--   with the rule set's message, e.g. a custom endpoint with FIPS, FIPS or
+--   dual-stack in a partition without it, no region
+function M.resolve(args)
+  local service = args.service or "fsx"
+  local ruleset = require(assert(RULESETS[service], "fsx.endpoint: unknown service"))
+  if args.region ~= nil and not M.valid_region(args.region) then
+    config_error("region", string.format("invalid region %q", tostring(args.region)))
   end
-  local p = M.partition(region)
-  local host
-  if use_fips and p.id ~= "aws-us-gov" and p.supports_fips then
-    host = "sts-fips." .. region .. "." .. p.dns_suffix
-  else
-    host = "sts." .. region .. "." .. p.dns_suffix
+  local params = {
+    Region = args.region, UseFIPS = args.use_fips == true,
+    UseDualStack = args.use_dualstack == true, Endpoint = args.endpoint_url,
+  }
+  if service == "sts" then params.UseGlobalEndpoint = args.use_global_endpoint == true end
+  local ep, msg = rules.resolve(ruleset, params, partitions())
+  if not ep then
+    config_error("endpoint", string.format("%s: %s (%s)", service, msg, describe(args)))
   end
-  return "https://" .. host, region
+  for _, scheme in ipairs(ep.properties.authSchemes or {}) do
+    if scheme.name == "sigv4" then
+      ep.signing_region, ep.signing_name = scheme.signingRegion, scheme.signingName
+    end
+  end
+  return ep
 end
 
 --- Split an http(s) URL into its parts.

@@ -93,7 +93,7 @@ local function service_url(ctx, s, env_id, config_id, host)
     shared = ctx.shared, env_id = env_id, config_id = config_id,
   }
   if url then return (endpoint.check_custom(url, field):gsub("/+$", "")) end
-  return "https://" .. host .. "." .. s.region .. "." .. endpoint.partition(s.region).dns_suffix
+  return "https://" .. host .. "." .. s.region .. "." .. endpoint.partition(s.region).dnsSuffix
 end
 
 --- The portal URL for the settings.

@@ -7,10 +7,11 @@
 -- `Action=...&Version=2011-06-15&...` answered with XML in the namespace
 -- `https://sts.amazonaws.com/doc/2011-06-15/`, or an `ErrorResponse`.
 --
--- Endpoint: the regional `https://sts.<region>.<dnsSuffix>` (us-east-1
--- without a region; `sts-fips` with FIPS), unless `AWS_ENDPOINT_URL_STS`,
--- `AWS_ENDPOINT_URL`, the profile's `services` section (`sts =`) or its
--- `endpoint_url` give one (the SDKs' order for service endpoints).
+-- Endpoint: the STS endpoint rule set's answer for the region (us-east-1
+-- without one), FIPS, dual-stack and `sts_regional_endpoints`, with the
+-- custom endpoint of `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the
+-- profile's `services` section (`sts =`) or its `endpoint_url` (the SDKs'
+-- order for service endpoints).
 -- Retries: up to `max_attempts` for HTTP 5xx, throttling, connection
 -- failures (and IDPCommunicationError / InvalidIdentityToken for web
 -- identity), with a short backoff; timeouts are not retried so a hanging
@@ -32,7 +33,21 @@ local RETRYABLE = {
 }
 local WEB_RETRYABLE = { IDPCommunicationError = true, InvalidIdentityToken = true }
 
---- The STS endpoint and signing region for this chain.
+-- botocore's `sts_regional_endpoints`: `legacy` sends the regions that once
+-- had only the global endpoint to https://sts.amazonaws.com; `regional` (the
+-- default) keeps every region on its own endpoint.
+local function use_global_endpoint(ctx)
+  local v = ctx.getenv("AWS_STS_REGIONAL_ENDPOINTS")
+            or config.setting(ctx.settings.profile_data, "sts_regional_endpoints")
+  if v == nil or v == "regional" then return false end
+  if v == "legacy" then return true end
+  util.raise{ code = "InvalidConfig", source = "assume-role",
+              message = string.format("sts_regional_endpoints must be legacy or regional, got %q",
+                                      v) }
+end
+
+--- The STS endpoint and signing region for this chain, from the STS rule set
+-- (us-east-1 when no region is set).
 -- @tparam table ctx the chain context
 -- @treturn string URL
 -- @treturn string signing region
@@ -42,10 +57,13 @@ function M.endpoint(ctx)
     option = ctx.opts.sts_endpoint_url, getenv = ctx.getenv, profile = s.profile_data,
     shared = ctx.shared, env_id = "STS", config_id = "sts",
   }
-  if url then
-    return endpoint.check_custom(url, field), s.region or "us-east-1"
-  end
-  return endpoint.sts(s.region, s.use_fips)
+  if url then url = endpoint.check_custom(url, field) end
+  local region = s.region or "us-east-1"
+  local ep = endpoint.resolve{
+    service = "sts", region = region, use_fips = s.use_fips, use_dualstack = s.use_dualstack,
+    endpoint_url = url, endpoint_field = field, use_global_endpoint = use_global_endpoint(ctx),
+  }
+  return ep.url, ep.signing_region or region
 end
 
 --- A default role session name: `lua-fsx-<epoch>`.
