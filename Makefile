@@ -220,7 +220,7 @@ CLANG_TIDY ?= clang-tidy
 CLANG_FORMAT ?= clang-format
 BUSTED ?= /usr/bin/busted
 DOC_SRC = build/doc-src
-LUACHECK_PATHS ?= lua bin/fsx-backup tools examples spec bench .busted
+LUACHECK_PATHS ?= lua bin/fsx-backup ansible/library tools examples spec bench .busted
 C_LINT_SRC = $(wildcard src/*.c)
 FORMAT_FILES ?= $(wildcard src/*.c src/*.h)
 # cppcheck: variableScope asks for C99 block-scoped declarations where the code

@@ -69,6 +69,7 @@ build = {
       -- every lua/fsx/**/*.lua (`make version-check` compares this list with the tree)
       ["fsx"] = "lua/fsx/init.lua",
       ["fsx.api"] = "lua/fsx/api.lua",
+      ["fsx.ansible"] = "lua/fsx/ansible.lua",
       ["fsx.backup"] = "lua/fsx/backup.lua",
       ["fsx.cli"] = "lua/fsx/cli/init.lua",
       ["fsx.cli.args"] = "lua/fsx/cli/args.lua",

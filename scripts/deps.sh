@@ -12,4 +12,4 @@ apt-get install -y --no-install-recommends \
   nginx libnginx-mod-http-lua \
   curl openssl python3 python3-botocore python3-boto3 awscli \
   clang llvm libclang-rt-14-dev valgrind cppcheck clang-tidy clang-format \
-  util-linux procps hyperfine
+  util-linux procps hyperfine ansible-core
