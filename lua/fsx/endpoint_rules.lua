@@ -1,9 +1,10 @@
 --- An interpreter of the AWS endpoint rule-set language (Smithy `smithy.rules`).
 --
 -- Layer: Lua layer; depends on `fsx.pattern` (the partitions' region
--- regexes). It knows the language, not any service: `fsx.endpoint` hands it a
--- rule set and the partitions (both generated data modules under
--- `fsx.endpoint_data`) and turns its answers into fsx errors.
+-- regexes, loaded only for a region no partition lists). It knows the
+-- language, not any service: `fsx.endpoint` hands it a rule set and the
+-- partitions (both generated data modules under `fsx.endpoint_data`) and
+-- turns its answers into fsx errors.
 --
 -- The language, as this module reads it:
 --
@@ -26,8 +27,6 @@
 -- nothing) raises a plain error string: it is a bug in the data, not in the
 -- caller's settings.
 -- @module fsx.endpoint_rules
-local pattern = require("fsx.pattern")
-
 local M = {}
 
 local unpack = rawget(table, "unpack") or rawget(_G, "unpack")
@@ -79,6 +78,7 @@ function M.partition(partitions, region)
   for _, p in ipairs(list) do
     if p.regions[region] then return outputs(p, p.regions[region]) end
   end
+  local pattern = require("fsx.pattern")
   for _, p in ipairs(list) do
     if pattern.match(p.regionRegex, region) then return outputs(p) end
   end
