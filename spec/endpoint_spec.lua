@@ -43,7 +43,9 @@ describe("fsx.endpoint", function()
         endpoint.resolve{ region = "us-east-1", use_fips = true, endpoint_url = "https://x",
                           endpoint_field = "AWS_ENDPOINT_URL_FSX" }
       end, "endpoint", "Invalid Configuration: FIPS and custom endpoint are not supported")
-      assert.truthy(err.message:find("custom endpoint from AWS_ENDPOINT_URL_FSX", 1, true))
+      assert.are.equal('endpoint: fsx: Invalid Configuration: FIPS and custom endpoint are not '
+                       .. 'supported (region "us-east-1", use_fips_endpoint, custom endpoint from '
+                       .. 'AWS_ENDPOINT_URL_FSX)', err.message)
       raises(function() endpoint.resolve{ use_dualstack = true, endpoint_url = "https://x" } end,
              "endpoint", "Invalid Configuration: Dualstack and custom endpoint are not supported")
       raises(function() endpoint.resolve{} end, "endpoint", "Invalid Configuration: Missing Region")

@@ -80,7 +80,8 @@ function M.resolve(args)
   if service == "sts" then params.UseGlobalEndpoint = args.use_global_endpoint == true end
   local ep, msg = rules.resolve(ruleset, params, partitions())
   if not ep then
-    config_error("endpoint", string.format("%s: %s (%s)", service, msg, describe(args)))
+    errors.raise{ kind = "validation", code = "InvalidConfiguration", field = "endpoint",
+                  message = string.format("endpoint: %s: %s (%s)", service, msg, describe(args)) }
   end
   for _, scheme in ipairs(ep.properties.authSchemes or {}) do
     if scheme.name == "sigv4" then
