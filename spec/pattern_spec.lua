@@ -3,13 +3,21 @@ local pattern = require("fsx.pattern")
 local cjson = require("cjson")
 local helpers = require("helpers")
 
-local MODEL_DIR = os.getenv("FSX_MODEL_DIR")
-  or "/usr/lib/python3/dist-packages/botocore/data/fsx/2018-03-01"
+local MODEL_DIR = "model/fsx/2018-03-01" -- the vendored model (model/README.md)
 
-local function model_patterns()
+local function read_model()
   local f = assert(io.open(MODEL_DIR .. "/service-2.json", "rb"))
   local model = cjson.decode(f:read("*a"))
   f:close()
+  return model
+end
+
+local function model_shape_pattern(name)
+  return read_model().shapes[name].pattern
+end
+
+local function model_patterns()
+  local model = read_model()
   local set, list = {}, {}
   for _, s in pairs(model.shapes) do
     if s.pattern and not set[s.pattern] then
@@ -136,9 +144,34 @@ local CASES = {
     no = { "arn:aws:s3:::/bucket", "arn::s3:::bucket", "arn:aws:logs:us-east-1:12345:x" },
   },
   ["^d-[0-9a-f]{10}$"] = { yes = { "d-1234567890" }, no = { "d-123456789", "d-12345678901" } },
+  ["^(?i)(true|false)$"] = { -- (?i): either case of every letter
+    yes = { "true", "false", "TRUE", "False", "tRuE" },
+    no = { "", "yes", "truee", "true\n", "t" .. U(0x131) .. "ue" },
+  },
+  ["^(?=[a-z0-9])[a-z0-9-]{1,48}[a-z0-9]$"] = {
+    yes = { "ab", "nightly-ap1", ("a"):rep(49) },
+    no = { "-ab", "ab-", "Ab", "a", ("a"):rep(50), "a_b" },
+  },
+  ["^(aggr[0-9]{1,2})$"] = { yes = { "aggr1", "aggr42" }, no = { "aggr", "aggr123", "Aggr1" } },
+  ["^[0-9a-z\\\\-]{1,63}"] = { -- a class of 0-9, a-z, backslash and '-'
+    yes = { "my-ap-1234", "a\\b", ("a"):rep(63) },
+    no = { "", "My-ap", "a.b", ("a"):rep(64) },
+  },
+  ["^arn:[^:]{1,63}:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+-[a-zA-Z0-9]{6}$"] = {
+    yes = { "arn:aws:secretsmanager:us-east-1:123456789012:secret:fsx/ad-admin-AbC123" },
+    no = { "arn:aws:secretsmanager:us-east-1:123456789012:secret:fsx/ad-admin",
+           "arn:aws:kms:us-east-1:123456789012:secret:x-AbC123",
+           "arn:aws:secretsmanager:us-east-1:12345678901:secret:x-AbC123" },
+  },
+}
+-- IpAddress: an IPv4 or IPv6 address (alternatives of the model's pattern)
+CASES[model_shape_pattern("IpAddress")] = {
+  yes = { "10.0.0.1", "255.255.255.255", "2001:db8::1", "::1", "::", "fe80::1%eth0",
+          "2001:0db8:0000:0000:0000:ff00:0042:8329", "::ffff:192.0.2.1" },
+  no = { "256.1.1.1", "10.0.0", "2001:db8:::1", "gggg::1", "10.0.0.1\n", "fs-01234567" },
 }
 -- the [^\u0000\u0085\u2028\u2029\r\n]{m,n} family
-for _, mn in ipairs({ { 0, 4096 }, { 1, 2000 }, { 1, 203 }, { 1, 255 }, { 1, 256 }, { 1, 36 },
+for _, mn in ipairs({ { 0, 4096 }, { 1, 2000 }, { 1, 203 }, { 1, 255 }, { 1, 256 }, { 1, 36 }, { 4, 43 },
                       { 1, 4096 }, { 1, 47 }, { 3, 4357 }, { 4, 253 }, { 8, 50 }, { 9, 17 } }) do
   local lo, hi = mn[1], mn[2]
   local src = NOT_LINE .. "{" .. lo .. "," .. hi .. "}$"
@@ -153,8 +186,8 @@ end
 describe("fsx.pattern", function()
   local patterns = model_patterns()
 
-  it("finds the 47 distinct patterns of the model", function()
-    assert.are.equal(47, #patterns)
+  it("finds the 53 distinct patterns of the model", function()
+    assert.are.equal(53, #patterns)
   end)
 
   for _, src in ipairs(patterns) do
@@ -259,8 +292,17 @@ describe("fsx.pattern", function()
       assert.is_false(pattern.match("^[\\w-]+(?<!-)$", "abc-"))
     end)
 
+    it("(?i) makes ASCII letters match either case to the end of its group", function()
+      assert.is_true(pattern.match("^(?i)ab$", "aB"))
+      assert.is_true(pattern.match("^a(?:(?i)b)c$", "aBc"))
+      assert.is_false(pattern.match("^a(?:(?i)b)c$", "aBC"))
+      assert.is_false(pattern.match("^(?i)[^a]$", "A"))
+      assert.is_true(pattern.match("^(?i)[a-c]$", "C"))
+      assert.is_false(pattern.match("^(?i)\\u00e9$", "\195\137")) -- ASCII only: é is not É
+    end)
+
     it("rejects unsupported constructs at compile time", function()
-      for _, src in ipairs({ "a*?", "a++", "(?i)a", "(?<n>a)", "\\1", "[a&&b]", "a{2", "(a", "a)",
+      for _, src in ipairs({ "a*?", "a++", "(?s)a", "(?-i)a", "(?i:a)", "(?<n>a)", "\\1", "[a&&b]", "a{2", "(a", "a)",
                              "*a", "\\p{Lu}", "\\q", "[[a]]", "^*", "(?<=a*)b", "[z-a]" }) do
         assert.has_error(function() pattern.compile(src) end, nil, src)
       end

@@ -1,8 +1,8 @@
 #!/usr/bin/env lua5.4
 --- Generator of `lua/fsx/api.lua` (and `lua/fsx/unicode_data.lua`).
 --
--- Layer: build tool (not installed). Reads botocore's FSx model with lua-cjson
--- and writes the operation and shape declarations that `fsx.shape`, the
+-- Layer: build tool (not installed). Reads the FSx model vendored in model/
+-- (botocore's JSON files) with lua-cjson and writes the operation and shape declarations that `fsx.shape`, the
 -- client and the docs read. Output is deterministic (sorted keys, fixed
 -- field order), so regenerating from the same model is byte-identical.
 --
@@ -10,11 +10,11 @@
 --   lua5.4 tools/gen_api.lua | cmp - lua/fsx/api.lua      (make api-check)
 --   lua5.4 tools/gen_api.lua --unicode > lua/fsx/unicode_data.lua
 --
--- Environment: FSX_MODEL_DIR (default
--- /usr/lib/python3/dist-packages/botocore/data/fsx/2018-03-01), the
--- directory holding service-2.json and paginators-1.json; BOTOCORE_INIT (the
--- botocore/__init__.py to read the version from; default: derived from
--- FSX_MODEL_DIR); PYTHON (default /usr/bin/python3, for --unicode only).
+-- Environment: FSX_MODEL_DIR (default model/fsx/2018-03-01 of this
+-- repository), the directory holding service-2.json and paginators-1.json;
+-- BOTOCORE_VERSION (default: the first line of botocore-version two
+-- directories above FSX_MODEL_DIR, i.e. model/botocore-version); PYTHON
+-- (default /usr/bin/python3, for --unicode only).
 --
 -- Generation fails (exit status 1) when two members of one structure map to
 -- the same snake_case name, or when a required member is not a member.
@@ -26,7 +26,7 @@ package.path = root .. "/lua/?.lua;" .. package.path
 local cjson = require("cjson")
 local names = require("fsx.names")
 
-local DEFAULT_DIR = "/usr/lib/python3/dist-packages/botocore/data/fsx/2018-03-01"
+local DEFAULT_DIR = root .. "/model/fsx/2018-03-01"
 
 local function die(msg)
   io.stderr:write("gen_api: ", msg, "\n")
@@ -223,12 +223,11 @@ local function gen_api()
   local pag = cjson.decode(read_file(dir .. "/paginators-1.json")).pagination or {}
   local order = member_order(text)
 
-  local init = os.getenv("BOTOCORE_INIT") or (dir:gsub("/data/[^/]+/[^/]+/?$", "") .. "/__init__.py")
-  local botocore_version = "unknown"
-  local f = io.open(init, "rb")
-  if f then
-    botocore_version = f:read("*a"):match("__version__%s*=%s*['\"]([^'\"]+)['\"]") or "unknown"
-    f:close()
+  local botocore_version = os.getenv("BOTOCORE_VERSION")
+  if not botocore_version then
+    local f = io.open(dir .. "/../../botocore-version", "rb")
+    botocore_version = f and f:read("*l") or "unknown"
+    if f then f:close() end
   end
   local sha = command_output("sha256sum " .. shell_quote(service_path)):match("^(%x+)")
   if not sha or #sha ~= 64 then die("sha256sum failed on " .. service_path) end

@@ -34,8 +34,10 @@
 -- * Greedy quantifiers `* + ? {m} {m,} {m,n}`; groups `( )` and `(?: )`
 --   (nothing is captured); alternation `|`; lookahead `(?= )` `(?! )` and
 --   bounded lookbehind `(?<= )` `(?<! )`.
--- * Anything else (lazy or possessive quantifiers, back-references, flags,
---   named groups) is a compile error, so a model update that brings a new
+-- * The flag `(?i)`: ASCII letters match either case from there to the end
+--   of the enclosing group (Java's CASE_INSENSITIVE without UNICODE_CASE).
+-- * Anything else (lazy or possessive quantifiers, back-references, other
+--   flags, named groups) is a compile error, so a model update that brings a new
 --   construct fails loudly in the tests instead of matching wrongly.
 --
 -- Strings must be valid UTF-8 (`fsx.shape` checks that first); an invalid
@@ -229,10 +231,25 @@ local DOT = new_class(true, { 10, 10, 13, 13, 0x85, 0x85, 0x2028, 0x2029 })
 -- | { t = "rep", node, min, max (nil = unbounded) } | { t = "bol" }
 -- | { t = "eol" } | { t = "look", node, behind = bool, neg = bool }
 
+-- The ranges with the other case of their ASCII letters added (for `(?i)`).
+local function both_cases(ranges)
+  local out = {}
+  for k = 1, #ranges, 2 do
+    local lo, hi = ranges[k], ranges[k + 1]
+    out[#out + 1], out[#out + 2] = lo, hi
+    for _, span in ipairs({ { 65, 90, 32 }, { 97, 122, -32 } }) do
+      local a, b = math.max(lo, span[1]), math.min(hi, span[2])
+      if a <= b then out[#out + 1], out[#out + 2] = a + span[3], b + span[3] end
+    end
+  end
+  return out
+end
+
 local function parse(src)
   local p, n = M.decode(src)
   if not p then error("fsx.pattern: pattern is not valid UTF-8", 0) end
   local i = 1
+  local icase = false -- inside (?i)
 
   local function fail(msg)
     error(string.format("fsx.pattern: %s at offset %d in %s", msg, i, src), 0)
@@ -336,7 +353,15 @@ local function parse(src)
         ranges[#ranges + 1] = v
       end
     end
+    if icase then ranges = both_cases(ranges) end
     return new_class(neg, ranges, subs)
+  end
+
+  -- the class of one literal code point
+  local function literal(v)
+    local ranges = { v, v }
+    if icase then ranges = both_cases(ranges) end
+    return new_class(false, ranges)
   end
 
   local alt
@@ -391,11 +416,17 @@ local function parse(src)
         elseif c2 == ch("!") then look = { behind = false, neg = true }; i = i + 2
         elseif c2 == ch("<") and c3 == ch("=") then look = { behind = true, neg = false }; i = i + 3
         elseif c2 == ch("<") and c3 == ch("!") then look = { behind = true, neg = true }; i = i + 3
+        elseif c2 == ch("i") and c3 == ch(")") then
+          icase = true
+          i = i + 3
+          return { t = "seq" }
         else fail("unsupported group construct") end
       end
+      local outer = icase
       local node = alt()
       if p[i] ~= ch(")") then fail("missing )") end
       i = i + 1
+      icase = outer
       if look then
         return { t = "look", node, behind = look.behind, neg = look.neg }
       end
@@ -411,7 +442,7 @@ local function parse(src)
     elseif c == ch("\\") then
       local kind, v = escape()
       if kind == "class" then return { t = "set", cl = v } end
-      return { t = "set", cl = new_class(false, { v, v }) }
+      return { t = "set", cl = literal(v) }
     elseif c == ch("*") or c == ch("+") or c == ch("?") or c == ch("{") then
       i = i - 1
       fail("nothing to repeat")
@@ -419,7 +450,7 @@ local function parse(src)
       i = i - 1
       fail("unbalanced )")
     end
-    return { t = "set", cl = new_class(false, { c, c }) }
+    return { t = "set", cl = literal(c) }
   end
 
   local function seq()

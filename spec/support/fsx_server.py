@@ -43,7 +43,6 @@ import botocore.auth
 import botocore.awsrequest
 import botocore.compat
 import botocore.credentials
-import botocore.loaders
 
 TARGET_PREFIX = "AWSSimbaAPIService_v20180301"
 JSON_CT = "application/x-amz-json-1.1"
@@ -186,8 +185,11 @@ class Model:
     SerializationException. Unknown members are ignored, as AWS does."""
 
     def __init__(self):
-        loader = botocore.loaders.Loader()
-        self.doc = loader.load_service_model("fsx", "service-2")
+        # the model vendored in the repository (model/README.md), not Debian's
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                            "model", "fsx", "2018-03-01", "service-2.json")
+        with open(path, encoding="utf-8") as f:
+            self.doc = json.load(f)
         self.shapes = self.doc["shapes"]
         self.operations = self.doc["operations"]
         self._patterns = {}
