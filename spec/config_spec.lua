@@ -154,6 +154,62 @@ describe("fsx.config", function()
     end)
   end)
 
+  describe("shared files as botocore reads them", function()
+    it("give the same profiles and sso-sessions, or an error for the same files", function()
+      local cases = {
+        "[default]\nregion = a\n[profile default]\nregion = b\n",
+        "[profile default]\nregion = b\nx = 1\n[default]\nregion = a\n",
+        '[profile "my prof"]\nregion = a\n[profile \'single q\']\nregion = b\n',
+        '[profile x]\nregion = 1\ny = 2\n[profile "x"]\nregion = 3\n',
+        "[profile   spaced  ]\nregion = a\n[ default ]\nregion = b\n",
+        "[default] trailing text\nregion = a\n[profile t] ; comment\nregion = b\n",
+        "[profile a b]\nregion = a\n[profilex y]\nregion = b\n[profile]\nregion = c\n",
+        '[profile "open]\nregion = a\n[profile x] [y]\nregion = b\n',
+        '[sso-session "corp sso"]\nsso_region = us-east-1\n[sso-session]\nsso_region = x\n',
+        "[profile d]\nregion = a\n[profile d]\nregion = b\n",
+        "[default]\nregion = a\nRegion = b\n",
+        "\239\187\191[default]\nregion = a\n",
+        "[default]\ns3 =\n  addressing_style = path\n  Max_Concurrency = 3\n",
+      }
+      local files, got = {}, {}
+      for i, text in ipairs(cases) do
+        files[i] = procs.write(dir .. "/botocore-" .. i, text)
+        local ok, shared = pcall(config.load_shared, { getenv = procs.env{
+          AWS_CONFIG_FILE = files[i], AWS_SHARED_CREDENTIALS_FILE = dir .. "/none" } })
+        got[i] = ok and { profiles = shared.config_profiles, sso_sessions = shared.sso_sessions }
+          or { error = true }
+      end
+      local want = procs.python_json([[
+import json, sys
+import botocore.configloader as cl
+out = []
+for path in json.load(sys.stdin):
+    try:
+        c = cl.load_config(path)
+        out.append({"profiles": c["profiles"], "sso_sessions": c["sso_sessions"]})
+    except Exception:
+        out.append({"error": True})
+print(json.dumps(out))
+]], files)
+      for i, text in ipairs(cases) do
+        assert.are.same(want[i], got[i], text)
+      end
+    end)
+
+    it("expand $VAR, ${VAR} and ~ in the file paths", function()
+      os.execute("mkdir -p " .. procs.shell_quote(dir .. "/.aws"))
+      procs.write(dir .. "/.aws/cfg-x", "[default]\nregion = me-central-1\n")
+      for _, path in ipairs({ "$HOME/.aws/cfg-x", "${HOME}/.aws/cfg-$SUFFIX", "~/.aws/cfg-x" }) do
+        local s = config.resolve{ getenv = procs.env({ HOME = dir, SUFFIX = "x",
+                                                       AWS_CONFIG_FILE = path }) }
+        assert.are.equal("me-central-1", s.region, path)
+        assert.are.equal(dir .. "/.aws/cfg-x", s.shared.config_file)
+      end
+      local s = config.resolve{ getenv = procs.env({ HOME = dir, AWS_CONFIG_FILE = "$UNSET/x" }) }
+      assert.are.equal("$UNSET/x", s.shared.config_file)
+    end)
+  end)
+
   describe("shared files that are broken", function()
     it("name the file and line of a syntax error", function()
       local err = raises(function()
@@ -167,12 +223,13 @@ describe("fsx.config", function()
       raises(function() resolve(nil, {}, { config = "region = us-east-1\n" }) end,
              "config_file", "before any %[section%]")
     end)
-    it("report a file that cannot be read", function()
+    it("ignore a directory given as a file, as botocore does", function()
       local d = dir .. "/a-directory"
       os.execute("mkdir -p " .. procs.shell_quote(d))
-      raises(function()
-        config.resolve{ getenv = procs.env({ AWS_CONFIG_FILE = d, HOME = dir }) }
-      end, "config_file", "cannot read")
+      local s = config.resolve{ getenv = procs.env({ AWS_CONFIG_FILE = d,
+                                                     AWS_SHARED_CREDENTIALS_FILE = d, HOME = dir }) }
+      assert.is_false(s.shared.config_exists)
+      assert.is_false(s.shared.credentials_exists)
     end)
     it("accept missing files", function()
       local s = config.resolve{ getenv = procs.env({ AWS_CONFIG_FILE = dir .. "/nope",
@@ -318,25 +375,20 @@ describe("fsx.ini", function()
       "# comment", "; another", "[default]", "region = us-east-1", "  ",
       "[profile dev]  # trailing comment", "Role_Arn=arn:aws:iam::1:role/x",
       "credential_process = /bin/x --a=b # not a comment", "s3 =", "  max = 10",
-      "  style = path", "", "multi = first", "  second", "key: colon value", "empty =",
-      "[ spaced name ]", "a = 1",
+      "  Style = path:x", "", "multi = first", "  second", "key: colon value", "empty =",
+      "[ spaced name ] trailing text", "a = 1",
     }, "\r\n")
-    local s, order = assert(ini.parse("\239\187\191" .. text, "t"))
-    assert.are.same({ "default", "profile dev", "spaced name" }, order)
+    local s, order = assert(ini.parse(text, "t"))
+    assert.are.same({ "default", "profile dev", " spaced name " }, order)
     assert.are.equal("us-east-1", s.default.region)
     local dev = s["profile dev"]
     assert.are.equal("arn:aws:iam::1:role/x", dev.role_arn)
     assert.are.equal("/bin/x --a=b # not a comment", dev.credential_process)
-    assert.are.same({ max = "10", style = "path" }, dev.s3)
+    assert.are.same({ max = "10", Style = "path:x" }, dev.s3)
     assert.are.equal("first\nsecond", dev.multi)
     assert.are.equal("colon value", dev.key)
     assert.are.equal("", dev.empty)
-    assert.are.equal("1", s["spaced name"].a)
-  end)
-
-  it("merges repeated sections, later keys win", function()
-    local s = assert(ini.parse("[a]\nx = 1\ny = 1\n[b]\n[a]\nx = 2\n"))
-    assert.are.same({ x = "2", y = "1" }, s.a)
+    assert.are.equal("1", s[" spaced name "].a)
   end)
 
   it("reports errors with the line number", function()
@@ -345,10 +397,12 @@ describe("fsx.ini", function()
       { "x = 1\n", "t:1: 'key = value' before any" },
       { "[a\n", "t:1: section header without a closing" },
       { "[]\n", "t:1: empty section name" },
-      { "[a] junk\n", "t:1: unexpected text" },
       { "[a]\n= value\n", "t:2: expected" },
       { "[a]\ns3 =\n  nested without equals\n", "t:3: expected 'key = value' in the nested block" },
       { "[a]\nx=\0\n", "binary data" },
+      { "\239\187\191[a]\nx = 1\n", "t:1: starts with a UTF-8 byte order mark" },
+      { "[a]\nx = 1\n[b]\n[a]\ny = 2\n", "t:4: section [a] appears a second time" },
+      { "[a]\nx = 1\nX = 2\n", "t:3: x is set a second time" },
     }
     for _, c in ipairs(cases) do
       local s, err = ini.parse(c[1], "t")
@@ -357,12 +411,40 @@ describe("fsx.ini", function()
     end
   end)
 
-  it("reads files: nil for a missing one, an error for an unreadable one", function()
+  it("splits words as botocore's shlex.split does", function()
+    local cases = {
+      "/bin/get-creds --profile dev", [[a "b c" 'd e' f\ g]], [[x"y z"w]], "$HOME ; rm -rf /",
+      [["a\"b" "c\\d" "e\f" 'g\h']], "  lead  trail  ", "tab\tsep\nnl", [[''  ""]],
+      "a#b # c", "p|q&r>s", [[profile "my prof"]], "profile  'x'", [["unterminated]], [[trail\]],
+      [['open]], "",
+    }
+    local got = {}
+    for i, c in ipairs(cases) do
+      local words, err = ini.shell_split(c)
+      got[i] = words or { error = err ~= nil }
+    end
+    local want = procs.python_json([[
+import json, sys
+from botocore.compat import compat_shell_split
+out = []
+for c in json.load(sys.stdin):
+    try:
+        out.append(compat_shell_split(c))
+    except ValueError:
+        out.append({"error": True})
+print(json.dumps(out))
+]], cases)
+    for i, c in ipairs(cases) do
+      assert.are.same(want[i], got[i], c)
+    end
+  end)
+
+  it("reads files: nil for a missing one or a directory (botocore ignores both)", function()
     local s, err = ini.read("/nonexistent/file")
     assert.is_nil(s)
     assert.is_nil(err)
     s, err = ini.read("/")
     assert.is_nil(s)
-    assert.matches("cannot read", err)
+    assert.is_nil(err)
   end)
 end)

@@ -21,7 +21,7 @@ local SECRET_MARKERS = {
   "process-session-token-456", "leaked-secret-on-stdout", "junk-secret-value",
   "version-two-secret", "short-secret-", "short-token-", "sts-secret-", "sts-token-",
   "imds-secret-", "imds-token-", "container-secret-", "container-token-", "wrong-secret-key-000",
-  "explicit-secret-key-888",
+  "explicit-secret-key-888", "fail-leak-secret-4242",
 }
 
 local dir, imds, container, sts
@@ -200,20 +200,21 @@ describe("fsx.credentials", function()
       assert.matches("AWS_SECRET_ACCESS_KEY is not", err.message)
     end)
 
-    it("then the profile, before web identity, container and IMDS", function()
+    it("then web identity, before the profile, container and IMDS (botocore's order)", function()
       local token_file = file(WEB_TOKEN)
       local env = imds_env{ AWS_WEB_IDENTITY_TOKEN_FILE = token_file,
                             AWS_ROLE_ARN = "arn:aws:iam::123456789012:role/web",
                             AWS_CONTAINER_CREDENTIALS_FULL_URI = container.url .. "/creds",
                             AWS_CONTAINER_AUTHORIZATION_TOKEN = CONTAINER_TOKEN }
+      -- a stray credentials file does not win over the pod's web identity
       local c = provider(env, nil, nil, STATIC_PROFILE):get()
-      assert.are.equal("AKIDPROFILE", c.access_key_id)
-      -- without the profile: web identity
-      c = provider(env):get()
       assert.are.equal("web-identity", c.source)
       assert.matches("^ASIASTS", c.access_key_id)
-      -- without web identity: the container
+      -- without web identity: the profile
       env.AWS_WEB_IDENTITY_TOKEN_FILE = false
+      c = provider(env, nil, nil, STATIC_PROFILE):get()
+      assert.are.equal("AKIDPROFILE", c.access_key_id)
+      -- without the profile: the container
       c = provider(env):get()
       assert.are.equal("container", c.source)
       -- without the container: IMDS
@@ -225,13 +226,26 @@ describe("fsx.credentials", function()
       assert.are.equal(1, procs.stats(container).count)
     end)
 
+    it("lets a selected profile's role_arn come before web identity, as botocore", function()
+      local env = { AWS_WEB_IDENTITY_TOKEN_FILE = file(WEB_TOKEN),
+                    AWS_ROLE_ARN = "arn:aws:iam::123456789012:role/web" }
+      local c = provider(env, nil, nil, {
+        credentials = "[source]\naws_access_key_id = " .. SOURCE_AKID
+          .. "\naws_secret_access_key = " .. SOURCE_SECRET .. "\n",
+        config = "[default]\nrole_arn = arn:aws:iam::123456789012:role/profile-role\n"
+          .. "source_profile = source\n" }):get()
+      assert.are.equal("assume-role", c.source)
+      assert.are.equal("AssumeRole", procs.stats(sts).last.Action)
+      assert.are.equal("arn:aws:iam::123456789012:role/profile-role", procs.stats(sts).last.RoleArn)
+    end)
+
     it("lists every source and why it gave nothing", function()
       local p = provider()
       local err = get_error(p, "CredentialsNotFound")
       assert.are.equal(6, #err.tried)
       local names = {}
       for i, t in ipairs(err.tried) do names[i] = t.source end
-      assert.are.same({ "explicit", "env", "profile", "web-identity", "container", "imds" }, names)
+      assert.are.same({ "explicit", "env", "web-identity", "profile", "container", "imds" }, names)
       for _, want in ipairs({ "explicit: no credentials option", "env: AWS_ACCESS_KEY_ID",
                               "profile: profile default not found", "no%-config %(missing%)",
                               "web%-identity: AWS_WEB_IDENTITY_TOKEN_FILE is not set",
@@ -259,11 +273,36 @@ describe("fsx.credentials", function()
       assert.are.equal("AKIDPROFILE", c.access_key_id)
     end)
 
-    it("report a named profile that does not exist", function()
-      local err = get_error(provider(nil, { profile = "ghost" }, nil, STATIC_PROFILE),
-                            "ProfileNotFound")
-      assert.matches("profile ghost: not found", err.message)
-      get_error(provider({ AWS_PROFILE = "ghost" }, nil, nil, STATIC_PROFILE), "ProfileNotFound")
+    it("report a named profile that does not exist, even when other sources have keys", function()
+      for _, case in ipairs({ { nil, { profile = "ghost" }, "the profile option" },
+                              { { AWS_PROFILE = "ghost" }, nil, "AWS_PROFILE" },
+                              { with(ENV_KEYS, { AWS_PROFILE = "ghost" }), nil, "AWS_PROFILE" },
+                              { { AWS_DEFAULT_PROFILE = "ghost" }, nil, "AWS_DEFAULT_PROFILE" },
+                              { nil, { profile = "ghost", credentials = {
+                                  access_key_id = "AKIDEXPLICIT",
+                                  secret_access_key = "explicit-secret-key-888" } },
+                                "the profile option" } }) do
+        local ok, err = pcall(provider, case[1], case[2], nil, STATIC_PROFILE)
+        assert.is_false(ok, case[3])
+        assert.are.equal("credentials", err.kind)
+        assert.are.equal("ProfileNotFound", err.code)
+        assert.are.equal("ghost", err.profile)
+        assert.matches("profile ghost %(from " .. case[3] .. "%) not found", err.message)
+        assert_no_secret(err)
+      end
+      -- botocore raises the same for a client with environment keys
+      local out = procs.python_json([[
+import json, sys, os
+import botocore.session, botocore.exceptions
+os.environ.update(json.load(sys.stdin))
+try:
+    botocore.session.get_session().create_client("fsx", region_name="us-east-1")
+    print(json.dumps("created"))
+except botocore.exceptions.ProfileNotFound:
+    print(json.dumps("ProfileNotFound"))
+]], with(ENV_KEYS, { AWS_PROFILE = "ghost", AWS_CONFIG_FILE = dir .. "/none",
+                     AWS_SHARED_CREDENTIALS_FILE = file(STATIC_PROFILE.credentials) }))
+      assert.are.equal("ProfileNotFound", out)
     end)
 
     it("report missing keys", function()
@@ -285,7 +324,7 @@ describe("fsx.credentials", function()
       assert.matches("no %[sso%-session x%] section", err.message)
     end)
 
-    it("refuse a malformed or unreadable file", function()
+    it("refuse a malformed file", function()
       local function resolve_with(env)
         local e = { HOME = dir }
         for k, v in pairs(env) do e[k] = v end
@@ -295,10 +334,10 @@ describe("fsx.credentials", function()
       assert.is_false(ok)
       assert.are.equal("InvalidConfigFile", err.code)
       assert.matches(":2: expected", err.message)
+      -- a directory is ignored, as botocore ignores it
       os.execute("mkdir -p " .. procs.shell_quote(dir .. "/dir-as-file"))
       ok, err = resolve_with{ AWS_CONFIG_FILE = dir .. "/dir-as-file" }
-      assert.is_false(ok)
-      assert.matches("cannot read", err.message)
+      assert.is_true(ok, tostring(err))
     end)
   end)
 
@@ -325,6 +364,34 @@ describe("fsx.credentials", function()
       local err = get_error(process_provider("fail"), "CredentialProcessError")
       assert.matches("exited with status 3", err.message)
       assert.matches("sso session expired", err.message)
+    end)
+
+    it("never shows a secret it printed, not even through its stderr", function()
+      local err = get_error(process_provider("fail_leak"), "CredentialProcessError")
+      assert.matches("exited with status 1: key <redacted> was refused", err.message)
+      assert.is_nil(tostring(err):find("fail-leak-secret-4242", 1, true))
+    end)
+
+    it("splits the command into words like botocore, without a shell", function()
+      local args_file = dir .. "/argv"
+      local rest = [[ 'two words' "dq \"x\"" $HOME ; echo injected > ]] .. dir
+        .. [[/injected | cat `id` back\ slash #hash]]
+      local c = process_provider("argv " .. args_file, rest):get()
+      assert.are.equal("AKIDARGV", c.access_key_id)
+      local f = assert(io.open(args_file))
+      local got = {}
+      for line in f:lines() do got[#got + 1] = line end
+      f:close()
+      local want = procs.python_json([[
+import json, sys
+from botocore.compat import compat_shell_split
+print(json.dumps(compat_shell_split(json.load(sys.stdin))[3:]))
+]], PROCESS .. " argv " .. args_file .. rest)
+      assert.are.same(want, got)
+      assert.are.equal("$HOME", got[3])
+      assert.is_nil(io.open(dir .. "/injected"))
+      local err = get_error(process_provider("ok", " 'unterminated"), "CredentialProcessError")
+      assert.matches("cannot be split into words: no closing quotation", err.message)
     end)
 
     it("reports junk output without echoing it", function()
@@ -492,6 +559,47 @@ describe("fsx.credentials", function()
                             "InvalidStsResponse")
       assert.are.equal(500, err.status)
       assert.are.equal(2, procs.stats(sts).counts.AssumeRole)
+      assert.are.equal(2, err.attempts)
+    end)
+
+    it("reports the attempts that really happened", function()
+      local cfg = { credentials = SOURCE, config = "[profile role]\nrole_arn = " .. ROLE
+        .. "\nsource_profile = source\n" }
+      procs.control(sts, { mode = "deny", reset = true })
+      local err = get_error(provider({ AWS_MAX_ATTEMPTS = "5" }, { profile = "role" }, nil, cfg),
+                            "AccessDenied")
+      assert.are.equal(1, procs.stats(sts).counts.AssumeRole)
+      assert.are.equal(1, err.attempts)
+      assert.is_nil(tostring(err):find("attempts", 1, true))
+      procs.control(sts, { mode = "throttle", reset = true })
+      err = get_error(provider({ AWS_MAX_ATTEMPTS = "4" }, { profile = "role" }, nil, cfg),
+                      "Throttling")
+      assert.are.equal(4, procs.stats(sts).counts.AssumeRole)
+      assert.are.equal(4, err.attempts)
+    end)
+
+    it("uses a source profile's static keys as they are, not its own role_arn", function()
+      local p = provider(nil, { profile = "a" }, nil, { config = "[profile a]\nrole_arn = "
+        .. ROLE .. "-a\nsource_profile = b\n[profile b]\nrole_arn = " .. ROLE .. "-b\n"
+        .. "source_profile = c\naws_access_key_id = " .. SOURCE_AKID
+        .. "\naws_secret_access_key = " .. SOURCE_SECRET .. "\n"
+        .. "[profile c]\nregion = us-east-1\n" })
+      local c = p:get()
+      assert.are.equal("assume-role", c.source)
+      local stats = procs.stats(sts)
+      assert.are.equal(1, stats.counts.AssumeRole)
+      assert.are.equal(ROLE .. "-a", stats.last.RoleArn)
+      assert.are.equal(SOURCE_AKID, stats.last.signed_by)
+      assert.is_true(stats.last.verified)
+    end)
+
+    it("refuses role credentials that STS hands out already expired", function()
+      procs.control(sts, { expires_in = -3600, reset = true })
+      local p = provider(nil, { profile = "role" }, nil, { credentials = SOURCE,
+        config = "[profile role]\nrole_arn = " .. ROLE .. "\nsource_profile = source\n" })
+      local err = get_error(p, "CredentialsExpired")
+      assert.matches("profile: the credentials it gave expired at", err.message)
+      assert.is_nil(p.cached)
     end)
 
     it("reports garbage and incomplete answers", function()
@@ -706,6 +814,24 @@ describe("fsx.credentials", function()
       ip:get()
       ip:get()
       assert.are.equal(3, procs.stats(imds).counts.creds)
+    end)
+
+    it("raises for credentials that arrive already expired, instead of using them", function()
+      local count_file = dir .. "/expired-count"
+      os.remove(count_file)
+      local p = provider(nil, nil, nil, { config = "[default]\ncredential_process = " .. PROCESS
+                                           .. " expired " .. count_file .. "\n" })
+      local err = get_error(p, "CredentialsExpired")
+      assert.matches("credentials: profile: the credentials it gave expired at "
+                     .. "%d%d%d%d%-%d%d%-%d%dT", err.message)
+      assert.is_number(err.expiration)
+      get_error(p, "CredentialsExpired")
+      local f = assert(io.open(count_file))
+      assert.are.equal("2", f:read("*l"))
+      f:close()
+      err = get_error(provider(with(ENV_KEYS, { AWS_CREDENTIAL_EXPIRATION = "2001-01-01T00:00:00Z" })),
+                      "CredentialsExpired")
+      assert.matches("env: the credentials it gave expired at 2001%-01%-01T00:00:00Z", err.message)
     end)
 
     it("keeps good credentials when a refresh fails, and raises once they run out", function()

@@ -9,9 +9,13 @@
 -- Shared files: `AWS_CONFIG_FILE` (default `~/.aws/config`, sections
 -- `[default]`, `[profile NAME]`, `[services NAME]`, `[sso-session NAME]`) and
 -- `AWS_SHARED_CREDENTIALS_FILE` (default `~/.aws/credentials`, sections
--- `[NAME]`). For a profile present in both files, the credentials file's keys
--- win. A missing file is not an error; a file that exists but cannot be read
--- or parsed raises a `validation` error `InvalidConfigFile`, as botocore does.
+-- `[NAME]`; NAME may be quoted: `[profile "my prof"]`). Both paths get
+-- `$VAR`/`${VAR}` and a leading `~` expanded. For a profile present in both
+-- files, the credentials file's keys win. A missing file or a directory is
+-- ignored; a file that exists but cannot be read or parsed raises a
+-- `validation` error `InvalidConfigFile`, as botocore does. A profile named
+-- by the `profile` option, AWS_PROFILE or AWS_DEFAULT_PROFILE that is in
+-- neither file raises the `credentials` error `ProfileNotFound`.
 -- @module fsx.config
 local errors = require("fsx.error")
 local ini = require("fsx.ini")
@@ -50,6 +54,17 @@ local function expand_home(path, getenv)
   return path
 end
 
+-- A shared file path as botocore reads it: `$NAME` and `${NAME}` replaced by
+-- the variable (left as they are when it is unset), then a leading `~`.
+local function expand_path(path, getenv)
+  if type(path) ~= "string" then return path end
+  local function var(whole, name)
+    return getenv(name) or whole
+  end
+  path = path:gsub("(%${([^}]*)})", var):gsub("(%$([%w_]+))", var)
+  return expand_home(path, getenv)
+end
+
 --- The two shared file paths.
 -- @tparam ?table opts may hold `config_file`, `credentials_file`
 -- @tparam function getenv
@@ -60,7 +75,7 @@ function M.file_paths(opts, getenv)
   local cfg = opts.config_file or getenv("AWS_CONFIG_FILE") or "~/.aws/config"
   local cred = opts.credentials_file or getenv("AWS_SHARED_CREDENTIALS_FILE")
     or "~/.aws/credentials"
-  return expand_home(cfg, getenv), expand_home(cred, getenv)
+  return expand_path(cfg, getenv), expand_path(cred, getenv)
 end
 
 local function copy(t)
@@ -84,7 +99,7 @@ function M.load_shared(opts)
     sso_sessions = {},
     config_file = cfg_path, credentials_file = cred_path,
   }
-  local cfg, err = ini.read(cfg_path)
+  local cfg, err, cfg_order = ini.read(cfg_path)
   if err then
     errors.raise{ kind = "validation", code = "InvalidConfigFile", field = "config_file",
                   message = "config: config_file: " .. err, path = cfg_path }
@@ -96,18 +111,23 @@ function M.load_shared(opts)
   end
   shared.config_exists = cfg ~= nil
   shared.credentials_exists = cred ~= nil
-  for section, values in pairs(cfg or {}) do
-    local name = section:match("^profile%s+(.-)%s*$")
-    if section == "default" and not shared.config_profiles.default then
+  -- botocore's reading of the config file's sections, in file order: a
+  -- header starting with `profile`, `sso-session` or `services` names one
+  -- when it splits into exactly two shell words (`[profile "my prof"]`);
+  -- `[default]` is the default profile; of two sections naming the same
+  -- profile (`[default]` and `[profile default]`), the later one counts
+  local kinds = { profile = shared.config_profiles, ["sso-session"] = shared.sso_sessions,
+                  services = shared.services }
+  for _, section in ipairs(cfg_order or {}) do
+    local values = cfg[section]
+    local prefix = section:match("^profile") or section:match("^sso%-session")
+      or section:match("^services")
+    if prefix then
+      local words = ini.shell_split(section)
+      local into = kinds[prefix]
+      if words and #words == 2 then into[words[2]] = values end
+    elseif section == "default" then
       shared.config_profiles.default = values
-    elseif name and name ~= "" then
-      -- `[profile default]` wins over `[default]` (both are accepted)
-      shared.config_profiles[name] = values
-    else
-      local sname = section:match("^services%s+(.-)%s*$")
-      if sname and sname ~= "" then shared.services[sname] = values end
-      local sso = section:match("^sso%-session%s+(.-)%s*$")
-      if sso and sso ~= "" then shared.sso_sessions[sso] = values end
     end
   end
   for section, values in pairs(cred or {}) do
@@ -222,6 +242,7 @@ function M.resolve(opts)
   -- profile
   local profile, psrc = first(opts.profile, "option", getenv("AWS_PROFILE"), "env",
                               getenv("AWS_DEFAULT_PROFILE"), "env")
+  local psrc_var = getenv("AWS_PROFILE") and "AWS_PROFILE" or "AWS_DEFAULT_PROFILE"
   if profile ~= nil and type(profile) ~= "string" then
     invalid("profile", "must be a string")
   end
@@ -230,6 +251,16 @@ function M.resolve(opts)
   s.profile_source = psrc
   s.shared = M.load_shared(opts)
   local pdata = s.shared.profiles[s.profile]
+  if psrc and not pdata then
+    -- a profile asked for by name must exist, whatever else could give
+    -- credentials (botocore's ProfileNotFound)
+    local shared = s.shared
+    errors.raise{ kind = "credentials", code = "ProfileNotFound", profile = profile,
+      message = string.format("credentials: profile %s (from %s) not found in %s (%s), %s (%s)",
+        profile, psrc == "option" and "the profile option" or psrc_var,
+        shared.config_file, shared.config_exists and "read" or "missing",
+        shared.credentials_file, shared.credentials_exists and "read" or "missing") }
+  end
   s.profile_data = pdata or {}
   s.profile_found = pdata ~= nil
 

@@ -128,6 +128,25 @@ end
 --- Server statistics (GET /_stats).
 function M.stats(srv) return M.control(srv, nil) end
 
+--- Run a Python script (Debian's python3, with botocore) with `input` as
+-- JSON on its stdin; returns what it printed, decoded from JSON.
+function M.python_json(script, input)
+  local cjson = require("cjson")
+  local base = os.tmpname()
+  M.write(base .. ".py", script)
+  M.write(base .. ".json", cjson.encode(input))
+  local p = assert(io.popen(M.PYTHON .. " " .. shell_quote(base .. ".py") .. " < "
+                            .. shell_quote(base .. ".json") .. " 2>&1", "r"))
+  local out = p:read("*a")
+  p:close()
+  os.remove(base)
+  os.remove(base .. ".py")
+  os.remove(base .. ".json")
+  local ok, v = pcall(cjson.decode, out)
+  assert(ok, "python printed: " .. out)
+  return v
+end
+
 --- An environment reader backed by a table (for `opts.getenv`).
 function M.env(t)
   return function(name) return t[name] end

@@ -6,9 +6,11 @@
 -- 1. `explicit`: the `credentials` option (table or function);
 -- 2. `env`: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
 --    (skipped when the `profile` option names a profile);
--- 3. `profile`: the shared files (roles, IAM Identity Center, static keys,
+-- 3. `web-identity`: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (after the
+--    selected profile's `role_arn` with `source_profile` or
+--    `credential_source`, which botocore tries first);
+-- 4. `profile`: the shared files (roles, IAM Identity Center, static keys,
 --    credential_process);
--- 4. `web-identity`: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN;
 -- 5. `container`: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI;
 -- 6. `imds`: EC2 instance metadata, IMDSv2.
 --
@@ -60,8 +62,8 @@ end
 M.SOURCES = {
   lazy_source("explicit", "fsx.credentials.static"),
   lazy_source("env", "fsx.credentials.env"),
-  lazy_source("profile", "fsx.credentials.profile"),
   lazy_source("web-identity", "fsx.credentials.web_identity"),
+  lazy_source("profile", "fsx.credentials.profile"),
   lazy_source("container", "fsx.credentials.container"),
   lazy_source("imds", "fsx.credentials.imds"),
 }
@@ -142,14 +144,30 @@ function Provider:resolve_chain()
   }
 end
 
--- One load: the kept source, or the whole chain the first time.
+-- One load: the kept source, or the whole chain the first time. Credentials
+-- that are already expired when they arrive are an error (botocore's too):
+-- the service would refuse them with ExpiredToken.
 function Provider:load()
-  if not self.source then return self:resolve_chain() end
-  local c, why = self.source.load(self.ctx)
-  if not c then
-    require("fsx.credentials.util").raise{
-      code = "CredentialsNotFound", source = self.source.name,
-      message = self.source.name .. ": refresh found no credentials: " .. tostring(why),
+  local util = require("fsx.credentials.util")
+  local c
+  if not self.source then
+    c = self:resolve_chain()
+  else
+    local why
+    c, why = self.source.load(self.ctx)
+    if not c then
+      util.raise{
+        code = "CredentialsNotFound", source = self.source.name,
+        message = self.source.name .. ": refresh found no credentials: " .. tostring(why),
+      }
+    end
+  end
+  local now = self.ctx.now()
+  if c.expiration and c.expiration <= now then
+    util.raise{
+      code = "CredentialsExpired", source = self.source.name, expiration = c.expiration,
+      message = string.format("%s: the credentials it gave expired at %s (now %s)",
+        self.source.name, util.format_time(c.expiration), util.format_time(now)),
     }
   end
   return c

@@ -1,21 +1,25 @@
 --- Credentials from a profile's `credential_process` command.
 --
--- Layer: Lua layer (part of credential source 3). The command runs through
--- the shell (`io.popen`), as written in the shared config file, and must
--- print a JSON object on stdout:
+-- Layer: Lua layer (part of credential source 4). The command is split into
+-- words as botocore splits it (`fsx.ini.shell_split`: POSIX shell quoting,
+-- no variables, no `;` or pipes) and the program runs with exactly those
+-- arguments, through `io.popen` with every word quoted. It must print a JSON
+-- object on stdout:
 -- `{"Version": 1, "AccessKeyId": ..., "SecretAccessKey": ...,
 --   "SessionToken": ..., "Expiration": "2024-05-01T12:00:00Z"}`
 -- (SessionToken and Expiration optional). A non-zero exit status, output
 -- that is not such an object, or an unsupported Version raise a
 -- `credentials` error `CredentialProcessError`. The output itself is never
--- copied into an error message: it may hold secrets. The first line of
--- stderr is quoted (scrubbed, short) when the command fails.
+-- copied into an error message: it may hold secrets, and any secret it holds
+-- is registered before a failure is reported. The first line of stderr is
+-- quoted (scrubbed, short) when the command fails.
 --
 -- The command blocks the calling process while it runs (no coroutine
 -- yield), so inside OpenResty prefer a source that uses the transport.
 -- @module fsx.credentials.process
 local util = require("fsx.credentials.util")
 local errors = require("fsx.error")
+local ini = require("fsx.ini")
 
 local M = { name = "process" }
 
@@ -31,7 +35,8 @@ local function fail(profile, msg)
               message = "profile " .. profile .. ": credential_process " .. msg }
 end
 
--- First line of stderr, if it is short and does not look like data.
+-- First line of stderr, if it is short and does not look like data. The
+-- error built with it scrubs it again, once the output's secrets are known.
 local function stderr_hint(path)
   local f = io.open(path, "rb")
   if not f then return "" end
@@ -50,9 +55,16 @@ end
 -- @treturn table credentials (`source = "process"`)
 -- @raise credentials error `CredentialProcessError`
 function M.run(_ctx, command, profile)
+  local words, serr = ini.shell_split(command)
+  if not words then fail(profile, "cannot be split into words: " .. serr) end
+  if #words == 0 then fail(profile, "is empty") end
+  for i, w in ipairs(words) do
+    if w:find("%z") then fail(profile, "contains a NUL byte") end
+    words[i] = shell_quote(w)
+  end
   local errfile = os.tmpname()
-  local cmd = "(" .. command .. ") 2>" .. shell_quote(errfile) .. " </dev/null; printf '"
-    .. MARK:gsub("\n", "\\n") .. "%d' $?"
+  local cmd = "(" .. table.concat(words, " ") .. ") 2>" .. shell_quote(errfile)
+    .. " </dev/null; printf '" .. MARK:gsub("\n", "\\n") .. "%d' $?"
   local pipe, perr = io.popen(cmd, "r")
   if not pipe then
     os.remove(errfile)
@@ -73,15 +85,18 @@ function M.run(_ctx, command, profile)
   local status = last and tonumber(out:sub(last + #MARK):match("^(%d+)"))
   if not status then fail(profile, "produced too much output or was killed") end
   local body = out:sub(1, last - 1)
+  local obj, why = util.decode_object(body)
+  -- whatever secrets it printed are scrubbed from every message from now on,
+  -- its stderr line included
+  if obj then
+    util.register{ secret_access_key = obj.SecretAccessKey, session_token = obj.SessionToken }
+  end
   if status ~= 0 then
     fail(profile, string.format("exited with status %d%s", status, hint))
   end
-  local obj, why = util.decode_object(body)
   if not obj then
     fail(profile, string.format("printed output that is %s (%d bytes; not shown)", why, #body))
   end
-  -- register secrets before anything can fail
-  util.register{ secret_access_key = obj.SecretAccessKey, session_token = obj.SessionToken }
   if obj.Version ~= 1 then
     local v = obj.Version
     local shown = (type(v) == "number") and string.format("%g", v)

@@ -1,6 +1,6 @@
 --- Credentials from a profile of the shared files.
 --
--- Layer: Lua layer (credential source 3). The profile is the `profile`
+-- Layer: Lua layer (credential source 4). The profile is the `profile`
 -- option, AWS_PROFILE, or `default`. Within a profile, in botocore's order:
 --
 -- 1. `role_arn` + `web_identity_token_file`: AssumeRoleWithWebIdentity;
@@ -15,8 +15,10 @@
 -- 5. `credential_process`;
 -- 6. static keys from the config file.
 --
--- A named profile that does not exist, partial keys, a loop or an unknown
--- `credential_source` raise `credentials` errors; an absent `default`
+-- A source profile that has static keys gives them as they are, without
+-- assuming its own `role_arn` (botocore). A named profile that does not exist
+-- (`fsx.config` raises `ProfileNotFound`), partial keys, a loop or an
+-- unknown `credential_source` raise `credentials` errors; an absent `default`
 -- profile just gives nothing.
 -- @module fsx.credentials.profile
 local setting = require("fsx.config").setting
@@ -83,6 +85,13 @@ local function duration(name, p)
   return string.format("%d", n)
 end
 
+--- True when a profile sets any of the static key settings (botocore's test
+-- for a source profile that is used as it is).
+function M.has_static_keys(p)
+  return setting(p, "aws_access_key_id") ~= nil or setting(p, "aws_secret_access_key") ~= nil
+    or setting(p, "aws_session_token") ~= nil
+end
+
 --- Resolve the credentials of one profile.
 -- @tparam table ctx the chain context
 -- @tparam string name profile name
@@ -97,7 +106,9 @@ function M.resolve(ctx, name, chain, top)
   end
   chain[#chain + 1] = name
 
-  if p.role_arn and p.role_arn ~= "" then
+  -- a source profile with static keys gives its own credentials, even when
+  -- it has a role_arn (botocore): the role is assumed once, not chained
+  if setting(p, "role_arn") and (top or not M.has_static_keys(p)) then
     local label = "profile " .. name .. ": role " .. p.role_arn
     if p.web_identity_token_file and p.web_identity_token_file ~= "" then
       local c = require("fsx.credentials.web_identity").assume(ctx, {
@@ -157,7 +168,7 @@ function M.resolve(ctx, name, chain, top)
     return c
   end
 
-  if p.web_identity_token_file and p.web_identity_token_file ~= "" then
+  if setting(p, "web_identity_token_file") and not setting(p, "role_arn") then
     invalid(name, "web_identity_token_file is set but role_arn is missing")
   end
   if setting(p, "sso_session") or setting(p, "sso_start_url") then
@@ -184,10 +195,9 @@ end
 function M.load(ctx)
   local s = ctx.settings
   local name = s.profile or "default"
+  -- a profile named by the option or the environment exists: fsx.config
+  -- checked it; only `default` may be missing
   if not ctx.shared.profiles[name] then
-    if s.profile_source then
-      invalid(name, "not found in " .. files_text(ctx.shared), "ProfileNotFound")
-    end
     return nil, "profile " .. name .. " not found in " .. files_text(ctx.shared)
   end
   return M.resolve(ctx, name, {}, true)

@@ -1,7 +1,7 @@
 --- Credentials of an IAM Identity Center (SSO) profile, from the token that
 -- `aws sso login` left in the AWS CLI's cache.
 --
--- Layer: Lua layer (part of credential source 3). A profile names either an
+-- Layer: Lua layer (part of credential source 4). A profile names either an
 -- `[sso-session NAME]` section (`sso_session = NAME`; the section holds
 -- `sso_start_url` and `sso_region`) or, in the older form, `sso_start_url`
 -- and `sso_region` itself; it always names `sso_account_id` and

@@ -153,8 +153,9 @@ function M.call(ctx, action, params, creds, label)
   local connect_timeout = ctx.timeouts.sts_connect
   local timeout = ctx.timeouts.sts
   local source = creds and "assume-role" or "web-identity"
-  local last
+  local last, tried
   for attempt = 1, attempts do
+    tried = attempt
     local headers
     if creds then
       headers = sign(ctx, url, region, body, creds, label, action)
@@ -212,7 +213,7 @@ function M.call(ctx, action, params, creds, label)
     if ctx.deps.sleep then ctx.deps.sleep(math.min(0.1 * 2 ^ (attempt - 1), 2)) end
   end
   last.source = source
-  last.attempts = attempts
+  last.attempts = tried
   util.raise(last)
 end
 

@@ -1,13 +1,16 @@
 --- Web identity credentials (EKS IRSA and the like): a token file exchanged
 -- through STS AssumeRoleWithWebIdentity.
 --
--- Layer: Lua layer (credential source 4, and the `web_identity_token_file`
--- case of source 3). From the environment: AWS_WEB_IDENTITY_TOKEN_FILE and
--- AWS_ROLE_ARN, optional AWS_ROLE_SESSION_NAME. The token file is read again
+-- Layer: Lua layer (credential source 3, and the `web_identity_token_file`
+-- case of source 4). From the environment: AWS_WEB_IDENTITY_TOKEN_FILE and
+-- AWS_ROLE_ARN, optional AWS_ROLE_SESSION_NAME; it comes before the shared
+-- files, except a selected profile that assumes a role with `source_profile`
+-- or `credential_source` (botocore's order). The token file is read again
 -- on every refresh (the orchestrator rotates it). The token is registered as
 -- a secret so that it never shows in an error message.
 -- @module fsx.credentials.web_identity
 local errors = require("fsx.error")
+local setting = require("fsx.config").setting
 local util = require("fsx.credentials.util")
 local sts = require("fsx.credentials.sts")
 
@@ -54,6 +57,10 @@ function M.load(ctx)
   if not role then
     util.raise{ code = "InvalidConfig", source = "web-identity",
                 message = "web identity: AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not" }
+  end
+  local p = ctx.settings.profile_data
+  if setting(p, "role_arn") and not setting(p, "web_identity_token_file") then
+    return nil, "skipped: profile " .. ctx.settings.profile .. " assumes role_arn, which comes first"
   end
   return M.assume(ctx, { role_arn = role, token_file = file,
                          session_name = getenv("AWS_ROLE_SESSION_NAME"),
