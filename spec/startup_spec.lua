@@ -97,7 +97,9 @@ describe("a one-shot create_backup", function()
     local set = loaded_by("{ credentials_file = " .. string.format("%q", creds) .. " }")
     os.remove(creds)
     assert.is_true(set["fsx.credentials.profile"])
-    assert_not_loaded(set, { "fsx.credentials.sts", "fsx.credentials.web_identity",
+    -- web identity comes before the profile: its module is asked, STS is not
+    assert.is_true(set["fsx.credentials.web_identity"])
+    assert_not_loaded(set, { "fsx.credentials.sts",
                              "fsx.credentials.process", "fsx.xml", "lxp",
                              "fsx.credentials.container", "fsx.credentials.imds" })
   end)
@@ -117,7 +119,7 @@ describe("fsx.credentials.SOURCES", function()
     local credentials = require "fsx.credentials"
     local want = {
       { "explicit", "fsx.credentials.static" }, { "env", "fsx.credentials.env" },
-      { "profile", "fsx.credentials.profile" }, { "web-identity", "fsx.credentials.web_identity" },
+      { "web-identity", "fsx.credentials.web_identity" }, { "profile", "fsx.credentials.profile" },
       { "container", "fsx.credentials.container" }, { "imds", "fsx.credentials.imds" },
     }
     assert.are.equal(#want, #credentials.SOURCES)

@@ -12,7 +12,8 @@
 local errors = require("fsx.error")
 local setting = require("fsx.config").setting
 local util = require("fsx.credentials.util")
-local sts = require("fsx.credentials.sts")
+-- fsx.credentials.sts (with lua-expat) is required when a token is
+-- exchanged: the chain passes through this source before the shared files
 
 local M = { name = "web-identity" }
 
@@ -37,7 +38,7 @@ function M.assume(ctx, args)
                                         args.label, args.token_file) }
   end
   errors.add_secret(token)
-  local c = sts.assume_role_with_web_identity(ctx, {
+  local c = require("fsx.credentials.sts").assume_role_with_web_identity(ctx, {
     role_arn = args.role_arn, session_name = args.session_name, token = token,
     duration_seconds = args.duration_seconds,
   }, args.label)
