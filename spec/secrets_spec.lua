@@ -194,6 +194,48 @@ describe("secrets", function()
     end)
   end)
 
+  describe("for as long as the client lives, however many clients exist", function()
+    local hostile
+    lazy_setup(function() hostile = procs.start("hostile_server.py") end)
+    lazy_teardown(function() procs.stop(hostile) end)
+
+    -- n clients with credentials of their own, each making one call to url
+    local function others(n, url)
+      local last
+      for i = 1, n do
+        local c = fsx.new{ region = "us-east-1", endpoint_url = url, max_attempts = 1,
+          credentials = { access_key_id = "AKIAOTHER" .. i,
+                          secret_access_key = ("other-secret-%06d-"):format(i) .. ("s"):rep(20),
+                          session_token = ("other-token-%06d-"):format(i) .. ("t"):rep(40) } }
+        last = err_of(c.describe_backups, c, {})
+      end
+      return last
+    end
+
+    it("a service error echoing the canonical request, after 200 other clients called", function()
+      local c = new_client{ credentials = { access_key_id = SESSION.access_key_id,
+        secret_access_key = WRONG_SECRET, session_token = SESSION.session_token } }
+      assert_error_clean(err_of(c.describe_backups, c, {}), "first call")
+      others(200, server.url)
+      local err = err_of(c.describe_backups, c, {})
+      assert.equal("InvalidSignatureException", err.code)
+      assert.truthy(err.message:find("Canonical String", 1, true))
+      assert_error_clean(err, "after 200 clients")
+    end)
+
+    it("a service error quoting the token bare, after 200 other clients called", function()
+      local c = new_client{ endpoint_url = hostile.url .. "/echo-token" }
+      assert_error_clean(err_of(c.describe_backups, c, {}), "first call")
+      local last = others(200, hostile.url .. "/echo-token")
+      assert.equal("UnrecognizedClientException", last.code)
+      assert.is_nil(last.message:find("other-token-000200", 1, true))
+      local err = err_of(c.describe_backups, c, {})
+      assert.equal("UnrecognizedClientException", err.code)
+      assert.truthy(err.message:find("<redacted>", 1, true))
+      assert_error_clean(err, "after 200 clients")
+    end)
+  end)
+
   describe("in debug output", function()
     it("never reaches the debug hook: requests, responses, failures, retries", function()
       local seen = {}
@@ -217,6 +259,40 @@ describe("secrets", function()
       assert_clean(all, "debug data")
       -- the signature is not shown either
       assert.is_nil(all:match("Signature=%x%x%x%x%x%x%x%x"))
+    end)
+
+    it("is redacted before the hook: echoed canonical requests, echoed tokens in bodies and headers", function()
+      local seen = {}
+      local function hook(event, data)
+        seen[#seen + 1] = event .. "\n" .. text_of(data)
+      end
+      local c = new_client{ debug = hook, credentials = { access_key_id = SESSION.access_key_id,
+        secret_access_key = WRONG_SECRET, session_token = SESSION.session_token } }
+      pcall(c.describe_backups, c, {})
+      local hostile = procs.start("hostile_server.py")
+      c = new_client{ debug = hook, endpoint_url = hostile.url .. "/echo-token" }
+      pcall(c.describe_backups, c, {})
+      procs.stop(hostile)
+      local all = table.concat(seen, "\n")
+      assert.truthy(all:find("Canonical String", 1, true))
+      assert.truthy(all:find("x-echo", 1, true))
+      assert_clean(all, "debug data")
+    end)
+
+    it("the redaction is one function, shared with fsx-backup --debug", function()
+      assert.equal(require("fsx.error").redact_headers, require("fsx.cli.context").scrub_headers)
+      local out = fsx.error.redact_headers{
+        { "Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/fsx/aws4_request, "
+          .. "SignedHeaders=host;x-amz-date, Signature=" .. ("ab"):rep(32) },
+        { "X-Amz-Security-Token", "anything-at-all" }, { "Authorization", "Bearer container-token" },
+        { "x-aws-ec2-metadata-token", "imds-token-value" }, { "X-Other", "plain" } }
+      assert.equal("<redacted>", out[2][2])
+      assert.equal("<redacted>", out[3][2])
+      assert.equal("<redacted>", out[4][2])
+      assert.equal("plain", out[5][2])
+      assert.truthy(out[1][2]:find("Signature=<redacted>", 1, true))
+      local map = fsx.error.redact_headers{ ["x-amz-security-token"] = "t0ken-value", other = "v" }
+      assert.same({ ["x-amz-security-token"] = "<redacted>", other = "v" }, map)
     end)
 
     it("never reaches client:prepare's output", function()

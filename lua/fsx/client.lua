@@ -189,9 +189,9 @@ function Client:_request(operation, body, proto_headers, ctx, attempt, timeout)
   if not (ep and self.region) then ep = self:_target() end
   local creds = self.credentials:get()
   if creds ~= self._seen_creds then
-    -- scrub these from every error message from now on
-    errors.add_secret(creds.secret_access_key)
-    errors.add_secret(creds.session_token)
+    -- scrub these from every error message for as long as this client lives
+    errors.add_secret(creds.secret_access_key, self)
+    errors.add_secret(creds.session_token, self)
     self._seen_creds = creds
   end
   local send_headers = sigv4.sign_request{
@@ -263,14 +263,14 @@ function Client:_send(operation, params, call)
     local req = self:_request(operation, body, proto_headers, ctx, attempt, timeout)
     if self.debug then
       self.debug("request", { method = req.method, url = req.url,
-        headers = util.redact_headers(req.headers), body = body, attempt = attempt })
+        headers = errors.redact_headers(req.headers), body = errors.scrub(body), attempt = attempt })
     end
     local resp, kind, code, message = self.send(req)
     local result, err
     if resp then
       if self.debug then
-        self.debug("response", { status = resp.status, headers = resp.headers, body = resp.body,
-                                 attempt = attempt })
+        self.debug("response", { status = resp.status, headers = errors.redact_headers(resp.headers),
+                                 body = errors.scrub(resp.body), attempt = attempt })
       end
       result, err = protocol.parse(operation, resp, shape.error_fields)
     else
@@ -367,7 +367,7 @@ function Client:prepare(operation_name, args)
   local req = self:_request(decl.name, body, proto_headers,
                             { invocation_id = id, invocation_header = { "amz-sdk-invocation-id", id } },
                             1, self.timeout)
-  return { method = req.method, url = req.url, headers = util.redact_headers(req.headers),
+  return { method = req.method, url = req.url, headers = errors.redact_headers(req.headers),
            body = body, params = params }
 end
 

@@ -39,21 +39,38 @@ function mt:is(code)
   return self.code == code
 end
 
--- Secret values seen by this process (secret keys, session tokens), scrubbed
--- from every message: the last MAX_SECRETS registered, each with the tick of
--- its last registration. Signing registers its secrets on every call, so a
--- secret in use stays; past the limit the one registered least recently is
--- forgotten, from the list and the set alike (a rotating credential must not
--- push out one still in use, nor grow the set without end).
+-- Secret values scrubbed from every message. A secret registered with an
+-- owner (a client) stays as long as that owner lives, however many other
+-- owners exist: the owners are weak keys, each with its last MAX_OWNED
+-- secrets (a rotating credential does not grow the list). A secret without
+-- an owner goes to a process-wide list of the last MAX_SECRETS registered,
+-- each with the tick of its last registration: past the limit the one
+-- registered least recently is forgotten.
 local MAX_SECRETS = 64
+local MAX_OWNED = 8
 local secrets = {}
 local secret_list = {}
+local owned = setmetatable({}, { __mode = "k" })
 local tick = 0
 
 --- Register a secret value that must never appear in an error message.
 -- @tparam string s the secret (ignored when shorter than 8 bytes)
-function M.add_secret(s)
+-- @param[opt] owner a table (the client) whose lifetime the secret shares
+function M.add_secret(s, owner)
   if type(s) ~= "string" or #s < 8 then return end
+  if owner ~= nil then
+    local list = owned[owner]
+    if not list then
+      list = {}
+      owned[owner] = list
+    end
+    for i = 1, #list do
+      if list[i] == s then return end
+    end
+    list[#list + 1] = s
+    if #list > MAX_OWNED then table.remove(list, 1) end
+    return
+  end
   tick = tick + 1
   if secrets[s] then
     secrets[s] = tick
@@ -70,17 +87,61 @@ function M.add_secret(s)
   end
 end
 
---- Remove every registered secret and anything that looks like a SigV4
--- Authorization value from a string.
+local function scrub_list(s, list)
+  for i = 1, #list do
+    if string.find(s, list[i], 1, true) then s = replace_plain(s, list[i], "<redacted>") end
+  end
+  return s
+end
+
+--- Remove every registered secret, anything that looks like a SigV4
+-- signature and the value of a security token header (as an echoed
+-- canonical request shows it) from a string.
 function M.scrub(s)
   if type(s) ~= "string" then return s end
-  for i = 1, #secret_list do
-    if string.find(s, secret_list[i], 1, true) then
-      s = replace_plain(s, secret_list[i], "<redacted>")
-    end
-  end
+  s = scrub_list(s, secret_list)
+  for _, list in pairs(owned) do s = scrub_list(s, list) end
   s = s:gsub("(Signature=)%x+", "%1<redacted>")
+  s = s:gsub("([Xx]%-[Aa][Mm][Zz]%-[Ss][Ee][Cc][Uu][Rr][Ii][Tt][Yy]%-[Tt][Oo][Kk][Ee][Nn][\"']?%s*[:=]%s*[\"']?)"
+             .. "[^%s\"',;]+", "%1<redacted>")
   return s
+end
+
+-- Headers whose whole value is a credential.
+local SECRET_HEADERS = {
+  ["x-amz-security-token"] = true, ["x-aws-ec2-metadata-token"] = true,
+  ["x-amz-sso_bearer_token"] = true, ["proxy-authorization"] = true,
+}
+
+local function redact_header(name, value)
+  local lname = string.lower(tostring(name))
+  value = tostring(value)
+  if lname == "authorization" then
+    if value:find("^AWS4%-HMAC%-SHA256 ") then
+      value = value:gsub("Signature=[^,%s]*", "Signature=<redacted>")
+      value = value:gsub("Credential=(%w%w%w%w)[%w]*", "Credential=%1<redacted>")
+    else
+      value = "<redacted>"
+    end
+  elseif SECRET_HEADERS[lname] then
+    value = "<redacted>"
+  end
+  return M.scrub(value)
+end
+
+--- A copy of headers safe to show: an array of `{name, value}` pairs or a
+-- map of name -> value, with the Authorization signature, tokens and every
+-- registered secret redacted. The one redaction of the library's `debug`
+-- hook, `client:prepare` and `fsx-backup --debug`.
+function M.redact_headers(headers)
+  local out = {}
+  if type(headers) ~= "table" then return out end
+  if headers[1] ~= nil then
+    for i, h in ipairs(headers) do out[i] = { h[1], redact_header(h[1], h[2]) } end
+  else
+    for k, v in pairs(headers) do out[k] = redact_header(k, v) end
+  end
+  return out
 end
 
 --- Build an error table (not raised).

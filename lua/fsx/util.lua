@@ -1,5 +1,4 @@
---- Small helpers shared by the Lua layer: UUIDs, URL parsing, SigV4 dates,
--- header redaction.
+--- Small helpers shared by the Lua layer: UUIDs, URL parsing, SigV4 dates.
 -- @module fsx.util
 local core = require "fsx.core"
 
@@ -95,29 +94,6 @@ function M.parse_url(url)
   if port and port ~= default then host_header = host .. ":" .. port end
   return { scheme = scheme, host = host, port = port or default, path = path,
            host_header = host_header, base = scheme .. "://" .. authority }
-end
-
-local REDACT = {
-  ["authorization"] = true, ["x-amz-security-token"] = true,
-  ["x-aws-ec2-metadata-token"] = true,
-}
-
---- A copy of an array of {name, value} headers safe to print: the
--- Authorization signature, security token and metadata token are redacted.
-function M.redact_headers(headers)
-  local out = {}
-  for i, h in ipairs(headers) do
-    local name, value = h[1], h[2]
-    local lname = name:lower()
-    if lname == "authorization" then
-      value = value:gsub("Signature=%x+", "Signature=<redacted>")
-      value = value:gsub("Credential=(%w%w%w%w)[%w]*", "Credential=%1<redacted>")
-    elseif REDACT[lname] then
-      value = "<redacted>"
-    end
-    out[i] = { name, value }
-  end
-  return out
 end
 
 return M

@@ -20,6 +20,9 @@ the request picks the behaviour (a query string is ignored):
                       never handed out before, for ever
   /pages-repeat       200, a DescribeBackups page of one backup and the same
                       NextToken every time
+  /echo-token         403 UnrecognizedClientException whose message quotes the
+                      request's X-Amz-Security-Token bare (as no pattern could spot it), and
+                      an X-Echo header holding it
   /count              200, {"requests": N}: requests seen so far, this one excluded
   /reset              200, the request count back to 0
 
@@ -43,7 +46,8 @@ STOP = threading.Event()
 
 
 def read_request(conn):
-    """Read one request (headers and a Content-Length body); return its path."""
+    """Read one request (headers and a Content-Length body); return its path
+    and its headers (lowercase names)."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
@@ -51,14 +55,16 @@ def read_request(conn):
             return None
         data += chunk
         if len(data) > 1 << 20:
-            return None
+            return None, None
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     parts = lines[0].split(b" ")
     path = parts[1].decode("latin-1") if len(parts) > 1 else "/"
     length = 0
+    headers = {}
     for line in lines[1:]:
         name, _, value = line.partition(b":")
+        headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
         if name.strip().lower() == b"content-length":
             length = int(value.strip() or b"0")
     while len(rest) < length:
@@ -66,7 +72,7 @@ def read_request(conn):
         if not chunk:
             break
         rest += chunk
-    return path.split("?", 1)[0]
+    return path.split("?", 1)[0], headers
 
 
 def send_head(conn, extra=b""):
@@ -87,7 +93,7 @@ def wait(seconds):
 
 
 def handle(conn):
-    path = read_request(conn)
+    path, headers = read_request(conn)
     if path is None:
         return
     counted = path not in ("/count", "/reset")
@@ -118,6 +124,14 @@ def handle(conn):
             "CreationTime": 1700000000 + n}], "NextToken": token}).encode()
         send_head(conn, b"Content-Length: %d\r\n\r\n" % len(body))
         conn.sendall(body)
+    elif mode == "echo-token":
+        body = json.dumps({"__type": "UnrecognizedClientException",
+                           "message": "The security token <%s> is invalid." % headers.get(
+                               "x-amz-security-token", "")}).encode()
+        conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                     b"x-amzn-RequestId: hostile-1\r\nConnection: close\r\nX-Echo: "
+                     + headers.get("x-amz-security-token", "").encode("latin-1") + b"\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
     elif mode == "repeated-headers":
         send_head(conn, b"X-Multi: a\r\nx-multi: b\r\nX-MULTI:  c \r\n"
                   + b"X-" + b"Long" * 24 + b"-Name: long\r\nContent-Length: 2\r\n\r\n")

@@ -24,21 +24,9 @@ M.core = setmetatable({}, { __index = function(t, k)
 end })
 local core = M.core
 
---- Request headers with the signature and the tokens redacted.
-function M.scrub_headers(list)
-  local out = {}
-  for i, h in ipairs(list or {}) do
-    local name, value = tostring(h[1]), tostring(h[2])
-    local lname = name:lower()
-    if lname == "authorization" then
-      value = value:gsub("Signature=[^,%s]*", "Signature=<redacted>")
-    elseif lname == "x-amz-security-token" or lname == "x-aws-ec2-metadata-token" then
-      value = "<redacted>"
-    end
-    out[i] = { name, errors.scrub(value) }
-  end
-  return out
-end
+--- Headers with the signature, the tokens and every known secret redacted
+-- (the library's one redaction, `fsx.error.redact_headers`).
+M.scrub_headers = errors.redact_headers
 
 --- The --debug hook: each request, response, failure and retry on stderr.
 function M.debug_hook(event, data)
