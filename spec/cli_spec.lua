@@ -57,13 +57,16 @@ local function env_prefix(extra)
   }
   for k, v in pairs(extra or {}) do vars[k] = v end
   local parts = { "env" }
-  for _, name in ipairs{ "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
+  for _, name in ipairs{ "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_OUTPUT",
                          "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_FSX",
                          "AWS_DEFAULT_REGION", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
                          "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
                          "AWS_CONTAINER_CREDENTIALS_FULL_URI" } do
     if vars[name] == nil then parts[#parts + 1] = "-u " .. name end
+  end
+  for name, v in pairs(vars) do
+    if v == false then parts[#parts + 1] = "-u " .. name end
   end
   local names = {}
   for k in pairs(vars) do names[#names + 1] = k end
@@ -115,6 +118,35 @@ local function create(extra, opts)
   local args = { "create", "--file-system-id", FS }
   for _, a in ipairs(extra or {}) do args[#args + 1] = a end
   return run(args, opts)
+end
+
+-- Start the command in the background: returns its process id and a
+-- function that waits for it and returns { code =, stdout =, stderr = }.
+local function start(args, opts)
+  local out, err = os.tmpname(), os.tmpname()
+  local script = command(args, opts) .. " >" .. out .. " 2>" .. err .. " </dev/null & echo $!; wait $!; echo \"exit=$?\""
+  local p = io.popen("sh -c " .. q(script))
+  local pid = tonumber(p:read("*l"))
+  return pid, function()
+    local rest = p:read("*a")
+    p:close()
+    local r = { code = tonumber(rest:match("exit=(%d+)")), stdout = read_file(out), stderr = read_file(err) }
+    os.remove(out)
+    os.remove(err)
+    return r
+  end
+end
+
+-- Run a command line fsx-backup printed (`fsx-backup ...`) as the shell would.
+local function run_printed(line, opts)
+  assert(line and line:match("^fsx%-backup "), tostring(line))
+  local out, err = os.tmpname(), os.tmpname()
+  local cmd = env_prefix(opts and opts.env) .. " " .. LUA .. " bin/" .. line
+  local status = shell(cmd .. " >" .. out .. " 2>" .. err .. " </dev/null; echo $?")
+  local r = { code = tonumber(status:match("%d+")), stdout = read_file(out), stderr = read_file(err) }
+  os.remove(out)
+  os.remove(err)
+  return r
 end
 
 local function expect_code(r, code)
@@ -689,14 +721,16 @@ describe("fsx-backup command", function()
       assert.equal("", r.stdout)
     end)
 
-    it("deletes a backup, then reports BackupNotFound", function()
+    it("deletes a backup, again on a re-run (token from the ID), and reports an unknown one", function()
       local id = json_of(create{ "--wait" }).backup.backup_id
-      local r = run{ "delete", id }
-      expect_code(r, 0)
-      local d = json_of(r)
-      assert.equal(id, d.backup_id)
-      assert.equal("DELETED", d.lifecycle)
-      r = run{ "delete", "backup-0123456789abcdef9" }
+      for _ = 1, 2 do
+        local r = run{ "delete", id }
+        expect_code(r, 0)
+        local d = json_of(r)
+        assert.equal(id, d.backup_id)
+        assert.equal("DELETED", d.lifecycle)
+      end
+      local r = run{ "delete", "backup-0123456789abcdef9" }
       expect_code(r, 1)
       assert.truthy(contains(r.stderr, "BackupNotFound"))
     end)
@@ -781,6 +815,135 @@ describe("fsx-backup command", function()
       local l = lines_of(r.stderr)
       assert.equal(1, #l)
       assert.truthy(l[1]:match("could not delete backup%-"))
+    end)
+  end)
+
+  describe("the result cannot be written", function()
+    it("exits 1 with the backup ID and the token on stderr (full disk)", function()
+      local out, err = os.tmpname(), os.tmpname()
+      local status = shell(command{ "create", "--file-system-id", FS, "--token-from", "full/" .. FS }
+        .. " >/dev/full 2>" .. err .. "; echo $?")
+      local stderr = read_file(err)
+      os.remove(out)
+      os.remove(err)
+      assert.equal("1", status:match("%d+"), stderr)
+      local l = lines_of(stderr)
+      assert.equal(1, #l, stderr)
+      local id = json_of(run{ "describe", "--file-system-id", FS }).backups[1].backup_id
+      assert.truthy(contains(l[1], "No space left on device"), l[1])
+      assert.truthy(contains(l[1], id), l[1])
+      assert.truthy(contains(l[1], require("fsx.cli").token_from("full/" .. FS)), l[1])
+    end)
+
+    it("exits 1 on a broken pipe (SIGPIPE ignored, as under some CI runners)", function()
+      local st, err = os.tmpname(), os.tmpname()
+      local script = "trap '' PIPE; { sleep 0.3; " .. command{ "create", "--file-system-id", FS }
+        .. " 2>" .. err .. "; echo $? >" .. st .. "; } | true"
+      shell("sh -c " .. q(script))
+      local status, stderr = read_file(st), read_file(err)
+      os.remove(st)
+      os.remove(err)
+      assert.equal("1", status:match("%d+"), stderr)
+      local id = json_of(run{ "describe", "--file-system-id", FS }).backups[1].backup_id
+      assert.equal(1, #lines_of(stderr), stderr)
+      assert.truthy(contains(stderr, "Broken pipe"), stderr)
+      assert.truthy(contains(stderr, id), stderr)
+      assert.truthy(stderr:match("token cli%-%x+"), stderr)
+    end)
+
+    it("exits 1 and sends nothing when stdout is closed", function()
+      local err = os.tmpname()
+      local status = shell(command{ "create", "--file-system-id", FS } .. " >&- 2>" .. err .. "; echo $?")
+      local stderr = read_file(err)
+      os.remove(err)
+      assert.equal("1", status:match("%d+"), stderr)
+      assert.equal(1, #lines_of(stderr), stderr)
+      assert.truthy(contains(stderr, "closed"), stderr)
+      assert.equal(0, count_operation("CreateBackup"))
+    end)
+  end)
+
+  describe("resume lines", function()
+    it("carry the run's global options, quoted, and run as printed", function()
+      server:config{ backup_seconds = 60 }
+      local env = { AWS_REGION = false }
+      local r = create({ "--wait", "--timeout", "1", "--region", "us-east-1", "--max-attempts", "2",
+                         "--output", "text" }, { env = env })
+      expect_code(r, 3)
+      local line = r.stderr:match("resume with: ([^\n]+)")
+      assert.truthy(contains(line, "--region us-east-1"), line)
+      assert.truthy(contains(line, "--endpoint-url " .. server.url), line)
+      assert.truthy(contains(line, "--output text"), line)
+      local id = r.stdout:match("^(backup%-%S+)")
+      server:set_backup(id, { duration = 0 })
+      local again = run_printed(line, { env = env })
+      expect_code(again, 0)
+      assert.truthy(again.stdout:match("^" .. id:gsub("%-", "%%-") .. "\tAVAILABLE\t"), again.stdout)
+      -- without the printed --region the same command fails: the option is needed
+      local bare = run_printed("fsx-backup wait " .. id .. " --endpoint-url " .. server.url, { env = env })
+      expect_code(bare, 1)
+    end)
+  end)
+
+  describe("signals", function()
+    local core = require "fsx.core"
+    local NUMBERS = { INT = 2, TERM = 15, HUP = 1 }
+
+    local function wait_for_request(op)
+      for _ = 1, 200 do
+        if count_operation(op) > 0 then return end
+        helpers.sleep(0.05)
+      end
+      error("no " .. op .. " reached the server")
+    end
+
+    for _, sig in ipairs{ "INT", "TERM", "HUP" } do
+      it("SIG" .. sig .. " during CreateBackup stops the transfer at once and prints a re-run line "
+         .. "that gets the same backup", function()
+        -- the service makes the backup and answers only 30 s later
+        server:faults({ { kind = "delay_after", operation = "CreateBackup", seconds = 30 } })
+        local pid, finish = start({ "create", "--file-system-id", FS, "--wait", "--region", "us-east-1" },
+                                  { env = { AWS_REGION = false } })
+        wait_for_request("CreateBackup")
+        helpers.sleep(0.2)
+        local sent = core.monotime()
+        os.execute("kill -" .. sig .. " " .. pid .. "; sleep 0.1; kill -" .. sig .. " " .. pid .. " 2>/dev/null")
+        local r = finish()
+        local took = core.monotime() - sent
+        assert.equal(128 + NUMBERS[sig], r.code, r.stderr)
+        assert.truthy(took < 2.5, "exit took " .. took .. " s")
+        assert.equal("", r.stdout)
+        local line = r.stderr:match("instead of a second one: ([^\n]+)")
+        assert.truthy(line, r.stderr)
+        assert.truthy(line:match("%-%-token cli%-%x+"), line)
+        server:faults({})
+        server:config{ backup_seconds = 0 }
+        local again = run_printed(line, { env = { AWS_REGION = false } })
+        expect_code(again, 0)
+        local list = json_of(run{ "describe", "--file-system-id", FS }).backups
+        assert.equal(1, #list)
+        assert.equal(list[1].backup_id, json_of(again).backup.backup_id)
+        assert.equal(1, count_operation("CreateBackup") - 1)
+      end)
+    end
+
+    it("SIGTERM while waiting exits 143 with a resume line that works", function()
+      server:config{ backup_seconds = 60 }
+      local pid, finish = start{ "create", "--file-system-id", FS, "--wait", "--output", "text" }
+      wait_for_request("DescribeBackups")
+      local sent = core.monotime()
+      os.execute("kill -TERM " .. pid .. "; kill -TERM " .. pid .. " 2>/dev/null")
+      local r = finish()
+      assert.equal(143, r.code, r.stderr)
+      assert.truthy(core.monotime() - sent < 2.5)
+      local line = r.stderr:match("resume with: ([^\n]+)")
+      local id = line and line:match("wait (backup%-%S+)")
+      assert.truthy(id, r.stderr)
+      assert.equal(0, count_operation("DeleteBackup"))
+      server:set_backup(id, { duration = 0 })
+      local again = run_printed(line)
+      expect_code(again, 0)
+      assert.truthy(again.stdout:match("\tAVAILABLE\t"))
     end)
   end)
 

@@ -145,4 +145,43 @@ function M.parse(argv)
   return result
 end
 
+--- A word quoted for a POSIX shell (as it is when nothing needs quoting).
+function M.quote(word)
+  word = tostring(word)
+  if word:match("^[%w@%%+=:,./_-]+$") then return word end
+  return "'" .. word:gsub("'", [['\'']]) .. "'"
+end
+
+--- Words quoted for a POSIX shell and joined with spaces.
+function M.words(list)
+  local out = {}
+  for i, w in ipairs(list) do out[i] = M.quote(w) end
+  return table.concat(out, " ")
+end
+
+-- A number as the parser took it (whole numbers without ".0").
+local function value_text(v)
+  if type(v) == "number" and v == math.floor(v) then return string.format("%d", v) end
+  return tostring(v)
+end
+
+--- A command line that runs `command` with `words` and the options of this
+-- run marked `resume` (region, profile, endpoint, ...), shell-quoted, so it
+-- reaches the same service the same way when pasted.
+-- @tparam table opts the parsed options of this run
+-- @tparam string command the command to print
+-- @tparam table words its arguments (already options and values, unquoted)
+-- @treturn string the command line
+function M.command_line(opts, command, words)
+  local parts = { options.PROGRAM, command, M.words(words) }
+  for _, name in ipairs(options.COMMON) do
+    local v = opts[name]
+    if v ~= nil and OPTIONS[name].resume then
+      parts[#parts + 1] = "--" .. name
+      parts[#parts + 1] = M.quote(value_text(v))
+    end
+  end
+  return table.concat(parts, " ")
+end
+
 return M

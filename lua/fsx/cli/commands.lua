@@ -9,6 +9,7 @@ local context = require "fsx.cli.context"
 local options = require "fsx.cli.options"
 local report = require "fsx.cli.report"
 local wait = require "fsx.cli.wait"
+local args = require "fsx.cli.args"
 local tokens = require "fsx.cli.tokens"
 local cli_tags = require "fsx.cli.tags"
 
@@ -53,14 +54,21 @@ function M.create(ctx)
   end)
   if not ok then
     if report.is_interrupt(backup) then
-      diag(PROGRAM .. ": interrupted before the service confirmed the backup; one may exist")
-      diag(PROGRAM .. ": re-run with " .. (o["token-from"] and "the same --token-from (token "
-        .. own_token .. ")" or ("--token " .. own_token))
-        .. " to get that backup back instead of a second one")
-      return EXIT.INTERRUPTED
+      local line = {}
+      for i, w in ipairs(ctx.argv) do line[i] = w end
+      if not token then
+        line[#line + 1] = "--token"
+        line[#line + 1] = own_token
+      end
+      diag(PROGRAM .. ": " .. report.error_line(backup):gsub("^[^:]*: ", "")
+        .. "; the service may have made the backup")
+      diag(PROGRAM .. ": re-run with the same token (" .. own_token .. ") to get that backup "
+        .. "instead of a second one: " .. PROGRAM .. " " .. args.words(line))
+      return report.signal_status(context.signal())
     end
     error(backup, 0)
   end
+  ctx.done = "backup " .. tostring(backup.backup_id) .. " was created (token " .. own_token .. ")"
   if not o.wait then
     emit(ctx, "backup", { backup = backup })
     return EXIT.OK
@@ -102,11 +110,15 @@ function M.describe(ctx)
 end
 
 function M.delete(ctx)
-  local token = tokens.of(ctx)
-  local args = { backup_id = ctx.args[1], client_request_token = token }
-  if ctx.opts["dry-run"] then return dry_run(ctx, "DeleteBackup", args) end
-  local res = context.client(ctx):delete_backup(args)
-  emit(ctx, "delete", { backup_id = res.backup_id or args.backup_id, lifecycle = res.lifecycle })
+  local id = ctx.args[1]
+  -- without --token, the token prune uses: a re-run repeats the same
+  -- idempotent request and reports the backup DELETED again
+  local token = tokens.of(ctx) or require("fsx.retention").delete_token(id)
+  local request = { backup_id = id, client_request_token = token }
+  if ctx.opts["dry-run"] then return dry_run(ctx, "DeleteBackup", request) end
+  local res = context.client(ctx):delete_backup(request)
+  ctx.done = "backup " .. id .. " was deleted (token " .. token .. ")"
+  emit(ctx, "delete", { backup_id = res.backup_id or id, lifecycle = res.lifecycle })
   return EXIT.OK
 end
 

@@ -24,6 +24,21 @@ M.core = setmetatable({}, { __index = function(t, k)
 end })
 local core = M.core
 
+--- The signal recorded during the run (a number), or nil.
+function M.signal()
+  local loaded = package.loaded["fsx.core"]
+  return loaded and loaded.caught_signal and loaded.caught_signal() or nil
+end
+
+--- Raise the run's INTERRUPTED error when a signal was recorded.
+function M.check_signal()
+  local sig = M.signal()
+  if sig then
+    errors.raise{ kind = "transport", code = "INTERRUPTED",
+                  message = "interrupted by " .. (report.SIGNALS[sig] or ("signal " .. sig)) }
+  end
+end
+
 --- Headers with the signature, the tokens and every known secret redacted
 -- (the library's one redaction, `fsx.error.redact_headers`).
 M.scrub_headers = errors.redact_headers
@@ -69,15 +84,15 @@ function M.client(ctx)
   return ctx.client
 end
 
---- Write the run's one document to stdout.
+--- Write the run's one document to stdout. A write that fails (a full disk,
+-- a closed pipe) raises a write error (see `fsx.cli.report.write_error`).
 function M.emit(ctx, kind, doc)
   output.shape_lookup = require("fsx.shape").get
-  if kind == "request" then
-    io.stdout:write(errors.scrub(output.render(kind, doc, ctx.format)))
-    io.stdout:flush()
-  else
-    output.write(kind, doc, ctx.format)
-  end
+  local text = output.render(kind, doc, ctx.format)
+  if kind == "request" then text = errors.scrub(text) end
+  local ok, err = io.stdout:write(text)
+  if ok then ok, err = io.stdout:flush() end
+  if not ok then report.write_error(err) end
 end
 
 --- --dry-run: sign the request an operation would send and print it.

@@ -9,14 +9,15 @@
 -- progress), `context` (the client and the output of a run), `report` (exit
 -- statuses and error lines), `output` and `progress` (rendering).
 --
--- Exit status: 0 success, 1 service, transport or credentials error, 2 usage
--- or validation error (nothing was sent), 3 the wait timed out, 4 the backup
--- FAILED or was deleted while waiting, 130 interrupted (Ctrl-C).
+-- Exit status: 0 success, 1 service, transport or credentials error, or the
+-- result could not be written, 2 usage or validation error (nothing was
+-- sent), 3 the wait timed out, 4 the backup FAILED or was deleted while
+-- waiting, 128 + the signal's number when SIGINT, SIGTERM or SIGHUP stopped it.
 --
--- Ctrl-C: the standalone interpreters turn SIGINT into a Lua error
--- ("interrupted!") at the next instruction, and `core.sleep` returns early on
--- a signal, so a wait stops promptly. The error is caught here; the backup is
--- left alone and its ID and the command that resumes the wait are printed.
+-- Signals: bin/fsx-backup has `core.catch_signals` record them, so a request
+-- in flight stops within about a second and a wait's sleep at once; the run
+-- then prints the token or the command that resumes the wait, touches
+-- nothing, and exits 128 + the signal. A second signal changes nothing.
 -- @module fsx.cli
 local errors = require "fsx.error"
 local options = require "fsx.cli.options"
@@ -26,6 +27,7 @@ local report = require "fsx.cli.report"
 local context = require "fsx.cli.context"
 local commands = require "fsx.cli.commands"
 local output = require "fsx.cli.output"
+local wait = require "fsx.cli.wait"
 
 local M = {}
 
@@ -47,7 +49,7 @@ local is_interrupt = report.is_interrupt
 
 -- Print an error and, for a failed or timed-out wait, the backup as last seen.
 local function report_error(ctx, err)
-  diag(report.error_line(err))
+  diag(report.error_line(err, ctx and ctx.done))
   if ctx and ctx.opts.debug then
     if errors.is_error(err) then
       diag(M.PROGRAM .. ": debug: error " .. report.error_details(err))
@@ -57,8 +59,7 @@ local function report_error(ctx, err)
   end
   if ctx and errors.is_error(err, "WaiterTimeout") then
     local ids = type(err.pending) == "table" and #err.pending > 0 and err.pending or { err.backup_id }
-    diag(M.PROGRAM .. ": the backup was left as it is; resume with: " .. M.PROGRAM .. " wait "
-      .. table.concat(ids, " "))
+    diag(M.PROGRAM .. ": the backup was left as it is; resume with: " .. wait.resume_line(ctx, ids))
   end
   if ctx and errors.is_error(err) and err.kind == "waiter" and type(err.backup) == "table" then
     local ok = pcall(context.emit, ctx, ctx.command == "create" and "backup" or "backups",
@@ -67,10 +68,21 @@ local function report_error(ctx, err)
   end
 end
 
+-- The file descriptor of stdout is closed (`>&-`): the first file the run
+-- opens (a socket) would take its number and receive the result.
+local function stdout_closed()
+  local ok, _, code = io.stdout:seek("cur")
+  return not ok and code == 9  -- EBADF
+end
+
 --- Run the tool; returns the exit status (does not exit).
 -- @tparam table argv the arguments
+-- @tparam[opt] table how `{ signals = true }`: catch SIGINT, SIGTERM and
+--   SIGHUP (`core.catch_signals`) so a signal ends the run with its resume
+--   line and 128 + its number (bin/fsx-backup; the process-wide handlers are
+--   not installed when the tool runs inside another program)
 -- @treturn number exit status
-function M.run(argv)
+function M.run(argv, how)
   argv = argv or {}
   -- secrets from the environment never reach the output, whatever happens
   errors.add_secret(os.getenv("AWS_SECRET_ACCESS_KEY"))
@@ -98,27 +110,29 @@ function M.run(argv)
     elseif nargs > spec.max_args then
       usage_error(parsed.command, "unexpected argument '" .. one_line(parsed.args[spec.max_args + 1]) .. "'")
     end
-    ctx = { command = parsed.command, opts = parsed.opts, args = parsed.args,
+    if stdout_closed() then report.write_error("it is closed; nothing was sent") end
+    ctx = { command = parsed.command, opts = parsed.opts, args = parsed.args, argv = argv,
             format = parsed.opts.output or "json" }
+    if how and how.signals then
+      local caught, why = context.core.catch_signals()
+      if not caught then report.notice(ctx, "signals are not caught: " .. tostring(why)) end
+    end
     return commands[parsed.command](ctx)
   end, function(e)
-    if ctx and not errors.is_error(e) and not report.is_usage_error(e) and not is_interrupt(e) then
+    if ctx and not errors.is_error(e) and not report.is_usage_error(e) and not is_interrupt(e)
+        and not report.is_write_error(e) then
       ctx.traceback = one_line(debug.traceback(tostring(e), 2))
     end
     return e
   end)
   if ok then return res end
-  if is_interrupt(res) then
-    diag(M.PROGRAM .. ": interrupted")
-    return EXIT.INTERRUPTED
-  end
   report_error(ctx, res)
-  return M.exit_code(res)
+  return report.exit_code(res, context.signal())
 end
 
 --- The entry point of bin/fsx-backup: run and exit with the status.
 function M.main(argv)
-  local code = M.run(argv)
+  local code = M.run(argv, { signals = true })
   io.stdout:flush()
   io.stderr:flush()
   os.exit(code)

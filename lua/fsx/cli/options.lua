@@ -9,14 +9,16 @@ local M = {}
 M.PROGRAM = "fsx-backup"
 
 -- Option declarations. `arg`: the value's placeholder (nil for a flag);
--- `check`: the value's kind; `repeated`: collected into a list.
+-- `check`: the value's kind; `repeated`: collected into a list; `resume`:
+-- carried into the command lines the tool prints for resuming (they must
+-- reach the same service the same way).
 M.OPTIONS = {
-  region = { arg = "REGION", help = "AWS region (default: AWS_REGION, the profile)" },
-  profile = { arg = "NAME", help = "shared config/credentials profile (default: AWS_PROFILE)" },
-  ["endpoint-url"] = { arg = "URL", help = "send requests to this URL instead of the FSx endpoint" },
-  output = { arg = "FORMAT", choices = { "json", "text", "table" },
+  region = { arg = "REGION", resume = true, help = "AWS region (default: AWS_REGION, the profile)" },
+  profile = { arg = "NAME", resume = true, help = "shared config/credentials profile (default: AWS_PROFILE)" },
+  ["endpoint-url"] = { arg = "URL", resume = true, help = "send requests to this URL instead of the FSx endpoint" },
+  output = { arg = "FORMAT", resume = true, choices = { "json", "text", "table" },
              help = "json (default), text (tab-separated) or table" },
-  ["max-attempts"] = { arg = "N", check = "count", help = "attempts per request, retries included" },
+  ["max-attempts"] = { arg = "N", check = "count", resume = true, help = "attempts per request, retries included" },
   quiet = { help = "no progress or notices on stderr (errors still print)" },
   debug = { help = "print each request and response (secrets redacted) to stderr" },
   ["dry-run"] = { help = "validate, sign and print the request; send nothing" },
@@ -61,7 +63,8 @@ M.COMMANDS = {
     options = { "timeout" },
     min_args = 1, max_args = math.huge, arg_name = "BACKUP_ID",
     text = "Prints the AVAILABLE backups. Exit 3 when --timeout passes, 4 when a backup\n"
-        .. "FAILED or was deleted, 130 on Ctrl-C (the backups are left alone).",
+        .. "FAILED or was deleted, 128+N on signal N (130 on Ctrl-C; the backups are left\n"
+        .. "alone and the line that resumes is printed).",
   },
   describe = {
     summary = "describe backups (every page)",

@@ -289,12 +289,4 @@ function M.render(kind, doc, format)
   return table.concat(lines, "\n") .. "\n"
 end
 
---- Render a document and write it to a stream (default stdout).
-function M.write(kind, doc, format, stream)
-  local s = M.render(kind, doc, format)
-  stream = stream or io.stdout
-  stream:write(s)
-  stream:flush()
-end
-
 return M

@@ -12,7 +12,7 @@ local M = {}
 local PROGRAM = options.PROGRAM
 
 --- Exit statuses.
-M.EXIT = { OK = 0, ERROR = 1, USAGE = 2, TIMEOUT = 3, FAILED = 4, INTERRUPTED = 130 }
+M.EXIT = { OK = 0, ERROR = 1, USAGE = 2, TIMEOUT = 3, FAILED = 4 }
 local EXIT = M.EXIT
 
 --- Write a line to stderr, scrubbed of secrets.
@@ -42,33 +42,70 @@ function M.usage_error(command, message)
   error(setmetatable({ command = command, message = message }, UsageError), 0)
 end
 
+-- A failed write of the result: raised by `fsx.cli.context.emit`, reported
+-- by `fsx.cli.run` (exit 1).
+local WriteError = {}
+WriteError.__index = WriteError
+WriteError.__tostring = function(e) return e.message end
+
+--- Raise a write error for stdout (`reason`: the system's message).
+function M.write_error(reason)
+  error(setmetatable({ message = "could not write the result to stdout: "
+    .. tostring(reason or "unknown error") }, WriteError), 0)
+end
+
+--- True for a write error.
+function M.is_write_error(err)
+  return getmetatable(err) == WriteError
+end
+
 --- True for a usage error.
 function M.is_usage_error(err)
   return getmetatable(err) == UsageError
 end
 
---- True for the error the standalone interpreters raise on SIGINT.
+--- The signals that stop a run (`core.catch_signals` records them) by number.
+M.SIGNALS = { [1] = "SIGHUP", [2] = "SIGINT", [15] = "SIGTERM" }
+
+--- True when a signal stopped the work: the transport's INTERRUPTED failure
+-- (or the wait's, see `fsx.cli.wait`), or the error the standalone
+-- interpreters raise on SIGINT when signals are not caught.
 function M.is_interrupt(err)
+  if errors.is_error(err, "INTERRUPTED") then return true end
   return type(err) == "string" and err:find("interrupted", 1, true) ~= nil
 end
 
+--- The exit status of a run a signal stopped: 128 + its number (SIGINT when
+-- the number is not known).
+function M.signal_status(signal)
+  return 128 + (signal or 2)
+end
+
 --- The exit status for an error value.
-function M.exit_code(err)
+-- @param err the error
+-- @tparam[opt] number signal the signal recorded during the run
+function M.exit_code(err, signal)
   if M.is_usage_error(err) then return EXIT.USAGE end
-  if M.is_interrupt(err) then return EXIT.INTERRUPTED end
+  if M.is_interrupt(err) then return M.signal_status(signal) end
   if errors.is_error(err) then
     if err.kind == "validation" then return EXIT.USAGE end
     if err.kind == "waiter" then
       if err.code == "WaiterTimeout" then return EXIT.TIMEOUT end
       if err.code == "BackupFailed" or err.code == "BackupDeleted" then return EXIT.FAILED end
-      if err.code == "WaiterCancelled" then return EXIT.INTERRUPTED end
+      if err.code == "WaiterCancelled" then return M.signal_status(signal) end
     end
   end
   return EXIT.ERROR
 end
 
 --- The one line an error prints: code, message, HTTP status, request ID.
-function M.error_line(err)
+-- @param err the error
+-- @tparam[opt] string done what the run did before the error (a write error
+--   says it: "backup backup-... was created (token ...)")
+function M.error_line(err, done)
+  if M.is_write_error(err) then
+    return PROGRAM .. ": " .. err.message .. (done and ("; " .. done) or "")
+  end
   if M.is_usage_error(err) then
     local where = err.command and (PROGRAM .. " " .. err.command) or PROGRAM
     return where .. ": " .. err.message .. " (see '" .. where .. " --help')"
@@ -84,6 +121,7 @@ function M.error_line(err)
     return PROGRAM .. ": " .. tostring(err.code or err.kind) .. msg
       .. (#extra > 0 and (" (" .. table.concat(extra, ", ") .. ")") or "")
   end
+  if M.is_interrupt(err) then return PROGRAM .. ": interrupted" end
   return PROGRAM .. ": internal error: " .. one_line(tostring(err))
 end
 

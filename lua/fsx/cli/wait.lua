@@ -4,6 +4,7 @@
 --
 -- Layer: CLI, over the client's `wait_for_backup(s)`.
 -- @module fsx.cli.wait
+local args = require "fsx.cli.args"
 local context = require "fsx.cli.context"
 local options = require "fsx.cli.options"
 local report = require "fsx.cli.report"
@@ -15,7 +16,7 @@ local EXIT, diag = report.EXIT, report.diag
 local core = context.core
 
 -- After an interrupted wait: say which backups to resume, touch nothing.
-local function report_interrupt(pending, last)
+local function report_interrupt(ctx, pending, last)
   local ids = {}
   for _, id in ipairs(pending) do
     local b = last[id]
@@ -26,15 +27,22 @@ local function report_interrupt(pending, last)
     local b = last[id]
     local pct = b and tonumber(b.progress_percent)
     local state = b and (" (" .. tostring(b.lifecycle)
-      .. (pct and string.format(" %d%%", math.floor(pct)) or "") .. ")") or ""
+      .. (pct and pct == pct and string.format(" %d%%", math.floor(pct)) or "") .. ")") or ""
     diag(PROGRAM .. ": interrupted while waiting for " .. id .. state
       .. "; the backup was left as it is")
   end
-  diag(PROGRAM .. ": resume with: " .. PROGRAM .. " wait " .. table.concat(ids, " "))
-  return EXIT.INTERRUPTED
+  diag(PROGRAM .. ": resume with: " .. M.resume_line(ctx, ids))
+  return report.signal_status(context.signal())
 end
 
---- Wait for backups with the progress display.
+--- The command line that resumes waiting for backups.
+function M.resume_line(ctx, ids)
+  return args.command_line(ctx.opts, "wait", ids)
+end
+
+--- Wait for backups with the progress display. A signal (see
+-- `core.catch_signals`) ends the wait at once: the sleep between polls stops,
+-- a poll in flight fails with INTERRUPTED.
 -- @tparam table ctx the run
 -- @tparam table ids backup IDs
 -- @tparam[opt] table first the backup as CreateBackup returned it
@@ -50,28 +58,27 @@ function M.backups(ctx, ids, first)
     return true
   end
   if first then on_progress(first) end
-  local opts = { timeout = ctx.opts.timeout, on_progress = on_progress }
-  if display.tty and not display.quiet then
-    -- sleep between polls in steps of a second so the elapsed time ticks;
-    -- a signal cuts core.sleep short, so Ctrl-C still stops at once
-    opts.sleep = function(s)
-      local stop = core.monotime() + s
-      while true do
-        local left = stop - core.monotime()
-        if left <= 0 then break end
-        core.sleep(left < 1 and left or 1)
-        display:tick()
-      end
+  -- sleep between polls in steps of a second so the elapsed time ticks on a
+  -- terminal; a signal cuts core.sleep short and ends the wait
+  local function sleep(s)
+    local stop = core.monotime() + s
+    while true do
+      context.check_signal()
+      local left = stop - core.monotime()
+      if left <= 0 then break end
+      core.sleep(left < 1 and left or 1)
+      display:tick()
     end
   end
-  -- Ctrl-C raises "interrupted!" inside the wait: caught here, nothing is undone
+  local opts = { timeout = ctx.opts.timeout, on_progress = on_progress, sleep = sleep }
   local ok, res = pcall(function()
+    context.check_signal()
     if #ids == 1 then return { (client:wait_for_backup(ids[1], opts)) } end
     return client:wait_for_backups(ids, opts)
   end)
   display:finish()
   if ok then return EXIT.OK, res end
-  if report.is_interrupt(res) then return report_interrupt(ids, last) end
+  if report.is_interrupt(res) then return report_interrupt(ctx, ids, last) end
   error(res, 0)
 end
 
