@@ -966,35 +966,91 @@ print(json.dumps(compat_shell_split(json.load(sys.stdin))[3:]))
       assert.are.equal(1, procs.stats(imds).counts.token)
     end)
 
-    it("waits on a semaphore when one is given (deps.lock)", function()
-      local sem = { count = 0, waits = 0, posts = 0 }
-      function sem.wait(self)
-        self.waits = self.waits + 1
-        while self.count == 0 do coroutine.yield("sem") end
-        self.count = self.count - 1
-        return true
+    it("waits on a semaphore made for each refresh (deps.semaphore)", function()
+      local made = {}
+      local function semaphore()
+        local sem = { count = 0, waits = 0, posts = 0 }
+        function sem.wait(self)
+          self.waits = self.waits + 1
+          while self.count == 0 do coroutine.yield("sem") end
+          self.count = self.count - 1
+          return true
+        end
+        function sem.post(self, n)
+          self.posts = self.posts + 1
+          self.count = self.count + (n or 1)
+        end
+        made[#made + 1] = sem
+        return sem
       end
-      function sem.post(self, n)
-        self.posts = self.posts + 1
-        self.count = self.count + (n or 1)
-      end
-      local p = provider(imds_env(), nil, yielding_deps{ lock = sem,
-        sleep = function() error("sleep must not be used with a lock") end })
+      local p = provider(imds_env(), nil, yielding_deps{ semaphore = semaphore,
+        sleep = function() error("sleep must not be used with a semaphore") end })
       local results = run_all(getters(p, 4))
       for i = 1, 4 do assert.is_true(results[i].ok, tostring(results[i].value)) end
-      assert.are.equal(3, sem.waits)
-      assert.are.equal(1, sem.posts)
+      assert.are.equal(1, #made)
+      assert.are.equal(3, made[1].waits)
+      assert.are.equal(1, made[1].posts)
       assert.are.equal(1, procs.stats(imds).counts.creds)
     end)
 
-    it("takes over a refresh whose caller never came back", function()
+    it("runs the load detached when deps.spawn can: a caller that dies does not stall it", function()
+      local pending = {}
+      local p = provider(imds_env(), nil, yielding_deps{
+        spawn = function(fn)
+          pending[#pending + 1] = coroutine.create(fn)
+          return true
+        end })
+      -- the first caller starts the load, then is never resumed again (killed)
+      local dead = coroutine.create(function() return p:get() end)
+      coroutine.resume(dead)
+      assert.are.equal(1, #pending)
+      local fns = getters(p, 5)
+      fns[#fns + 1] = function()
+        while coroutine.status(pending[1]) ~= "dead" do coroutine.resume(pending[1]) end
+      end
+      local results = run_all(fns)
+      for i = 1, 5 do
+        assert.is_true(results[i].ok, tostring(results[i].value))
+        assert.are.equal("imds", results[i].value.source)
+      end
+      assert.are.equal(1, #pending)
+      assert.are.equal(1, procs.stats(imds).counts.creds)
+    end)
+
+    it("takes over a refresh whose caller never came back, once for all waiters", function()
       local p = provider(imds_env(), { credentials_wait_limit = 0.05 }, yielding_deps())
       local stuck = coroutine.create(function() return p:get() end)
       coroutine.resume(stuck)                  -- yields inside the transport, never resumed
-      assert.is_true(p.refreshing)
-      local results = run_all(getters(p, 1))
-      assert.is_true(results[1].ok, tostring(results[1].value))
-      assert.are.equal("imds", results[1].value.source)
+      assert.is_table(p.flight)
+      local results = run_all(getters(p, 6))
+      for i = 1, 6 do
+        assert.is_true(results[i].ok, tostring(results[i].value))
+        assert.are.equal(results[1].value, results[i].value)
+      end
+      -- one load by the waiter that took over (the stuck one never sent its request)
+      assert.are.same({ token = 1, role = 1, creds = 1, other = 0 }, procs.stats(imds).counts)
+    end)
+
+    it("gives up when the flight it took over runs over too", function()
+      local p = provider(imds_env(), { credentials_wait_limit = 0.05 }, yielding_deps{
+        transport = function() while true do coroutine.yield("io") end end })
+      local stuck = coroutine.create(function() return p:get() end)
+      coroutine.resume(stuck)
+      -- two waiters: one takes over (its load never ends either), the other
+      -- waits for that flight and then gives up
+      local a = coroutine.create(function() return p:get() end)
+      local b = coroutine.create(function() return p:get() end)
+      local out
+      for _ = 1, 1000 do
+        coroutine.resume(a)
+        out = { coroutine.resume(b) }
+        if coroutine.status(b) == "dead" then break end
+      end
+      assert.are.equal("dead", coroutine.status(b))
+      assert.are.equal("suspended", coroutine.status(a))   -- the one running the second load
+      assert.is_false(out[1])
+      assert.are.equal("CredentialsRefreshTimeout", out[2].code)
+      seen_errors[#seen_errors + 1] = out[2]
     end)
   end)
 

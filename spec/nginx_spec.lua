@@ -293,19 +293,7 @@ end)
 -- Parts 2 and 3: a real Nginx
 ---------------------------------------------------------------------------
 
-local available, why = nginx.available()
--- Nginx embeds LuaJIT whatever interpreter runs busted, so the parts with a
--- real Nginx test the same thing under lua5.4 and luajit: `make test` runs
--- them once, in the luajit run (FSX_NGINX_SPEC_ALL=1 runs them anyway).
-if available and not jit and os.getenv("FSX_NGINX_SPEC_ALL") ~= "1" then
-  available, why = false, "run once, under luajit busted (Nginx embeds LuaJIT either way); " ..
-                          "FSX_NGINX_SPEC_ALL=1 runs them here too"
-end
-
-local describe_nginx = available and describe or pending
-if not available then
-  describe_nginx = function(name) pending(name .. " (skipped: " .. why .. ")") end
-end
+local describe_nginx = nginx.describe_nginx(describe, pending)
 
 local function decode(body)
   local ok, v = pcall(cjson.decode, body)
@@ -790,68 +778,7 @@ describe_nginx("fsx inside Nginx against the local FSx server", function()
   end)
 end)
 
-describe_nginx("credentials from IMDS inside Nginx", function()
-  local imds, srv, dir
-
-  setup(function()
-    assert(io.open(nginx.build_dir() .. "/fsx/core.so"),
-           "build the C module for LuaJIT first: make LUA=luajit")
-    dir = nginx.tempdir("imds")
-    imds = assert(nginx.spawn(nginx.PYTHON .. " " .. q(nginx.ROOT .. "/spec/support/imds_server.py") ..
-                              " --port 0 --port-file " .. q(dir .. "/port"), dir .. "/port"))
-    local err
-    srv, err = nginx.start{
-      main = "env AWS_REGION;\nenv AWS_EC2_METADATA_SERVICE_ENDPOINT;\n" ..
-             "env AWS_CONFIG_FILE;\nenv AWS_SHARED_CREDENTIALS_FILE;\n",
-      http = [[
-    init_by_lua_block { require "fsx" }
-    init_worker_by_lua_block {
-        package.loaded.fsx_imds_app = { client = require("fsx").new{} }
-    }
-]],
-      server = [[
-        location = /creds {
-            content_by_lua_block {
-                local c = require("fsx_imds_app").client
-                local ok, creds = pcall(c.credentials.get, c.credentials)
-                if not ok then ngx.status = 500 return ngx.say(tostring(creds)) end
-                -- never the secret: the key id and whether a token came
-                ngx.say(creds.access_key_id, " ", creds.session_token and "token" or "no-token")
-            }
-        }
-        location = /ping { content_by_lua_block { ngx.say("pong") } }
-]],
-      env = { AWS_REGION = "us-east-1",
-              AWS_EC2_METADATA_SERVICE_ENDPOINT = "http://127.0.0.1:" .. imds.ports[1],
-              AWS_CONFIG_FILE = "/nonexistent/config",
-              AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/creds" },
-    }
-    assert(srv, err)
-  end)
-
-  teardown(function()
-    if srv then srv:stop() end
-    if imds then imds.stop() end
-    if dir then nginx.execute("rm -rf " .. q(dir)) end
-  end)
-
-  it("fetches them once through cosockets for 20 concurrent requests", function()
-    srv:check(function()
-      local run = srv:parallel{ n = 20, path = "/creds", ping_path = "/ping", pings = 2 }
-      local first
-      for i, res in ipairs(run.results) do
-        assert.equal(200, res[1], "request " .. i .. ": " .. res[3])
-        assert.matches("^%S+ token\n$", res[3])
-        first = first or res[3]
-        assert.equal(first, res[3])
-      end
-      local status, body = nginx.http("http://127.0.0.1:" .. imds.ports[1] .. "/_stats")
-      assert.equal(200, status)
-      local counts = decode(body).counts
-      assert.same({ 1, 1 }, { counts.token, counts.creds })
-    end)
-  end)
-end)
+-- (credentials from IMDS inside Nginx: spec/nginx_credentials_spec.lua)
 
 ---------------------------------------------------------------------------
 -- Part 4: examples/nginx.conf, as the README shows it

@@ -7,11 +7,13 @@ With --token T (or a control change), the Authorization header must equal T, els
 with {"code": "AccessDenied", "message": ...}.
 
 Control (not part of the protocol):
-  POST /_control  JSON {"mode": ..., "expires_in": N, "token": ...}
+  POST /_control  JSON {"mode": ..., "expires_in": N, "token": ..., "delay": S}
   GET  /_stats    JSON {"count": N, "last_path": ..., "last_auth_ok": bool}
-Modes: normal, hang (no answer for 30 s), garbage (not JSON), error500, partial (no secret).
+Modes: normal, hang (no answer for 30 s), slow (the normal answer after `delay` seconds),
+garbage (not JSON), error500, partial (no secret).
 
 Usage: container_server.py --port 0 --port-file FILE [--token T] [--mode M] [--expires-in S]
+       [--delay S]
 Stops on SIGTERM.
 """
 import argparse
@@ -24,7 +26,7 @@ from http.server import BaseHTTPRequestHandler
 
 import loopback  # spec/support/loopback.py, beside this file
 
-STATE = {"mode": "normal", "expires_in": 3600, "token": None, "count": 0,
+STATE = {"mode": "normal", "expires_in": 3600, "token": None, "count": 0, "delay": 1,
          "last_path": None, "last_auth_ok": None, "issued": 0}
 LOCK = threading.Lock()
 
@@ -64,6 +66,8 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "hang":
             time.sleep(30)
             return
+        if mode == "slow":
+            time.sleep(STATE["delay"])
         if mode == "error500":
             return self.send(500, json.dumps({"code": "InternalError", "message": "broken"}))
         if not ok:
@@ -92,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(404, "{}")
         ctl = json.loads(body or b"{}")
         with LOCK:
-            for key in ("mode", "expires_in", "token"):
+            for key in ("mode", "expires_in", "token", "delay"):
                 if key in ctl:
                     STATE[key] = ctl[key]
             if ctl.get("reset"):
@@ -107,8 +111,9 @@ def main():
     ap.add_argument("--token")
     ap.add_argument("--mode", default="normal")
     ap.add_argument("--expires-in", type=int, default=3600)
+    ap.add_argument("--delay", type=float, default=1)
     args = ap.parse_args()
-    STATE.update(mode=args.mode, expires_in=args.expires_in, token=args.token)
+    STATE.update(mode=args.mode, expires_in=args.expires_in, token=args.token, delay=args.delay)
     loopback.serve(Handler, args.port, args.port_file)
 
 

@@ -31,13 +31,21 @@
 --
 -- Concurrency: under OpenResty several light threads of one worker may call
 -- `get()` at once and the transport yields while a refresh is in flight.
--- Exactly one caller refreshes (a flag plus a generation number); the others
--- wait on `deps.lock` (an `ngx.semaphore`-like object: `wait(timeout)`,
--- `post(n)`), on an `ngx.semaphore` created on demand inside Nginx, or else in
--- a small loop on `deps.sleep` (10 ms steps). A refresh stuck for longer than
--- `wait_limit` seconds (default 30; e.g. its light thread was killed) is taken
--- over by a waiter. Plain Lua 5.1 cannot yield across `pcall`, so concurrent
--- refresh through yielding transports needs LuaJIT or Lua 5.2+.
+-- There is at most one refresh in flight (a "flight": the load, its outcome
+-- and a semaphore for its waiters); every caller that needs fresh
+-- credentials waits for it instead of starting another. Inside Nginx the load
+-- runs in a timer of its own (`ngx.timer.at(0, ...)`), not in the request's
+-- light thread: a client abort that kills that thread cannot kill the load,
+-- so the waiters get its outcome within the source's own timeouts. Elsewhere
+-- (or through `deps.spawn`) the caller runs the load itself. Waiters block on
+-- a semaphore made for the flight (`deps.semaphore()`, or `ngx.semaphore`
+-- inside Nginx) or else sleep in 10 ms steps on `deps.sleep`. A flight that
+-- has not ended after `wait_limit` seconds (default 30; its caller never came
+-- back) is abandoned: the first waiter to notice starts one new flight and
+-- the others wait for that one; when that one runs over too, the error
+-- `CredentialsRefreshTimeout` is raised. Plain Lua 5.1 cannot yield across
+-- `pcall`, so concurrent refresh through yielding transports needs LuaJIT or
+-- Lua 5.2+.
 -- @module fsx.credentials
 local config = require("fsx.config")
 
@@ -87,12 +95,39 @@ local function default_sleep()
   return nil
 end
 
+-- Inside Nginx, in a phase that may yield: the ngx table, else nil.
+local function yielding_ngx()
+  local ngx_ = rawget(_G, "ngx")
+  if type(ngx_) ~= "table" or type(ngx_.get_phase) ~= "function" then return nil end
+  local ok, clock = pcall(require, "fsx.clock")
+  if ok and clock.can_yield() then return ngx_ end
+  return nil
+end
+
+-- A new semaphore for a flight's waiters, or nil when waiters must sleep.
+local function default_semaphore()
+  if not yielding_ngx() then return nil end
+  local ok, sem = pcall(require, "ngx.semaphore")
+  if ok and sem then return (sem.new(0)) end
+  return nil
+end
+
+-- Run fn detached from the caller (an Nginx timer); false when that is not
+-- possible here and the caller must run it.
+local function default_spawn(fn)
+  local ngx_ = yielding_ngx()
+  if not (ngx_ and ngx_.timer and ngx_.timer.at) then return false end
+  return ngx_.timer.at(0, function() fn() end) ~= nil
+end
+
 --- Create a provider.
 -- @tparam ?table opts the options of `fsx.new` (`credentials`, `profile`,
 --   `sts_timeout`, `credentials_advisory_window`, `credentials_mandatory_window`,
 --   `credentials_wait_limit`, `sts_endpoint_url`, `getenv`)
 -- @tparam ?table settings from `fsx.config.resolve` (resolved here when nil)
--- @tparam ?table deps `transport`, `now`, `sleep`, `sign`, `user_agent`, `lock`
+-- @tparam ?table deps `transport`, `now`, `sleep`, `sign`, `user_agent`,
+--   `semaphore` (returns a new `ngx.semaphore`-like object: `wait(timeout)`,
+--   `post(n)`), `spawn(fn)` (runs fn detached, true when it will)
 -- @treturn table provider with `get()`, `invalidate()`
 function M.new(opts, settings, deps)
   opts = opts or {}
@@ -114,12 +149,12 @@ function M.new(opts, settings, deps)
   local self = setmetatable({
     ctx = ctx,
     sleep = deps.sleep or default_sleep(),
-    lock = deps.lock,
+    new_semaphore = deps.semaphore or default_semaphore,
+    spawn = deps.spawn or default_spawn,
     advisory = tonumber(opts.credentials_advisory_window) or 300,
     mandatory = tonumber(opts.credentials_mandatory_window) or 60,
     wait_limit = tonumber(opts.credentials_wait_limit) or 30,
     sources = M.SOURCES,
-    gen = 0, waiters = 0, refreshing = false,
   }, Provider)
   return self
 end
@@ -178,72 +213,9 @@ local function remaining(c, now)
   return c.expiration - now
 end
 
--- The semaphore to wait on, if any: deps.lock, else ngx.semaphore in Nginx.
-function Provider:semaphore()
-  if self.lock then return self.lock end
-  if self.lock == false then return nil end
-  local ngx_ = rawget(_G, "ngx")
-  if type(ngx_) == "table" and type(ngx_.get_phase) == "function" then
-    local phase = ngx_.get_phase()
-    if phase ~= "init" and phase ~= "init_worker" then
-      local ok, sem = pcall(require, "ngx.semaphore")
-      if ok and sem then
-        local s = sem.new(0)
-        if s then
-          self.lock = s
-          return s
-        end
-      end
-    end
-  end
-  self.lock = false
-  return nil
-end
-
--- Wake every waiter of the semaphore.
-function Provider:wake()
-  local sem = self.lock
-  if sem and self.waiters > 0 then
-    local n = self.waiters
-    self.waiters = 0
-    sem:post(n)
-  end
-end
-
--- Wait while another caller refreshes. True when that refresh ended, false
--- when it ran over `wait_limit` (it is then taken over).
-function Provider:wait()
-  local waited = 0
-  while self.refreshing do
-    if waited >= self.wait_limit then return false end
-    local sem = self:semaphore()
-    if sem then
-      self.waiters = self.waiters + 1
-      local step = math.min(1, self.wait_limit - waited)
-      local ok = sem:wait(step)
-      if not ok then
-        waited = waited + step
-        if self.waiters > 0 then self.waiters = self.waiters - 1 end
-      end
-    elseif self.sleep then
-      self.sleep(0.01)
-      waited = waited + 0.01
-    else
-      -- nothing can run concurrently without a way to yield: the flag is stale
-      return false
-    end
-  end
-  return true
-end
-
--- Refresh now (this caller owns the refresh).
-function Provider:refresh(old)
-  self.gen = self.gen + 1
-  local my = self.gen
-  self.refreshing = true
-  local ok, res = pcall(self.load, self)
-  if self.gen == my then self.refreshing = false end
-  self:wake()
+-- Record the end of a flight and wake its waiters. A successful load is
+-- cached even when the flight was abandoned meanwhile (it is the newest).
+function Provider:finish(flight, ok, res)
   local now = self.ctx.now()
   if ok then
     self.last_error, self.retry_at = nil, nil
@@ -253,39 +225,83 @@ function Provider:refresh(old)
     else
       self.cached = res
     end
-    return res
+  else
+    local old = flight.old
+    if old and remaining(old, now) > self.mandatory then
+      -- the old credentials are still good: use them, try again a bit later
+      self.retry_at = now + 10
+      flight.fallback = old
+    end
   end
-  self.last_error, self.last_error_gen = res, my
-  if old and remaining(old, now) > self.mandatory then
-    -- the old credentials are still good: use them, try again a bit later
-    self.retry_at = now + 10
-    return old
+  flight.ok, flight.value, flight.done = ok, res, true
+  if self.flight == flight then self.flight = nil end
+  if flight.sem and flight.waiters > 0 then flight.sem:post(flight.waiters) end
+end
+
+-- Start a flight: the load runs detached when `spawn` can, else right here.
+function Provider:start(old)
+  local flight = { old = old, waiters = 0, sem = self.new_semaphore() }
+  self.flight = flight
+  local function run()
+    local ok, res = pcall(self.load, self)
+    self:finish(flight, ok, res)
   end
-  error(res, 0)
+  if not self.spawn(run) then run() end
+  return flight
+end
+
+-- Wait for a flight to end: true when it did, false when it ran over
+-- `wait_limit` (or nothing can run meanwhile: no way to wait).
+function Provider:await(flight)
+  local waited = 0
+  while not flight.done do
+    if waited >= self.wait_limit then return false end
+    local step = math.min(1, self.wait_limit - waited)
+    if flight.sem then
+      flight.waiters = flight.waiters + 1
+      if not flight.sem:wait(step) then
+        flight.waiters = flight.waiters - 1
+        waited = waited + step
+      end
+    elseif self.sleep then
+      self.sleep(0.01)
+      waited = waited + 0.01
+    else
+      return false
+    end
+  end
+  return true
 end
 
 --- The current credentials, loading or refreshing them when needed.
 -- @treturn table `access_key_id`, `secret_access_key`, `session_token`,
 --   `expiration` (epoch seconds or nil), `source`; treat it as read-only
--- @raise credentials error (`CredentialsNotFound` or the failing source's)
+-- @raise credentials error (`CredentialsNotFound`, `CredentialsExpired`,
+--   `CredentialsRefreshTimeout` or the failing source's)
 function Provider:get()
   local now = self.ctx.now()
   local c = self.cached
   if c and remaining(c, now) > self.advisory then return c end
   if c and remaining(c, now) > self.mandatory
-     and (self.refreshing or (self.retry_at and now < self.retry_at)) then
+     and (self.flight or (self.retry_at and now < self.retry_at)) then
     return c
   end
-  if self.refreshing then
-    local gen = self.gen
-    if self:wait() then
-      local fresh = self.cached
-      if fresh and remaining(fresh, self.ctx.now()) > 0 and fresh ~= c then return fresh end
-      if self.last_error and self.last_error_gen == gen then error(self.last_error, 0) end
-      if fresh and remaining(fresh, self.ctx.now()) > self.mandatory then return fresh end
+  local flight = self.flight or self:start(c)
+  if not self:await(flight) then
+    -- its caller never came back: one new flight, which all waiters share
+    if self.flight == flight then self.flight = nil end
+    flight = self.flight or self:start(c)
+    if not self:await(flight) then
+      if self.flight == flight then self.flight = nil end
+      require("fsx.credentials.util").raise{
+        code = "CredentialsRefreshTimeout",
+        message = string.format("the refresh did not finish within %g s, twice", self.wait_limit),
+      }
     end
   end
-  return self:refresh(c)
+  if flight.ok then return flight.value end
+  if flight.fallback then return flight.fallback end
+  error(flight.value, 0)
 end
 
 --- Forget the cached credentials; the next `get()` loads them again from the
