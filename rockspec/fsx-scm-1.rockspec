@@ -97,6 +97,7 @@ build = {
       ["fsx.credentials.sts"] = "lua/fsx/credentials/sts.lua",
       ["fsx.credentials.util"] = "lua/fsx/credentials/util.lua",
       ["fsx.credentials.web_identity"] = "lua/fsx/credentials/web_identity.lua",
+      ["fsx.date"] = "lua/fsx/date.lua",
       ["fsx.endpoint"] = "lua/fsx/endpoint.lua",
       ["fsx.endpoint_data.fsx"] = "lua/fsx/endpoint_data/fsx.lua",
       ["fsx.endpoint_data.partitions"] = "lua/fsx/endpoint_data/partitions.lua",

@@ -8,6 +8,7 @@
 -- @module fsx.client
 local api = require "fsx.api"
 local clock = require "fsx.clock"
+local date = require "fsx.date"
 local errors = require "fsx.error"
 local paginate = require "fsx.paginate"
 local protocol = require "fsx.protocol.json"
@@ -130,6 +131,8 @@ function M.new(opts)
   self.debug = opts.debug
   self.sleep = opts.sleep or clock.sleep
   self.now = opts.now or clock.now
+  -- seconds added to the local clock when signing, learnt from clock-skew errors
+  self.clock_offset = 0
   self.monotime = opts.monotime or (opts.now and opts.now) or clock.monotime
   self.random = opts.random or util.random
   local send, close_or_err = transport.select(opts.transport, { ngx = opts.ngx })
@@ -199,7 +202,7 @@ function Client:_request(operation, body, proto_headers, ctx, attempt, timeout)
     headers = { self._host_header, proto_headers[1], proto_headers[2] }, body = body,
     region = self.signing_region, service = self.signing_name,
     access_key_id = creds.access_key_id, secret_access_key = creds.secret_access_key,
-    session_token = creds.session_token, amz_date = util.amz_date(self.now()),
+    session_token = creds.session_token, amz_date = util.amz_date(self.now() + self.clock_offset),
   }
   local n = #send_headers
   send_headers[n + 1] = self._ua_header
@@ -230,6 +233,17 @@ local function raise_final(err, attempts, retryable, call)
   error(err, 0)
 end
 
+-- After a clock-skew error whose response's Date is more than MAX_SKEW
+-- seconds from the (corrected) local clock: the new offset, else nil.
+function Client:_skew_offset(err, resp)
+  if not (resp and retry.is_clock_skew(err)) then return nil end
+  local server = date.parse_http(resp.headers and resp.headers["date"])
+  if not server then return nil end
+  local now = self.now()
+  if math.abs(server - (now + self.clock_offset)) <= retry.MAX_SKEW then return nil end
+  return server - now
+end
+
 --- Send an operation: retries, signing, parsing. Returns the decoded result
 -- and the meta table; raises a structured error.
 -- @tparam string operation API name
@@ -247,6 +261,9 @@ function Client:_send(operation, params, call)
   local deadline = self.deadline and (started + self.deadline)
   local last_cost
   local attempt = 0
+  -- at most one immediate retry each after a clock fix and a credential
+  -- refresh; they do not count against max_attempts
+  local skew_fixed, creds_refreshed, extra = false, false, 0
   while true do
     attempt = attempt + 1
     local wait = strategy:before_send()
@@ -289,24 +306,38 @@ function Client:_send(operation, params, call)
     end
     local retryable, throttled, timed_out = retry.classify(err)
     strategy:after_response(throttled)
-    if err.kind == "validation" then raise_final(err, attempt, false, call) end
-    if not retryable then raise_final(err, attempt, false, call) end
-    if attempt >= max then raise_final(err, attempt, true, call) end
-    local cost = strategy:acquire(timed_out)
-    if not cost then
-      err.retry_quota_exceeded = true
-      raise_final(err, attempt, true, call)
+    local offset = not skew_fixed and self:_skew_offset(err, resp)
+    local recover
+    if offset then
+      -- sign this call's next attempt and every later call with the service's time
+      self.clock_offset, skew_fixed, recover = offset, true, "clock_skew"
+    elseif not creds_refreshed and retry.is_expired_token(err) then
+      self.credentials:invalidate()
+      creds_refreshed, recover = true, "expired_token"
     end
-    last_cost = cost
-    local delay = strategy:backoff(attempt)
-    if deadline and self.monotime() + delay >= deadline then
-      errors.raise{ kind = "timeout", code = "DeadlineExceeded", operation = operation,
-        attempts = attempt, retryable = true, status = err.status, request_id = err.request_id,
-        last_error = err, client_request_token = call and call.client_request_token,
-        message = "the call's deadline would pass during the backoff after: " .. tostring(err) }
+    if recover then
+      extra = extra + 1
+      if self.debug then self.debug("retry", { attempt = attempt, delay = 0, code = err.code,
+                                               reason = recover }) end
+    else
+      if err.kind == "validation" or not retryable then raise_final(err, attempt, false, call) end
+      if attempt - extra >= max then raise_final(err, attempt, true, call) end
+      local cost = strategy:acquire(timed_out)
+      if not cost then
+        err.retry_quota_exceeded = true
+        raise_final(err, attempt, true, call)
+      end
+      last_cost = cost
+      local delay = strategy:backoff(attempt - extra)
+      if deadline and self.monotime() + delay >= deadline then
+        errors.raise{ kind = "timeout", code = "DeadlineExceeded", operation = operation,
+          attempts = attempt, retryable = true, status = err.status, request_id = err.request_id,
+          last_error = err, client_request_token = call and call.client_request_token,
+          message = "the call's deadline would pass during the backoff after: " .. tostring(err) }
+      end
+      if self.debug then self.debug("retry", { attempt = attempt, delay = delay, code = err.code }) end
+      self.sleep(delay)
     end
-    if self.debug then self.debug("retry", { attempt = attempt, delay = delay, code = err.code }) end
-    self.sleep(delay)
   end
 end
 

@@ -45,6 +45,7 @@
 -- counts as deleted.
 -- @module fsx.retention
 local errors = require "fsx.error"
+local parse_iso8601 = require("fsx.date").parse_iso8601
 local tags = require "fsx.tags"
 
 local M = {}
@@ -52,17 +53,6 @@ local M = {}
 --- The backup types prune can be asked to delete (`include_types`).
 M.TYPES = { USER_INITIATED = true, AUTOMATIC = true }
 M.DAY = 86400
-
--- Days from 1970-01-01 to a civil date (proleptic Gregorian), no time zone.
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
 
 local function finite(n)
   if n and n == n and n ~= math.huge and n ~= -math.huge then return n end
@@ -77,17 +67,7 @@ function M.epoch(t)
   if type(t) ~= "string" then return nil end
   local n = tonumber(t)
   if n then return finite(n) end
-  local y, mo, d, h, mi, s, rest = t:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.*)$")
-  if not y then return nil end
-  local frac, zone = rest:match("^(%.?%d*)(.*)$")
-  local secs = days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 86400 +
-               tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s)
-  if frac ~= "" and frac ~= "." then secs = secs + (tonumber("0" .. frac) or 0) end
-  if zone == "Z" or zone == "z" or zone == "" then return secs end
-  local sign, zh, zm = zone:match("^([+-])(%d%d):?(%d%d)$")
-  if not sign then return nil end
-  local off = tonumber(zh) * 3600 + tonumber(zm) * 60
-  return sign == "+" and secs - off or secs + off
+  return parse_iso8601(t)
 end
 
 local PLAN_FIELDS = {

@@ -37,6 +37,33 @@ M.PERMANENT_TRANSPORT = set{
   "INTERRUPTED",
 }
 
+-- Clock skew (as the AWS SDKs for JavaScript v3 and Go v2 read it): these
+-- codes always, the signature ones when their message says the signature
+-- expired or is not yet current.
+M.CLOCK_SKEW = set{ "RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture" }
+M.CLOCK_SKEW_SIGNATURE = set{ "InvalidSignatureException", "SignatureDoesNotMatch" }
+--- Seconds between the service's `Date` and the local clock past which a
+-- clock-skew error corrects the client's clock.
+M.MAX_SKEW = 300
+-- Session credentials the service says have expired.
+M.EXPIRED_TOKEN = set{ "ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired" }
+
+--- True when a service error says the request's time was too far from the service's.
+function M.is_clock_skew(err)
+  if err.kind ~= "service" then return false end
+  if M.CLOCK_SKEW[err.code] then return true end
+  if not M.CLOCK_SKEW_SIGNATURE[err.code] then return false end
+  local msg = string.lower(tostring(err.message or ""))
+  return msg:find("signature expired", 1, true) ~= nil
+    or msg:find("not yet current", 1, true) ~= nil
+    or msg:find("signature not yet valid", 1, true) ~= nil
+end
+
+--- True when a service error says the session credentials have expired.
+function M.is_expired_token(err)
+  return err.kind == "service" and M.EXPIRED_TOKEN[err.code] == true
+end
+
 --- Classify an error: retryable?, throttling?, timeout?
 function M.classify(err)
   local kind, code = err.kind, err.code

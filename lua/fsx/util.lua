@@ -44,22 +44,6 @@ function M.amz_date(epoch)
   return last_date
 end
 
---- Parse a SigV4 date-time back to epoch seconds.
-function M.parse_amz_date(s)
-  local y, mo, d, h, mi, sec = s:match("^(%d%d%d%d)(%d%d)(%d%d)T(%d%d)(%d%d)(%d%d)Z$")
-  if not y then return nil end
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  -- days from civil (proleptic Gregorian), no dependence on the local time zone
-  if mo <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (mo + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  local days = era * 146097 + doe - 719468
-  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
-end
-
 --- Split an absolute URL into scheme, host, port, path (with query) and the
 -- Host header value. Returns nil and a message when it is not http(s).
 function M.parse_url(url)

@@ -23,6 +23,12 @@ the request picks the behaviour (a query string is ignored):
   /echo-token         403 UnrecognizedClientException whose message quotes the
                       request's X-Amz-Security-Token bare (as no pattern could spot it), and
                       an X-Echo header holding it
+  /expired-first      400 ExpiredTokenException while the request's
+                      X-Amz-Security-Token starts with "expired", else 200 with a
+                      CreateBackup result; every request is logged
+  /log                200, {"log": [...]}: of each logged request its security
+                      token, amz-sdk-invocation-id, amz-sdk-request and
+                      ClientRequestToken
   /count              200, {"requests": N}: requests seen so far, this one excluded
   /reset              200, the request count back to 0
 
@@ -41,13 +47,13 @@ import threading
 import time
 
 COUNT_LOCK = threading.Lock()
-STATE = {"requests": 0}
+STATE = {"requests": 0, "log": []}
 STOP = threading.Event()
 
 
 def read_request(conn):
-    """Read one request (headers and a Content-Length body); return its path
-    and its headers (lowercase names)."""
+    """Read one request (headers and a Content-Length body); return its path,
+    its headers (lowercase names) and its body."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
@@ -55,7 +61,7 @@ def read_request(conn):
             return None
         data += chunk
         if len(data) > 1 << 20:
-            return None, None
+            return None, None, None
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     parts = lines[0].split(b" ")
@@ -72,7 +78,7 @@ def read_request(conn):
         if not chunk:
             break
         rest += chunk
-    return path.split("?", 1)[0], headers
+    return path.split("?", 1)[0], headers, rest
 
 
 def send_head(conn, extra=b""):
@@ -93,10 +99,10 @@ def wait(seconds):
 
 
 def handle(conn):
-    path, headers = read_request(conn)
+    path, headers, body_in = read_request(conn)
     if path is None:
         return
-    counted = path not in ("/count", "/reset")
+    counted = path not in ("/count", "/reset", "/log")
     if counted:
         with COUNT_LOCK:
             STATE["requests"] += 1
@@ -106,9 +112,14 @@ def handle(conn):
         body = json.dumps({"requests": STATE["requests"]}).encode()
         send_head(conn, b"Content-Length: %d\r\n\r\n" % len(body))
         conn.sendall(body)
+    elif mode == "log":
+        body = json.dumps({"log": STATE["log"]}).encode()
+        send_head(conn, b"Content-Length: %d\r\n\r\n" % len(body))
+        conn.sendall(body)
     elif mode == "reset":
         with COUNT_LOCK:
             STATE["requests"] = 0
+            STATE["log"] = []
         send_head(conn, b"Content-Length: 2\r\n\r\n")
         conn.sendall(b"{}")
     elif mode == "json":
@@ -124,6 +135,31 @@ def handle(conn):
             "CreationTime": 1700000000 + n}], "NextToken": token}).encode()
         send_head(conn, b"Content-Length: %d\r\n\r\n" % len(body))
         conn.sendall(body)
+    elif mode == "expired-first":
+        token = headers.get("x-amz-security-token", "")
+        try:
+            params = json.loads(body_in.decode("utf-8") or "{}")
+        except ValueError:
+            params = {}
+        with COUNT_LOCK:
+            STATE["log"].append({
+                "token": token, "invocation_id": headers.get("amz-sdk-invocation-id"),
+                "request": headers.get("amz-sdk-request"),
+                "client_request_token": params.get("ClientRequestToken")})
+        if token.startswith("expired"):
+            status = b"400 Bad Request"
+            body = json.dumps({"__type": "com.amazonaws.fsx#ExpiredTokenException",
+                               "message": "The security token included in the request is expired"})
+        else:
+            status = b"200 OK"
+            body = json.dumps({"Backup": {
+                "BackupId": "backup-0123456789abcdef0", "Lifecycle": "CREATING",
+                "Type": "USER_INITIATED", "CreationTime": 1700000000,
+                "FileSystem": {"FileSystemId": params.get("FileSystemId")}}})
+        body = body.encode()
+        conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                     b"x-amzn-RequestId: hostile-1\r\nConnection: close\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
     elif mode == "echo-token":
         body = json.dumps({"__type": "UnrecognizedClientException",
                            "message": "The security token <%s> is invalid." % headers.get(

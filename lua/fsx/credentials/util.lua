@@ -27,43 +27,9 @@ function M.register(creds)
   return creds
 end
 
--- days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian)
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
-
---- Parse an ISO 8601 / RFC 3339 time stamp (`2024-05-01T12:00:00Z`,
--- `2024-05-01T12:00:00.123Z`, `2024-05-01T14:00:00+02:00`) to epoch seconds.
--- A number is returned as is.
--- @treturn ?number epoch seconds, nil when the text is not a time stamp
-function M.parse_time(s)
-  if type(s) == "number" then return s end
-  if type(s) ~= "string" then return nil end
-  local y, mo, d, h, mi, sec, rest =
-    s:match("^%s*(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.-)%s*$")
-  if not y then return nil end
-  y, mo, d, h, mi, sec = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi),
-    tonumber(sec)
-  if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or sec > 60 then return nil end
-  local frac = rest:match("^(%.%d+)")
-  if frac then rest = rest:sub(#frac + 1) end
-  local offset
-  if rest == "Z" or rest == "z" or rest == "" then
-    offset = 0
-  else
-    local sign, oh, om = rest:match("^([+-])(%d%d):?(%d%d)$")
-    if not sign then return nil end
-    offset = (tonumber(oh) * 3600 + tonumber(om) * 60) * (sign == "+" and 1 or -1)
-  end
-  local t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset
-  return t + (frac and tonumber(frac) or 0)
-end
+--- Parse an ISO 8601 / RFC 3339 time stamp to epoch seconds (see
+-- `fsx.date.parse_iso8601`, the one parser).
+M.parse_time = require("fsx.date").parse_iso8601
 
 --- Format epoch seconds as `2024-05-01T12:00:00Z`.
 function M.format_time(t)
