@@ -338,6 +338,90 @@ print(json.dumps(out))
     end)
   end)
 
+  describe("every setting from the environment or a profile is checked", function()
+    -- each case: environment or config text, field, words of the message
+    local BAD = {
+      { { AWS_METADATA_SERVICE_TIMEOUT = "0" }, "metadata_service_timeout",
+        "above 0, at most 120, got \"0\" %(from AWS_METADATA_SERVICE_TIMEOUT%)" },
+      { { AWS_METADATA_SERVICE_TIMEOUT = "-1" }, "metadata_service_timeout", "\"%-1\"" },
+      { { AWS_METADATA_SERVICE_TIMEOUT = "100000" }, "metadata_service_timeout", "\"100000\"" },
+      { { AWS_METADATA_SERVICE_TIMEOUT = "1e999" }, "metadata_service_timeout", "\"1e999\"" },
+      { { AWS_METADATA_SERVICE_TIMEOUT = "inf" }, "metadata_service_timeout", "\"inf\"" },
+      { { AWS_METADATA_SERVICE_TIMEOUT = "nan" }, "metadata_service_timeout", "\"nan\"" },
+      { { AWS_METADATA_SERVICE_TIMEOUT = "0x10" }, "metadata_service_timeout", "\"0x10\"" },
+      { "[default]\nmetadata_service_timeout = 0\n", "metadata_service_timeout",
+        "%(from profile default metadata_service_timeout%)" },
+      { { AWS_METADATA_SERVICE_NUM_ATTEMPTS = "1e999" }, "metadata_service_num_attempts",
+        "an integer from 1 to 20, got \"1e999\" %(from AWS_METADATA_SERVICE_NUM_ATTEMPTS%)" },
+      { { AWS_METADATA_SERVICE_NUM_ATTEMPTS = "0" }, "metadata_service_num_attempts", "\"0\"" },
+      { { AWS_METADATA_SERVICE_NUM_ATTEMPTS = "1.5" }, "metadata_service_num_attempts", "\"1.5\"" },
+      { "[default]\nmetadata_service_num_attempts = many\n", "metadata_service_num_attempts",
+        "from profile default metadata_service_num_attempts" },
+      { { AWS_EC2_METADATA_DISABLED = "yes" }, "AWS_EC2_METADATA_DISABLED",
+        "must be true or false, got \"yes\"" },
+      { { AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE = "IPv5" }, "ec2_metadata_service_endpoint_mode",
+        "must be IPv4 or IPv6, got \"IPv5\" %(from AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE%)" },
+      { { AWS_EC2_METADATA_SERVICE_ENDPOINT = "ftp://169.254.169.254" },
+        "ec2_metadata_service_endpoint", "an http or https URL" },
+      { "[default]\nec2_metadata_service_endpoint = not a url\n", "ec2_metadata_service_endpoint",
+        "from profile default ec2_metadata_service_endpoint" },
+      { { AWS_MAX_ATTEMPTS = "1e999" }, "max_attempts",
+        "an integer from 1 to 100, got \"1e999\" %(from AWS_MAX_ATTEMPTS%)" },
+      { { AWS_MAX_ATTEMPTS = "0x10" }, "max_attempts", "\"0x10\"" },
+      { { AWS_MAX_ATTEMPTS = "nan" }, "max_attempts", "\"nan\"" },
+      { "[default]\nmax_attempts = 0\n", "max_attempts", "from profile default max_attempts" },
+      { { AWS_RETRY_MODE = "fast" }, "retry_mode", "%(from AWS_RETRY_MODE%)" },
+      { { AWS_USE_FIPS_ENDPOINT = "yes" }, "use_fips_endpoint", "%(from AWS_USE_FIPS_ENDPOINT%)" },
+      { "[default]\nuse_dualstack_endpoint = 1\n", "use_dualstack_endpoint",
+        "%(from profile default use_dualstack_endpoint%)" },
+      { { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS = "1" }, "ignore_configured_endpoint_urls",
+        "from AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" },
+    }
+    it("with a configuration error naming the setting and where it came from", function()
+      for _, c in ipairs(BAD) do
+        local env, files = c[1], nil
+        if type(env) == "string" then env, files = {}, { config = env } end
+        local err = raises(function() resolve(nil, env, files) end, c[2], c[3])
+        assert.are.equal("InvalidConfiguration", err.code)
+      end
+    end)
+    it("the same through fsx.new, before any I/O", function()
+      local fsx = require("fsx")
+      for _, c in ipairs(BAD) do
+        if type(c[1]) == "table" then
+          local env = { AWS_CONFIG_FILE = dir .. "/none", AWS_SHARED_CREDENTIALS_FILE = dir .. "/none" }
+          for k, v in pairs(c[1]) do env[k] = v end
+          local ok, err = pcall(fsx.new, { region = "us-east-1", getenv = procs.env(env) })
+          assert.is_false(ok)
+          assert.is_true(errors.is_error(err), tostring(err))
+          assert.are.equal(c[2], err.field)
+        end
+      end
+      for _, k in ipairs({ "sts_timeout", "sts_connect_timeout", "credentials_wait_limit" }) do
+        local ok, err = pcall(fsx.new, { region = "us-east-1", [k] = 0,
+                                         getenv = procs.env({ HOME = dir }) })
+        assert.is_false(ok, k)
+        assert.are.equal("validation", err.kind)
+        assert.matches(k .. ": must be a number of seconds above 0", err.message)
+      end
+    end)
+    it("and good values are read", function()
+      local s = resolve(nil, { AWS_METADATA_SERVICE_TIMEOUT = "2.5",
+                               AWS_METADATA_SERVICE_NUM_ATTEMPTS = "3",
+                               AWS_EC2_METADATA_DISABLED = "TRUE",
+                               AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE = "IPv6" })
+      assert.are.equal(2.5, s.metadata_timeout)
+      assert.are.equal(3, s.metadata_attempts)
+      assert.is_true(s.imds_disabled)
+      assert.are.equal("ipv6", s.imds_endpoint_mode)
+      s = resolve(nil, {}, { config = "[default]\nmetadata_service_timeout = 7\n"
+        .. "ec2_metadata_service_endpoint = http://127.0.0.1:1234\n" })
+      assert.are.equal(7, s.metadata_timeout)
+      assert.are.equal("http://127.0.0.1:1234", s.imds_endpoint)
+      assert.is_false(s.imds_disabled)
+    end)
+  end)
+
   describe("ca_file, app id and user agent", function()
     it("reads ca_file from option, AWS_CA_BUNDLE, profile ca_bundle", function()
       assert.are.equal("/opt/a.pem", resolve({ ca_file = "/opt/a.pem" },

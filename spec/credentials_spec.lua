@@ -808,12 +808,49 @@ print(json.dumps(compat_shell_split(json.load(sys.stdin))[3:]))
                                            .. " short " .. count_file .. "\n" })
       assert.are.equal("AKIDSHORT1", p:get().access_key_id)
       assert.are.equal("AKIDSHORT2", p:get().access_key_id)
-      procs.control(imds, { expires_in = 30 })
-      local ip = provider(imds_env())
-      ip:get()
-      ip:get()
-      ip:get()
-      assert.are.equal(3, procs.stats(imds).counts.creds)
+      procs.control(container, { expires_in = 30, reset = true })
+      local cp = provider{ AWS_CONTAINER_CREDENTIALS_FULL_URI = container.url .. "/creds",
+                           AWS_CONTAINER_AUTHORIZATION_TOKEN = CONTAINER_TOKEN }
+      cp:get()
+      cp:get()
+      cp:get()
+      assert.are.equal(3, procs.stats(container).count)
+    end)
+
+    it("uses IMDS credentials close to expiry a few more minutes (static stability)", function()
+      -- IMDS serves credentials that expire in 30 s, or expired an hour ago
+      for _, expires_in in ipairs({ 30, -3600 }) do
+        local now = os.time()
+        procs.control(imds, { expires_in = expires_in, reset = true })
+        local p = provider(imds_env(), nil, { now = function() return now end })
+        local c = p:get()
+        assert.are.equal("imds", c.source)
+        assert.is_true(math.abs(c.reported_expiration - (now + expires_in)) < 5)
+        -- next refresh 5 to 10 minutes later, past the 5-minute advisory window
+        assert.is_true(c.expiration >= now + 600 and c.expiration <= now + 900, c.expiration - now)
+        for _ = 1, 5 do assert.are.equal(c, p:get()) end
+        assert.are.equal(1, procs.stats(imds).counts.creds)
+        now = c.expiration - 250
+        p:get()
+        assert.are.equal(2, procs.stats(imds).counts.creds)
+      end
+    end)
+
+    it("extends IMDS credentials when their refresh fails (static stability)", function()
+      local now = os.time()
+      local p = provider(imds_env(), nil, { now = function() return now end })
+      local first = p:get()
+      procs.control(imds, { mode = "error500", reset = true })
+      now = first.expiration - 30                -- inside the mandatory minute
+      local c = p:get()
+      assert.are.equal(first.access_key_id, c.access_key_id)
+      assert.are.equal(first.expiration, c.reported_expiration)
+      assert.is_true(c.expiration >= now + 600 and c.expiration <= now + 900)
+      for _ = 1, 5 do assert.are.equal(c, p:get()) end
+      assert.are.equal(1, procs.stats(imds).counts.token)
+      procs.control(imds, { mode = "normal" })
+      now = c.expiration - 250
+      assert.are_not.equal(first.access_key_id, p:get().access_key_id)
     end)
 
     it("raises for credentials that arrive already expired, instead of using them", function()
@@ -836,21 +873,23 @@ print(json.dumps(compat_shell_split(json.load(sys.stdin))[3:]))
 
     it("keeps good credentials when a refresh fails, and raises once they run out", function()
       local now = os.time()
-      local p = provider(imds_env(), nil, { now = function() return now end })
+      local p = provider({ AWS_CONTAINER_CREDENTIALS_FULL_URI = container.url .. "/creds",
+                           AWS_CONTAINER_AUTHORIZATION_TOKEN = CONTAINER_TOKEN }, nil,
+                         { now = function() return now end, sleep = function() end })
       local first = p:get()
-      procs.control(imds, { mode = "error500", reset = true })
+      procs.control(container, { mode = "error500", reset = true })
       now = first.expiration - 200
       assert.are.equal(first, p:get())           -- refresh failed, old ones still good
-      assert.are.equal(1, procs.stats(imds).counts.token)
+      assert.are.equal(3, procs.stats(container).count)
       assert.are.equal(first, p:get())           -- no new attempt within 10 s
-      assert.are.equal(1, procs.stats(imds).counts.token)
+      assert.are.equal(3, procs.stats(container).count)
       now = now + 11
       assert.are.equal(first, p:get())
-      assert.are.equal(2, procs.stats(imds).counts.token)
+      assert.are.equal(6, procs.stats(container).count)
       now = first.expiration - 30                -- inside the mandatory minute
-      local err = get_error(p, "CredentialsNotFound")
-      assert.matches("imds: refresh found no credentials", err.message)
-      procs.control(imds, { mode = "normal" })
+      local err = get_error(p, "ContainerCredentialsError")
+      assert.are.equal(500, err.status)
+      procs.control(container, { mode = "normal" })
       assert.are_not.equal(first.access_key_id, p:get().access_key_id)
     end)
 

@@ -147,8 +147,9 @@ end
 local TRUE = { ["true"] = true }
 local FALSE = { ["false"] = true }
 
--- Parse a boolean setting (option boolean, or "true"/"false" text).
-local function boolean(value, field)
+-- Parse a boolean setting (option boolean, or "true"/"false" text); `from`
+-- names where it came from, for the message.
+local function boolean(value, field, from)
   if value == nil then return nil end
   if type(value) == "boolean" then return value end
   if type(value) == "string" then
@@ -156,8 +157,44 @@ local function boolean(value, field)
     if TRUE[l] then return true end
     if FALSE[l] then return false end
   end
-  invalid(field, string.format("must be true or false, got %q", tostring(value)))
+  invalid(field, string.format("must be true or false, got %q%s", tostring(value),
+                               from and (" (from " .. from .. ")") or ""))
 end
+
+-- Parse a number setting: nil when unset, else a decimal number (`whole`: an
+-- integer) with lo < n <= hi (`lo_inclusive`: lo <= n). Anything else (text,
+-- hexadecimal, inf, nan, out of range) is a configuration error naming the
+-- setting and where it came from.
+local function number(value, field, from, range)
+  if value == nil then return nil end
+  local n
+  if type(value) == "number" then
+    n = value
+  elseif type(value) == "string" and value:match("^%s*%d*%.?%d+%s*$") then
+    n = tonumber(value)
+  end
+  local ok = n ~= nil and n == n and n < math.huge and n <= range.hi
+    and (n > range.lo or (range.lo_inclusive and n == range.lo))
+    and (not range.whole or n == math.floor(n))
+  if not ok then
+    invalid(field, string.format("must be %s, got %q (from %s)", range.text, tostring(value), from))
+  end
+  return n
+end
+
+-- Where a setting came from, for messages: the option, the environment
+-- variable, or the profile's key.
+local function origin(src, env_name, profile_name, key)
+  if src == "option" then return "option" end
+  if src == "env" then return env_name end
+  return "profile " .. tostring(profile_name) .. " " .. key
+end
+
+local ATTEMPTS = { lo = 1, hi = 100, lo_inclusive = true, whole = true,
+                   text = "an integer from 1 to 100" }
+local METADATA_TIMEOUT = { lo = 0, hi = 120, text = "a number of seconds above 0, at most 120" }
+local METADATA_ATTEMPTS = { lo = 1, hi = 20, lo_inclusive = true, whole = true,
+                            text = "an integer from 1 to 20" }
 
 -- The first non-nil value among (value, source) pairs.
 local function first(...)
@@ -192,9 +229,13 @@ local profile_value = M.setting
 function M.custom_endpoint(args)
   if args.option ~= nil then return args.option, "option", "endpoint_url" end
   local getenv, profile = args.getenv, args.profile
-  local ignore = first(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "env",
-                       profile_value(profile, "ignore_configured_endpoint_urls"), "profile")
-  if boolean(ignore, "ignore_configured_endpoint_urls") then return nil end
+  local ignore, isrc = first(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "env",
+                             profile_value(profile, "ignore_configured_endpoint_urls"), "profile")
+  if boolean(ignore, "ignore_configured_endpoint_urls",
+             isrc == "env" and "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+             or "the profile's ignore_configured_endpoint_urls") then
+    return nil
+  end
   local name = "AWS_ENDPOINT_URL_" .. args.env_id
   local v = getenv(name)
   if v then return v, "env", name end
@@ -281,14 +322,16 @@ function M.resolve(opts)
   s.region_source = rsrc
 
   -- FIPS and dual-stack
-  local fips = first(opts.use_fips_endpoint, "option", opts.use_fips, "option",
-                     getenv("AWS_USE_FIPS_ENDPOINT"), "env",
-                     profile_value(pdata, "use_fips_endpoint"), "profile")
-  local dual = first(opts.use_dualstack_endpoint, "option", opts.use_dualstack, "option",
-                     getenv("AWS_USE_DUALSTACK_ENDPOINT"), "env",
-                     profile_value(pdata, "use_dualstack_endpoint"), "profile")
-  s.use_fips = boolean(fips, "use_fips_endpoint") or region_fips
-  s.use_dualstack = boolean(dual, "use_dualstack_endpoint") or false
+  local fips, fsrc = first(opts.use_fips_endpoint, "option", opts.use_fips, "option",
+                           getenv("AWS_USE_FIPS_ENDPOINT"), "env",
+                           profile_value(pdata, "use_fips_endpoint"), "profile")
+  local dual, dsrc = first(opts.use_dualstack_endpoint, "option", opts.use_dualstack, "option",
+                           getenv("AWS_USE_DUALSTACK_ENDPOINT"), "env",
+                           profile_value(pdata, "use_dualstack_endpoint"), "profile")
+  s.use_fips = boolean(fips, "use_fips_endpoint",
+    origin(fsrc, "AWS_USE_FIPS_ENDPOINT", s.profile, "use_fips_endpoint")) or region_fips
+  s.use_dualstack = boolean(dual, "use_dualstack_endpoint",
+    origin(dsrc, "AWS_USE_DUALSTACK_ENDPOINT", s.profile, "use_dualstack_endpoint")) or false
 
   -- endpoint
   if opts.endpoint_url ~= nil and type(opts.endpoint_url) ~= "string" then
@@ -310,16 +353,8 @@ function M.resolve(opts)
   -- retries
   local attempts, asrc = first(opts.max_attempts, "option", getenv("AWS_MAX_ATTEMPTS"), "env",
                                profile_value(pdata, "max_attempts"), "profile")
-  if attempts == nil then
-    s.max_attempts = 3
-  else
-    local n = tonumber(attempts)
-    if not n or n ~= math.floor(n) or n < 1 or n > 100 then
-      invalid("max_attempts", string.format("must be an integer from 1 to 100, got %q (from %s)",
-                                            tostring(attempts), asrc))
-    end
-    s.max_attempts = n
-  end
+  s.max_attempts = number(attempts, "max_attempts",
+                          origin(asrc, "AWS_MAX_ATTEMPTS", s.profile, "max_attempts"), ATTEMPTS) or 3
   local mode, msrc = first(opts.retry_mode, "option", getenv("AWS_RETRY_MODE"), "env",
                            profile_value(pdata, "retry_mode"), "profile")
   if mode == nil then
@@ -331,8 +366,38 @@ function M.resolve(opts)
     s.retry_mode = "standard"
   else
     invalid("retry_mode", string.format("must be standard or adaptive, got %q (from %s)",
-                                        tostring(mode), msrc))
+                                        tostring(mode),
+                                        origin(msrc, "AWS_RETRY_MODE", s.profile, "retry_mode")))
   end
+
+  -- instance metadata and container credentials
+  local function env_or_profile(env_name, key)
+    local v, src = first(getenv(env_name), "env", profile_value(pdata, key), "profile")
+    return v, origin(src, env_name, s.profile, key)
+  end
+  local v, from = env_or_profile("AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout")
+  s.metadata_timeout = number(v, "metadata_service_timeout", from, METADATA_TIMEOUT)
+  v, from = env_or_profile("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "metadata_service_num_attempts")
+  s.metadata_attempts = number(v, "metadata_service_num_attempts", from, METADATA_ATTEMPTS)
+  -- (an environment variable only, as in botocore)
+  s.imds_disabled = boolean(getenv("AWS_EC2_METADATA_DISABLED"), "AWS_EC2_METADATA_DISABLED",
+                            "AWS_EC2_METADATA_DISABLED") or false
+  v, from = env_or_profile("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+                           "ec2_metadata_service_endpoint_mode")
+  if v ~= nil and v:lower() ~= "ipv4" and v:lower() ~= "ipv6" then
+    invalid("ec2_metadata_service_endpoint_mode",
+            string.format("must be IPv4 or IPv6, got %q (from %s)", v, from))
+  end
+  s.imds_endpoint_mode = v and v:lower() or "ipv4"
+  v, from = env_or_profile("AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint")
+  if v ~= nil then
+    local u = endpoint.parse_url(v)
+    if not u or (u.scheme ~= "http" and u.scheme ~= "https") then
+      invalid("ec2_metadata_service_endpoint",
+              string.format("must be an http or https URL, got %q (from %s)", v, from))
+    end
+  end
+  s.imds_endpoint = v
 
   -- TLS, user agent
   s.ca_file = first(opts.ca_file, "option", getenv("AWS_CA_BUNDLE"), "env",

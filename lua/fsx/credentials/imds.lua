@@ -12,7 +12,9 @@
 -- the source. The base URL is http://169.254.169.254 (http://[fd00:ec2::254]
 -- with AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6), or
 -- AWS_EC2_METADATA_SERVICE_ENDPOINT / the profile's
--- `ec2_metadata_service_endpoint`.
+-- `ec2_metadata_service_endpoint`. `fsx.config` reads and checks all of
+-- these settings (`metadata_timeout`, `metadata_attempts`, `imds_disabled`,
+-- `imds_endpoint_mode`, `imds_endpoint`).
 --
 -- `load` never raises for an unreachable or misbehaving service: it returns
 -- nil and the reason, and the chain reports it.
@@ -20,30 +22,20 @@
 local errors = require("fsx.error")
 local util = require("fsx.credentials.util")
 
-local M = { name = "imds" }
+-- The provider extends these credentials near their expiry (static
+-- stability, see fsx.credentials): IMDS keeps serving them during an outage.
+local M = { name = "imds", static_stability = true }
 
 M.BASE = "http://169.254.169.254"
 M.BASE_IPV6 = "http://[fd00:ec2::254]"
 M.TOKEN_TTL = "21600"
 M.CREDS_PATH = "/latest/meta-data/iam/security-credentials/"
 
-local function setting(ctx, env, key)
-  local v = ctx.getenv(env)
-  if v then return v end
-  local p = ctx.settings.profile_data
-  v = p and p[key]
-  if type(v) == "string" and v ~= "" then return v end
-  return nil
-end
-
 --- The base URL of the metadata service.
 function M.base(ctx)
-  local base = setting(ctx, "AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint")
-  if not base then
-    local mode = setting(ctx, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
-                         "ec2_metadata_service_endpoint_mode")
-    base = (mode and mode:lower() == "ipv6") and M.BASE_IPV6 or M.BASE
-  end
+  local s = ctx.settings
+  local base = s.imds_endpoint
+    or (s.imds_endpoint_mode == "ipv6" and M.BASE_IPV6 or M.BASE)
   return (base:gsub("/+$", ""))
 end
 
@@ -51,16 +43,13 @@ end
 -- @tparam table ctx the chain context
 -- @treturn ?table credentials, or nil and the reason
 function M.load(ctx)
-  local disabled = ctx.getenv("AWS_EC2_METADATA_DISABLED")
-  if disabled and disabled:lower() == "true" then
+  local s = ctx.settings
+  if s.imds_disabled then
     return nil, "disabled by AWS_EC2_METADATA_DISABLED"
   end
   local base = M.base(ctx)
-  local timeout = tonumber(setting(ctx, "AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout"))
-    or ctx.timeouts.imds
-  local attempts = tonumber(setting(ctx, "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
-                                    "metadata_service_num_attempts")) or 1
-  if attempts < 1 then attempts = 1 end
+  local timeout = s.metadata_timeout or ctx.timeouts.imds
+  local attempts = s.metadata_attempts or 1
 
   local function request(method, path, headers)
     local resp, kind, code, msg

@@ -79,6 +79,9 @@ M.SOURCES = {
 local Provider = {}
 Provider.__index = Provider
 
+-- Seconds of static stability (see Provider:extend).
+local STABILITY = 300
+
 local function default_now()
   local ok, clock = pcall(require, "fsx.clock")
   if ok and type(clock) == "table" and clock.now then return clock.now end
@@ -120,6 +123,10 @@ local function default_spawn(fn)
   return ngx_.timer.at(0, function() fn() end) ~= nil
 end
 
+-- Options that are lengths of time: a zero would mean "no limit" to the
+-- transport (a black-holed STS would hang the caller for ever).
+local POSITIVE = { "sts_timeout", "sts_connect_timeout", "credentials_wait_limit" }
+
 --- Create a provider.
 -- @tparam ?table opts the options of `fsx.new` (`credentials`, `profile`,
 --   `sts_timeout`, `credentials_advisory_window`, `credentials_mandatory_window`,
@@ -131,6 +138,12 @@ end
 -- @treturn table provider with `get()`, `invalidate()`
 function M.new(opts, settings, deps)
   opts = opts or {}
+  for _, k in ipairs(POSITIVE) do
+    local v = opts[k]
+    if v ~= nil and not (type(v) == "number" and v > 0 and v < math.huge) then
+      require("fsx.error").validation("new", k, "must be a number of seconds above 0")
+    end
+  end
   settings = settings or config.resolve(opts)
   deps = deps or {}
   local getenv = settings.getenv or config.getenv_of(opts)
@@ -141,9 +154,9 @@ function M.new(opts, settings, deps)
     user_agent = deps.user_agent or settings.user_agent,
     timeouts = {
       imds = 1,
-      container = tonumber(getenv("AWS_METADATA_SERVICE_TIMEOUT")) or 2,
-      sts_connect = tonumber(opts.sts_connect_timeout) or 3,
-      sts = tonumber(opts.sts_timeout) or 10,
+      container = settings.metadata_timeout or 2,
+      sts_connect = opts.sts_connect_timeout or 3,
+      sts = opts.sts_timeout or 10,
     },
   }
   local self = setmetatable({
@@ -153,7 +166,7 @@ function M.new(opts, settings, deps)
     spawn = deps.spawn or default_spawn,
     advisory = tonumber(opts.credentials_advisory_window) or 300,
     mandatory = tonumber(opts.credentials_mandatory_window) or 60,
-    wait_limit = tonumber(opts.credentials_wait_limit) or 30,
+    wait_limit = opts.credentials_wait_limit or 30,
     sources = M.SOURCES,
   }, Provider)
   return self
@@ -198,6 +211,7 @@ function Provider:load()
     end
   end
   local now = self.ctx.now()
+  if self.source.static_stability then self:extend(c, now) end
   if c.expiration and c.expiration <= now then
     util.raise{
       code = "CredentialsExpired", source = self.source.name, expiration = c.expiration,
@@ -211,6 +225,20 @@ end
 local function remaining(c, now)
   if not c.expiration then return math.huge end
   return c.expiration - now
+end
+
+-- Static stability (botocore, Java v2): credentials from a source that
+-- serves them past their time during an outage (IMDS) are used a few more
+-- minutes when they come close to expiry or already expired, or when a
+-- refresh fails, instead of asking on every call or failing every call. The
+-- next refresh comes 5 to 10 minutes later (jittered, so that a fleet does
+-- not ask at once); `reported_expiration` keeps what the source said.
+function Provider:extend(c, now)
+  if c.expiration and c.expiration - now <= self.advisory + STABILITY then
+    c.reported_expiration = c.reported_expiration or c.expiration
+    c.expiration = now + self.advisory + STABILITY + math.random(0, STABILITY)
+  end
+  return c
 end
 
 -- Record the end of a flight and wake its waiters. A successful load is
@@ -231,6 +259,11 @@ function Provider:finish(flight, ok, res)
       -- the old credentials are still good: use them, try again a bit later
       self.retry_at = now + 10
       flight.fallback = old
+    elseif old and self.source and self.source.static_stability then
+      local copy = {}
+      for k, v in pairs(old) do copy[k] = v end
+      self.cached = self:extend(copy, now)
+      flight.fallback = self.cached
     end
   end
   flight.ok, flight.value, flight.done = ok, res, true
