@@ -70,6 +70,10 @@ local function fake_tcp(script, opts)
       end
       return take(what)
     end
+    function s.receiveany(_, max)
+      if s.buf == "" then return nil, opts.eof_error or "closed" end
+      return take(math.min(max, #s.buf))
+    end
     function s.receiveuntil(_, pattern)
       local done = false
       return function(size)

@@ -13,6 +13,10 @@ the request picks the behaviour (a query string is ignored):
   /headers-slow       200 status line, then one short header line every 0.2 s, forever
   /body-stall         headers with Content-Length 1000, 10 bytes of body, then silence
   /body-trickle       chunked body, one byte every 0.1 s, forever
+  /trickle-body       200 with Content-Length and a valid JSON body of 400 bytes,
+                      sent 4 bytes every 0.5 s (50 s in all)
+  /trickle-headers    200 status line, then one header line a second for 60 s,
+                      then a valid empty JSON body
   /silent             reads the request, never answers
   /repeated-headers   200, one header name three times in three spellings, and a
                       header with a 100-byte name
@@ -210,6 +214,20 @@ def handle(conn):
         send_head(conn, b"Transfer-Encoding: chunked\r\n\r\n")
         while wait(0.1):
             conn.sendall(b"1\r\n \r\n")
+    elif mode == "trickle-body":
+        body = json_of_size(400)
+        send_head(conn, b"Content-Length: %d\r\n\r\n" % len(body))
+        for i in range(0, len(body), 4):
+            conn.sendall(body[i:i + 4])
+            if not wait(0.5):
+                break
+    elif mode == "trickle-headers":
+        send_head(conn)
+        for i in range(60):
+            conn.sendall(b"X-Slow-%d: x\r\n" % i)
+            if not wait(1):
+                break
+        conn.sendall(b"Content-Length: 2\r\n\r\n{}")
     elif mode == "silent":
         while wait(0.5):
             pass

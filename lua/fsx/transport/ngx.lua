@@ -9,7 +9,8 @@
 -- What it does: one request per call on a pooled connection (`setkeepalive`,
 -- one pool per scheme/host/port and, for TLS, SNI name and verify flag),
 -- TLS through `sslhandshake` with SNI and certificate verification on by
--- default, connect/send/read timeouts from the request, Content-Length
+-- default, the request's `timeout` bounding the whole attempt (connect, TLS,
+-- send, head and body: every wait is cut to the time left), Content-Length
 -- request bodies, Content-Length, chunked or read-until-close response
 -- bodies, a cap on header bytes and on body bytes.
 --
@@ -223,6 +224,90 @@ local function build_request(req)
 end
 M.build_request = build_request
 
+-- The reads of one attempt. Every receive waits at most for the time left
+-- to the attempt's deadline and returns as soon as any bytes arrive
+-- (`receiveany`), so a server trickling its head or body a few bytes at a
+-- time cannot stretch the attempt past its `timeout`: cosocket timeouts
+-- alone restart on every byte. Failures are `nil, "deadline"` or the socket's
+-- error (`"closed"`, `"timeout"`, ...).
+local function new_reader(sock, deadline, now, connect_ms)
+  local buf = ""   -- bytes received and not yet consumed
+  local r = { received = false }
+
+  -- one receive appended to buf
+  local function more()
+    local left = deadline - now()
+    if left <= 0 then return nil, "deadline" end
+    local ms = floor(left * 1000) + 1
+    sock:settimeouts(connect_ms, ms, ms)
+    local data, err = sock:receiveany(BLOCK)
+    if not data then return nil, err end
+    r.received = true
+    buf = buf .. data
+    return true
+  end
+
+  --- The bytes up to `pattern` (consumed, not returned); nil, "limit" past
+  -- `limit` bytes without it.
+  function r.till(pattern, limit)
+    local from = 1
+    while true do
+      local i = buf:find(pattern, from, true)
+      if i then
+        local out = buf:sub(1, i - 1)
+        buf = buf:sub(i + #pattern)
+        return out
+      end
+      if #buf > limit then return nil, "limit" end
+      from = math.max(1, #buf - #pattern + 2)
+      local ok, err = more()
+      if not ok then return nil, err end
+    end
+  end
+
+  --- One line without its CRLF (or bare LF).
+  function r.line(limit)
+    local line, err = r.till("\n", limit)
+    if not line then return nil, err end
+    return (line:gsub("\r$", ""))
+  end
+
+  --- Exactly n bytes, appended to parts.
+  function r.exact(n, parts)
+    while true do
+      if #buf >= n then
+        parts[#parts + 1] = buf:sub(1, n)
+        buf = buf:sub(n + 1)
+        return true
+      end
+      parts[#parts + 1] = buf
+      n = n - #buf
+      buf = ""
+      local ok, err = more()
+      if not ok then return nil, err end
+    end
+  end
+
+  --- Everything up to the server's close, appended to parts; nil, "limit"
+  -- past `limit` bytes.
+  function r.rest(limit, parts)
+    local size = 0
+    while true do
+      size = size + #buf
+      if size > limit then return nil, "limit" end
+      parts[#parts + 1] = buf
+      buf = ""
+      local ok, err = more()
+      if not ok then
+        if err == "closed" then return size end
+        return nil, err
+      end
+    end
+  end
+
+  return r
+end
+
 -- Per worker: the last TLS session of each pool, for session resumption.
 local sessions = {}
 local session_count = 0
@@ -324,34 +409,26 @@ function M.new(opts)
     local sent, werr = sock:send(request_bytes)
     if not sent then return fail(werr, "send", reused, false) end
 
+    local rd = new_reader(sock, deadline, now, connect_ms)
+    local function read_failed(rerr)
+      if rerr == "deadline" then return timed_out("read") end
+      return fail(rerr, "read", reused, rd.received)
+    end
+
     -- the head: status line and headers up to the blank line (1xx skipped)
     local head
-    local received = false
     repeat
-      local reader = sock:receiveuntil("\r\n\r\n")
-      local parts, total = {}, 0
-      while true do
-        ms = left_ms()
-        if not ms then return timed_out("read") end
-        sock:settimeouts(connect_ms, ms, ms)
-        local data, rerr, partial = reader(4096)
-        if not data then
-          if rerr then
-            return fail(rerr, "read", reused, received or (partial and partial ~= ""))
-          end
-          break
-        end
-        received = true
-        total = total + #data
-        if total > max_header then
+      local block, rerr = rd.till("\r\n\r\n", max_header)
+      if not block then
+        if rerr == "limit" then
           sock:close()
           return nil, "transport", "HeadersTooLarge",
             "the response head from " .. target .. " is over " .. max_header .. " bytes"
         end
-        parts[#parts + 1] = data
+        return read_failed(rerr)
       end
       local perr
-      head, perr = M.parse_head(concat(parts))
+      head, perr = M.parse_head(block)
       if not head then
         sock:close()
         return nil, "transport", "InvalidResponse", "the response from " .. target .. " has a " .. perr
@@ -373,30 +450,6 @@ function M.new(opts)
       sock:close()
       return nil, "transport", "InvalidResponse", "the response from " .. target .. " has " .. what
     end
-    -- read exactly n bytes into body_parts
-    local function read_exact(n)
-      while n > 0 do
-        local t = left_ms()
-        if not t then return false, "deadline" end
-        sock:settimeouts(connect_ms, t, t)
-        local want = min(n, BLOCK)
-        local data, rerr = sock:receive(want)
-        if not data then return false, rerr end
-        body_parts[#body_parts + 1] = data
-        n = n - want
-      end
-      return true
-    end
-    local function read_line()
-      local t = left_ms()
-      if not t then return nil, "deadline" end
-      sock:settimeouts(connect_ms, t, t)
-      return sock:receive("*l")
-    end
-    local function read_failed(rerr)
-      if rerr == "deadline" then return timed_out("read") end
-      return fail(rerr, "read", reused, true)
-    end
 
     local te = headers["transfer-encoding"]
     local status = head.status
@@ -407,10 +460,12 @@ function M.new(opts)
       if codings:match("([^,]*)$") ~= "chunked" then
         framed = false  -- not chunked last: the body runs until the connection closes
       else
-        local trailer_bytes = 0
         while true do
-          local line, rerr = read_line()
-          if not line then return read_failed(rerr) end
+          local line, rerr = rd.line(max_header)
+          if not line then
+            if rerr == "limit" then return invalid("a malformed chunk size line") end
+            return read_failed(rerr)
+          end
           local hex, ext = line:match("^(%x+)[ \t]*(.*)$")
           if not hex or #hex > 12 or (ext ~= "" and ext:sub(1, 1) ~= ";") then
             return invalid("a malformed chunk size line")
@@ -419,23 +474,24 @@ function M.new(opts)
           if n == 0 then break end
           if size + n > max_body then return too_large() end
           size = size + n
-          local okr, rerr2 = read_exact(n)
+          local okr, rerr2 = rd.exact(n, body_parts)
           if not okr then return read_failed(rerr2) end
-          local crlf, rerr3 = read_line()
+          local crlf, rerr3 = rd.line(max_header)
           if not crlf then return read_failed(rerr3) end
           if crlf ~= "" then return invalid("no CRLF after a chunk") end
         end
         -- trailer fields (ignored) up to the blank line
+        local trailer_bytes = 0
         while true do
-          local line, rerr = read_line()
-          if not line then return read_failed(rerr) end
+          local line, rerr = rd.line(max_header - trailer_bytes)
           if line == "" then break end
-          trailer_bytes = trailer_bytes + #line
-          if trailer_bytes > max_header then
+          if line then trailer_bytes = trailer_bytes + #line + 2 end
+          if rerr == "limit" or trailer_bytes > max_header then
             sock:close()
             return nil, "transport", "HeadersTooLarge",
               "the response trailers from " .. target .. " are over " .. max_header .. " bytes"
           end
+          if not line then return read_failed(rerr) end
         end
       end
     else
@@ -443,30 +499,18 @@ function M.new(opts)
       if n == nil then return invalid("a " .. cerr) end
       if n then
         if n > max_body then return too_large() end
-        local okr, rerr = read_exact(n)
+        local okr, rerr = rd.exact(n, body_parts)
         if not okr then return read_failed(rerr) end
-        size = n
       else
         framed = false
       end
     end
     if not framed and status ~= 101 and method ~= "HEAD" then
       -- no length: the body is everything up to the server's close
-      while true do
-        local t = left_ms()
-        if not t then return timed_out("read") end
-        sock:settimeouts(connect_ms, t, t)
-        local data, rerr, partial = sock:receive(BLOCK)
-        local piece = data or partial
-        if piece and piece ~= "" then
-          size = size + #piece
-          if size > max_body then return too_large() end
-          body_parts[#body_parts + 1] = piece
-        end
-        if not data then
-          if rerr ~= "closed" then return fail(rerr, "read", reused, true) end
-          break
-        end
+      local got, rerr = rd.rest(max_body, body_parts)
+      if not got then
+        if rerr == "limit" then return too_large() end
+        return read_failed(rerr)
       end
     end
 
