@@ -274,8 +274,9 @@ describe("fsx.cli modules", function()
 
     it("renders text as tab-separated lines and table with a header", function()
       local doc = { backups = { { backup_id = "backup-1", lifecycle = "CREATING", progress_percent = 42.0,
-        type = "USER_INITIATED", file_system = { file_system_id = FS }, creation_time = 0 } } }
-      assert.equal("backup-1\tCREATING\t42%\tUSER_INITIATED\t" .. FS .. "\t1970-01-01T00:00:00Z\n",
+        type = "USER_INITIATED", file_system = { file_system_id = FS }, creation_time = 0,
+        size_in_bytes = 1610612736 } } }
+      assert.equal("backup-1\tCREATING\t42%\tUSER_INITIATED\t" .. FS .. "\t1970-01-01T00:00:00Z\t1.5 GiB\n",
         output.render("backups", doc, "text"))
       local t = lines_of(output.render("backups", doc, "table"))
       assert.equal(2, #t)
@@ -457,7 +458,7 @@ describe("fsx-backup command", function()
       assert.equal(1, #l)
       local f = {}
       for field in (l[1] .. "\t"):gmatch("([^\t]*)\t") do f[#f + 1] = field end
-      assert.equal(6, #f)
+      assert.equal(7, #f)
       assert.truthy(f[1]:match("^backup%-"))
       assert.equal("AVAILABLE", f[2])
       assert.equal("100%", f[3])
@@ -757,17 +758,23 @@ describe("fsx-backup command", function()
       return out
     end
 
-    it("lists with --dry-run (no DeleteBackup) and deletes without it", function()
+    it("plans by default and with --dry-run (no DeleteBackup), deletes only with --apply", function()
       seed_history()
-      local r = run{ "prune", "--file-system-id", FS, "--keep-last", "2", "--dry-run" }
-      expect_code(r, 0)
-      local doc = json_of(r)
-      assert.is_true(doc.dry_run)
-      assert.same({ id(1), id(2) }, ids_of(doc.deleted))
-      assert.same({ id(3), id(4), id(5), id(6) }, ids_of(doc.kept))
-      for _, e in ipairs(doc.kept) do assert.equal("string", type(e.reason)) end
-      assert.equal(0, count_operation("DeleteBackup"))
-      r = run{ "prune", "--file-system-id", FS, "--keep-last", "2", "--output", "text" }
+      for _, extra in ipairs{ {}, { "--dry-run" } } do
+        local args = { "prune", "--file-system-id", FS, "--keep-last", "2" }
+        for _, a in ipairs(extra) do args[#args + 1] = a end
+        local r = run(args)
+        expect_code(r, 0)
+        local doc = json_of(r)
+        assert.is_true(doc.dry_run)
+        assert.same({ id(1), id(2) }, ids_of(doc.deleted))
+        assert.same({ id(3), id(4), id(5), id(6) }, ids_of(doc.kept))
+        for _, e in ipairs(doc.kept) do assert.equal("string", type(e.reason)) end
+        assert.truthy(contains(r.stderr, "--apply"), r.stderr)
+        assert.equal(0, count_operation("DeleteBackup"))
+      end
+      expect_code(run{ "prune", "--file-system-id", FS, "--keep-last", "2", "--apply", "--dry-run" }, 2)
+      local r = run{ "prune", "--file-system-id", FS, "--keep-last", "2", "--output", "text", "--apply" }
       expect_code(r, 0)
       local actions = {}
       for _, line in ipairs(lines_of(r.stdout)) do
@@ -806,7 +813,7 @@ describe("fsx-backup command", function()
     it("exits 1 and lists the refused deletions, the others still go ahead", function()
       seed_history()
       server:faults({ { kind = "throttle", operation = "DeleteBackup", nth = 1 } })
-      local r = run{ "prune", "--file-system-id", FS, "--keep-last", "2", "--max-attempts", "1" }
+      local r = run{ "prune", "--file-system-id", FS, "--keep-last", "2", "--max-attempts", "1", "--apply" }
       expect_code(r, 1)
       local doc = json_of(r)
       assert.equal(1, #doc.failed)
@@ -947,6 +954,152 @@ describe("fsx-backup command", function()
     end)
   end)
 
+  describe("prune --include-failed and describe filters", function()
+    local function id(n) return string.format("backup-%017d", n) end
+    local function seed()
+      local function b(n, t, env, lifecycle)
+        return { BackupId = id(n), FileSystemId = FS, Type = t, Lifecycle = lifecycle or "AVAILABLE",
+                 CreationTime = string.format("2024-01-%02dT00:00:00Z", n),
+                 Tags = env and { { Key = "env", Value = env } } or nil }
+      end
+      server:seed{ backups = {
+        b(1, "USER_INITIATED", "prod", "FAILED"), b(2, "USER_INITIATED", "prod"), b(3, "AUTOMATIC", "test"),
+        b(4, "USER_INITIATED", "test"), b(5, "USER_INITIATED", "prod"),
+      } }
+    end
+    local function ids(list, field)
+      local out = {}
+      for _, e in ipairs(list) do out[#out + 1] = field and e[field].backup_id or e.backup_id end
+      table.sort(out)
+      return out
+    end
+
+    it("prunes FAILED backups past the keep window only with --include-failed", function()
+      seed()
+      local plain = json_of(run{ "prune", "--file-system-id", FS, "--keep-last", "1" })
+      assert.same({ id(2), id(4) }, ids(plain.deleted, "backup"))
+      local with = json_of(run{ "prune", "--file-system-id", FS, "--keep-last", "1", "--include-failed" })
+      assert.same({ id(1), id(2), id(4) }, ids(with.deleted, "backup"))
+      local r = run{ "prune", "--file-system-id", FS, "--keep-last", "1", "--include-failed", "--apply" }
+      expect_code(r, 0)
+      assert.equal(3, count_operation("DeleteBackup"))
+      -- AWS_BACKUP backups cannot be deleted through FSx: not a choice
+      expect_code(run{ "prune", "--file-system-id", FS, "--keep-last", "1", "--include-type", "AWS_BACKUP" }, 2)
+    end)
+
+    it("describe filters by --type (sent to the service) and --tag-filter", function()
+      seed()
+      local auto = json_of(run{ "describe", "--file-system-id", FS, "--type", "AUTOMATIC" }).backups
+      assert.same({ id(3) }, ids(auto))
+      local body = json_of(run{ "describe", "--type", "AUTOMATIC", "--dry-run" }).body
+      assert.truthy(contains(body, '"Name":"backup-type"'), body)
+      local prod = json_of(run{ "describe", "--file-system-id", FS, "--tag-filter", "env=prod" }).backups
+      assert.same({ id(1), id(2), id(5) }, ids(prod))
+      local both = json_of(run{ "describe", "--tag-filter", "env=test", "--type", "USER_INITIATED" }).backups
+      assert.same({ id(4) }, ids(both))
+      local any = json_of(run{ "describe", "--tag-filter", "Key=env,Value=prod", "--tag-filter", "env=test" })
+      assert.same({ id(1), id(2), id(3), id(4), id(5) }, ids(any.backups))
+      expect_code(run{ "describe", "--type", "MANUAL" }, 2)
+    end)
+  end)
+
+  describe("messages", function()
+    it("a mistyped --profile names the profile, a missing region names --region", function()
+      local dir = helpers.tmpdir()
+      local f = assert(io.open(dir .. "/config", "w"))
+      f:write("[profile prod]\nregion = eu-west-1\n")
+      f:close()
+      local env = { AWS_REGION = false, AWS_CONFIG_FILE = dir .. "/config" }
+      local r = run({ "describe", "--profile", "prdo" }, { env = env })
+      expect_code(r, 1)
+      assert.truthy(contains(r.stderr, "ProfileNotFound"), r.stderr)
+      assert.truthy(contains(r.stderr, "prdo (from --profile)"), r.stderr)
+      r = run({ "describe" }, { env = env })
+      expect_code(r, 1)
+      assert.truthy(contains(r.stderr, "--region"), r.stderr)
+      assert.is_nil(r.stderr:find("fsx.new", 1, true), r.stderr)
+      os.remove(dir .. "/config")
+      os.remove(dir)
+    end)
+
+    it("--token-from with --copy-tags merge explains a refused re-run after the tags changed", function()
+      local text = "run-9/" .. FS
+      local first = create{ "--token-from", text, "--copy-tags", "merge", "--tag", "run=9" }
+      expect_code(first, 0)
+      local fs = server:signed_request("DescribeFileSystems", { FileSystemIds = { FS } }).json.FileSystems[1]
+      local res = server:signed_request("TagResource", { ResourceARN = fs.ResourceARN,
+                                                         Tags = { { Key = "team", Value = "new" } } })
+      assert.equal(200, res.status, res.body)
+      local again = create{ "--token-from", text, "--copy-tags", "merge", "--tag", "run=9" }
+      expect_code(again, 1)
+      local l = lines_of(again.stderr)
+      assert.equal(1, #l, again.stderr)
+      assert.truthy(contains(l[1], "IncompatibleParameterError"), l[1])
+      assert.truthy(contains(l[1], "--copy-tags merge reads the file system's tags"), l[1])
+      assert.truthy(contains(l[1], "fsx-backup describe --file-system-id " .. FS), l[1])
+    end)
+  end)
+
+  describe("terminal safety", function()
+    it("escapes control characters from the service in text, table and stderr; JSON stays JSON", function()
+      -- the service's validation would refuse such a tag from us: it comes from elsewhere
+      local evil = "\27]0;owned\7\27[1A\27[2K\194\155"
+      local id = "backup-0000000000000000e"
+      server:seed{ backups = { { BackupId = id, FileSystemId = FS, Type = "USER_INITIATED",
+        Lifecycle = "CREATING", CreationTime = "2024-01-01T00:00:00Z", Tags = { { Key = "note", Value = evil } } } } }
+      local r = run{ "describe", id, "--output", "text" }
+      expect_code(r, 0)
+      r = run{ "describe", id, "--output", "table" }
+      expect_code(r, 0)
+      for _, fmt in ipairs{ "text", "table" } do
+        local out = run{ "describe", id, "--output", fmt }.stdout
+        assert.is_nil(out:find("[\27\7]"), fmt)
+        assert.is_nil(out:find("\194\155", 1, true), fmt)
+      end
+      local doc = json_of(run{ "describe", id })
+      assert.equal(evil, doc.backups[1].tags[1].value)
+      server:set_backup(id, { lifecycle = "FAILED", message = "disk\27[2J on fire\r\nreally" })
+      r = run{ "wait", id, "--output", "text" }
+      expect_code(r, 4)
+      assert.is_nil(r.stderr:find("[\27\r]"), r.stderr)
+      assert.truthy(contains(r.stderr, "disk\\x1b[2J on fire"), r.stderr)
+      assert.is_nil(r.stdout:find("\27", 1, true))
+    end)
+  end)
+
+  describe("AWS CLI conventions", function()
+    it("takes --tag Key=K,Value=V as well as K=V", function()
+      local b = json_of(create{ "--tag", "Key=Name,Value=a=b", "--tag", "owner=ops" }).backup
+      local tags = {}
+      for _, t in ipairs(b.tags) do tags[t.key] = t.value end
+      assert.equal("a=b", tags.Name)
+      assert.equal("ops", tags.owner)
+    end)
+
+    it("reads the format from AWS_DEFAULT_OUTPUT, then the profile; --output wins", function()
+      json_of(create{ "--wait" })
+      local dir = helpers.tmpdir()
+      local f = assert(io.open(dir .. "/config", "w"))
+      -- a named profile takes its credentials from the files, not the environment
+      local keys = "aws_access_key_id = " .. KEY_ID .. "\naws_secret_access_key = " .. SECRET .. "\n"
+      f:write("[profile ops]\nregion = us-east-1\noutput = table\n" .. keys
+        .. "[profile y]\noutput = yaml\n" .. keys)
+      f:close()
+      local r = run({ "describe" }, { env = { AWS_DEFAULT_OUTPUT = "text" } })
+      assert.truthy(r.stdout:match("^backup%-%S+\tAVAILABLE\t"), r.stdout)
+      r = run({ "describe", "--profile", "ops" }, { env = { AWS_CONFIG_FILE = dir .. "/config" } })
+      assert.truthy(r.stdout:match("^BACKUP_ID%s+LIFECYCLE"), r.stdout)
+      r = run({ "describe", "--profile", "ops", "--output", "json" }, { env = { AWS_CONFIG_FILE = dir .. "/config" } })
+      json_of(r)
+      r = run({ "describe", "--profile", "y" }, { env = { AWS_CONFIG_FILE = dir .. "/config" } })
+      json_of(r)
+      r = run({ "describe" }, { env = { AWS_DEFAULT_OUTPUT = "yaml" } })
+      json_of(r)
+      os.remove(dir .. "/config")
+      os.remove(dir)
+    end)
+  end)
+
   describe("examples/playbook.sh", function()
     it("gets the same backup back when the step is re-run", function()
       local function step()
@@ -961,5 +1114,93 @@ describe("fsx-backup command", function()
       assert.equal(id, b:match("^(backup%-%S+)\n"))
       assert.equal(1, #json_of(run{ "describe", "--file-system-id", FS }).backups)
     end)
+  end)
+end)
+
+describe("fsx-backup against answers FSx should not give", function()
+  local canned, canned_pid
+
+  lazy_setup(function()
+    local dir = helpers.tmpdir()
+    local port_file = dir .. "/port"
+    canned_pid = tonumber(shell("sh -c " .. q(helpers.PYTHON .. " spec/support/canned_server.py --port-file "
+      .. q(port_file) .. " >/dev/null 2>&1 </dev/null & echo $!")))
+    local port
+    for _ = 1, 200 do
+      port = tonumber(read_file(port_file):match("%d+") or "")
+      if port then break end
+      helpers.sleep(0.05)
+    end
+    assert(port, "canned_server.py did not start")
+    canned = "http://127.0.0.1:" .. port
+    server = { url = canned }
+  end)
+
+  lazy_teardown(function()
+    if canned_pid then os.execute("kill " .. canned_pid) end
+  end)
+
+  local function answer(t)
+    local body = cjson.encode(t)
+    local out = shell("curl -s -X POST --data-binary " .. q(body) .. " " .. canned .. "/_set")
+    assert(out == "{}", out)
+  end
+
+  local BAD = '{"BackupId":"backup-0123456789abcdef0","Lifecycle":"AVAILABLE","Type":"USER_INITIATED",'
+    .. '"ProgressPercent":1e999,"CreationTime":1e999,"SizeInBytes":1e999,'
+    .. '"FileSystem":{"FileSystemId":"' .. FS .. '"}}'
+
+  it("create --wait: a 2xx without a backup is exit 1 (a request was sent), with the token", function()
+    answer{ CreateBackup = { status = 200, body = "{}" } }
+    local r = create{ "--wait" }
+    expect_code(r, 1)
+    local l = lines_of(r.stderr)
+    assert.equal(1, #l, r.stderr)
+    assert.truthy(contains(l[1], "MissingBackup"), l[1])
+    assert.truthy(l[1]:match("%-%-token cli%-%x+"), l[1])
+    assert.is_nil(l[1]:find("nothing was sent", 1, true))
+  end)
+
+  it("numbers like 1e999 do not crash text or table output", function()
+    answer{ CreateBackup = { status = 200, body = '{"Backup":' .. BAD .. '}' },
+            DescribeBackups = { status = 200, body = '{"Backups":[' .. BAD .. ']}' } }
+    for _, fmt in ipairs{ "text", "table", "json" } do
+      local r = create{ "--output", fmt }
+      expect_code(r, 0)
+      assert.truthy(contains(r.stdout, "backup-0123456789abcdef0"), r.stdout)
+      r = run{ "describe", "--output", fmt }
+      expect_code(r, 0)
+    end
+    local doc = json_of(run{ "describe" })
+    assert.equal(cjson.null, doc.backups[1].size_in_bytes)
+  end)
+
+  it("escapes what the service sends in text, table, progress and stderr", function()
+    local id = "backup-0123456789abcdef0"
+    local evil = '\\u001b]0;owned\\u0007\\u001b[1A\\u001b[2K\\u009b31m'
+    answer{ DescribeBackups = { status = 200, body = '{"Backups":[{"BackupId":"' .. id .. '","Lifecycle":"CREATING'
+            .. evil .. '","Type":"USER' .. evil .. '","ProgressPercent":5,"SizeInBytes":2048,'
+            .. '"FileSystem":{"FileSystemId":"' .. FS .. '"}}]}' } }
+    for _, fmt in ipairs{ "text", "table" } do
+      local r = run{ "describe", "--output", fmt }
+      expect_code(r, 0)
+      assert.is_nil(r.stdout:find("[\27\7]"), r.stdout)
+      assert.is_nil(r.stdout:find("\194\155", 1, true), r.stdout)
+      assert.truthy(contains(r.stdout, "\\x1b]0;owned\\x07"), r.stdout)
+      assert.truthy(contains(r.stdout, "2 KiB"), r.stdout)
+    end
+    local r = run{ "describe" }
+    assert.truthy(contains(json_of(r).backups[1].lifecycle, "\27]0;owned\7"))
+    -- the progress lines (stderr, not a terminal) and the timeout's error line
+    r = run{ "wait", id, "--timeout", "1" }
+    expect_code(r, 3)
+    assert.truthy(contains(r.stderr, "CREATING\\x1b]0;owned"), r.stderr)
+    assert.is_nil(r.stderr:find("[\27\7]"), r.stderr)
+    assert.is_nil(r.stderr:find("\194\155", 1, true), r.stderr)
+    answer{ DescribeBackups = { status = 400, body = '{"__type":"BadRequest","message":"no\\u001b[2J\\r\\nway"}' } }
+    r = run{ "describe", "--max-attempts", "1" }
+    expect_code(r, 1)
+    assert.is_nil(r.stderr:find("[\27\r]"), r.stderr)
+    assert.truthy(contains(r.stderr, "no\\x1b[2J way"), r.stderr)
   end)
 end)

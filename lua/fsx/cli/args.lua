@@ -174,7 +174,10 @@ end
 -- @treturn string the command line
 function M.command_line(opts, command, words)
   local parts = { options.PROGRAM, command, M.words(words) }
-  for _, name in ipairs(options.COMMON) do
+  local names = {}
+  for _, name in ipairs(options.COMMON) do names[#names + 1] = name end
+  for _, name in ipairs(COMMANDS[command].options) do names[#names + 1] = name end
+  for _, name in ipairs(names) do
     local v = opts[name]
     if v ~= nil and OPTIONS[name].resume then
       parts[#parts + 1] = "--" .. name

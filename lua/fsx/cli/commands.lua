@@ -31,11 +31,23 @@ local function target_of(ctx, required)
   return fs, vol
 end
 
+-- The command line that repeats this create with the token it sent.
+local function rerun_line(ctx, token_given, token)
+  local line = {}
+  for i, w in ipairs(ctx.argv) do line[i] = w end
+  if not token_given then
+    line[#line + 1] = "--token"
+    line[#line + 1] = token
+  end
+  return PROGRAM .. " " .. args.words(line)
+end
+
 function M.create(ctx)
   local o = ctx.opts
   local fs, vol = target_of(ctx, true)
   local tags = cli_tags.of(ctx)
   if o.timeout and not o.wait then usage_error(ctx.command, "--timeout needs --wait") end
+  if o["max-interval"] and not o.wait then usage_error(ctx.command, "--max-interval needs --wait") end
   local token = tokens.of(ctx)
   if ctx.opts["dry-run"] then
     if o["copy-tags"] and o["copy-tags"] ~= "none" then
@@ -54,21 +66,21 @@ function M.create(ctx)
   end)
   if not ok then
     if report.is_interrupt(backup) then
-      local line = {}
-      for i, w in ipairs(ctx.argv) do line[i] = w end
-      if not token then
-        line[#line + 1] = "--token"
-        line[#line + 1] = own_token
-      end
       diag(PROGRAM .. ": " .. report.error_line(backup):gsub("^[^:]*: ", "")
         .. "; the service may have made the backup")
       diag(PROGRAM .. ": re-run with the same token (" .. own_token .. ") to get that backup "
-        .. "instead of a second one: " .. PROGRAM .. " " .. args.words(line))
+        .. "instead of a second one: " .. rerun_line(ctx, token, own_token))
       return report.signal_status(context.signal())
     end
-    error(backup, 0)
+    error(report.explain_token_reuse(backup, ctx), 0)
   end
-  ctx.done = "backup " .. tostring(backup.backup_id) .. " was created (token " .. own_token .. ")"
+  if type(backup) ~= "table" or type(backup.backup_id) ~= "string" then
+    -- a 2xx answer without the backup: the request was sent and a backup may exist
+    errors.raise{ kind = "decode", code = "MissingBackup", operation = "CreateBackup",
+      message = "create_backup: the service answered without a backup ID; a backup may have been "
+        .. "made: re-run with the same token to get it (" .. rerun_line(ctx, token, own_token) .. ")" }
+  end
+  ctx.done = "backup " .. backup.backup_id .. " was created (token " .. own_token .. ")"
   if not o.wait then
     emit(ctx, "backup", { backup = backup })
     return EXIT.OK
@@ -90,20 +102,25 @@ function M.wait(ctx)
 end
 
 function M.describe(ctx)
-  local fs, vol = ctx.opts["file-system-id"], ctx.opts["volume-id"]
+  local o = ctx.opts
+  local fs, vol, types = o["file-system-id"], o["volume-id"], o.type
   local filters
-  if fs or vol then
+  if fs or vol or types then
     filters = {}
     if fs then filters[#filters + 1] = { name = "file-system-id", values = { fs } } end
     if vol then filters[#filters + 1] = { name = "volume-id", values = { vol } } end
+    if types then filters[#filters + 1] = { name = "backup-type", values = types } end
   end
+  local tag_filter = cli_tags.filter_of(ctx, "tag-filter")
   local ids = #ctx.args > 0 and ctx.args or nil
   if ctx.opts["dry-run"] then
     return dry_run(ctx, "DescribeBackups", { backup_ids = ids, filters = filters })
   end
+  local fsx_tags = require "fsx.tags"
+  if tag_filter then fsx_tags.check_filter(tag_filter, "describe", "--tag-filter") end
   local list = array({})
   for b in context.client(ctx):each_backup{ backup_ids = ids, filters = filters } do
-    list[#list + 1] = b
+    if not tag_filter or fsx_tags.matches_filter(b.tags, tag_filter) then list[#list + 1] = b end
   end
   emit(ctx, "backups", { backups = list })
   return EXIT.OK
@@ -128,11 +145,12 @@ function M.prune(ctx)
   if o["keep-last"] == nil and o["keep-days"] == nil then
     usage_error(ctx.command, "give --keep-last, --keep-days or both")
   end
+  if o.apply and o["dry-run"] then usage_error(ctx.command, "give --apply or --dry-run, not both") end
   local types = o["include-type"]
   local res = context.client(ctx):prune_backups{
     file_system_id = fs, volume_id = vol, keep_last = o["keep-last"], keep_days = o["keep-days"],
     only_user_initiated = types == nil, include_types = types, tag_filter = cli_tags.filter_of(ctx),
-    dry_run = o["dry-run"] == true,
+    include_failed = o["include-failed"] == true, dry_run = o.apply ~= true,
   }
   local doc = { dry_run = res.dry_run == true, kept = array({}), deleted = array({}),
                 failed = array({}) }
@@ -146,7 +164,12 @@ function M.prune(ctx)
     doc.failed[#doc.failed + 1] = { backup = e.backup, reason = e.reason, rule = e.rule,
                                     error = plain }
   end
+  if not doc.dry_run then ctx.done = #doc.deleted .. " backup(s) were deleted" end
   emit(ctx, "prune", doc)
+  if doc.dry_run then
+    notice(ctx, "plan only, nothing was deleted: add --apply to delete the " .. #doc.deleted
+      .. " backup(s) listed")
+  end
   for _, e in ipairs(res.failed or {}) do
     local id = type(e.backup) == "table" and e.backup.backup_id or "?"
     diag(PROGRAM .. ": could not delete " .. tostring(id) .. ": "

@@ -84,11 +84,30 @@ function M.client(ctx)
   return ctx.client
 end
 
+--- The output format: --output, else AWS_DEFAULT_OUTPUT, else the profile's
+-- `output`, when it is one the tool writes (json, text, table); else json.
+function M.format(ctx)
+  if ctx.format then return ctx.format end
+  local format = ctx.opts.output
+  if not format then
+    local env = os.getenv("AWS_DEFAULT_OUTPUT")
+    if output.FORMATS[env] then format = env end
+  end
+  if not format then
+    local ok, client = pcall(M.client, ctx)
+    local settings = ok and client.settings
+    local from_profile = settings and settings.profile_data and settings.profile_data.output
+    if output.FORMATS[from_profile] then format = from_profile end
+  end
+  ctx.format = format or "json"
+  return ctx.format
+end
+
 --- Write the run's one document to stdout. A write that fails (a full disk,
 -- a closed pipe) raises a write error (see `fsx.cli.report.write_error`).
 function M.emit(ctx, kind, doc)
   output.shape_lookup = require("fsx.shape").get
-  local text = output.render(kind, doc, ctx.format)
+  local text = output.render(kind, doc, M.format(ctx))
   if kind == "request" then text = errors.scrub(text) end
   local ok, err = io.stdout:write(text)
   if ok then ok, err = io.stdout:flush() end

@@ -111,8 +111,7 @@ function M.run(argv, how)
       usage_error(parsed.command, "unexpected argument '" .. one_line(parsed.args[spec.max_args + 1]) .. "'")
     end
     if stdout_closed() then report.write_error("it is closed; nothing was sent") end
-    ctx = { command = parsed.command, opts = parsed.opts, args = parsed.args, argv = argv,
-            format = parsed.opts.output or "json" }
+    ctx = { command = parsed.command, opts = parsed.opts, args = parsed.args, argv = argv }
     if how and how.signals then
       local caught, why = context.core.catch_signals()
       if not caught then report.notice(ctx, "signals are not caught: " .. tostring(why)) end

@@ -36,9 +36,18 @@ M.OPTIONS = {
   timeout = { arg = "SECONDS", check = "positive", help = "give up waiting after SECONDS (exit 3)" },
   ["keep-last"] = { arg = "N", check = "count0", help = "keep the N newest backups" },
   ["keep-days"] = { arg = "DAYS", check = "nonneg", help = "keep backups younger than DAYS days" },
-  ["include-type"] = { arg = "TYPE", choices = { "AUTOMATIC", "AWS_BACKUP" }, repeated = true,
-                       help = "also prune backups of this type: AUTOMATIC or AWS_BACKUP "
-                              .. "(repeatable; by default only USER_INITIATED ones)" },
+  ["include-type"] = { arg = "TYPE", choices = { "AUTOMATIC" }, repeated = true,
+                       help = "also prune backups of this type: AUTOMATIC "
+                              .. "(by default only USER_INITIATED ones)" },
+  ["include-failed"] = { help = "also delete FAILED backups outside the keep window" },
+  apply = { help = "delete what the plan says (without it prune only prints the plan)" },
+  ["max-interval"] = { arg = "SECONDS", check = "positive", resume = true,
+                       help = "the longest pause between two polls while waiting (default 15)" },
+  type = { arg = "TYPE", choices = { "USER_INITIATED", "AUTOMATIC", "AWS_BACKUP" }, repeated = true,
+           help = "only backups of this type (repeatable: any of them)" },
+  ["tag-filter"] = { arg = "KEY[=VALUE]", repeated = true,
+                     help = "only backups with this tag (KEY alone: any value; repeatable: every "
+                            .. "key must match, a KEY given twice: any of its values)" },
 }
 
 M.COMMON = { "region", "profile", "endpoint-url", "output", "max-attempts", "quiet",
@@ -49,9 +58,10 @@ M.COMMANDS = {
     summary = "create a backup of a file system or volume",
     usage = "create (--file-system-id ID | --volume-id ID)\n"
          .. "       [--tag KEY=VALUE ...] [--copy-tags none|file_system|merge|replace]\n"
-         .. "       [--token TOKEN | --token-from TEXT] [--wait [--timeout SECONDS]]",
+         .. "       [--token TOKEN | --token-from TEXT]\n"
+         .. "       [--wait [--timeout SECONDS] [--max-interval SECONDS]]",
     options = { "file-system-id", "volume-id", "tag", "copy-tags", "token", "token-from",
-                "wait", "timeout" },
+                "wait", "timeout", "max-interval" },
     min_args = 0, max_args = 0,
     text = "Prints the backup (or, with --wait, the AVAILABLE backup). Re-running with the\n"
         .. "same --token or --token-from returns the same backup instead of a second one:\n"
@@ -59,8 +69,8 @@ M.COMMANDS = {
   },
   wait = {
     summary = "wait until backups are AVAILABLE",
-    usage = "wait BACKUP_ID... [--timeout SECONDS]",
-    options = { "timeout" },
+    usage = "wait BACKUP_ID... [--timeout SECONDS] [--max-interval SECONDS]",
+    options = { "timeout", "max-interval" },
     min_args = 1, max_args = math.huge, arg_name = "BACKUP_ID",
     text = "Prints the AVAILABLE backups. Exit 3 when --timeout passes, 4 when a backup\n"
         .. "FAILED or was deleted, 128+N on signal N (130 on Ctrl-C; the backups are left\n"
@@ -68,38 +78,44 @@ M.COMMANDS = {
   },
   describe = {
     summary = "describe backups (every page)",
-    usage = "describe [BACKUP_ID...]\n       [--file-system-id ID] [--volume-id ID]",
-    options = { "file-system-id", "volume-id" },
+    usage = "describe [BACKUP_ID...]\n       [--file-system-id ID] [--volume-id ID]\n"
+         .. "       [--type USER_INITIATED|AUTOMATIC|AWS_BACKUP ...] [--tag-filter KEY[=VALUE] ...]",
+    options = { "file-system-id", "volume-id", "type", "tag-filter" },
     min_args = 0, max_args = math.huge, arg_name = "BACKUP_ID",
-    text = "Without arguments, describes every backup the account can see in the region.",
+    text = "Without arguments, describes every backup the account can see in the region.\n"
+        .. "--type is sent as DescribeBackups' backup-type filter; --tag-filter is applied\n"
+        .. "to what the service returns.",
   },
   delete = {
     summary = "delete a backup",
     usage = "delete BACKUP_ID [--token TOKEN | --token-from TEXT]",
     options = { "token", "token-from" },
     min_args = 1, max_args = 1, arg_name = "BACKUP_ID",
-    text = "Prints the DeleteBackup result (backup_id and lifecycle DELETED).",
+    text = "Prints the DeleteBackup result (backup_id and lifecycle DELETED). Without\n"
+        .. "--token the token is derived from the backup ID, so running the same delete\n"
+        .. "again succeeds and reports DELETED again.",
   },
   prune = {
-    summary = "delete old backups by a retention rule",
+    summary = "plan (and with --apply, delete) old backups by a retention rule",
     usage = "prune (--file-system-id ID | --volume-id ID)\n"
          .. "       [--keep-last N] [--keep-days DAYS] [--tag KEY[=VALUE] ...]\n"
-         .. "       [--include-type AUTOMATIC|AWS_BACKUP ...] [--dry-run]",
+         .. "       [--include-type AUTOMATIC] [--include-failed] [--apply]",
     options = { "file-system-id", "volume-id", "keep-last", "keep-days", "tag",
-                "include-type" },
+                "include-type", "include-failed", "apply" },
     overrides = {
       tag = { arg = "KEY[=VALUE]", help = "only prune backups with this tag (repeatable)" },
-      ["dry-run"] = { help = "list what would be deleted (sends only DescribeBackups)" },
+      ["dry-run"] = { help = "plan only (the default without --apply)" },
     },
     min_args = 0, max_args = 0,
-    text = "Keeps the --keep-last newest backups and those younger than --keep-days (at\n"
-        .. "least one of the two is required). Never deletes a backup that is not\n"
-        .. "AVAILABLE, nor the newest AVAILABLE one, nor AUTOMATIC or AWS_BACKUP backups\n"
-        .. "unless --include-type names them. --tag limits pruning to backups carrying\n"
-        .. "every given tag (KEY alone: any value; a KEY given twice: any of the values).\n"
-        .. "With --dry-run, prune lists what it would delete: it sends read-only\n"
-        .. "DescribeBackups requests and never DeleteBackup. Prints what was kept and\n"
-        .. "deleted and why; exit 1 when the service refused any deletion.",
+    text = "Plans by default: prints what it would keep and delete, and why, sending only\n"
+        .. "DescribeBackups. With --apply it deletes what the plan says. Keeps the\n"
+        .. "--keep-last newest backups and those younger than --keep-days (at least one\n"
+        .. "of the two is required). Never deletes a backup that is not AVAILABLE (FAILED\n"
+        .. "ones only with --include-failed), nor the newest AVAILABLE one it could delete,\n"
+        .. "nor AUTOMATIC backups unless --include-type names them, nor AWS_BACKUP ones\n"
+        .. "(FSx refuses to delete those). --tag limits pruning to backups carrying every\n"
+        .. "given tag (KEY alone: any value; a KEY given twice: any of the values).\n"
+        .. "Exit 1 when the service refused any deletion.",
   },
 }
 M.COMMAND_ORDER = { "create", "wait", "describe", "delete", "prune" }

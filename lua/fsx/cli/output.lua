@@ -1,8 +1,7 @@
 --- Renderers for `fsx-backup`: one document on stdout per command, as JSON,
 -- tab-separated text or an aligned table.
 --
--- Layer: CLI. Depends on nothing but the standard library (and
--- `fsx.error.scrub` for the dry-run document). JSON is the API's response
+-- Layer: CLI. Depends on nothing but the standard library. JSON is the API's response
 -- shape in snake_case, as the Lua API returns it, with object keys sorted so
 -- that the same result always prints the same bytes. Text output is one line
 -- per item with tab-separated fields (first field the ID, for `cut -f1`);
@@ -10,7 +9,31 @@
 -- @module fsx.cli.output
 local M = {}
 
+--- The formats, by name.
 M.FORMATS = { json = true, text = true, table = true }
+
+-- ---------------------------------------------------------------------------
+-- Terminal safety
+-- ---------------------------------------------------------------------------
+
+local NAMED = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+
+--- A string with every control character escaped, for the human formats
+-- and stderr: the C0 controls and DEL as `\n`, `\r`, `\t` or `\xNN`, the
+-- C1 controls (U+0080..U+009F, which some terminals obey like ESC) as
+-- `\u0080`..`\u009f`. Whatever the service sends, it cannot move the cursor,
+-- rewrite a line or change the terminal's state.
+function M.escape(v)
+  local s = tostring(v):gsub("%c", function(c)
+    return NAMED[c] or string.format("\\x%02x", c:byte())
+  end)
+  return (s:gsub("\194([\128-\159])", function(c) return string.format("\\u%04x", c:byte()) end))
+end
+
+--- True for a number that is not NaN or infinite.
+function M.finite(n)
+  return type(n) == "number" and n == n and n ~= math.huge and n ~= -math.huge
+end
 
 -- Marks a table that must be printed as a JSON array even when empty.
 local ARRAY_MT = { __name = "fsx.cli.array" }
@@ -34,14 +57,19 @@ end
 local ESCAPES = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
                   ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
 
+-- C0 controls, quote and backslash as JSON escapes; the C1 controls too
+-- (valid JSON either way, and harmless on a terminal this way).
 local function quote(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
+  s = s:gsub('[%c"\\]', function(c)
     return ESCAPES[c] or string.format("\\u%04x", c:byte())
+  end)
+  return '"' .. s:gsub("\194([\128-\159])", function(c)
+    return string.format("\\u%04x", c:byte())
   end) .. '"'
 end
 
 local function number(n)
-  if n ~= n or n == math.huge or n == -math.huge then return "null" end
+  if not M.finite(n) then return "null" end
   if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then
     return string.format("%d", n)
   end
@@ -166,16 +194,38 @@ end
 
 --- An API timestamp (epoch seconds, or a string already) as ISO 8601 UTC.
 function M.time(t)
-  if type(t) == "number" then return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t)) end
-  if type(t) == "string" and t ~= "" then return t end
+  if M.finite(t) then
+    local ok, text = pcall(os.date, "!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
+    if ok and text then return text end
+  end
+  if type(t) == "string" and t ~= "" then return M.escape(t) end
   return "-"
+end
+
+--- A percent as `42%` (`-` when it is not a finite number).
+function M.percent(p)
+  if not M.finite(p) then return "-" end
+  return string.format("%d%%", p < 0 and 0 or p > 100 and 100 or math.floor(p))
+end
+
+local SIZE_UNITS = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" }
+
+--- A size in bytes for people: `512 B`, `1.5 GiB` (`-` when unknown).
+function M.size(bytes)
+  if not M.finite(bytes) or bytes < 0 then return "-" end
+  local unit = 1
+  while bytes >= 1024 and unit < #SIZE_UNITS do
+    bytes = bytes / 1024
+    unit = unit + 1
+  end
+  if unit == 1 then return string.format("%d B", math.floor(bytes)) end
+  return (string.format("%.1f", bytes):gsub("%.0$", "")) .. " " .. SIZE_UNITS[unit]
 end
 
 local function field(v)
   if v == nil or type(v) == "userdata" then return "-" end
-  local s = tostring(v)
-  -- keep one item on one line and the columns intact
-  s = s:gsub("[%c]", " ")
+  if type(v) == "number" and not M.finite(v) then return "-" end
+  local s = M.escape(v)
   if s == "" then return "-" end
   return s
 end
@@ -189,13 +239,11 @@ function M.resource_id(b)
   return b.file_system_id or b.volume_id
 end
 
-local BACKUP_HEADER = { "BACKUP_ID", "LIFECYCLE", "PROGRESS", "TYPE", "RESOURCE", "CREATED" }
+local BACKUP_HEADER = { "BACKUP_ID", "LIFECYCLE", "PROGRESS", "TYPE", "RESOURCE", "CREATED", "SIZE" }
 
 local function backup_row(b)
-  local pct = b.progress_percent
-  return { field(b.backup_id), field(b.lifecycle),
-           type(pct) == "number" and string.format("%d%%", math.floor(pct)) or "-",
-           field(b.type), field(M.resource_id(b)), M.time(b.creation_time) }
+  return { field(b.backup_id), field(b.lifecycle), M.percent(b.progress_percent),
+           field(b.type), field(M.resource_id(b)), M.time(b.creation_time), M.size(b.size_in_bytes) }
 end
 
 -- Rows (header first) for each kind of document.

@@ -7,6 +7,8 @@
 -- codes. The display writes to stderr (stdout carries the one result
 -- document); `fsx.cli` picks the mode from `core.isatty`.
 -- @module fsx.cli.progress
+local output = require "fsx.cli.output"
+
 local M = {}
 
 local Progress = {}
@@ -26,17 +28,11 @@ end
 function M.bar(pct, width)
   width = width or M.BAR_WIDTH
   local filled = 0
-  if type(pct) == "number" then
+  if output.finite(pct) then
     if pct < 0 then pct = 0 elseif pct > 100 then pct = 100 end
     filled = math.floor(pct * width / 100 + 0.5)
   end
   return "[" .. string.rep("#", filled) .. string.rep("-", width - filled) .. "]"
-end
-
--- Only printable ASCII goes into a progress line (the values come from the
--- service; a stray escape sequence must not reach the terminal).
-local function clean(v)
-  return (tostring(v):gsub("[^%w%-%._:/ ]", "?"))
 end
 
 --- Create a display.
@@ -62,9 +58,8 @@ end
 --- The progress line for a backup (without any control character).
 function Progress:line(backup)
   local pct = backup.progress_percent
-  local pct_text = type(pct) == "number" and string.format("%3d%%", math.floor(pct)) or "  -%"
-  return string.format("%s  %-12s %s %s  %s", clean(backup.backup_id or "?"),
-    clean(backup.lifecycle or "?"), M.bar(pct, self.bar_width), pct_text,
+  return string.format("%s  %-12s %s %4s  %s", output.escape(backup.backup_id or "?"),
+    output.escape(backup.lifecycle or "?"), M.bar(pct, self.bar_width), output.percent(pct),
     M.elapsed(self.clock() - self.started))
 end
 

@@ -6,6 +6,7 @@
 -- @module fsx.cli.report
 local errors = require "fsx.error"
 local options = require "fsx.cli.options"
+local output = require "fsx.cli.output"
 
 local M = {}
 
@@ -15,9 +16,10 @@ local PROGRAM = options.PROGRAM
 M.EXIT = { OK = 0, ERROR = 1, USAGE = 2, TIMEOUT = 3, FAILED = 4 }
 local EXIT = M.EXIT
 
---- Write a line to stderr, scrubbed of secrets.
+--- Write a line to stderr, scrubbed of secrets, its control characters
+-- escaped (the text may quote the service).
 function M.diag(text)
-  io.stderr:write(errors.scrub(text), "\n")
+  io.stderr:write(output.escape(errors.scrub(text)), "\n")
   io.stderr:flush()
 end
 
@@ -26,9 +28,10 @@ function M.notice(ctx, text)
   if not ctx.opts.quiet then M.diag(PROGRAM .. ": " .. text) end
 end
 
---- A value as one line of text.
+--- A value as one line of text: line breaks as spaces, other control
+-- characters escaped.
 function M.one_line(s)
-  return (tostring(s):gsub("[\r\n]+", " "))
+  return output.escape((tostring(s):gsub("[\r\n]+", " ")))
 end
 local one_line = M.one_line
 
@@ -98,6 +101,14 @@ function M.exit_code(err, signal)
   return EXIT.ERROR
 end
 
+-- An error's message in the tool's terms (its options, not `fsx.new`'s).
+local function cli_words(err)
+  if err.code == "NoRegion" then
+    return "no region: give --region, or set AWS_REGION or the profile's region"
+  end
+  return (tostring(err.message):gsub("the profile option", "--profile"))
+end
+
 --- The one line an error prints: code, message, HTTP status, request ID.
 -- @param err the error
 -- @tparam[opt] string done what the run did before the error (a write error
@@ -117,12 +128,35 @@ function M.error_line(err, done)
     end
     if err.status then extra[#extra + 1] = "HTTP " .. tostring(err.status) end
     if err.request_id then extra[#extra + 1] = "request ID " .. tostring(err.request_id) end
-    local msg = err.message and err.message ~= "" and (": " .. one_line(err.message)) or ""
+    local msg = err.message and err.message ~= "" and (": " .. one_line(cli_words(err))) or ""
     return PROGRAM .. ": " .. tostring(err.code or err.kind) .. msg
       .. (#extra > 0 and (" (" .. table.concat(extra, ", ") .. ")") or "")
   end
   if M.is_interrupt(err) then return PROGRAM .. ": interrupted" end
   return PROGRAM .. ": internal error: " .. one_line(tostring(err))
+end
+
+--- An IncompatibleParameterError of a create that sent a given token, with
+-- what happened and what to do added to its message (returned; other errors
+-- are returned unchanged).
+function M.explain_token_reuse(err, ctx)
+  local o = ctx.opts
+  if not errors.is_error(err, "IncompatibleParameterError") or not (o.token or o["token-from"]) then
+    return err
+  end
+  local what = o["volume-id"] and "volume" or "file system"
+  local id = o["volume-id"] or o["file-system-id"]
+  local why
+  if o["copy-tags"] and o["copy-tags"] ~= "none" then
+    why = "--copy-tags " .. o["copy-tags"] .. " reads the " .. what .. "'s tags at every run, and they "
+      .. "changed since the first run with this token, so this request differs from that one"
+  else
+    why = "this token was first sent with other parameters (another " .. what .. " or other tags)"
+  end
+  err.message = tostring(err.message or "") .. " [" .. why .. ". The first run's backup exists: "
+    .. "find it with '" .. PROGRAM .. " describe --" .. (o["volume-id"] and "volume-id" or "file-system-id")
+    .. " " .. tostring(id) .. "'; to make a new backup, use a new --token-from text]"
+  return err
 end
 
 --- The fields of an error on one line, for --debug.

@@ -11,6 +11,10 @@ local report = require "fsx.cli.report"
 
 local M = {}
 
+--- The longest pause between two polls unless --max-interval says otherwise:
+-- a backup that became AVAILABLE is noticed within this long.
+M.MAX_INTERVAL = 15
+
 local PROGRAM = options.PROGRAM
 local EXIT, diag = report.EXIT, report.diag
 local core = context.core
@@ -70,7 +74,10 @@ function M.backups(ctx, ids, first)
       display:tick()
     end
   end
-  local opts = { timeout = ctx.opts.timeout, on_progress = on_progress, sleep = sleep }
+  local max_delay = ctx.opts["max-interval"] or M.MAX_INTERVAL
+  local opts = { timeout = ctx.opts.timeout, on_progress = on_progress, sleep = sleep,
+                 max_delay = max_delay,
+                 min_delay = math.min(require("fsx.waiter").DEFAULTS.min_delay, max_delay) }
   local ok, res = pcall(function()
     context.check_signal()
     if #ids == 1 then return { (client:wait_for_backup(ids[1], opts)) } end
