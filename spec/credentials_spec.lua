@@ -1056,6 +1056,37 @@ print(json.dumps(compat_shell_split(json.load(sys.stdin))[3:]))
       assert.are.equal(1, procs.stats(imds).counts.creds)
     end)
 
+    it("inside Nginx, never waits on a semaphore in a phase that cannot yield", function()
+      -- a model of ngx: ngx.semaphore's wait raises outside the yielding phases
+      local phase = "content"
+      local fake_ngx = { get_phase = function() return phase end,
+                         timer = { at = function() return nil, "too many pending timers" end } }
+      local fake_sem = { new = function()
+        return { wait = function()
+                   if phase ~= "content" then error("API disabled in the context of " .. phase) end
+                   coroutine.yield("sem")
+                   return true
+                 end,
+                 post = function() end }
+      end }
+      local saved_ngx, saved_sem = rawget(_G, "ngx"), package.loaded["ngx.semaphore"]
+      _G.ngx, package.loaded["ngx.semaphore"] = fake_ngx, fake_sem
+      local ok, err = pcall(function()
+        local p = provider(imds_env(), nil, yielding_deps())
+        local first = coroutine.create(function() return p:get() end)
+        coroutine.resume(first)                -- loading in the content phase, yielded
+        assert.is_table(p.flight.sem)
+        phase = "log"
+        local second = coroutine.create(function() return p:get() end)
+        local res
+        repeat res = { coroutine.resume(second) } until coroutine.status(second) == "dead"
+        assert(res[1], tostring(res[2]))       -- cannot wait here: it loaded by itself
+        assert.are.equal("imds", res[2].source)
+      end)
+      _G.ngx, package.loaded["ngx.semaphore"] = saved_ngx, saved_sem
+      assert(ok, err)
+    end)
+
     it("takes over a refresh whose caller never came back, once for all waiters", function()
       local p = provider(imds_env(), { credentials_wait_limit = 0.05 }, yielding_deps())
       local stuck = coroutine.create(function() return p:get() end)

@@ -163,6 +163,9 @@ function M.new(opts, settings, deps)
     ctx = ctx,
     sleep = deps.sleep or default_sleep(),
     new_semaphore = deps.semaphore or default_semaphore,
+    -- an ngx.semaphore may only be waited on in a phase that can yield
+    can_block = deps.semaphore and function() return true end
+      or function() return yielding_ngx() ~= nil end,
     spawn = deps.spawn or default_spawn,
     advisory = tonumber(opts.credentials_advisory_window) or 300,
     mandatory = tonumber(opts.credentials_mandatory_window) or 60,
@@ -284,13 +287,15 @@ function Provider:start(old)
 end
 
 -- Wait for a flight to end: true when it did, false when it ran over
--- `wait_limit` (or nothing can run meanwhile: no way to wait).
+-- `wait_limit` or this caller has no way to wait (no sleep; or a phase of
+-- Nginx that cannot yield, where blocking would also stop the flight).
 function Provider:await(flight)
   local waited = 0
   while not flight.done do
     if waited >= self.wait_limit then return false end
     local step = math.min(1, self.wait_limit - waited)
     if flight.sem then
+      if not self.can_block() then return false end
       flight.waiters = flight.waiters + 1
       if not flight.sem:wait(step) then
         flight.waiters = flight.waiters - 1
