@@ -299,7 +299,7 @@ describe("waiting against the local server", function()
     assert.equal("FAILED", e.backup.lifecycle)
   end)
 
-  it("raises BackupNotFound past the grace period for a backup deleted while waiting", function()
+  it("raises BackupDeleted at once for a backup seen and then deleted while waited on", function()
     server:config{ backup_seconds = 1000 }
     local b = client:create_backup{ file_system_id = FS_WINDOWS }
     local clock = driven_clock(function(n)
@@ -307,9 +307,48 @@ describe("waiting against the local server", function()
     end)
     local e = err_of(client.wait_for_backup, client, b.backup_id,
                      { sleep = clock.sleep, now = clock.now, not_found_grace = 30 })
+    assert.equal("waiter", e.kind)
+    assert.equal("BackupDeleted", e.code)
+    assert.equal(b.backup_id, e.backup_id)
+    assert.equal("CREATING", e.last_state)
+    assert.matches("was CREATING %(%d+%%%) and is gone: it was deleted while waited on", e.message)
+    assert.equal(2, e.polls)
+    assert.is_true(clock.t < 30, "gave up at " .. clock.t)
+  end)
+
+  it("raises BackupNotFound past the grace period for a backup never seen", function()
+    local clock = driven_clock()
+    local e = err_of(client.wait_for_backup, client, "backup-0000000000000dead",
+                     { sleep = clock.sleep, now = clock.now, not_found_grace = 30 })
     assert.equal("service", e.kind)
     assert.equal("BackupNotFound", e.code)
     assert.is_true(clock.t >= 30 and clock.t < 60, "gave up at " .. clock.t)
+  end)
+
+  it("ends at the timeout when the listing hands out NextTokens forever", function()
+    server:config{ backup_seconds = 1000, endless_pages = 1 }
+    local b = client:create_backup{ file_system_id = FS_WINDOWS }
+    local e = err_of(client.wait_for_backup, client, b.backup_id, { timeout = 1 })
+    assert.equal("WaiterTimeout", e.code)
+    assert.equal("CREATING", e.last_state)
+    assert.equal("DeadlineExceeded", e.last_error.code)
+    assert.equal(1, e.polls)
+    assert.is_true(#server:requests("DescribeBackups") > 1)   -- it did page
+  end)
+
+  it("reports failed polls while the endpoint is down and gives up with the error", function()
+    local dead = fsx.new{ region = "us-east-1", endpoint_url = "http://127.0.0.1:1",
+                          credentials = helpers.credentials(), max_attempts = 1 }
+    local reports = {}
+    local e = err_of(dead.wait_for_backup, dead, "backup-0123456789abcdef0", {
+      min_delay = 0.01, max_delay = 0.02, max_failures = 3,
+      on_error = function(err, info) reports[#reports + 1] = { err.kind, info.failures } end,
+      on_progress = function() error("no progress without an answer") end,
+    })
+    assert.equal("transport", e.kind)
+    assert.equal(3, e.failed_polls)
+    assert.matches("gave up waiting after 3 failed polls in a row", e.message)
+    assert.same({ { "transport", 1 }, { "transport", 2 }, { "transport", 3 } }, reports)
   end)
 
   it("tolerates a backup that is not found yet", function()
@@ -470,6 +509,87 @@ describe("copy_backup and restores against the local server", function()
     assert.equal("CREATED", vol.lifecycle)
     assert.equal("restored", vol.name)
     assert.truthy(vol.volume_id:match("^fsvol%-"))
+  end)
+
+  describe("on a second-generation ONTAP file system", function()
+    local FS2, SVM2, VOL2 = "fs-0abcdef0123456782", "svm-0123456789abcdef2", "fsvol-0123456789abcdef2"
+    before_each(function()
+      server:seed{
+        file_systems = { { FileSystemId = FS2, FileSystemType = "ONTAP",
+                           OntapConfiguration = { DeploymentType = "SINGLE_AZ_2" } } },
+        storage_virtual_machines = { { StorageVirtualMachineId = SVM2, FileSystemId = FS2 } },
+        volumes = { { VolumeId = VOL2, FileSystemId = FS2, Name = "gen2",
+                      OntapConfiguration = { StorageVirtualMachineId = SVM2 } } },
+      }
+    end)
+
+    local function restore(extra)
+      local src = client:create_backup{ volume_id = VOL2 }
+      local args = { backup_id = src.backup_id, name = "restored2",
+        ontap_configuration = { storage_virtual_machine_id = SVM2, size_in_megabytes = 1024 } }
+      for k, v in pairs(extra or {}) do args[k] = v end
+      return client:restore_volume(args)
+    end
+
+    it("restore_volume waits until DOWNLOAD_DATA_FROM_BACKUP is COMPLETED, reporting it", function()
+      server:config{ backup_seconds = 0, restore_seconds = 0.2, download_seconds = 0.6 }
+      local seen = {}
+      local vol, meta = restore{ wait = { min_delay = 0.05, max_delay = 0.1, on_progress = function(v)
+        seen[#seen + 1] = require("fsx.waiter").state_text("volume", v)
+      end } }
+      assert.equal("CREATED", vol.lifecycle)
+      local action = vol.administrative_actions[1]
+      assert.equal("DOWNLOAD_DATA_FROM_BACKUP", action.administrative_action_type)
+      assert.equal("COMPLETED", action.status)
+      local downloading = 0
+      for _, text in ipairs(seen) do
+        if text:match("^CREATED, downloading data from the backup %(IN_PROGRESS, %d+%%; " ..
+                      "read%-only until COMPLETED%)$") then
+          downloading = downloading + 1
+        end
+      end
+      assert.is_true(downloading >= 1, table.concat(seen, " | "))
+      assert.equal("CREATED", seen[#seen])
+      assert.is_true(meta.wait.polls >= 3)
+    end)
+
+    it("raises VolumeRestoreFailed when the download fails", function()
+      server:config{ backup_seconds = 0, restore_seconds = 0, download_seconds = 1000 }
+      local vol = restore()
+      server:control("POST", "/_fsx/resource/" .. vol.volume_id, { AdministrativeActions = { {
+        AdministrativeActionType = "DOWNLOAD_DATA_FROM_BACKUP", Status = "FAILED",
+        FailureDetails = { Message = "The backup could not be read." } } } })
+      local e = err_of(client.wait_for_volume, client, vol.volume_id, { min_delay = 0.01 })
+      assert.equal("VolumeRestoreFailed", e.code)
+      assert.equal("The backup could not be read.", e.failure_message)
+      assert.matches("is CREATED, but downloading its data from the backup is FAILED: The backup", e.message)
+    end)
+  end)
+
+  it("reports a failed volume's LifecycleTransitionReason", function()
+    server:control("POST", "/_fsx/resource/" .. VOL_ONTAP, { Lifecycle = "FAILED",
+      LifecycleTransitionReason = { Message = "The aggregate is full." } })
+    local e = err_of(client.wait_for_volume, client, VOL_ONTAP, { min_delay = 0.01 })
+    assert.equal("VolumeFailed", e.code)
+    assert.equal("The aggregate is full.", e.failure_message)
+    assert.matches("volume " .. VOL_ONTAP:gsub("%-", "%%-") .. " is FAILED: The aggregate is full%.$", e.message)
+  end)
+
+  it("keeps waiting through MISCONFIGURED states and reports them", function()
+    for _, case in ipairs{ { "file_system", FS_WINDOWS, "MISCONFIGURED_UNAVAILABLE", "AVAILABLE" },
+                           { "file_system", FS_WINDOWS, "MISCONFIGURED", "AVAILABLE" },
+                           { "volume", VOL_ONTAP, "MISCONFIGURED", "CREATED" } } do
+      local kind, id, bad, good = case[1], case[2], case[3], case[4]
+      server:control("POST", "/_fsx/resource/" .. id, { Lifecycle = bad })
+      local seen = {}
+      local clock = driven_clock(function(n)
+        if n == 2 then server:control("POST", "/_fsx/resource/" .. id, { Lifecycle = good }) end
+      end)
+      local final = client["wait_for_" .. kind](client, id, { sleep = clock.sleep, now = clock.now,
+        on_progress = function(x) seen[#seen + 1] = require("fsx.waiter").state_text(kind, x) end })
+      assert.equal(good, final.lifecycle)
+      assert.same({ bad .. " (recoverable: waiting)", good }, seen)
+    end
   end)
 
   it("wait_for_file_system and wait_for_volume raise the service error for unknown ids", function()

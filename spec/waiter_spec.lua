@@ -239,13 +239,61 @@ describe("waiter engine", function()
     local items = run(clock, svc, { "backup-1" })
     assert.equal("AVAILABLE", items[1].lifecycle)
     assert.same({ 2, 4, 8 }, { clock.sleeps[1], clock.sleeps[2], clock.sleeps[3] })
-    -- throttled all along: a timeout that remembers the error
+  end)
+
+  it("reports failed polls and gives up with the error after max_failures in a row", function()
+    local function throttled()
+      return errors.new{ kind = "service", code = "ThrottlingException", status = 400,
+                         retryable = true, attempts = 3, message = "Rate exceeded" }
+    end
+    local clock = fake_clock()
+    local svc = fake_service(clock, { ["backup-1"] = throttled })
+    local reports = {}
+    local e = werr(run, clock, svc, { "backup-1" }, { timeout = 600, on_error = function(err, info)
+      reports[#reports + 1] = { err.code, info.failures, info.max_failures, info.polls }
+    end })
+    assert.equal("ThrottlingException", e.code)
+    assert.equal("service", e.kind)
+    assert.equal(5, e.failed_polls)
+    assert.matches("gave up waiting after 5 failed polls in a row", e.message)
+    assert.same({ "ThrottlingException", 1, 5, 1 }, reports[1])
+    assert.same({ "ThrottlingException", 5, 5, 5 }, reports[5])
+    assert.equal(5, #svc.calls)
+    -- a success in between starts the count again; max_failures is configurable
     clock = fake_clock()
-    svc = fake_service(clock, { ["backup-1"] = function() return throttled end })
-    local e = werr(run, clock, svc, { "backup-1" }, { timeout = 60 })
-    assert.equal("WaiterTimeout", e.code)
-    assert.equal(throttled, e.last_error)
-    assert.matches("was not seen after 60 s; last poll error: fsx service error ThrottlingException", e.message)
+    local n = 0
+    svc = fake_service(clock, { ["backup-1"] = function()
+      n = n + 1
+      if n % 2 == 0 then return { lifecycle = "CREATING", progress_percent = n } end
+      if n > 9 then return { lifecycle = "AVAILABLE" } end
+      return throttled()
+    end })
+    assert.equal("AVAILABLE", run(clock, svc, { "backup-1" }, { max_failures = 2 })[1].lifecycle)
+    clock = fake_clock()
+    svc = fake_service(clock, { ["backup-1"] = throttled })
+    e = werr(run, clock, svc, { "backup-1" }, { max_failures = 2 })
+    assert.equal(2, e.failed_polls)
+    -- the timeout passing while polls fail gives the error, not "timed out"
+    clock = fake_clock()
+    svc = fake_service(clock, { ["backup-1"] = throttled })
+    e = werr(run, clock, svc, { "backup-1" }, { timeout = 10 })
+    assert.equal("ThrottlingException", e.code)
+    assert.matches("the wait's timeout of 10 s passed while polls failed", e.message)
+  end)
+
+  it("caps the poll interval at max_delay even after failed polls", function()
+    local clock = fake_clock()
+    local n = 0
+    local svc = fake_service(clock, { ["backup-1"] = function()
+      n = n + 1
+      if n % 3 == 0 then
+        return errors.new{ kind = "transport", code = "CURLE_COULDNT_CONNECT", retryable = true }
+      end
+      return n > 12 and { lifecycle = "AVAILABLE" } or { lifecycle = "CREATING" }
+    end })
+    run(clock, svc, { "backup-1" }, { max_delay = 7 })
+    for _, d in ipairs(clock.sleeps) do assert.is_true(d <= 7) end
+    assert.equal(7, clock.sleeps[#clock.sleeps])
   end)
 
   it("raises non-retryable errors at once", function()

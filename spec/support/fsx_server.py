@@ -76,6 +76,7 @@ HEADERS_OF_INTEREST = (
 DEFAULT_CONFIG = {
     "backup_seconds": 2.0,    # CREATING/COPYING -> AVAILABLE
     "restore_seconds": 2.0,   # CREATING -> AVAILABLE/CREATED for restored resources
+    "download_seconds": 2.0,  # DOWNLOAD_DATA_FROM_BACKUP of a volume restored on second-generation ONTAP
     "limit": 10000,           # TOTAL_USER_INITIATED_BACKUPS
     "copy_limit": 5,          # TOTAL_IN_PROGRESS_COPY_BACKUPS
     "delay": 0.0,             # seconds slept before every API response
@@ -465,6 +466,7 @@ class Store:
             self.svms = {}           # id -> file system id
             self.backups = {}        # id -> internal record
             self.restores = {}       # file system / volume id -> timing record
+            self.downloads = {}      # restored volume id -> DOWNLOAD_DATA_FROM_BACKUP timing record
             self.tokens = {}         # (operation, token) -> (fingerprint, result id)
             self.seq = 0
             self.log = []
@@ -709,14 +711,36 @@ class Store:
     # -- restored resources --------------------------------------------------
 
     def refresh_restores(self):
-        """Moves restored file systems and volumes to their final lifecycle."""
+        """Moves restored file systems and volumes to their final lifecycle,
+        and the data download of restored second-generation ONTAP volumes
+        towards COMPLETED (FSx's DOWNLOAD_DATA_FROM_BACKUP administrative action:
+        the volume is CREATED, read-only, until it completes)."""
         now = time.monotonic()
         for rid, info in list(self.restores.items()):
             if now - info["mono"] >= info["duration"]:
                 target = self.file_systems.get(rid) or self.volumes.get(rid)
                 if target is not None:
                     target["Lifecycle"] = info["final"]
+                    if info.get("download") is not None:
+                        self.downloads[rid] = {"mono": info["mono"] + info["duration"],
+                                               "duration": info["download"],
+                                               "requested": info["requested"]}
                 del self.restores[rid]
+        for vid, info in list(self.downloads.items()):
+            vol = self.volumes.get(vid)
+            if vol is None:
+                del self.downloads[vid]
+                continue
+            elapsed = now - info["mono"]
+            done = info["duration"] <= 0 or elapsed >= info["duration"]
+            vol["AdministrativeActions"] = [{
+                "AdministrativeActionType": "DOWNLOAD_DATA_FROM_BACKUP",
+                "RequestTime": info["requested"],
+                "Status": "COMPLETED" if done else "IN_PROGRESS",
+                "ProgressPercent": 100 if done else min(99, int(100 * elapsed / info["duration"])),
+            }]
+            if done:
+                del self.downloads[vid]
 
     def restoring_from(self, bid):
         return [rid for rid, info in self.restores.items() if info["backup"] == bid]
@@ -1215,8 +1239,10 @@ class Operations:
         final = desc["Lifecycle"]
         desc["Lifecycle"] = "CREATING"
         s.volumes[vid] = desc
+        deployment = (s.file_systems[desc["FileSystemId"]].get("OntapConfiguration") or {}).get("DeploymentType", "")
         s.restores[vid] = {"mono": time.monotonic(), "duration": s.config["restore_seconds"],
-                           "final": final, "backup": src["BackupId"]}
+                           "final": final, "backup": src["BackupId"], "requested": s.now(),
+                           "download": s.config["download_seconds"] if deployment.endswith("_2") else None}
         s.refresh_restores()
         s.token_store("CreateVolumeFromBackup", p, vid)
         return {"Volume": copy.deepcopy(desc)}
@@ -1405,6 +1431,8 @@ class Handler(BaseHTTPRequestHandler):
             return store.seed(doc)
         if method == "POST" and path.startswith("/_fsx/backup/"):
             return self.control_backup(store, path[len("/_fsx/backup/"):], doc)
+        if method == "POST" and path.startswith("/_fsx/resource/"):
+            return self.control_resource(store, path[len("/_fsx/resource/"):], doc)
         raise ControlError("no control route %s %s" % (method, path), status=404)
 
     @staticmethod
@@ -1432,6 +1460,22 @@ class Handler(BaseHTTPRequestHandler):
             if "creation_time" in doc:
                 rec["CreationTime"] = parse_time(doc["creation_time"])
             return store.backup_description(rec)
+
+    @staticmethod
+    def control_resource(store, rid, doc):
+        """Lays doc (API names: Lifecycle, LifecycleTransitionReason,
+        FailureDetails, AdministrativeActions, ...) over a file system's or a
+        volume's description; a restore or download still running for it stops
+        moving it on."""
+        with store.lock:
+            store.refresh_restores()
+            table = store.file_systems if rid in store.file_systems else store.volumes
+            if rid not in table:
+                raise ControlError("no file system or volume %s" % rid, status=404)
+            store.restores.pop(rid, None)
+            store.downloads.pop(rid, None)
+            table[rid] = deep_merge(table[rid], doc)
+            return copy.deepcopy(table[rid])
 
     # -- FSx API --------------------------------------------------------------
 
