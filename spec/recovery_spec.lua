@@ -99,6 +99,52 @@ describe("recovery", function()
     end)
   end)
 
+  describe("clock skew, by the Date a hostile server sends", function()
+    local hostile
+
+    lazy_setup(function() hostile = procs.start("hostile_server.py") end)
+    lazy_teardown(function() procs.stop(hostile) end)
+
+    local function get(path)
+      local h = assert(core.http_new())
+      local _, _, body = h:perform{ method = "GET", url = hostile.url .. path, timeout = 5 }
+      h:close()
+      return body
+    end
+
+    local function amz_epoch(s)
+      local y, mo, d, h, mi, sec = s:match("^(%d%d%d%d)(%d%d)(%d%d)T(%d%d)(%d%d)(%d%d)Z$")
+      return require("fsx.date").parse_iso8601(("%s-%s-%sT%s:%s:%sZ"):format(y, mo, d, h, mi, sec))
+    end
+
+    -- one call against /skew-error/<date>; the log of what the server saw
+    local function call_with_date(t)
+      get("/reset")
+      local c = fsx.new{ region = "us-east-1", endpoint_url = hostile.url .. "/skew-error/" .. t,
+                         credentials = helpers.credentials(), max_attempts = 1 }
+      local ok, err = pcall(c.describe_backups, c, {})
+      assert.is_false(ok)
+      assert.equal("InvalidSignatureException", err.code)
+      return cjson.decode(get("/log")).log
+    end
+
+    it("signs the retry with the service's time", function()
+      local now = os.time()
+      local log = call_with_date(now + 3600)
+      assert.equal(2, #log)
+      assert.is_true(math.abs(amz_epoch(log[1].amz_date) - now) < 30)
+      assert.is_true(math.abs(amz_epoch(log[2].amz_date) - (now + 3600)) < 30)
+      assert.equal(log[1].invocation_id, log[2].invocation_id)
+    end)
+
+    it("ignores a Date within 5 minutes, and one no service could mean", function()
+      local now = os.time()
+      for _, t in ipairs{ now + 120, now - 200, 631152000, 253402300799 } do
+        assert.equal(1, #call_with_date(t), "Date " .. t)
+      end
+    end)
+  end)
+
   describe("expired session credentials", function()
     local hostile, dir
 

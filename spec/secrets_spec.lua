@@ -223,6 +223,14 @@ describe("secrets", function()
       assert_error_clean(err, "after 200 clients")
     end)
 
+    it("a service error carrying the token in an extra field (Parameter)", function()
+      local c = new_client{ endpoint_url = hostile.url .. "/echo-token/param" }
+      local err = err_of(c.describe_backups, c, {})
+      assert.equal("IncompatibleParameterError", err.code)
+      assert.equal("<redacted>", err.parameter)
+      assert_error_clean(err, "extra field")
+    end)
+
     it("a service error quoting the token bare, after 200 other clients called", function()
       local c = new_client{ endpoint_url = hostile.url .. "/echo-token" }
       assert_error_clean(err_of(c.describe_backups, c, {}), "first call")

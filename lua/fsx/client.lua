@@ -238,7 +238,8 @@ end
 function Client:_skew_offset(err, resp)
   if not (resp and retry.is_clock_skew(err)) then return nil end
   local server = date.parse_http(resp.headers and resp.headers["date"])
-  if not server then return nil end
+  -- a Date no service could mean (before 2000 or past 9000) corrects nothing
+  if not server or server < 946684800 or server > 221845392000 then return nil end
   local now = self.now()
   if math.abs(server - (now + self.clock_offset)) <= retry.MAX_SKEW then return nil end
   return server - now

@@ -144,13 +144,48 @@ function M.redact_headers(headers)
   return out
 end
 
+-- v with every string in it scrubbed: strings directly, tables (read with
+-- `next`, so no metamethod runs) as copies when something in them changed,
+-- to a depth of 6; fsx errors are scrubbed already.
+local function scrub_value(v, depth, copies)
+  if type(v) == "string" then return M.scrub(v) end
+  if type(v) ~= "table" or depth > 6 or getmetatable(v) == mt then return v end
+  if copies[v] then return copies[v] end
+  copies[v] = v
+  local out
+  local k, x = next(v)
+  while k ~= nil do
+    local nk, nx = scrub_value(k, depth + 1, copies), scrub_value(x, depth + 1, copies)
+    if (nk ~= k or nx ~= x) and not out then
+      out = {}
+      local k2, x2 = next(v)
+      while k2 ~= nil do
+        out[k2] = x2
+        k2, x2 = next(v, k2)
+      end
+      copies[v] = out
+    end
+    if out and nk ~= k then out[k] = nil end
+    if out then out[nk] = nx end
+    k, x = next(v, k)
+  end
+  if out then
+    local vmt = getmetatable(v)
+    if type(vmt) == "table" then setmetatable(out, vmt) end
+    return out
+  end
+  return v
+end
+
 --- Build an error table (not raised).
--- @tparam table t fields; `kind` is required, `message` is scrubbed of secrets
+-- @tparam table t fields; `kind` is required; every string in it (the
+--   message, the service's extra fields, nested tables) is scrubbed of secrets
 -- @treturn table the error
 function M.new(t)
   assert(type(t) == "table" and KINDS[t.kind], "fsx.error.new: unknown kind")
   local e = {}
-  for k, v in pairs(t) do e[k] = v end
+  local copies = {}
+  for k, v in pairs(t) do e[k] = scrub_value(v, 1, copies) end
   if e.message ~= nil then e.message = M.scrub(tostring(e.message)) end
   if e.retryable == nil then e.retryable = false end
   return setmetatable(e, mt)

@@ -26,13 +26,16 @@ the request picks the behaviour (a query string is ignored):
                       NextToken every time
   /echo-token         403 UnrecognizedClientException whose message quotes the
                       request's X-Amz-Security-Token bare (as no pattern could spot it), and
-                      an X-Echo header holding it
+                      an X-Echo header holding it; /echo-token/param: an
+                      IncompatibleParameterError whose Parameter is the token
   /expired-first      400 ExpiredTokenException while the request's
                       X-Amz-Security-Token starts with "expired", else 200 with a
                       CreateBackup result; every request is logged
   /log                200, {"log": [...]}: of each logged request its security
-                      token, amz-sdk-invocation-id, amz-sdk-request and
-                      ClientRequestToken
+                      token, amz-sdk-invocation-id, amz-sdk-request, X-Amz-Date
+                      and ClientRequestToken
+  /skew-error/T       403 InvalidSignatureException "Signature expired" with
+                      Date: T (epoch seconds; now without T); logged
   /count              200, {"requests": N}: requests seen so far, this one excluded
   /reset              200, the request count back to 0
 
@@ -41,6 +44,7 @@ Writes the bound port to FILE once listening; stops on SIGTERM or SIGINT.
 """
 import argparse
 import base64
+import email.utils
 import json
 import os
 import signal
@@ -97,6 +101,16 @@ def json_of_size(n):
     return ('{"Backups":[],"Pad":"' + "a" * pad + '"}').encode()
 
 
+def log_request(headers, params):
+    """Appends what /log reports of one request."""
+    with COUNT_LOCK:
+        STATE["log"].append({
+            "token": headers.get("x-amz-security-token", ""),
+            "invocation_id": headers.get("amz-sdk-invocation-id"),
+            "request": headers.get("amz-sdk-request"), "amz_date": headers.get("x-amz-date"),
+            "client_request_token": params.get("ClientRequestToken")})
+
+
 def wait(seconds):
     """Sleep unless the server is stopping; False when it is."""
     return not STOP.wait(seconds)
@@ -145,11 +159,7 @@ def handle(conn):
             params = json.loads(body_in.decode("utf-8") or "{}")
         except ValueError:
             params = {}
-        with COUNT_LOCK:
-            STATE["log"].append({
-                "token": token, "invocation_id": headers.get("amz-sdk-invocation-id"),
-                "request": headers.get("amz-sdk-request"),
-                "client_request_token": params.get("ClientRequestToken")})
+        log_request(headers, params)
         if token.startswith("expired"):
             status = b"400 Bad Request"
             body = json.dumps({"__type": "com.amazonaws.fsx#ExpiredTokenException",
@@ -164,10 +174,23 @@ def handle(conn):
         conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/x-amz-json-1.1\r\n"
                      b"x-amzn-RequestId: hostile-1\r\nConnection: close\r\n"
                      b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    elif mode == "skew-error":
+        log_request(headers, {})
+        stamp = email.utils.formatdate(float(parts[1]) if len(parts) > 1 else time.time(), usegmt=True)
+        body = json.dumps({"__type": "InvalidSignatureException",
+                           "message": "Signature expired: 20000101T000000Z is now earlier than "
+                                      "20000101T000500Z (20000101T001000Z - 5 min.)"}).encode()
+        conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                     b"x-amzn-RequestId: hostile-1\r\nConnection: close\r\nDate: "
+                     + stamp.encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
     elif mode == "echo-token":
-        body = json.dumps({"__type": "UnrecognizedClientException",
-                           "message": "The security token <%s> is invalid." % headers.get(
-                               "x-amz-security-token", "")}).encode()
+        token = headers.get("x-amz-security-token", "")
+        if parts[1:] == ["param"]:
+            body = json.dumps({"__type": "IncompatibleParameterError", "message": "bad parameter",
+                               "Parameter": token}).encode()
+        else:
+            body = json.dumps({"__type": "UnrecognizedClientException",
+                               "message": "The security token <%s> is invalid." % token}).encode()
         conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/x-amz-json-1.1\r\n"
                      b"x-amzn-RequestId: hostile-1\r\nConnection: close\r\nX-Echo: "
                      + headers.get("x-amz-security-token", "").encode("latin-1") + b"\r\n"
