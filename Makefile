@@ -3,16 +3,23 @@
 #
 #   make                 build fsx/core.so for Lua 5.4 into build/lua5.4/
 #   make LUA=luajit      build it for LuaJIT (Lua 5.1 API) into build/luajit/
-#   make check           C unit tests of the signing core (no Lua)
-#   make test            every suite (C, busted under lua5.4 and luajit, nginx, ...)
+#                        (also LUA=lua5.1, LUA=lua5.3: build/<LUA>/)
+#   make test            the everyday suite, a few minutes: builds for every Lua,
+#                        the C unit tests, busted under lua5.1, lua5.3, lua5.4 and
+#                        LuaJIT, Nginx, lint, docs, packaging (scripts/test.d/)
+#   make check           the long checks: sanitizers, valgrind, fuzzing, bench
+#                        smoke run (scripts/check.d/); CI runs both (.ci/run)
+#   make ctest           C unit tests of the signing core and transport (no Lua)
 
 LUA ?= lua5.4
-ifeq ($(LUA),luajit)
+# LUA names the interpreter: lua5.1, lua5.3, lua5.4 (Debian's names) or luajit;
+# the headers and the install directories follow from it.
+ifeq ($(notdir $(LUA)),luajit)
 LUA_INCDIR ?= /usr/include/luajit-2.1
 LUA_VERSION ?= 5.1
 else
-LUA_INCDIR ?= /usr/include/lua5.4
-LUA_VERSION ?= 5.4
+LUA_VERSION ?= $(patsubst lua%,%,$(notdir $(LUA)))
+LUA_INCDIR ?= /usr/include/lua$(LUA_VERSION)
 endif
 
 PKG_CONFIG ?= pkg-config
@@ -43,7 +50,7 @@ BIN_DIR ?= $(PREFIX)/bin
 LIBDIR ?= $(LUA_CMODULE_DIR)
 LUADIR ?= $(LUA_MODULE_DIR)
 
-.PHONY: all check test clean install uninstall api api-check endpoints endpoints-check
+.PHONY: all check test ctest clean install uninstall api api-check endpoints endpoints-check
 
 all: $(BUILD)/fsx/core.so
 
@@ -60,14 +67,17 @@ $(CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(wildcard spec/c/*.h) $(CORE_SR
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< spec/c/test_util.c $(CORE_SRC) $(HTTP_SRC) $(LDFLAGS) $(OPENSSL_LIBS) $(CURL_LIBS)
 
 # every program prints "name: N passed, N failed"; the last line adds them up
-check: $(CTESTS)
+ctest: $(CTESTS)
 	@rc=0; for t in $(CTESTS); do echo "== $$t"; $$t | tee $(CTEST_BUILD)/last.log || rc=1; \
 	  cat $(CTEST_BUILD)/last.log >> $(CTEST_BUILD)/all.log; done; \
 	awk '/ passed, [0-9]+ failed/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
 	  END { printf "c-tests: %d passed, %d failed\n", p, f }' $(CTEST_BUILD)/all.log; rm -f $(CTEST_BUILD)/all.log; exit $$rc
 
 test:
-	bash scripts/test-all.sh
+	bash scripts/test-all.sh test
+
+check:
+	bash scripts/test-all.sh check
 
 # ---- generated operation declarations ----
 api:

@@ -3,10 +3,11 @@
 local cjson = require("cjson")
 local api = require("fsx.api")
 local names = require("fsx.names")
+local helpers = require("helpers")
 
 -- the vendored model (model/README.md), never Debian's botocore
 local MODEL_DIR = "model/fsx/2018-03-01"
-local LUA = jit and "luajit" or "lua5.4"
+local LUA = helpers.LUA
 
 local function read(path)
   local f = assert(io.open(path, "rb"))

@@ -405,8 +405,8 @@ describe("fsx.core", function()
       raises("0%.%.256", core.random_bytes, 257)
       raises("0%.%.256", core.random_bytes, -1)
       raises(nil, core.random_bytes, "x")
-      if not rawget(_G, "jit") then
-        -- (Lua 5.1's luaL_checkinteger truncates instead)
+      if rawget(math, "type") then
+        -- (Lua 5.1's luaL_checkinteger, LuaJIT's too, truncates instead)
         raises(nil, core.random_bytes, 2 ^ 63)
         raises(nil, core.random_bytes, 1.5)
       end
@@ -501,7 +501,7 @@ describe("fsx.core", function()
       assert.is_false(core.isatty(-1))
       assert.is_false(core.isatty(99999))
       raises(nil, core.isatty, "stdout")
-      if not rawget(_G, "jit") then raises(nil, core.isatty, 0.5) end
+      if rawget(math, "type") then raises(nil, core.isatty, 0.5) end  -- 5.1 API: truncated
     end)
   end)
 end)

@@ -8,7 +8,7 @@
 local cjson = require "cjson"
 local helpers = require "helpers"
 
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+local LUA = helpers.LUA
 local FS = "fs-0123456789abcdef0"
 local OTHER_FS = "fs-0fedcba9876543210"
 local VOLUME = "fsvol-0123456789abcdef0"

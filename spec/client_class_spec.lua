@@ -10,8 +10,8 @@
 local cjson = require "cjson"
 local helpers = require "helpers"
 
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
-local BUILD = rawget(_G, "jit") and "build/luajit" or "build/lua5.4"
+local LUA = helpers.LUA
+local BUILD = helpers.BUILD
 local q = helpers.q
 local FS = "fs-0123456789abcdef0"
 

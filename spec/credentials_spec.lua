@@ -903,6 +903,15 @@ print(json.dumps(compat_shell_split(json.load(sys.stdin))[3:]))
   end)
 
   describe("concurrent refresh", function()
+    -- Callers only run concurrently as coroutines that yield inside pcall
+    -- (cosockets under OpenResty's LuaJIT); PUC Lua 5.1 cannot yield
+    -- across pcall, so there a refresh never interleaves with another.
+    if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
+      it("needs yields across pcall (LuaJIT, Lua 5.2+)", function()
+        pending("PUC Lua 5.1 cannot yield across pcall")
+      end)
+      return
+    end
     -- A tiny scheduler: every coroutine runs until it yields; the transport
     -- yields before each request and sleep yields, as cosockets and ngx.sleep do.
     local function run_all(fns)

@@ -152,7 +152,7 @@ describe("fsx.endpoint_rules", function()
   end)
 
   it("generated the data modules from the vendored JSON (make endpoints-check)", function()
-    local lua = jit and "luajit" or "lua5.4"
+    local lua = helpers.LUA
     local out, rc = helpers.run(lua .. " tools/gen_endpoints.lua --check 2>&1")
     assert.are.equal(0, rc, out)
   end)

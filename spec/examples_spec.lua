@@ -15,8 +15,8 @@ local cjson = require "cjson"
 local helpers = require "helpers"
 
 local q = helpers.q
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
-local BUILD = rawget(_G, "jit") and "build/luajit" or "build/lua5.4"
+local LUA = helpers.LUA
+local BUILD = helpers.BUILD
 
 local server
 

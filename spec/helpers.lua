@@ -5,7 +5,8 @@
 -- server is driven with the `curl` command line tool and cjson, and
 -- reference signatures come from botocore (spec/support/botocore_sign.py),
 -- so a spec can check the library against independent implementations.
--- Common subset of Lua 5.1-5.4 (runs under lua5.4 and luajit busted).
+-- Common subset of Lua 5.1-5.4 (runs under busted on lua5.1, lua5.3, lua5.4
+-- and luajit).
 --
 --   local helpers = require "helpers"          -- or require "spec.helpers"
 --   local server
@@ -33,6 +34,12 @@ local function repo_root()
 end
 M.ROOT = repo_root()
 M.SUPPORT = M.ROOT .. "/spec/support"
+
+-- The interpreter running the specs, by its Debian command name (lua5.1,
+-- lua5.3, lua5.4 or luajit), and the build directory of its fsx/core.so
+-- (`make LUA=<that name>`), relative to ROOT.
+M.LUA = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
+M.BUILD = "build/" .. M.LUA
 M.SEED = M.SUPPORT .. "/fsx_seed.json"
 
 --- Quote a string for /bin/sh.
@@ -107,7 +114,7 @@ M.write_file = write_file
 function M.lua_command(script, ...)
   local args = {}
   for i, a in ipairs{ ... } do args[i] = q(a) end
-  local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
+  local lua = M.LUA
   local wrap = os.getenv("FSX_SPEC_LUA_WRAP")
   if wrap and wrap ~= "" then lua = wrap .. " $(command -v " .. lua .. ")" end
   return "cd " .. q(M.ROOT) .. " && LUA_PATH=" .. q(package.path) .. " LUA_CPATH="

@@ -15,7 +15,7 @@
 local helpers = require "helpers"
 
 local ROOT = helpers.ROOT
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+local LUA = helpers.LUA
 
 local function read(path)
   return assert(helpers.read_file(ROOT .. "/" .. path), "cannot read " .. path)

@@ -9,8 +9,8 @@ local fsx = require "fsx"
 local helpers = require "helpers"
 local procs = require "support.procs"
 
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
-local BUILD = rawget(_G, "jit") and "build/luajit" or "build/lua5.4"
+local LUA = helpers.LUA
+local BUILD = helpers.BUILD
 local FS = "fs-0123456789abcdef0"
 local SESSION = helpers.session_credentials()
 local LONG = helpers.credentials()

@@ -1,10 +1,10 @@
 -- The AWS SigV4 test suite through the Lua binding, stage by stage.
--- The vectors are read from ../shared/sigv4-suite (FSX_SIGV4_SUITE overrides);
--- they are never copied into the project.
+-- The vectors are the project's copy of the AWS suite in spec/fixtures/sigv4
+-- (FSX_SIGV4_SUITE overrides; provenance and licence in its README.md).
 local sigv4 = require "fsx.sigv4"
 local cjson = require "cjson"
 
-local SUITE = os.getenv("FSX_SIGV4_SUITE") or "../shared/sigv4-suite"
+local SUITE = os.getenv("FSX_SIGV4_SUITE") or "spec/fixtures/sigv4"
 
 local function read(path)
   local f = io.open(path, "rb")

@@ -10,8 +10,8 @@
 local helpers = require "helpers"
 
 local q = helpers.q
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
-local BUILD = rawget(_G, "jit") and "build/luajit" or "build/lua5.4"
+local LUA = helpers.LUA
+local BUILD = helpers.BUILD
 
 -- The child: builds a client from `opts` (Lua source), creates one backup,
 -- prints `loaded <module>` for every fsx module and lxp, then `shapes <n>`.

@@ -1,9 +1,9 @@
 /*
  * test_sigv4_suite.c - the AWS SigV4 known-answer suite against the signing core.
  *
- * Reads the vectors in place from ../shared/sigv4-suite (relative to the
- * project root, the working directory of `make check`; FSX_SIGV4_SUITE
- * overrides). Nothing is copied into the project. Two sets:
+ * Reads the vectors from spec/fixtures/sigv4 (the project's copy of the AWS
+ * suite, relative to the project root, the working directory of the C
+ * tests; FSX_SIGV4_SUITE overrides). Two sets:
  *
  *   <case>/    (aws-c-auth suite) context.json + request.txt; checked stage
  *              by stage: header-canonical-request.txt, header-string-to-sign.txt,
@@ -668,7 +668,7 @@ int main(void)
     size_t n, i, modern = 0, classic;
 
     if (root == NULL || root[0] == '\0')
-        root = "../shared/sigv4-suite";
+        root = "spec/fixtures/sigv4";
     if (!is_dir(root)) {
         printf("FAIL sigv4-suite: no suite at %s (set FSX_SIGV4_SUITE)\n", root);
         tu_failed++;

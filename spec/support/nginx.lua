@@ -8,6 +8,13 @@
 -- `url(path)`, `get(path)`, `log()`, `stop()`. Requests go through the
 -- `curl` command line tool, so the spec driving Nginx runs under any Lua.
 -- Works under Lua 5.1/LuaJIT and 5.4.
+--
+-- The workers read the checkout (lua/, build/luajit/) and the temporary
+-- prefix, wherever they are: started by root, the workers run as root too
+-- (`-g "user root;"`), since a checkout under /root (mode 0700) or a prefix
+-- made by mktemp (0700) is closed to Nginx's default user, nobody. Started
+-- by anyone else, the master cannot switch users and its workers run as
+-- that user, who can read both.
 local helpers = require "helpers"
 
 local M = {}
@@ -64,6 +71,12 @@ function M.free_port()
     [[s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()"]])
   return assert(tonumber(out), "cannot find a free port: " .. out)
 end
+
+-- True when the specs run as root (see the header).
+local function is_root()
+  return M.capture("id -u"):match("^%s*0%s*$") ~= nil
+end
+M.AS_ROOT = is_root()
 
 --- A new temporary directory.
 function M.tempdir(tag)
@@ -189,7 +202,8 @@ function M.start(opts)
     for k, v in pairs(opts.env or {}) do envs[#envs + 1] = k .. "=" .. q(v) end
     table.sort(envs)
     local cmd = "cd " .. q(M.ROOT) .. " && env " .. table.concat(envs, " ") .. " " ..
-      M.NGINX .. " -p " .. q(prefix) .. " -c conf/nginx.conf -e " ..
+      M.NGINX .. " -p " .. q(prefix) .. " -c conf/nginx.conf " ..
+      (M.AS_ROOT and "-g 'user root;' " or "") .. "-e " ..
       q(prefix .. "/logs/error.log") .. " > " .. q(prefix .. "/logs/startup.log") .. " 2>&1"
     local ok = M.execute(cmd)
     local srv = setmetatable({ prefix = prefix, port = port, conf = conf,
