@@ -132,26 +132,45 @@ w("* `call(\"ApiName\", params)`: any operation with API names in and out; ",
   "`prepare(\"ApiName\", args)`: the signed request, redacted, without sending it.")
 w("")
 
+-- The arguments the hand-written methods of fsx.backup add to an operation's
+-- own (lua/fsx/backup.lua takes them out before the call).
+local EXTRA_ARGS = {
+  create_backup = {
+    { "`copy_tags`", "a tag policy (`fsx.tags`): `\"none\"` (default), `\"file_system\"`, " ..
+      "`\"merge\"`, `\"replace\"`, a function `f(fs_tags, caller_tags, resource)`, or " ..
+      "`{ policy =, include =, exclude = }`; the resource's tags are read first" },
+    { "`wait`", "`true` or the options of `client:wait_for_backup` (`timeout`, `min_delay`, " ..
+      "`max_delay`, `on_progress`, ...): return once the backup is AVAILABLE" },
+  },
+  copy_backup = {
+    { "`wait`", "`true` or the options of `client:wait_for_backup`: wait for the copy " ..
+      "(in the destination region's client)" },
+  },
+}
+
+-- Each section's heading is HTML: in a Markdown heading LDoc's lua-markdown
+-- reads the underscores of a snake_case name as emphasis, and the table
+-- above already links every method (a contents list would repeat it).
 for _, d in ipairs(ops) do
-  w("<a name=\"", d.snake, "\"></a>")
-  w("")
-  w("## ", d.snake)
+  w("<h2><a name=\"", d.snake, "\"></a><code>", d.snake, "</code></h2>")
   w("")
   w("`client:", d.snake, "{ ... }` calls **", d.name, "**.")
   w("")
   local input = SHAPES[d.input]
   local members = input and input.members or {}
-  if #members == 0 then
+  local extra = EXTRA_ARGS[d.snake] or {}
+  if #members == 0 and #extra == 0 then
     w("No arguments.")
   else
     w("<table>")
     row({ "Argument", "Type", "Required" }, "th")
-    local required = input.required or {}
+    local required = input and input.required or {}
     for _, m in ipairs(members) do
       local note = ""
       if d.idempotency_token == m.name then note = " (filled with a random UUID when left out)" end
       row({ "`" .. m.snake .. "`", describe(m.shape) .. note, required[m.name] and "yes" or "" })
     end
+    for _, e in ipairs(extra) do row({ e[1], e[2] .. " (lua-fsx)", "" }) end
     w("</table>")
   end
   w("")
