@@ -376,6 +376,8 @@ print(json.dumps(out))
         "%(from profile default use_dualstack_endpoint%)" },
       { { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS = "1" }, "ignore_configured_endpoint_urls",
         "from AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" },
+      { "[default]\nsts_regional_endpoints = global\n", "sts_regional_endpoints",
+        "must be regional or legacy, got \"global\" %(from profile default sts_regional_endpoints%)" },
     }
     it("with a configuration error naming the setting and where it came from", function()
       for _, c in ipairs(BAD) do

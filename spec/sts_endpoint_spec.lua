@@ -100,10 +100,14 @@ describe("STS endpoint of role credentials", function()
     assert.are.equal("validation", err.kind)
     assert.matches("FIPS and custom endpoint are not supported", err.message)
     assert.matches("AWS_ENDPOINT_URL_STS", err.message)
-    err = failure(provider{ AWS_REGION = "us-east-1", AWS_STS_REGIONAL_ENDPOINTS = "global" })
-    assert.are.equal("credentials", err.kind)
-    assert.are.equal("InvalidConfig", err.code)
-    assert.matches("sts_regional_endpoints", err.message)
+    -- fsx.config checks the setting when the client is created
+    local ok
+    ok, err = pcall(provider, { AWS_REGION = "us-east-1", AWS_STS_REGIONAL_ENDPOINTS = "global" })
+    assert.is_false(ok)
+    assert.are.equal("validation", err.kind)
+    assert.are.equal("InvalidConfiguration", err.code)
+    assert.matches("sts_regional_endpoints: must be regional or legacy, got \"global\" "
+                   .. "%(from AWS_STS_REGIONAL_ENDPOINTS%)", err.message)
     assert.are.same({}, asked)
   end)
 end)

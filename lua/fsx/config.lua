@@ -398,6 +398,12 @@ function M.resolve(opts)
     end
   end
   s.imds_endpoint = v
+  v, from = env_or_profile("AWS_STS_REGIONAL_ENDPOINTS", "sts_regional_endpoints")
+  if v ~= nil and v ~= "regional" and v ~= "legacy" then
+    invalid("sts_regional_endpoints",
+            string.format("must be regional or legacy, got %q (from %s)", v, from))
+  end
+  s.sts_regional_endpoints = v or "regional"
 
   -- TLS, user agent
   s.ca_file = first(opts.ca_file, "option", getenv("AWS_CA_BUNDLE"), "env",

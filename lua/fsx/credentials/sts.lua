@@ -36,14 +36,9 @@ local WEB_RETRYABLE = { IDPCommunicationError = true, InvalidIdentityToken = tru
 -- botocore's `sts_regional_endpoints`: `legacy` sends the regions that once
 -- had only the global endpoint to https://sts.amazonaws.com; `regional` (the
 -- default) keeps every region on its own endpoint.
+-- (`fsx.config` reads and checks the setting.)
 local function use_global_endpoint(ctx)
-  local v = ctx.getenv("AWS_STS_REGIONAL_ENDPOINTS")
-            or config.setting(ctx.settings.profile_data, "sts_regional_endpoints")
-  if v == nil or v == "regional" then return false end
-  if v == "legacy" then return true end
-  util.raise{ code = "InvalidConfig", source = "assume-role",
-              message = string.format("sts_regional_endpoints must be legacy or regional, got %q",
-                                      v) }
+  return ctx.settings.sts_regional_endpoints == "legacy"
 end
 
 --- The STS endpoint and signing region for this chain, from the STS rule set
