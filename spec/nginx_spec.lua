@@ -284,12 +284,34 @@ describe("fsx.transport.ngx with a fake cosocket", function()
 end)
 
 describe("docs/openresty.md", function()
-  it("shows examples/nginx.conf as it is (the file the spec runs)", function()
+  local function env_names(text)
+    local names, seen = {}, {}
+    for name in text:gmatch("env ([%w_]+);") do
+      if not seen[name] then names[#names + 1] = name end
+      seen[name] = true
+    end
+    table.sort(names)
+    return names
+  end
+
+  it("points to examples/nginx.conf (the file the spec runs) instead of repeating it", function()
     local doc = nginx.read_file(nginx.ROOT .. "/docs/openresty.md")
     if not doc then return pending("no docs/openresty.md") end
+    assert.truthy(doc:find("examples/nginx.conf", 1, true))
+    assert.is_nil(doc:find("init_worker_by_lua_block {", 1, true), "docs/openresty.md repeats the example")
+    assert.is_nil(doc:find("\nhttp {", 1, true), "docs/openresty.md repeats the example")
+  end)
+
+  it("its env checklist names exactly the example's env directives", function()
+    local doc = assert(nginx.read_file(nginx.ROOT .. "/docs/openresty.md"))
     local conf = assert(nginx.read_file(nginx.ROOT .. "/examples/nginx.conf"))
-    assert.truthy(doc:find("```nginx\n" .. conf .. "```", 1, true),
-                  "docs/openresty.md no longer shows examples/nginx.conf verbatim")
+    local checklist = assert(doc:match("%* %*%*`env` directives%.%*%*(.-)\n%* "))
+    local want = env_names(checklist)
+    for _, name in ipairs{ "AWS_ENDPOINT_URL", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
+                           "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_ROLE_SESSION_NAME" } do
+      assert.truthy(checklist:find("env " .. name .. ";", 1, true), name)
+    end
+    assert.same(want, env_names(conf))
   end)
 end)
 
@@ -803,7 +825,6 @@ describe_nginx("examples/nginx.conf", function()
     sub('lua_package_path "[^"]*";', 'lua_package_path "' .. vars.root .. "/lua/?.lua;" ..
         vars.root .. '/lua/?/init.lua;;";')
     sub('lua_package_cpath "[^"]*";', 'lua_package_cpath "' .. nginx.build_dir() .. '/?.so;;";')
-    sub("local EVERY = 24 %* 3600", "local EVERY = 1")
     sub("worker_processes auto;", "worker_processes 2;")
     if not io.open("/etc/ssl/certs/ca-certificates.crt") then
       sub("lua_ssl_trusted_certificate [^;]*;", "")
@@ -811,10 +832,20 @@ describe_nginx("examples/nginx.conf", function()
     return conf
   end
 
+  -- the environment of the example: the generic AWS_ENDPOINT_URL (the
+  -- example must pass it to the workers, or requests go to AWS)
+  local function example_env(extra)
+    local env = fsx_env(fsx_server)
+    env.AWS_ENDPOINT_URL, env.AWS_ENDPOINT_URL_FSX = env.AWS_ENDPOINT_URL_FSX, nil
+    for k, v in pairs(extra or {}) do env[k] = v end
+    return env
+  end
+
   setup(function()
-    fsx_server = helpers.start_fsx_server()
+    -- backups complete at once: the start-up backups do not hold up the others
+    fsx_server = helpers.start_fsx_server{ backup_seconds = 0 }
     local err
-    srv, err = nginx.start{ conf = example_conf, env = fsx_env(fsx_server) }
+    srv, err = nginx.start{ conf = example_conf, env = example_env() }
     assert(srv, err)
   end)
 
@@ -842,25 +873,76 @@ describe_nginx("examples/nginx.conf", function()
     end)
   end)
 
-  it("the timer backs up every listed file system", function()
+  -- the nightly CreateBackup requests: { [file system] = { tokens } }
+  local function nightly_requests()
+    local seen = {}
+    for _, r in ipairs(fsx_server:requests("CreateBackup")) do
+      local p = r.params or {}
+      for _, tag in ipairs(p.Tags or {}) do
+        if tag.Key == "Name" and tag.Value:find("^nightly%-") then
+          local list = seen[p.FileSystemId] or {}
+          list[#list + 1] = p.ClientRequestToken
+          seen[p.FileSystemId] = list
+        end
+      end
+    end
+    return seen
+  end
+
+  local function wait_nightly(count)
+    local seen
+    for _ = 1, 100 do
+      seen = nightly_requests()
+      if seen[FS_ID] and #seen[FS_ID] >= count and seen[OTHER_FS_ID] and #seen[OTHER_FS_ID] >= count then
+        break
+      end
+      nginx.sleep(0.1)
+    end
+    return seen
+  end
+
+  it("the timer backs up every listed file system at start-up, one token per day, again on reload", function()
     srv:check(function()
-      local seen = {}
-      for _ = 1, 60 do
-        seen = {}
-        for _, r in ipairs(fsx_server:requests("CreateBackup")) do
-          local p = r.params or {}
-          for _, tag in ipairs(p.Tags or {}) do
-            if tag.Key == "Name" and tag.Value:find("^nightly%-") then
-              seen[p.FileSystemId] = (seen[p.FileSystemId] or 0) + 1
-            end
+      local day = os.date("!%Y-%m-%d")
+      local seen = wait_nightly(1)
+      for _, id in ipairs{ FS_ID, OTHER_FS_ID } do
+        assert.is_truthy(seen[id], "no nightly backup of " .. id)
+        assert.equal(1, #seen[id], "worker 0 only, once")
+        assert.equal("nightly-" .. day .. "-" .. id, seen[id][1])
+      end
+      local function nightly_backups()
+        local n = 0
+        for _, b in ipairs(fsx_server:signed_request("DescribeBackups", {}).json.Backups) do
+          for _, tag in ipairs(b.Tags or {}) do
+            if tag.Key == "Name" and tag.Value == "nightly-" .. day then n = n + 1 end
           end
         end
-        if seen[FS_ID] and seen[OTHER_FS_ID] then break end
-        nginx.sleep(0.1)
+        return n
       end
-      assert.is_truthy(seen[FS_ID], "no nightly backup of " .. FS_ID)
-      assert.is_truthy(seen[OTHER_FS_ID], "no nightly backup of " .. OTHER_FS_ID)
+      assert.equal(2, nightly_backups())
+      -- a reload runs the start-up backups again: the same tokens, no second backups
+      local pid = assert(tonumber(nginx.read_file(srv.prefix .. "/logs/nginx.pid"):match("%d+")))
+      assert(nginx.execute("kill -HUP " .. pid))
+      seen = wait_nightly(2)
+      assert.equal(2, #seen[FS_ID])
+      assert.equal(seen[FS_ID][1], seen[FS_ID][2])
+      assert.equal(2, nightly_backups())
       assert.equal(0, fsx_server:state().counters.bad_signatures)
     end)
+  end)
+
+  it("logs a client that cannot be made readably and answers 503", function()
+    local bad, err = nginx.start{ conf = example_conf, env = example_env{ AWS_MAX_ATTEMPTS = "lots" } }
+    assert(bad, err)
+    local ok, e = pcall(function()
+      local status, body = bad:get("/backup?file_system_id=" .. FS_ID, { method = "POST" })
+      assert.equal(503, status, body)
+      assert.equal("NoClient", decode(body).error.code)
+      local log = bad:log()
+      assert.truthy(log:find("lua%-fsx: cannot create the client: [^\n]*max_attempts"), log)
+      assert.is_nil(log:find("unknown error", 1, true), log)
+    end)
+    bad:stop()
+    assert(ok, e)
   end)
 end)
