@@ -7,6 +7,11 @@
 -- The order of requires matters, so each case runs in a fresh interpreter
 -- (the one running this spec) against the local FSx server; the child prints
 -- what it saw as JSON.
+--
+-- Argument tables with a metatable (issue 22 item 6) are read through normal
+-- indexing: defaults through `__index`, class instances, for the generated
+-- methods, `call`, the add-ons and the iterators; a metamethod that raises is
+-- a validation error naming `args`, and nothing is sent.
 local cjson = require "cjson"
 local helpers = require "helpers"
 
@@ -99,6 +104,63 @@ describe("one client class", function()
     end
     assert.same({ lifecycle = "AVAILABLE", tagged = true, each = 1, waited = "AVAILABLE",
                   pruned = true, pages = 1 }, out.run)
+  end)
+
+  describe("argument tables with a metatable", function()
+    local fsx = require "fsx"
+    local c
+
+    before_each(function()
+      c = fsx.new{ region = "us-east-1", endpoint_url = server.url, credentials = helpers.credentials() }
+    end)
+
+    local function with_defaults(own, defaults)
+      return setmetatable(own, { __index = defaults })
+    end
+
+    it("are read through __index by every kind of method", function()
+      local b = c:create_backup(with_defaults({ tags = { Name = "mt" } }, { file_system_id = FS }))
+      assert.equal(FS, b.file_system.file_system_id)
+      local Query = {}
+      Query.__index = Query
+      Query.backup_ids = { b.backup_id }
+      local found = c:describe_backups(setmetatable({}, Query))
+      assert.equal(b.backup_id, found.backups[1].backup_id)
+      local raw = c:call("DescribeBackups", with_defaults({}, { BackupIds = { b.backup_id } }))
+      assert.equal(b.backup_id, raw.Backups[1].BackupId)
+      local n = 0
+      for item in c:each_backup(setmetatable({}, Query)) do
+        n = n + 1
+        assert.equal(b.backup_id, item.backup_id)
+      end
+      assert.equal(1, n)
+      for page in c:paginate("describe_backups", setmetatable({}, Query)) do
+        assert.equal(b.backup_id, page.backups[1].backup_id)
+      end
+      local plan = c:prune_backups(with_defaults({ dry_run = true }, { file_system_id = FS, keep_last = 100 }))
+      assert.is_true(plan.dry_run)
+      local copy = c:copy_backup(with_defaults({}, { source_backup_id = b.backup_id,
+                                                     source_region = "us-east-1" }))
+      assert.is_string(copy.backup_id)
+    end)
+
+    it("a metamethod that raises is a validation error naming args, and nothing is sent", function()
+      local before = #server:requests()
+      local raising = setmetatable({}, { __index = function() error("boom") end })
+      for _, f in ipairs{
+        function() return c:create_backup(raising) end,
+        function() return c:describe_backups(raising) end,
+        function() return c:call("DescribeBackups", raising) end,
+        function() return c:each_backup(raising) end,
+        function() return c:prune_backups(raising) end,
+      } do
+        local ok, err = pcall(f)
+        assert.is_false(ok)
+        assert.equal("validation", err.kind, tostring(err))
+        assert.truthy(err.message:find("args", 1, true), err.message)
+      end
+      assert.equal(before, #server:requests())
+    end)
   end)
 
   it("fsx.new, fsx.client.new, fsx.default_client and the shortcuts behave the same", function()

@@ -349,6 +349,52 @@ local function fill_token(decl, params)
   return member and params[member]
 end
 
+-- The member names of an operation's input (snake_case or API names),
+-- made once per operation.
+local arg_names = { snake = {}, api = {} }
+local function input_names(decl, api_mode)
+  local cache = api_mode and arg_names.api or arg_names.snake
+  local names = cache[decl]
+  if not names then
+    names = {}
+    local s = shape.get(decl.input)
+    for i, m in ipairs(s and s.members or {}) do names[i] = api_mode and m.name or m.snake end
+    cache[decl] = names
+  end
+  return names
+end
+
+--- An argument table with a metatable (a class instance, defaults through
+-- `__index`) as a plain table: its own keys, read raw, and each of `names`
+-- read through normal indexing. A plain table (or any other value) is
+-- returned as it is. Nested tables are read raw by the validation.
+-- @tparam string op the method named in errors
+-- @param args the caller's arguments
+-- @tparam table names the field names to read through the metatable
+-- @tparam[opt] table more further names
+-- @raise validation error naming `args` when a metamethod raises
+function M.plain_args(op, args, names, more)
+  if type(args) ~= "table" or getmetatable(args) == nil then return args end
+  local out = {}
+  local k, v = next(args)
+  while k ~= nil do
+    out[k] = v
+    k, v = next(args, k)
+  end
+  for _, list in ipairs{ names, more or {} } do
+    for i = 1, #list do
+      local name = list[i]
+      local ok, value = pcall(function() return args[name] end)
+      if not ok then
+        errors.validation(op, "args", "reading " .. name .. " through the table's metatable raised an error")
+      end
+      if value ~= nil then out[name] = value end
+    end
+  end
+  return out
+end
+local plain_args = M.plain_args
+
 --- Release the client's connections (its libcurl handle). The client stays
 -- usable: a later call opens a new connection.
 function Client:close()
@@ -367,7 +413,7 @@ function Client:call(operation, params)
     local shown = #operation > 64 and (operation:sub(1, 64) .. "...") or operation
     errors.validation("call", "operation", ("unknown FSx operation %q"):format(shown))
   end
-  params = shape.input_api(decl, params)
+  params = shape.input_api(decl, plain_args("call", params, input_names(decl, true)))
   local token = fill_token(decl, params)
   local raw, meta = self:_send(operation, params, { client_request_token = token })
   return raw, meta
@@ -377,7 +423,7 @@ end
 -- method does). `extra` names fields the caller consumed itself.
 -- @local
 function Client:_operation(decl, args, extra)
-  local params = shape.input(decl, args, extra)
+  local params = shape.input(decl, plain_args(decl.snake, args, input_names(decl)), extra)
   local token = fill_token(decl, params)
   local raw, meta = self:_send(decl.name, params, { client_request_token = token })
   local out = shape.output(decl, raw)
@@ -416,8 +462,9 @@ for _, decl in pairs(api.operations) do
     return self:_operation(decl, args)
   end
   if decl.paginator then
-    Client[paginate.method_name(decl)] = function(self, args, config)
-      return paginate.iterate(self, decl, args, config)
+    local method = paginate.method_name(decl)
+    Client[method] = function(self, args, config)
+      return paginate.iterate(self, decl, M.plain_args(method, args, input_names(decl)), config)
     end
   end
 end
@@ -433,18 +480,20 @@ function Client:paginate(operation, args, config)
   if not (decl and decl.paginator) then
     errors.validation("paginate", "operation", "must name a paginated FSx operation")
   end
-  return paginate.pages(self, decl, args, config)
+  return paginate.pages(self, decl, M.plain_args("paginate", args, input_names(decl)), config)
 end
 
 -- The hand-written methods, each in the module that holds its code, loaded
 -- on the method's first call: a script that never waits or prunes never
 -- loads that code. Waiters also get their kind.
+-- `args` names the operation whose input members (and `wait`, `copy_tags`)
+-- are read through an argument table's metatable (`plain_args`).
 local ADDONS = {
-  create_backup = { "fsx.backup", "create_backup" },
-  copy_backup = { "fsx.backup", "copy_backup" },
-  restore_file_system = { "fsx.backup", "restore_file_system" },
-  restore_volume = { "fsx.backup", "restore_volume" },
-  prune_backups = { "fsx.retention", "prune_backups" },
+  create_backup = { "fsx.backup", "create_backup", args = "CreateBackup" },
+  copy_backup = { "fsx.backup", "copy_backup", args = "CopyBackup" },
+  restore_file_system = { "fsx.backup", "restore_file_system", args = "CreateFileSystemFromBackup" },
+  restore_volume = { "fsx.backup", "restore_volume", args = "CreateVolumeFromBackup" },
+  prune_backups = { "fsx.retention", "prune_backups", args = "prune" },
   wait_for_backup = { "fsx.waiter", "wait_one", "backup" },
   wait_for_backups = { "fsx.waiter", "wait_many", "backup" },
   wait_for_file_system = { "fsx.waiter", "wait_one", "file_system" },
@@ -452,15 +501,22 @@ local ADDONS = {
   wait_for_volume = { "fsx.waiter", "wait_one", "volume" },
   wait_for_volumes = { "fsx.waiter", "wait_many", "volume" },
 }
+local BACKUP_EXTRA = { "wait", "copy_tags" }
 for name, where in pairs(ADDONS) do
-  local module, fn, kind = where[1], where[2], where[3]
+  local module, fn, kind, op = where[1], where[2], where[3], where.args
   if kind then
     Client[name] = function(self, a, b)
       return require(module)[fn](self, kind, a, b)
     end
-  else
+  elseif op == "prune" then
     Client[name] = function(self, a)
-      return require(module)[fn](self, a)
+      local retention = require(module)
+      return retention[fn](self, plain_args(name, a, retention.PRUNE_ARGS))
+    end
+  else
+    local decl = api.operations[op]
+    Client[name] = function(self, a)
+      return require(module)[fn](self, plain_args(name, a, input_names(decl), BACKUP_EXTRA))
     end
   end
 end

@@ -320,6 +320,10 @@ end
 
 local PRUNE_FIELDS = { dry_run = true }
 for k in pairs(PLAN_FIELDS) do PRUNE_FIELDS[k] = true end
+--- The argument names of `prune_backups`, sorted.
+M.PRUNE_ARGS = {}
+for k in pairs(PRUNE_FIELDS) do M.PRUNE_ARGS[#M.PRUNE_ARGS + 1] = k end
+table.sort(M.PRUNE_ARGS)
 
 --- List, plan and (with `dry_run = false`) delete. See the module comment.
 -- @param client the client
