@@ -23,6 +23,9 @@ LUA_INCDIR ?= /usr/include/lua$(LUA_VERSION)
 endif
 
 PKG_CONFIG ?= pkg-config
+ifeq ($(shell $(PKG_CONFIG) --exists libcrypto libcurl 2>/dev/null && echo yes),)
+$(warning pkg-config finds no libcrypto or libcurl: install their development files (Debian: libssl-dev libcurl4-openssl-dev), or set OPENSSL_CFLAGS/OPENSSL_LIBS and CURL_CFLAGS/CURL_LIBS)
+endif
 OPENSSL_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libcrypto 2>/dev/null)
 OPENSSL_LIBS ?= $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
 CURL_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
@@ -36,7 +39,7 @@ ALL_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC $(WARN) $(CFLAGS) $(OPENSS
 LIBFLAG ?= -shared
 LDFLAGS ?=
 
-BUILD ?= build/$(LUA)
+BUILD ?= build/$(notdir $(LUA))
 CORE_SRC = src/buf.c src/error.c src/crypto.c src/sigv4.c src/sign_call.c
 HTTP_SRC = src/http.c src/interrupt.c
 BIND_SRC = src/fsx_core.c
@@ -50,7 +53,7 @@ BIN_DIR ?= $(PREFIX)/bin
 LIBDIR ?= $(LUA_CMODULE_DIR)
 LUADIR ?= $(LUA_MODULE_DIR)
 
-.PHONY: all check test ctest clean install uninstall api api-check endpoints endpoints-check
+.PHONY: all check test ctest clean install install-lib uninstall api api-check endpoints endpoints-check
 
 all: $(BUILD)/fsx/core.so
 
@@ -103,13 +106,24 @@ clean:
 # interpreter the C module was built for (lua5.4, or luajit with LUA=luajit).
 LUA_INTERP ?= $(LUA)
 
-install: all
-	install -d $(DESTDIR)$(LIBDIR)/fsx $(DESTDIR)$(LUADIR)/fsx $(DESTDIR)$(BIN_DIR)
-	install -m 0755 $(BUILD)/fsx/core.so $(DESTDIR)$(LIBDIR)/fsx/core.so
-	cd lua && find fsx -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(LUADIR)/{} \;
-	sed '1s|^#!.*|#!/usr/bin/env $(LUA_INTERP)|' bin/fsx-backup > $(DESTDIR)$(BIN_DIR)/fsx-backup.tmp
+# install-lib: fsx/core.so and the Lua modules (what the rockspec's make build
+# installs; LuaRocks wraps bin/fsx-backup itself). install: the same plus
+# fsx-backup, whose second and third lines put LUADIR and LIBDIR first on
+# package.path and package.cpath, as LuaRocks' wrappers do: it runs from any
+# PREFIX without LUA_PATH (DESTDIR is not part of those paths).
+install: install-lib
+	install -d $(DESTDIR)$(BIN_DIR)
+	sed -e '1s|^#!.*|#!/usr/bin/env $(LUA_INTERP)|' \
+	  -e '1a package.path = [==[$(LUADIR)/?.lua;$(LUADIR)/?/init.lua;]==] .. package.path' \
+	  -e '1a package.cpath = [==[$(LIBDIR)/?.so;]==] .. package.cpath' \
+	  bin/fsx-backup > $(DESTDIR)$(BIN_DIR)/fsx-backup.tmp
 	chmod 0755 $(DESTDIR)$(BIN_DIR)/fsx-backup.tmp
 	mv $(DESTDIR)$(BIN_DIR)/fsx-backup.tmp $(DESTDIR)$(BIN_DIR)/fsx-backup
+
+install-lib: all
+	install -d $(DESTDIR)$(LIBDIR)/fsx $(DESTDIR)$(LUADIR)/fsx
+	install -m 0755 $(BUILD)/fsx/core.so $(DESTDIR)$(LIBDIR)/fsx/core.so
+	cd lua && find fsx -name '*.lua' -exec install -D -m 0644 {} $(DESTDIR)$(LUADIR)/{} \;
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/fsx/core.so $(DESTDIR)$(BIN_DIR)/fsx-backup

@@ -9,12 +9,16 @@
 -- `make version-check` (run in CI) fails when a rockspec in rockspec/ names
 -- another release version, or when any other file spells the version out.
 --
--- Build and install into a tree (see README.md, "Install"):
---   luarocks make rockspec/fsx-scm-1.rockspec --tree=/tmp/x --deps-mode=none
---   luarocks --lua-version=5.1 make rockspec/fsx-scm-1.rockspec --tree=/tmp/x \
---       --deps-mode=none LUA_INCDIR=/usr/include/luajit-2.1        # LuaJIT
--- lua-cjson is a Debian package (lua-cjson), not a rock, on Debian: use
--- --deps-mode=none there, or declare it in rocks_provided (README.md).
+-- Build and install, with no extra variable (docs/install.md):
+--   luarocks make rockspec/fsx-scm-1.rockspec                    # Lua 5.1 (Debian's default)
+--   luarocks --lua-version=5.4 make rockspec/fsx-scm-1.rockspec  # 5.3, 5.4 alike
+-- The build is the Makefile's (build.type "make"): it asks pkg-config for
+-- OpenSSL and libcurl, which finds Debian's curl.h under
+-- /usr/include/<multiarch>, where LuaRocks' own header search does not look.
+-- lua-cjson is not listed as a dependency: on Debian it is the package
+-- lua-cjson (for every Lua), which Debian's LuaRocks cannot see, so the
+-- dependency would send it to the network for a second copy. Elsewhere:
+-- `luarocks install lua-cjson` first.
 rockspec_format = "3.0"
 package = "fsx"
 version = "scm-1"
@@ -39,94 +43,27 @@ transport for Nginx/OpenResty and the fsx-backup command-line tool.
 
 dependencies = {
    "lua >= 5.1",
-   "lua-cjson",
-}
-
-external_dependencies = {
-   OPENSSL = {
-      header = "openssl/evp.h",
-      library = "crypto",
-   },
-   CURL = {
-      header = "curl/curl.h",
-      library = "curl",
-   },
 }
 
 build = {
-   type = "builtin",
-   modules = {
-      ["fsx.core"] = {
-         sources = {
-            "src/buf.c", "src/error.c", "src/crypto.c", "src/sigv4.c", "src/sign_call.c",
-            "src/http.c", "src/interrupt.c", "src/fsx_core.c",
-         },
-         defines = { "_POSIX_C_SOURCE=200809L" },
-         incdirs = { "src", "$(OPENSSL_INCDIR)", "$(CURL_INCDIR)" },
-         libdirs = { "$(OPENSSL_LIBDIR)", "$(CURL_LIBDIR)" },
-         libraries = { "crypto", "curl" },
-      },
-      -- every lua/fsx/**/*.lua (`make version-check` compares this list with the tree)
-      ["fsx"] = "lua/fsx/init.lua",
-      ["fsx.api"] = "lua/fsx/api.lua",
-      ["fsx.ansible"] = "lua/fsx/ansible.lua",
-      ["fsx.backup"] = "lua/fsx/backup.lua",
-      ["fsx.cli"] = "lua/fsx/cli/init.lua",
-      ["fsx.cli.args"] = "lua/fsx/cli/args.lua",
-      ["fsx.cli.commands"] = "lua/fsx/cli/commands.lua",
-      ["fsx.cli.context"] = "lua/fsx/cli/context.lua",
-      ["fsx.cli.help"] = "lua/fsx/cli/help.lua",
-      ["fsx.cli.options"] = "lua/fsx/cli/options.lua",
-      ["fsx.cli.output"] = "lua/fsx/cli/output.lua",
-      ["fsx.cli.progress"] = "lua/fsx/cli/progress.lua",
-      ["fsx.cli.report"] = "lua/fsx/cli/report.lua",
-      ["fsx.cli.tags"] = "lua/fsx/cli/tags.lua",
-      ["fsx.cli.tokens"] = "lua/fsx/cli/tokens.lua",
-      ["fsx.cli.wait"] = "lua/fsx/cli/wait.lua",
-      ["fsx.client"] = "lua/fsx/client.lua",
-      ["fsx.clock"] = "lua/fsx/clock.lua",
-      ["fsx.config"] = "lua/fsx/config.lua",
-      ["fsx.credentials"] = "lua/fsx/credentials/init.lua",
-      ["fsx.credentials.container"] = "lua/fsx/credentials/container.lua",
-      ["fsx.credentials.env"] = "lua/fsx/credentials/env.lua",
-      ["fsx.credentials.imds"] = "lua/fsx/credentials/imds.lua",
-      ["fsx.credentials.process"] = "lua/fsx/credentials/process.lua",
-      ["fsx.credentials.profile"] = "lua/fsx/credentials/profile.lua",
-      ["fsx.credentials.sso"] = "lua/fsx/credentials/sso.lua",
-      ["fsx.credentials.static"] = "lua/fsx/credentials/static.lua",
-      ["fsx.credentials.sts"] = "lua/fsx/credentials/sts.lua",
-      ["fsx.credentials.util"] = "lua/fsx/credentials/util.lua",
-      ["fsx.credentials.web_identity"] = "lua/fsx/credentials/web_identity.lua",
-      ["fsx.date"] = "lua/fsx/date.lua",
-      ["fsx.endpoint"] = "lua/fsx/endpoint.lua",
-      ["fsx.endpoint_data.fsx"] = "lua/fsx/endpoint_data/fsx.lua",
-      ["fsx.endpoint_data.partitions"] = "lua/fsx/endpoint_data/partitions.lua",
-      ["fsx.endpoint_data.sts"] = "lua/fsx/endpoint_data/sts.lua",
-      ["fsx.endpoint_rules"] = "lua/fsx/endpoint_rules.lua",
-      ["fsx.error"] = "lua/fsx/error.lua",
-      ["fsx.ini"] = "lua/fsx/ini.lua",
-      ["fsx.json"] = "lua/fsx/json.lua",
-      ["fsx.names"] = "lua/fsx/names.lua",
-      ["fsx.paginate"] = "lua/fsx/paginate.lua",
-      ["fsx.pattern"] = "lua/fsx/pattern.lua",
-      ["fsx.protocol.json"] = "lua/fsx/protocol/json.lua",
-      ["fsx.retention"] = "lua/fsx/retention.lua",
-      ["fsx.retry"] = "lua/fsx/retry.lua",
-      ["fsx.shape"] = "lua/fsx/shape.lua",
-      ["fsx.shape_lines"] = "lua/fsx/shape_lines.lua",
-      ["fsx.sigv4"] = "lua/fsx/sigv4.lua",
-      ["fsx.sigv4_ffi"] = "lua/fsx/sigv4_ffi.lua",
-      ["fsx.strings"] = "lua/fsx/strings.lua",
-      ["fsx.tags"] = "lua/fsx/tags.lua",
-      ["fsx.transport"] = "lua/fsx/transport/init.lua",
-      ["fsx.transport.curl"] = "lua/fsx/transport/curl.lua",
-      ["fsx.transport.ngx"] = "lua/fsx/transport/ngx.lua",
-      ["fsx.unicode_data"] = "lua/fsx/unicode_data.lua",
-      ["fsx.useragent"] = "lua/fsx/useragent.lua",
-      ["fsx.util"] = "lua/fsx/util.lua",
-      ["fsx.version"] = "lua/fsx/version.lua",
-      ["fsx.waiter"] = "lua/fsx/waiter.lua",
-      ["fsx.xml"] = "lua/fsx/xml.lua",
+   type = "make",
+   -- The Makefile builds fsx/core.so for the interpreter LuaRocks targets,
+   -- then installs it and every module of lua/fsx/ (install-lib); its
+   -- variables have LuaRocks' names. LuaRocks installs bin/fsx-backup.
+   build_variables = {
+      LUA = "$(LUA)",
+      LUA_INCDIR = "$(LUA_INCDIR)",
+      CFLAGS = "$(CFLAGS)",
+      LIBFLAG = "$(LIBFLAG)",
+   },
+   install_target = "install-lib",
+   install_variables = {
+      LUA = "$(LUA)",
+      LUA_INCDIR = "$(LUA_INCDIR)",
+      CFLAGS = "$(CFLAGS)",
+      LIBFLAG = "$(LIBFLAG)",
+      LIBDIR = "$(LIBDIR)",
+      LUADIR = "$(LUADIR)",
    },
    install = {
       bin = {

@@ -1,13 +1,14 @@
 -- Packaging and documentation checks that need no server and no install
 -- (`make version-check` runs this file alone; the busted suites run it too):
 --
--- * the rockspec builds fsx.core from every src/*.c and lists every
---   lua/fsx/**/*.lua module, the fsx-backup script and the dependencies;
 -- * the version lives only in lua/fsx/version.lua, and fsx._VERSION, the user
 --   agent, `fsx-backup --version` and any release rockspec agree with it;
--- * README.md opens with the two set-up commands and covers every operation,
---   client option, environment variable and error kind; it carries
---   docs/openresty.md verbatim;
+-- * the rockspec hands the build to the Makefile, with no dependency LuaRocks
+--   cannot see on Debian;
+-- * README.md opens with the two set-up commands and links every file of
+--   docs/; docs/ covers every operation, client option, environment variable
+--   and error kind (spec/readme_spec.lua runs README's examples);
+-- * make docs publishes the public modules only, and names whole;
 -- * CONTRIBUTING.md names every function of fsx.core and every module.
 --
 -- The real install (luarocks make, make install) is exercised by
@@ -59,33 +60,23 @@ describe("rockspec/fsx-scm-1.rockspec", function()
   it("is the development rockspec of the fsx package", function()
     assert.equal("fsx", spec.package)
     assert.equal("scm-1", spec.version)
-    assert.equal("builtin", spec.build.type)
     assert.equal("MIT", spec.description.license)
   end)
 
-  it("depends on Lua 5.1+ and lua-cjson, and on OpenSSL and libcurl", function()
-    assert.same({ "lua >= 5.1", "lua-cjson" }, spec.dependencies)
-    assert.same({ header = "openssl/evp.h", library = "crypto" }, spec.external_dependencies.OPENSSL)
-    assert.same({ header = "curl/curl.h", library = "curl" }, spec.external_dependencies.CURL)
+  it("depends on Lua 5.1+ only (lua-cjson is Debian's package, docs/install.md)", function()
+    assert.same({ "lua >= 5.1" }, spec.dependencies)
+    assert.is_nil(spec.external_dependencies)   -- the Makefile asks pkg-config
   end)
 
-  it("builds fsx.core from every C file of src/", function()
-    local core = spec.build.modules["fsx.core"]
-    local sources = {}
-    for _, s in ipairs(core.sources) do sources[#sources + 1] = s end
-    table.sort(sources)
-    assert.same(find("src", "*.c"), sources)
-    assert.same({ "crypto", "curl" }, core.libraries)
-  end)
-
-  it("installs every Lua module under lua/fsx/ and nothing else", function()
-    local want = {}
-    for _, path in ipairs(find("lua/fsx", "*.lua")) do want[module_of(path)] = path end
-    local have = {}
-    for name, v in pairs(spec.build.modules) do
-      if name ~= "fsx.core" then have[name] = v end
-    end
-    assert.same(want, have)
+  it("hands the build and the install to the Makefile with LuaRocks' variables", function()
+    assert.equal("make", spec.build.type)
+    assert.is_nil(spec.build.modules)
+    assert.equal("$(LUA)", spec.build.build_variables.LUA)
+    assert.equal("$(LUA_INCDIR)", spec.build.build_variables.LUA_INCDIR)
+    assert.equal("install-lib", spec.build.install_target)
+    assert.equal("$(LIBDIR)", spec.build.install_variables.LIBDIR)
+    assert.equal("$(LUADIR)", spec.build.install_variables.LUADIR)
+    assert.truthy(read("Makefile"):find("\ninstall%-lib:"))
   end)
 
   it("installs the fsx-backup script", function()
@@ -144,10 +135,6 @@ end)
 describe("README.md", function()
   local readme = read("README.md")
 
-  local function mentions(word)
-    return readme:find(word, 1, true) ~= nil
-  end
-
   it("opens with a paragraph and the two set-up commands", function()
     local first = readme:find("```", 1, true)
     assert.truthy(first, "no code block")
@@ -158,17 +145,39 @@ describe("README.md", function()
     assert.equal("sh scripts/deps.sh && make demo\nsh scripts/deps.sh && make test\n", block)
   end)
 
-  it("lists every operation of lua/fsx/api.lua", function()
-    local api = require "fsx.api"
-    for _, decl in pairs(api.operations) do
-      assert.truthy(mentions("`" .. decl.snake .. "`"), "README.md does not list " .. decl.snake)
+  it("links every file of docs/", function()
+    for _, f in ipairs(find("docs", "*.md")) do
+      assert.truthy(readme:find("(" .. f .. ")", 1, true), "README.md does not link " .. f)
     end
   end)
 
-  it("documents every client option", function()
-    local client = require "fsx.client"
-    for name in pairs(client.OPTIONS) do
-      assert.truthy(mentions("`" .. name .. "`"), "README.md does not document the option " .. name)
+  it("points at bench/RESULTS.md for the performance figures", function()
+    assert.truthy(readme:find("\n## Performance\n", 1, true))
+    assert.truthy(readme:find("bench/RESULTS.md", 1, true))
+  end)
+end)
+
+describe("docs/", function()
+  local docs = {}
+  for _, f in ipairs(find("docs", "*.md")) do docs[#docs + 1] = read(f) end
+  docs = table.concat(docs, "\n")
+
+  local function mentions(word)
+    return docs:find(word, 1, true) ~= nil
+  end
+
+  it("lists every operation of lua/fsx/api.lua (docs/api.md)", function()
+    local api_doc = read("docs/api.md")
+    for _, decl in pairs(require("fsx.api").operations) do
+      assert.truthy(api_doc:find("`" .. decl.snake .. "`", 1, true), "docs/api.md does not list " .. decl.snake)
+    end
+  end)
+
+  it("documents every client option (docs/configuration.md)", function()
+    local conf = read("docs/configuration.md")
+    for name in pairs(require("fsx.client").OPTIONS) do
+      assert.truthy(conf:find("`" .. name .. "`", 1, true),
+                    "docs/configuration.md does not document the option " .. name)
     end
   end)
 
@@ -181,25 +190,43 @@ describe("README.md", function()
     end
     assert.truthy(seen.AWS_REGION)
     for name in pairs(seen) do
-      assert.truthy(mentions(name), "README.md does not document " .. name)
+      assert.truthy(mentions(name), "docs/ does not document " .. name)
     end
   end)
 
-  it("explains every error kind", function()
+  it("explains every error kind (docs/errors.md)", function()
+    local errors = read("docs/errors.md")
     for kind in pairs(require("fsx.error").KINDS) do
-      assert.truthy(mentions("`" .. kind .. "`"), "README.md does not explain the kind " .. kind)
+      assert.truthy(errors:find("`" .. kind .. "`", 1, true), "docs/errors.md does not explain the kind " .. kind)
+    end
+  end)
+end)
+
+describe("the API reference (make docs)", function()
+  local config = read("config.ld")
+  local files = {}
+  for f in config:match("\nfile = (%b{})"):gmatch('"([^"]+)"') do files[#files + 1] = f end
+
+  it("publishes only the public modules, and each exists", function()
+    assert.truthy(#files >= 5)
+    local internal = { "fsx/ini.lua", "fsx/strings.lua", "fsx/shape_lines.lua", "fsx/api.lua",
+                       "fsx/unicode_data.lua", "fsx/cli/", "fsx/transport/", "fsx/util.lua" }
+    for _, f in ipairs(files) do
+      assert.truthy(helpers.read_file(ROOT .. "/" .. f), f)
+      for _, bad in ipairs(internal) do
+        assert.falsy(f:find(bad, 1, true), "config.ld publishes the internal " .. f)
+      end
     end
   end)
 
-  it("carries docs/openresty.md verbatim", function()
-    local doc = read("docs/openresty.md")
-    assert.truthy(mentions(doc), "README.md's OpenResty section differs from docs/openresty.md "
-                  .. "(copy it again between the markers)")
-  end)
-
-  it("points at bench/RESULTS.md for the performance figures", function()
-    assert.truthy(readme:find("\n## Performance\n", 1, true))
-    assert.truthy(mentions("bench/RESULTS.md"))
+  it("has operation headings Markdown cannot mangle, and create_backup's own arguments", function()
+    local page = helpers.run("cd " .. helpers.q(ROOT) .. " && " .. LUA .. " tools/gen_api_doc.lua")
+    assert.falsy(page:find("\n#+ [^\n]*_"), "a Markdown heading with an underscore")
+    local section = page:match('<h2><a name="create_backup">.-\n(.-)<h2>')
+    assert.truthy(section, "no create_backup section")
+    for _, arg in ipairs{ "file_system_id", "volume_id", "tags", "client_request_token", "copy_tags", "wait" } do
+      assert.truthy(section:find("<code>" .. arg .. "</code>", 1, true), "create_backup does not document " .. arg)
+    end
   end)
 end)
 

@@ -1,27 +1,31 @@
 # scripts/test.d/packaging.sh - the install story, tested for real.
 #
 # Sourced by scripts/test-all.sh, which defines `suite NAME MODE CMD...`.
-#   packaging-lint              luarocks lint rockspec/fsx-scm-1.rockspec
-#   packaging-luarocks-lua5.4   luarocks make into a temporary tree (Lua 5.4), then the smoke test
-#   packaging-luarocks-luajit   the same with --lua-version=5.1, LuaJIT's headers and interpreter
-#   packaging-make-lua5.4       make install PREFIX=/usr/local DESTDIR=<tmp>, the smoke test,
-#                               make uninstall, and no file left behind
-#   packaging-make-luajit       the same with LUA=luajit (shebang rewritten to luajit)
+#   packaging-lint                 luarocks lint rockspec/fsx-scm-1.rockspec
+#   packaging-luarocks-lua5.1      the plain `luarocks make rockspec/fsx-scm-1.rockspec`
+#                                  (Debian's LuaRocks builds for 5.1 by default) into a
+#                                  temporary tree, then the smoke test under lua5.1
+#   packaging-luarocks-luajit      the same command, the smoke test under LuaJIT
+#                                  (one Lua 5.1 ABI)
+#   packaging-luarocks-lua5.3/5.4  `luarocks --lua-version=5.x make ...`, the smoke test
+#   packaging-make-lua5.4/luajit   make install PREFIX=/usr/local DESTDIR=<tmp>, the smoke
+#                                  test, make uninstall, and no file left behind
+#   packaging-prefix-<lua>         make install PREFIX=<tmp> for each Lua, then the
+#                                  installed fsx-backup run from / with LUA_PATH and
+#                                  LUA_CPATH unset: it finds its modules by itself
 #
+# No extra variable and no LuaRocks config anywhere: the rockspec hands the
+# build to the Makefile (pkg-config finds curl.h under /usr/include/<multiarch>)
+# and lists no lua-cjson dependency (Debian's lua-cjson package serves every Lua,
+# and Debian's LuaRocks cannot see it).
 # The smoke test runs from an empty directory with only the installed tree and
 # the system's Lua paths: require "fsx" (the version is lua/fsx/version.lua's),
 # sign the AWS suite's get-vanilla request, one create_backup against the
 # local FSx server, and the installed fsx-backup (--version, create).
-#
-# LuaRocks on Debian: lua-cjson is a Debian package, not a rock, so the build
-# declares it in `rocks_provided` (a LUAROCKS_CONFIG file) instead of skipping
-# the dependency check with --deps-mode=none; curl/curl.h lives in
-# /usr/include/<multiarch>, which LuaRocks does not search (CURL_INCDIR).
 # luarocks make builds in the source directory, so it runs on a copy.
 
 _pkg_root=$(pwd)
 _pkg_version=$(lua5.4 -e 'io.write(dofile("lua/fsx/version.lua"))')
-_pkg_multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 
 # _pkg_server_start DIR: starts the local FSx server, sets _pkg_url and _pkg_pid
 _pkg_server_start() {
@@ -51,8 +55,15 @@ local want_version, url = arg[1], arg[2]
 local fsx = require "fsx"
 assert(fsx._VERSION == want_version, "fsx._VERSION is " .. tostring(fsx._VERSION))
 -- the installed modules, not a source tree
+local function searchpath(name, path)       -- package.searchpath, also on Lua 5.1
+  for template in path:gmatch("[^;]+") do
+    local file = template:gsub("%?", (name:gsub("%.", "/")))
+    local f = io.open(file)
+    if f then f:close() return file end
+  end
+end
 for _, name in ipairs{ "fsx", "fsx.core" } do
-  local path = package.searchpath(name, name == "fsx.core" and package.cpath or package.path)
+  local path = searchpath(name, name == "fsx.core" and package.cpath or package.path)
   assert(path and path:find(os.getenv("PKG_TREE"), 1, true) == 1, name .. " found at " .. tostring(path))
 end
 local r = require("fsx.sigv4").sign{
@@ -91,31 +102,50 @@ EOF
   return $rc
 }
 
-# _pkg_luarocks LUA_VERSION INTERP [LUA_INCDIR]
+# _pkg_luarocks LUA_VERSION INTERP [--lua-version=V]: the plain luarocks make
+# (with only a --tree) on a copy of the source, then the smoke test with INTERP
 _pkg_luarocks() {
-  local lv=$1 interp=$2 incdir=${3:-} tmp rc=0 cfg
+  local lv=$1 interp=$2 lv_flag=${3:-} tmp rc=0
   tmp=$(mktemp -d)
   mkdir -p "$tmp/src"
-  cp -R rockspec src lua bin docs examples "$tmp/src/"
-  cfg="$tmp/luarocks-config.lua"
-  {
-    echo 'rocks_provided = { ["lua-cjson"] = "2.1.0-1" }   -- the Debian package lua-cjson'
-    echo "lua_interpreter = \"$interp\""
-    if [ -n "$incdir" ]; then echo "variables = { LUA_INCDIR = \"$incdir\" }"; fi
-  } >"$cfg"
+  cp -R rockspec src lua bin docs examples Makefile "$tmp/src/"
   (
     cd "$tmp/src" || exit 1
-    LUAROCKS_CONFIG="$cfg" luarocks --lua-version="$lv" make rockspec/fsx-scm-1.rockspec \
-      --tree="$tmp/tree" CURL_INCDIR="/usr/include/$_pkg_multiarch" || exit 1
-    LUAROCKS_CONFIG="$cfg" luarocks --lua-version="$lv" list --tree="$tmp/tree" --porcelain | grep -q "^fsx	scm-1	installed" \
+    # shellcheck disable=SC2086
+    luarocks $lv_flag make rockspec/fsx-scm-1.rockspec --tree="$tmp/tree" || exit 1
+    # shellcheck disable=SC2086
+    luarocks $lv_flag list --tree="$tmp/tree" --porcelain | grep -q "^fsx	scm-1	installed" \
       || { echo "luarocks list does not show fsx scm-1"; exit 1; }
-    head -3 "$tmp/tree/bin/fsx-backup" | grep -q "/$interp'" \
-      || { echo "the fsx-backup wrapper does not run $interp:"; cat "$tmp/tree/bin/fsx-backup"; exit 1; }
   ) || rc=1
   if [ $rc -eq 0 ]; then
     _pkg_smoke "$interp" "$tmp/tree/share/lua/$lv/?.lua;$tmp/tree/share/lua/$lv/?/init.lua;;" \
       "$tmp/tree/lib/lua/$lv/?.so;;" "$tmp/tree/bin/fsx-backup" "$tmp/tree/" || rc=1
   fi
+  rm -rf "$tmp"
+  return $rc
+}
+
+# _pkg_prefix LUA: make install PREFIX=<tmp>; the installed fsx-backup runs from /
+# with no LUA_PATH / LUA_CPATH and creates a backup with the modules of PREFIX
+_pkg_prefix() {
+  local lua=$1 tmp rc=0 out
+  tmp=$(mktemp -d)
+  make --no-print-directory LUA="$lua" install PREFIX="$tmp/prefix" >"$tmp/install.log" 2>&1 \
+    || { cat "$tmp/install.log"; rm -rf "$tmp"; return 1; }
+  if env -u LUA_PATH -u LUA_CPATH "$lua" -e 'require "fsx.cli"' 2>/dev/null; then
+    echo "an fsx is installed on $lua's default paths: this test cannot tell it from PREFIX's"
+    rm -rf "$tmp"; return 1
+  fi
+  _pkg_server_start "$tmp" || { rm -rf "$tmp"; return 1; }
+  out=$(cd / && env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_3 -u LUA_CPATH_5_3 -u LUA_PATH_5_4 \
+        -u LUA_CPATH_5_4 -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=AKIDEXAMPLE \
+        AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY AWS_REGION=us-east-1 \
+        AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+        "$tmp/prefix/bin/fsx-backup" create --file-system-id fs-0123456789abcdef0 \
+        --endpoint-url "$_pkg_url" --output text 2>&1) || rc=1
+  echo "$tmp/prefix/bin/fsx-backup create: $out"
+  case $out in backup-*) ;; *) rc=1 ;; esac
+  _pkg_server_stop
   rm -rf "$tmp"
   return $rc
 }
@@ -143,7 +173,12 @@ _pkg_make() {
 }
 
 suite packaging-lint check luarocks lint rockspec/fsx-scm-1.rockspec
-suite packaging-luarocks-lua5.4 check _pkg_luarocks 5.4 lua5.4
-suite packaging-luarocks-luajit check _pkg_luarocks 5.1 luajit /usr/include/luajit-2.1
+suite packaging-luarocks-lua5.1 check _pkg_luarocks 5.1 lua5.1
+suite packaging-luarocks-luajit check _pkg_luarocks 5.1 luajit
+suite packaging-luarocks-lua5.3 check _pkg_luarocks 5.3 lua5.3 --lua-version=5.3
+suite packaging-luarocks-lua5.4 check _pkg_luarocks 5.4 lua5.4 --lua-version=5.4
 suite packaging-make-lua5.4 check _pkg_make lua5.4 5.4
 suite packaging-make-luajit check _pkg_make luajit 5.1
+for _pkg_lua in lua5.1 lua5.3 lua5.4 luajit; do
+  suite "packaging-prefix-$_pkg_lua" check _pkg_prefix "$_pkg_lua"
+done
