@@ -1100,6 +1100,40 @@ describe("fsx-backup command", function()
     end)
   end)
 
+  describe("a wait during an outage", function()
+    it("reports each failed poll on stderr, then exits 1 with the poll's error, not 3", function()
+      local down = "http://127.0.0.1:9"
+      local r = run({ "wait", "backup-0123456789abcdef0", "--endpoint-url", down, "--max-attempts", "1",
+                      "--max-interval", "1", "--timeout", "600" }, { no_endpoint = true })
+      expect_code(r, 1)
+      local polls, last = 0, nil
+      for _, line in ipairs(lines_of(r.stderr)) do
+        if line:match("^fsx%-backup: poll %d+ failed %(%d of 5 in a row") then polls = polls + 1 end
+        last = line
+      end
+      assert.equal(5, polls, r.stderr)
+      assert.truthy(contains(r.stderr, "CURLE_COULDNT_CONNECT"), r.stderr)
+      assert.truthy(contains(r.stderr, "gave up waiting after 5 failed polls"), r.stderr)
+      assert.is_nil(r.stderr:find("WaiterTimeout", 1, true))
+      assert.truthy(last:match("resume with: fsx%-backup wait backup%-0123456789abcdef0 .*%-%-endpoint%-url "
+        .. down:gsub("%p", "%%%0")), last)
+    end)
+
+    it("create --wait against an endpoint that fails every poll exits 1 with the resume line", function()
+      server:config{ backup_seconds = 60 }
+      server:faults({ { kind = "error500", operation = "DescribeBackups" } })
+      local r = create{ "--wait", "--max-attempts", "1", "--max-interval", "1", "--output", "text" }
+      expect_code(r, 1)
+      local line = r.stderr:match("resume with: ([^\n]+)")
+      assert.truthy(line, r.stderr)
+      assert.truthy(contains(r.stderr, "InternalServerError"), r.stderr)
+      server:faults({})
+      local id = line:match("wait (backup%-%S+)")
+      server:set_backup(id, { duration = 0 })
+      expect_code(run_printed(line), 0)
+    end)
+  end)
+
   describe("examples/playbook.sh", function()
     it("gets the same backup back when the step is re-run", function()
       local function step()

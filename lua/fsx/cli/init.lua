@@ -27,7 +27,6 @@ local report = require "fsx.cli.report"
 local context = require "fsx.cli.context"
 local commands = require "fsx.cli.commands"
 local output = require "fsx.cli.output"
-local wait = require "fsx.cli.wait"
 
 local M = {}
 
@@ -57,9 +56,8 @@ local function report_error(ctx, err)
       diag(M.PROGRAM .. ": debug: " .. ctx.traceback)
     end
   end
-  if ctx and errors.is_error(err, "WaiterTimeout") then
-    local ids = type(err.pending) == "table" and #err.pending > 0 and err.pending or { err.backup_id }
-    diag(M.PROGRAM .. ": the backup was left as it is; resume with: " .. wait.resume_line(ctx, ids))
+  if ctx and ctx.resume and not (errors.is_error(err) and err.kind == "validation") then
+    diag(M.PROGRAM .. ": " .. ctx.resume)
   end
   if ctx and errors.is_error(err) and err.kind == "waiter" and type(err.backup) == "table" then
     local ok = pcall(context.emit, ctx, ctx.command == "create" and "backup" or "backups",

@@ -4,6 +4,7 @@
 --
 -- Layer: CLI, over the client's `wait_for_backup(s)`.
 -- @module fsx.cli.wait
+local errors = require "fsx.error"
 local args = require "fsx.cli.args"
 local context = require "fsx.cli.context"
 local options = require "fsx.cli.options"
@@ -74,9 +75,17 @@ function M.backups(ctx, ids, first)
       display:tick()
     end
   end
+  -- a failed poll (endpoint down, credentials expired, throttled) is shown
+  -- at once; after the waiter's max_failures in a row it raises that error
+  local function on_error(err, info)
+    display:finish()
+    diag(PROGRAM .. ": poll " .. tostring(info.polls) .. " failed (" .. tostring(info.failures) .. " of "
+      .. tostring(info.max_failures) .. " in a row before giving up): "
+      .. report.error_line(err):gsub("^[^:]*: ", ""))
+  end
   local max_delay = ctx.opts["max-interval"] or M.MAX_INTERVAL
-  local opts = { timeout = ctx.opts.timeout, on_progress = on_progress, sleep = sleep,
-                 max_delay = max_delay,
+  local opts = { timeout = ctx.opts.timeout, on_progress = on_progress, on_error = on_error,
+                 sleep = sleep, max_delay = max_delay,
                  min_delay = math.min(require("fsx.waiter").DEFAULTS.min_delay, max_delay) }
   local ok, res = pcall(function()
     context.check_signal()
@@ -86,6 +95,13 @@ function M.backups(ctx, ids, first)
   display:finish()
   if ok then return EXIT.OK, res end
   if report.is_interrupt(res) then return report_interrupt(ctx, ids, last) end
+  -- the backups are left as they are: unless one FAILED or is gone, say how
+  -- to resume (after a timeout, an outage, expired credentials)
+  if not (errors.is_error(res, "BackupFailed") or errors.is_error(res, "BackupDeleted")) then
+    local pending = errors.is_error(res, "WaiterTimeout") and type(res.pending) == "table"
+      and #res.pending > 0 and res.pending or ids
+    ctx.resume = "the backup was left as it is; resume with: " .. M.resume_line(ctx, pending)
+  end
   error(res, 0)
 end
 
