@@ -157,6 +157,48 @@ describe("fsx.endpoint_rules", function()
     assert.are.equal(0, rc, out)
   end)
 
+  it("takes a new region or partition as a data update (tools/gen_endpoints.lua)", function()
+    local lua = jit and "luajit" or "lua5.4"
+    local dir = helpers.tmpdir()
+    assert(os.execute("mkdir -p " .. dir .. "/lua/fsx && cp -R model " .. dir
+                      .. " && cp -R lua/fsx/endpoint_data " .. dir .. "/lua/fsx/"))
+    local parts = load_json("model/partitions.json")
+    local aws = parts.partitions[1]
+    aws.regions["us-north-9"] = { description = "US North (new)" }
+    local new = cjson.decode(cjson.encode(aws))
+    new.id, new.regionRegex, new.regions = "aws-zz", "^zz\\-\\w+\\-\\d+$", { ["zz-east-1"] = {} }
+    new.outputs.dnsSuffix, new.outputs.supportsDualStack = "example.zz", false
+    parts.partitions[#parts.partitions + 1] = new
+    helpers.write_file(dir .. "/model/partitions.json", cjson.encode(parts))
+    local out, rc = helpers.run(lua .. " tools/gen_endpoints.lua --root " .. dir .. " 2>&1")
+    assert.are.equal(0, rc, out)
+    assert.truthy(out:find("gen_endpoints: partition added: aws-zz", 1, true), out)
+    assert.truthy(out:find("gen_endpoints: region (aws) added: us-north-9", 1, true), out)
+    assert.truthy(out:find("gen_endpoints: wrote lua/fsx/endpoint_data/partitions.lua", 1, true), out)
+    assert.is_nil(out:find("endpoint_data/fsx.lua", 1, true), out)
+    out, rc = helpers.run(lua .. " tools/gen_endpoints.lua --check --root " .. dir .. " 2>&1")
+    assert.are.equal(0, rc, out)
+    local data = dofile(dir .. "/lua/fsx/endpoint_data/partitions.lua")
+    local function url(region, dual)
+      local ep, msg = rules.resolve(DATA.fsx, { Region = region, UseDualStack = dual }, data)
+      return ep and ep.url or msg
+    end
+    assert.are.equal("https://fsx.us-north-9.amazonaws.com", url("us-north-9"))
+    assert.are.equal("https://fsx.zz-west-4.example.zz", url("zz-west-4"))
+    assert.are.equal("DualStack is enabled but this partition does not support DualStack",
+                     url("zz-east-1", true))
+
+    -- a rule set that needs a function the interpreter lacks stops the update
+    local fsx_rules = load_json("model/fsx/2018-03-01/endpoint-rule-set-1.json")
+    table.insert(fsx_rules.rules, 1, { type = "error", error = "x", conditions = {
+      { fn = "aws.parseArn", argv = { { ref = "Region" } } } } })
+    helpers.write_file(dir .. "/model/fsx/2018-03-01/endpoint-rule-set-1.json", cjson.encode(fsx_rules))
+    out, rc = helpers.run(lua .. " tools/gen_endpoints.lua --root " .. dir .. " 2>&1")
+    helpers.rmdir(dir)
+    assert.are_not.equal(0, rc)
+    assert.truthy(out:find("function aws.parseArn is not implemented", 1, true), out)
+  end)
+
   describe("the language", function()
     local PARTS = { partitions = {
       { id = "aws", regionRegex = "^(us|eu)\\-\\w+\\-\\d+$",

@@ -12,6 +12,10 @@
 --
 --   lua5.4 tools/gen_endpoints.lua            write them      (make endpoints)
 --   lua5.4 tools/gen_endpoints.lua --check    compare them    (make endpoints-check)
+--   --root DIR                                another tree's model/ and lua/
+--
+-- Writing prints what changed: partitions and regions added or removed,
+-- partition outputs or patterns changed, rule-set parameters or rules changed.
 --
 -- Output is deterministic (sorted keys), so regenerating from the same JSON
 -- is byte-identical. Generation fails (exit status 1) when a rule set calls a
@@ -32,10 +36,10 @@ local FILES = {
     what = "the partitions (botocore's partitions.json)" },
   { json = "model/fsx/2018-03-01/endpoint-rule-set-1.json", lua = "lua/fsx/endpoint_data/fsx.lua",
     what = "the FSx endpoint rule set (botocore's fsx/2018-03-01/endpoint-rule-set-1.json)",
-    ruleset = true },
+    ruleset = true, name = "fsx" },
   { json = "model/sts/2011-06-15/endpoint-rule-set-1.json", lua = "lua/fsx/endpoint_data/sts.lua",
     what = "the STS endpoint rule set (botocore's sts/2011-06-15/endpoint-rule-set-1.json)",
-    ruleset = true },
+    ruleset = true, name = "sts" },
 }
 
 local function die(msg)
@@ -113,8 +117,8 @@ local function check_partitions(data, file)
   end
 end
 
-local function generate(spec)
-  local text, err = read_file(root .. "/" .. spec.json)
+local function generate(spec, dir)
+  local text, err = read_file(dir .. "/" .. spec.json)
   if not text then die(err) end
   local data = cjson.decode(text)
   if spec.ruleset then check_ruleset(data, spec.json) else check_partitions(data, spec.json) end
@@ -125,19 +129,76 @@ local function generate(spec)
   }
 end
 
-local check = arg[1] == "--check"
-if arg[1] and not check then die("usage: gen_endpoints.lua [--check]") end
+-- What a data update changes, for `make update-model` to print: partitions
+-- and regions added or removed, partition outputs changed, rule-set
+-- parameters added or removed, or just "rules changed".
+local function changes(spec, old_text, new_text)
+  local loader = rawget(_G, "loadstring") or load
+  local old = old_text and loader(old_text)
+  old = old and old() or {}
+  local new = loader(new_text)()
+  local out = {}
+  local function note(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
+  local function by_key(list, field)
+    local t = {}
+    for _, x in ipairs(list or {}) do t[x[field]] = x end
+    return t
+  end
+  local function diff_keys(a, b, what)
+    local ks = {}
+    for k in pairs(b or {}) do if not (a or {})[k] then ks[#ks + 1] = k end end
+    table.sort(ks)
+    for _, k in ipairs(ks) do note("%s added: %s", what, k) end
+    ks = {}
+    for k in pairs(a or {}) do if not (b or {})[k] then ks[#ks + 1] = k end end
+    table.sort(ks)
+    for _, k in ipairs(ks) do note("%s removed: %s", what, k) end
+  end
+  if spec.ruleset then
+    diff_keys(old.parameters, new.parameters, spec.name .. " parameter")
+    if literal(old.rules or {}, "") ~= literal(new.rules, "") then
+      note("%s rules changed", spec.name)
+    end
+    return out
+  end
+  local op, np = by_key(old.partitions, "id"), by_key(new.partitions, "id")
+  diff_keys(op, np, "partition")
+  for _, p in ipairs(new.partitions) do
+    local o = op[p.id]
+    if o then
+      diff_keys(o.regions, p.regions, "region (" .. p.id .. ")")
+      if o.regionRegex ~= p.regionRegex then
+        note("partition %s: regionRegex %s -> %s", p.id, o.regionRegex, p.regionRegex)
+      end
+      if literal(o.outputs, "") ~= literal(p.outputs, "") then
+        note("partition %s: outputs changed", p.id)
+      end
+    end
+  end
+  return out
+end
+
+local check, dir = false, root
+local i = 1
+while arg[i] do
+  if arg[i] == "--check" then check = true
+  elseif arg[i] == "--root" and arg[i + 1] then dir, i = arg[i + 1], i + 1
+  else die("usage: gen_endpoints.lua [--check] [--root DIR]") end
+  i = i + 1
+end
 local stale = 0
 for _, spec in ipairs(FILES) do
-  local want = generate(spec)
-  local path = root .. "/" .. spec.lua
+  local want = generate(spec, dir)
+  local path = dir .. "/" .. spec.lua
+  local have = read_file(path)
   if check then
-    if read_file(path) ~= want then
+    if have ~= want then
       io.stderr:write("gen_endpoints: ", spec.lua, " does not match ", spec.json,
                       " (run make endpoints)\n")
       stale = stale + 1
     end
-  elseif read_file(path) ~= want then
+  elseif have ~= want then
+    for _, line in ipairs(changes(spec, have, want)) do print("gen_endpoints: " .. line) end
     local f = assert(io.open(path, "wb"))
     f:write(want)
     f:close()
