@@ -462,7 +462,7 @@ describe("copy_backup and restores against the local server", function()
     server:config{ backup_seconds = 0.3 }
     local src = client:create_backup{ file_system_id = FS_WINDOWS, tags = { Name = "src" },
                                       wait = { min_delay = 0.1, max_delay = 0.2 } }
-    local copy, meta = client:copy_backup{ source_backup_id = src.backup_id, source_region = "us-east-1",
+    local copy, meta = client:copy_backup{ source_backup_id = src.backup_id, destination_region = "us-east-1",
                                            copy_tags = true, wait = { min_delay = 0.1, max_delay = 0.2 } }
     assert.equal("AVAILABLE", copy.lifecycle)
     assert.are_not.equal(src.backup_id, copy.backup_id)
@@ -474,8 +474,9 @@ describe("copy_backup and restores against the local server", function()
     assert.is_nil(req.params.wait)
     -- without wait: returns at once, COPYING
     server:config{ backup_seconds = 1000 }
-    copy = client:copy_backup{ source_backup_id = src.backup_id }
+    copy = client:copy_backup{ source_backup_id = src.backup_id, source_region = "us-east-1" }
     assert.equal("COPYING", copy.lifecycle)
+    assert.is_nil(server:requests("CopyBackup")[2].params.SourceRegion)   -- an in-Region copy
   end)
 
   it("restore_file_system waits for AVAILABLE", function()
@@ -616,5 +617,163 @@ describe("tags module and the server agree", function()
       local b = client:create_backup{ file_system_id = id, tags = { job = "n" }, copy_tags = "merge" }
       assert.same(want, b.tags)
     end
+  end)
+end)
+
+describe("copy_backup across Regions against a server answering for several", function()
+  local multi, east, west
+  local FS = "fs-0123456789abcdef0"
+  local function backup_in(region, extra)
+    local doc = { FileSystemId = FS, Region = region, CreationTime = "2024-01-01T00:00:00Z" }
+    for k, v in pairs(extra or {}) do doc[k] = v end
+    return multi:seed{ backups = { doc } }.backups[1]
+  end
+  local function client_for(region)
+    return fsx.new{ region = region, endpoint_url = multi.url, credentials = helpers.credentials() }
+  end
+  local function refused(c, args, code, pattern)
+    local e = err_of(c.copy_backup, c, args)
+    assert.equal("validation", e.kind, tostring(e))
+    assert.equal(code, e.code)
+    assert.matches(pattern, e.message)
+    assert.same({}, multi:requests("CopyBackup"))
+    return e
+  end
+
+  lazy_setup(function()
+    multi = helpers.start_fsx_server{ args = { "--extra-region", "eu-west-1", "--extra-region",
+      "af-south-1", "--extra-region", "cn-north-1" } }
+  end)
+  lazy_teardown(function() if multi then multi:stop() end end)
+  before_each(function()
+    multi:reset()
+    multi:config{ backup_seconds = 0.2 }
+    east, west = client_for("us-east-1"), client_for("eu-west-1")
+  end)
+
+  it("is sent in the destination Region with SourceRegion, and waits there", function()
+    local id = backup_in("eu-west-1")
+    local copy = east:copy_backup{ source_backup_id = id, source_region = "eu-west-1",
+                                   source_client = west, wait = { min_delay = 0.05, max_delay = 0.1 } }
+    assert.equal("AVAILABLE", copy.lifecycle)
+    assert.equal("eu-west-1", copy.source_backup_region)
+    assert.equal(id, copy.source_backup_id)
+    assert.matches("^arn:aws:fsx:us%-east%-1:", copy.resource_arn)
+    local req = multi:requests("CopyBackup")
+    assert.equal(1, #req)
+    assert.equal("eu-west-1", req[1].params.SourceRegion)
+    assert.equal("us-east-1", req[1].region)   -- the Region the request was signed for
+    -- the source was checked in its Region, the copy waited for in the destination
+    local regions = {}
+    for _, r in ipairs(multi:requests("DescribeBackups")) do regions[#regions + 1] = r.params.BackupIds[1] end
+    assert.same(id, regions[1])
+    for i = 2, #regions do assert.equal(copy.backup_id, regions[i]) end
+    for _, r in ipairs(multi:requests("DescribeBackups")) do
+      assert.equal(r.params.BackupIds[1] == id and "eu-west-1" or "us-east-1", r.region)
+    end
+    -- the server keeps the Regions apart: the source is not in us-east-1, the copy not in eu-west-1
+    assert.equal("BackupNotFound", err_of(east.describe_backups, east, { backup_ids = { id } }).code)
+    assert.equal("BackupNotFound", err_of(west.describe_backups, west, { backup_ids = { copy.backup_id } }).code)
+  end)
+
+  it("names its Regions: none given, or a destination that is not the client's, is refused", function()
+    local id = backup_in("eu-west-1")
+    local e = err_of(west.copy_backup, west, { source_backup_id = id })
+    assert.equal("validation", e.kind)
+    assert.matches("give source_region %(the Region of the backup%) and/or destination_region", e.message)
+    -- a client built for the source Region cannot make the copy elsewhere
+    e = err_of(west.copy_backup, west, { source_backup_id = id, destination_region = "us-east-1" })
+    assert.matches("destination_region: is us%-east%-1 but this client is for eu%-west%-1: CopyBackup " ..
+                   "is sent in the destination Region", e.message)
+    e = err_of(east.copy_backup, east, { source_backup_id = id, source_region = "eu-west-1",
+                                         source_client = east })
+    assert.matches("source_client: is for us%-east%-1, not the source Region eu%-west%-1", e.message)
+    assert.same({}, multi:requests("CopyBackup"))
+  end)
+
+  it("refuses before sending what FSx refuses, and the server refuses it too", function()
+    local cn = backup_in("cn-north-1")
+    refused(east, { source_backup_id = cn, source_region = "cn-north-1" }, "InvalidRegion",
+            "cannot copy from cn%-north%-1 %(partition aws%-cn%) to us%-east%-1 %(partition aws%)")
+    local opt = backup_in("af-south-1")
+    refused(east, { source_backup_id = opt, source_region = "af-south-1" }, "UnsupportedOperation",
+            "af%-south%-1 is an opt%-in Region")
+    local creating = backup_in("eu-west-1", { Lifecycle = "CREATING" })
+    refused(east, { source_backup_id = creating, source_region = "eu-west-1", source_client = west },
+            "SourceBackupUnavailable", "source backup " .. creating:gsub("%-", "%%-") .. " is CREATING")
+    local same_region = backup_in("us-east-1", { Lifecycle = "CREATING" })
+    refused(east, { source_backup_id = same_region, destination_region = "us-east-1" },
+            "SourceBackupUnavailable", "FSx copies only AVAILABLE backups")
+    local tiered = backup_in("us-east-1", { StorageType = "INTELLIGENT_TIERING",
+                                            FileSystemId = "fs-0000000000000e001", FileSystemType = "OPENZFS" })
+    refused(east, { source_backup_id = tiered, source_region = "us-east-1" }, "UnsupportedOperation",
+            "Intelligent%-Tiering storage class")
+    -- the local server answers as FSx does when the checks are bypassed
+    for _, case in ipairs{ { cn, "cn-north-1", "InvalidRegion" }, { opt, "af-south-1", "UnsupportedOperation" },
+                           { creating, "eu-west-1", "SourceBackupUnavailable" },
+                           { tiered, "us-east-1", "UnsupportedOperation" } } do
+      local res = multi:signed_request("CopyBackup", { SourceBackupId = case[1], SourceRegion = case[2] })
+      assert.equal(400, res.status)
+      assert.equal(case[3], res.json.__type)
+    end
+  end)
+end)
+
+describe("list_backups, token reuse and AWS_BACKUP against the local server", function()
+  it("filters by backup type and tag", function()
+    server:seed{ backups = {
+      { BackupId = "backup-000000000000b0001", FileSystemId = FS_WINDOWS, Type = "AUTOMATIC",
+        Tags = { { Key = "job", Value = "nightly" } } },
+      { BackupId = "backup-000000000000b0002", FileSystemId = FS_WINDOWS, Type = "USER_INITIATED",
+        Tags = { { Key = "job", Value = "nightly" } } },
+      { BackupId = "backup-000000000000b0003", FileSystemId = FS_WINDOWS, Type = "USER_INITIATED",
+        Tags = { { Key = "job", Value = "weekly" } } },
+      { BackupId = "backup-000000000000b0004", FileSystemId = FS_NONE, Type = "AWS_BACKUP" },
+    } }
+    server:config{ page_size = 1, page_overlap = 0, page_repeat = 1 }
+    local function ids(list)
+      local out = {}
+      for i, b in ipairs(list) do out[i] = b.backup_id end
+      table.sort(out)
+      return out
+    end
+    assert.same({ "backup-000000000000b0002", "backup-000000000000b0003" },
+                ids(client:list_backups{ file_system_id = FS_WINDOWS, types = { "USER_INITIATED" } }))
+    assert.same({ "backup-000000000000b0001", "backup-000000000000b0002" },
+                ids(client:list_backups{ tag_filter = { job = "nightly" } }))
+    assert.same({ "backup-000000000000b0002" },
+                ids(client:list_backups{ types = { "USER_INITIATED" }, tag_filter = { job = { "nightly" } } }))
+    assert.same({ "backup-000000000000b0004" }, ids(client:list_backups{ types = { "AWS_BACKUP" } }))
+    local q = server:requests("DescribeBackups")
+    assert.same({ { Name = "backup-type", Values = { "AWS_BACKUP" } } }, q[#q].params.Filters)
+    local e = err_of(client.list_backups, client, { types = { "MANUAL" } })
+    assert.matches("list_backups: types%[1%]: must be USER_INITIATED, AUTOMATIC or AWS_BACKUP", e.message)
+  end)
+
+  it("explains IncompatibleParameterError when copy_tags merge meets a re-used token", function()
+    local args = { file_system_id = FS_WINDOWS, tags = { job = "nightly" }, copy_tags = "merge",
+                   client_request_token = "nightly-2024-01-01" }
+    local first = client:create_backup(args)
+    -- the same call again is the same backup
+    assert.equal(first.backup_id, client:create_backup(args).backup_id)
+    client:tag_resource{ resource_arn = "arn:aws:fsx:us-east-1:123456789012:file-system/" .. FS_WINDOWS,
+                         tags = { { key = "cost-center", value = "42" } } }
+    local e = err_of(client.create_backup, client, args)
+    assert.equal("IncompatibleParameterError", e.code)
+    assert.is_true(e.token_reused)
+    assert.matches("client_request_token nightly%-2024%-01%-01 was used before with other parameters: " ..
+                   "with copy_tags the tags sent are computed from the file system's current tags", e.message)
+    assert.matches("to make another backup, use a new token", e.message)
+  end)
+
+  it("the server refuses DeleteBackup for an AWS_BACKUP backup, and prune never sends it", function()
+    server:seed{ backups = { { BackupId = "backup-000000000000c0001", FileSystemId = FS_NONE, Type = "AWS_BACKUP",
+                               CreationTime = "2020-01-01T00:00:00Z" } } }
+    local e = err_of(client.delete_backup, client, { backup_id = "backup-000000000000c0001" })
+    assert.equal("BadRequest", e.code)
+    assert.matches("AWS Backup", e.message)
+    local r = client:prune_backups{ file_system_id = FS_NONE, keep_last = 0, dry_run = false }
+    assert.same({}, r.deleted)
+    assert.equal(1, #server:requests("DeleteBackup"))
   end)
 end)

@@ -1,10 +1,9 @@
 --- Hand-written extensions of the generated backup operations: tag policies
--- and waiting on create_backup, waiting on copy_backup, and the restore
--- helpers.
+-- and waiting on create_backup, and `list_backups` (DescribeBackups filtered by
+-- type and tag). Copies and restores are in `fsx.restore`.
 --
--- Layer: Lua helpers. The client's `create_backup` and `copy_backup` methods
--- are these versions taking a `wait` argument (and, for create_backup,
--- `copy_tags`), beside `restore_file_system` and `restore_volume`. Everything else about a call
+-- Layer: Lua helpers. The client's `create_backup` method is this version
+-- taking a `wait` argument and `copy_tags`. Everything else about a call
 -- (validation, idempotency token, retries) stays in `fsx.client`: each of these
 -- sends its operation exactly once through `client:_operation`, which fills
 -- the ClientRequestToken once and keeps it across retries.
@@ -41,20 +40,25 @@ local waiter = lazy("fsx.waiter")
 
 local M = {}
 
-local function check_self(self, op)
+--- Refuse a call not made as `client:op{...}`. (Shared with `fsx.restore`.)
+-- @local
+function M.check_self(self, op)
   if type(self) ~= "table" or type(self._operation) ~= "function" then
     errors.validation(op, nil, "call it as client:" .. op .. "{...}")
   end
 end
 
-local function check_args(args, op)
+--- The arguments table (nil: empty), checked to be plain data.
+-- @local
+function M.check_args(args, op)
   if args == nil then return {} end
   if type(args) ~= "table" then errors.validation(op, nil, "arguments must be a table") end
   return errors.plain(op, nil, args)
 end
 
--- A shallow copy of args without the fields this module handles.
-local function without(args, skip)
+--- A shallow copy of args without the fields a helper handles itself.
+-- @local
+function M.without(args, skip)
   local out = {}
   for k, v in pairs(args) do
     if not skip[k] then out[k] = v end
@@ -62,8 +66,9 @@ local function without(args, skip)
   return out
 end
 
--- Resolve `wait` (nil/false: no wait; true or a table: waiter options).
-local function wait_options(self, wait, op)
+--- Resolve `wait` (nil/false: no wait; true or a table: waiter options).
+-- @local
+function M.wait_options(self, wait, op)
   if wait == nil or wait == false then return nil end
   return waiter.options(wait, op, self, "wait")
 end
@@ -104,8 +109,10 @@ function M.read_resource(client, args, op)
   return resource, list or {}
 end
 
--- Wait after a create call; a failure carries the id of what was created.
-local function wait_after(client, kind, id, o, op, meta)
+--- Wait after a create call; a failure carries the id of what was created
+-- and `created = true`.
+-- @local
+function M.wait_after(client, kind, id, o, op, meta)
   local ok, final, info = pcall(waiter.wait_one, client, kind, id, o, op)
   if not ok then
     local err = final
@@ -132,21 +139,21 @@ local CREATE_SKIP = { copy_tags = true, wait = true }
 --   after a wait)
 function M.create_backup(client, args)
   local op = "create_backup"
-  check_self(client, op)
-  args = check_args(args, op)
+  M.check_self(client, op)
+  args = M.check_args(args, op)
   local decl = api.operations.CreateBackup
   -- the model makes both optional; FSx refuses a call with neither or both
   if (args.file_system_id == nil) == (args.volume_id == nil) then
     errors.validation(op, nil, "give exactly one of file_system_id, volume_id")
   end
-  local o = wait_options(client, args.wait, op)
-  local send = without(args, CREATE_SKIP)
+  local o = M.wait_options(client, args.wait, op)
+  local send = M.without(args, CREATE_SKIP)
   local policy = args.copy_tags
   if policy ~= nil and policy ~= "none" then
     tags.precheck(policy, send.tags, op)
     -- validate everything, the caller's tags included (as they would be sent:
     -- without the aws: keys every policy drops), before reading anything
-    local check = without(send, { tags = true })
+    local check = M.without(send, { tags = true })
     local caller = {}
     for _, tag in ipairs(tags.normalize(send.tags, "tags", op)) do
       if not tags.is_reserved(tag.key) then caller[#caller + 1] = tag end
@@ -157,49 +164,85 @@ function M.create_backup(client, args)
     local list = tags.apply(policy, resource_tags, send.tags, resource, op)
     send.tags = #list > 0 and list or nil
   end
-  local backup, meta = client:_operation(decl, send, CREATE_SKIP)
+  local ok, backup, meta = pcall(client._operation, client, decl, send, CREATE_SKIP)
+  if not ok then
+    if policy ~= nil and policy ~= "none" and args.client_request_token ~= nil
+       and errors.is_error(backup, "IncompatibleParameterError") then
+      backup.message = op .. ": client_request_token " .. tostring(args.client_request_token) ..
+        " was used before with other parameters: with copy_tags the tags sent are computed " ..
+        "from the " .. (args.volume_id and "volume" or "file system") .. "'s current tags, " ..
+        "which changed since that call, so FSx refuses the repeat. The backup of the first " ..
+        "call exists: find it with list_backups or describe_backups (its tags are those of " ..
+        "the first call); to make another backup, use a new token (" .. tostring(backup.message) .. ")"
+      backup.token_reused = true
+    end
+    error(backup, 0)
+  end
   if not o then return backup, meta end
-  return wait_after(client, "backup", backup.backup_id, o, op, meta)
+  return M.wait_after(client, "backup", backup.backup_id, o, op, meta)
 end
 
--- An operation that creates something, then optionally waits for it: `kind`
--- names the waiter ("backup", "file_system", "volume") and `id_field` the
--- result's id member.
-local function create_then_wait(client, args, op, decl, kind, id_field)
-  check_self(client, op)
-  args = check_args(args, op)
-  local o = wait_options(client, args.wait, op)
-  local made, meta = client:_operation(decl, without(args, { wait = true }), { wait = true })
-  if not o then return made, meta end
-  return wait_after(client, kind, made[id_field], o, op, meta)
-end
+local BACKUP_TYPES = { AUTOMATIC = true, USER_INITIATED = true, AWS_BACKUP = true }
+local LIST_FIELDS = { file_system_id = true, volume_id = true, types = true, tag_filter = true,
+                      max_pages = true }
+--- The argument names of `list_backups` (read through an arguments table's metatable).
+M.LIST_ARGS = { "file_system_id", "max_pages", "tag_filter", "types", "volume_id" }
 
---- CopyBackup, optionally waiting for the copy (in the client's region) to be AVAILABLE.
--- `copy_tags` here is CopyBackup's own boolean flag, passed through.
--- @treturn table the copy, meta
-function M.copy_backup(client, args)
-  return create_then_wait(client, args, "copy_backup", api.operations.CopyBackup,
-                          "backup", "backup_id")
-end
-
---- CreateFileSystemFromBackup, optionally waiting for the file system to be AVAILABLE.
+--- DescribeBackups filtered by resource, backup type and tags: every page,
+-- each backup once (a listing that repeats a backup gives it once, as last
+-- described), in the order first listed.
 -- @param client the client
--- @tparam table args the CreateFileSystemFromBackup arguments (`backup_id`,
---   `subnet_ids`, ...) plus `wait`
--- @treturn table the file system, meta
-function M.restore_file_system(client, args)
-  return create_then_wait(client, args, "restore_file_system",
-                          api.operations.CreateFileSystemFromBackup, "file_system", "file_system_id")
-end
-
---- CreateVolumeFromBackup, optionally waiting for the volume to be AVAILABLE
--- (or CREATED, ONTAP's ready state).
--- @param client the client
--- @tparam table args the CreateVolumeFromBackup arguments (`backup_id`, `name`, ...) plus `wait`
--- @treturn table the volume, meta
-function M.restore_volume(client, args)
-  return create_then_wait(client, args, "restore_volume", api.operations.CreateVolumeFromBackup,
-                          "volume", "volume_id")
+-- @tparam[opt] table args `file_system_id`, `volume_id` (filters of DescribeBackups),
+--   `types` (a list of `USER_INITIATED`, `AUTOMATIC`, `AWS_BACKUP`: the
+--   `backup-type` filter), `tag_filter` (as prune's: `{ key = "value" }`,
+--   `{ key = { "a", "b" } }`, `{ key = true }`; matched here, DescribeBackups has
+--   no tag filter), `max_pages` (the listing's page cap)
+-- @treturn table list of snake_case backups
+function M.list_backups(client, args)
+  local op = "list_backups"
+  M.check_self(client, op)
+  args = M.check_args(args, op)
+  for k in pairs(args) do
+    if not LIST_FIELDS[k] then errors.validation(op, tostring(k), "unknown argument") end
+  end
+  local filters = {}
+  for _, f in ipairs{ { "file_system_id", "file-system-id" }, { "volume_id", "volume-id" } } do
+    local v = args[f[1]]
+    if v ~= nil then
+      if type(v) ~= "string" or v == "" then errors.validation(op, f[1], "must be a non-empty string") end
+      filters[#filters + 1] = { name = f[2], values = { v } }
+    end
+  end
+  if args.types ~= nil then
+    if type(args.types) ~= "table" or #errors.plain(op, "types", args.types) == 0 then
+      errors.validation(op, "types", "must be a non-empty list of backup types")
+    end
+    for i, t in ipairs(args.types) do
+      if not BACKUP_TYPES[t] then
+        errors.validation(op, "types[" .. i .. "]", "must be USER_INITIATED, AUTOMATIC or AWS_BACKUP")
+      end
+    end
+    filters[#filters + 1] = { name = "backup-type", values = args.types }
+  end
+  local tf = args.tag_filter
+  if tf ~= nil then tags.check_filter(tf, op, "tag_filter") end
+  local call = { filters = #filters > 0 and filters or nil }
+  local config = args.max_pages and { max_pages = args.max_pages } or nil
+  local list, at = {}, {}
+  for b in client:each_backup(call, config) do
+    local id = b.backup_id
+    if at[id] then
+      list[at[id]] = b
+    else
+      list[#list + 1] = b
+      at[id] = #list
+    end
+  end
+  local out = {}
+  for _, b in ipairs(list) do
+    if tags.matches_filter(b.tags, tf) then out[#out + 1] = b end
+  end
+  return out
 end
 
 return M

@@ -486,14 +486,16 @@ end
 -- The hand-written methods, each in the module that holds its code, loaded
 -- on the method's first call: a script that never waits or prunes never
 -- loads that code. Waiters also get their kind.
--- `args` names the operation whose input members (and `wait`, `copy_tags`)
--- are read through an argument table's metatable (`plain_args`).
+-- `args` names the operation whose input members (and `BACKUP_EXTRA`) are
+-- read through an argument table's metatable (`plain_args`); `names` the
+-- module's list of argument names for a method that is no operation.
 local ADDONS = {
   create_backup = { "fsx.backup", "create_backup", args = "CreateBackup" },
-  copy_backup = { "fsx.backup", "copy_backup", args = "CopyBackup" },
-  restore_file_system = { "fsx.backup", "restore_file_system", args = "CreateFileSystemFromBackup" },
-  restore_volume = { "fsx.backup", "restore_volume", args = "CreateVolumeFromBackup" },
-  prune_backups = { "fsx.retention", "prune_backups", args = "prune" },
+  list_backups = { "fsx.backup", "list_backups", names = "LIST_ARGS" },
+  copy_backup = { "fsx.restore", "copy_backup", args = "CopyBackup" },
+  restore_file_system = { "fsx.restore", "restore_file_system", args = "CreateFileSystemFromBackup" },
+  restore_volume = { "fsx.restore", "restore_volume", args = "CreateVolumeFromBackup" },
+  prune_backups = { "fsx.retention", "prune_backups", names = "PRUNE_ARGS" },
   wait_for_backup = { "fsx.waiter", "wait_one", "backup" },
   wait_for_backups = { "fsx.waiter", "wait_many", "backup" },
   wait_for_file_system = { "fsx.waiter", "wait_one", "file_system" },
@@ -501,17 +503,17 @@ local ADDONS = {
   wait_for_volume = { "fsx.waiter", "wait_one", "volume" },
   wait_for_volumes = { "fsx.waiter", "wait_many", "volume" },
 }
-local BACKUP_EXTRA = { "wait", "copy_tags" }
+local BACKUP_EXTRA = { "wait", "copy_tags", "destination_region", "source_client" }
 for name, where in pairs(ADDONS) do
   local module, fn, kind, op = where[1], where[2], where[3], where.args
   if kind then
     Client[name] = function(self, a, b)
       return require(module)[fn](self, kind, a, b)
     end
-  elseif op == "prune" then
+  elseif where.names then
     Client[name] = function(self, a)
-      local retention = require(module)
-      return retention[fn](self, plain_args(name, a, retention.PRUNE_ARGS))
+      local mod = require(module)
+      return mod[fn](self, plain_args(name, a, mod[where.names]))
     end
   else
     local decl = api.operations[op]

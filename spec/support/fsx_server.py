@@ -437,11 +437,15 @@ class Fault:
 class Store:
     """Everything the server knows, guarded by one lock."""
 
-    def __init__(self, seed_path, region, backup_seconds):
+    def __init__(self, seed_path, region, backup_seconds, extra_regions=()):
         self.lock = threading.RLock()
         self.model = Model()
         self.seed_path = seed_path
         self.region = region
+        # every Region this server answers for: the first holds the seeded file
+        # systems; backups belong to one Region each (see "Regions" in README.md)
+        self.regions = [region] + [r for r in extra_regions if r != region]
+        self.request_region = region
         self.startup_config = dict(DEFAULT_CONFIG)
         if backup_seconds is not None:
             self.startup_config["backup_seconds"] = backup_seconds
@@ -641,6 +645,12 @@ class Store:
             rec["failure"] = (b.get("FailureDetails") or {}).get("Message")
         if rec.get("override") == "DELETED":
             rec["deleted"] = True
+        rec["Region"] = b.get("Region", self.region)
+        if rec["Region"] not in self.regions:
+            raise ControlError("backup %s: the server does not answer for Region %s (start it with "
+                               "--extra-region %s)" % (bid, rec["Region"], rec["Region"]))
+        if "StorageType" in b:
+            rec["FileSystem"]["StorageType"] = b["StorageType"]
         for key in ("KmsKeyId", "SourceBackupId", "SourceBackupRegion"):
             if key in b:
                 rec[key] = b[key]
@@ -659,6 +669,7 @@ class Store:
             "Tags": copy.deepcopy(tags), "FileSystem": fs_snapshot,
             "Volume": copy.deepcopy(volume), "KmsKeyId": fs.get("KmsKeyId"),
             "copy": copy_of is not None, "seq": self.next_seq(), "token": None,
+            "Region": self.request_region,
         }
 
     def lifecycle(self, rec):
@@ -683,7 +694,7 @@ class Store:
             "Type": rec["Type"],
             "ProgressPercent": pct,
             "CreationTime": round(rec["CreationTime"], 3),
-            "ResourceARN": "arn:aws:fsx:%s:%s:backup/%s" % (self.region, self.account_id, rec["BackupId"]),
+            "ResourceARN": "arn:aws:fsx:%s:%s:backup/%s" % (rec["Region"], self.account_id, rec["BackupId"]),
             "Tags": copy.deepcopy(rec["Tags"]),
             "FileSystem": copy.deepcopy(fs),
             "OwnerId": self.account_id,
@@ -702,9 +713,10 @@ class Store:
                 desc[key] = rec[key]
         return desc
 
-    def live_backup(self, bid):
+    def live_backup(self, bid, region=None):
+        """The backup bid of the request's Region (or region), not deleted."""
         rec = self.backups.get(bid)
-        if rec is None or rec["deleted"]:
+        if rec is None or rec["deleted"] or rec["Region"] != (region or self.request_region):
             raise ApiError("BackupNotFound", "Backup %s does not exist." % bid)
         return rec
 
@@ -803,6 +815,7 @@ class Store:
             backups = []
             for rec in sorted(self.backups.values(), key=lambda r: (r["CreationTime"], r["seq"])):
                 desc = self.backup_description(rec)
+                desc["Region"] = rec["Region"]  # control view only
                 if rec["token"]:
                     desc["ClientRequestToken"] = rec["token"]  # control view only
                 backups.append(desc)
@@ -811,6 +824,7 @@ class Store:
             counters["faults_injected"] = counters["faults_fired"]
             return {
                 "region": self.region,
+                "regions": list(self.regions),
                 "account_id": self.account_id,
                 "config": dict(self.config),
                 "backups": backups,
@@ -847,6 +861,24 @@ def merge_tags(base, extra):
             index[tag["Key"]] = len(out)
             out.append(dict(tag))
     return out
+
+
+# Regions an account must opt in to: FSx makes no cross-Region copies to or from them.
+OPT_IN_REGIONS = frozenset((
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-south-2", "ap-southeast-3", "ap-southeast-4",
+    "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-central-2",
+    "eu-south-1", "eu-south-2", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+))
+
+
+def partition_of(region):
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("us-iso"):
+        return "aws-iso"
+    return "aws"
 
 
 def encode_token(operation, after):
@@ -972,9 +1004,10 @@ class Operations:
 
     def DescribeBackups(self, p):
         s = self.s
-        recs = [r for r in s.backups.values() if not r["deleted"]]
+        recs = [r for r in s.backups.values() if not r["deleted"] and r["Region"] == s.request_region]
         if p.get("BackupIds"):
-            missing = [b for b in p["BackupIds"] if b not in s.backups or s.backups[b]["deleted"]]
+            live = {r["BackupId"] for r in recs}
+            missing = [b for b in p["BackupIds"] if b not in live]
             if missing:
                 raise ApiError("BackupNotFound", "Backup(s) not found: %s" % ", ".join(missing))
             wanted = set(p["BackupIds"])
@@ -1086,7 +1119,7 @@ class Operations:
                            ResourceARN=arn)
         region, acct, kind, rest = m.groups()
         target = None
-        if region == s.region and acct == s.account_id:
+        if region in s.regions and acct == s.account_id:
             if kind == "file-system":
                 target = s.file_systems.get(rest)
             elif kind == "volume":
@@ -1095,7 +1128,7 @@ class Operations:
                     target = None
             elif kind == "backup":
                 rec = s.backups.get(rest)
-                target = rec if rec is not None and not rec["deleted"] else None
+                target = rec if rec is not None and not rec["deleted"] and rec["Region"] == region else None
             elif kind not in ("storage-virtual-machine", "snapshot", "file-cache", "association", "task"):
                 raise ApiError("ResourceDoesNotSupportTagging",
                                "Resource %s does not support tagging." % arn, ResourceARN=arn)
@@ -1134,15 +1167,31 @@ class Operations:
         prior = s.token_lookup("CopyBackup", p)
         if prior is not None:
             return {"Backup": s.backup_description(s.backups[prior])}
-        src_region = p.get("SourceRegion") or s.region
+        dest_region = s.request_region
+        src_region = p.get("SourceRegion") or dest_region
         if not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", src_region):
             raise ApiError("InvalidRegion", "Region %s is not valid." % src_region)
-        src = s.live_backup(p["SourceBackupId"])
+        if src_region != dest_region:
+            if partition_of(src_region) != partition_of(dest_region):
+                raise ApiError("InvalidRegion", "Cross-Region copies are supported only within "
+                               "one partition: %s and %s are not." % (src_region, dest_region))
+            for r in (src_region, dest_region):
+                if r in OPT_IN_REGIONS:
+                    raise ApiError("UnsupportedOperation", "Cross-Region backup copies are not "
+                                   "supported in opt-in Regions (%s)." % r)
+        if src_region not in s.regions:
+            raise ApiError("BackupNotFound", "Backup %s does not exist in %s."
+                           % (p["SourceBackupId"], src_region))
+        src = s.live_backup(p["SourceBackupId"], src_region)
         if s.lifecycle(src)[0] != "AVAILABLE":
             raise ApiError("SourceBackupUnavailable", "Backup %s is not AVAILABLE." % src["BackupId"],
                            BackupId=src["BackupId"])
+        if src["FileSystem"].get("StorageType") == "INTELLIGENT_TIERING":
+            raise ApiError("UnsupportedOperation", "Backups of file systems using the "
+                           "Intelligent-Tiering storage class cannot be copied.")
         in_flight = sum(1 for r in s.backups.values()
-                        if not r["deleted"] and r["copy"] and s.lifecycle(r)[0] == "COPYING")
+                        if not r["deleted"] and r["copy"] and r["Region"] == dest_region
+                        and s.lifecycle(r)[0] == "COPYING")
         if in_flight >= s.config["copy_limit"]:
             raise ApiError("ServiceLimitExceeded", "Too many backup copies in progress.",
                            Limit="TOTAL_IN_PROGRESS_COPY_BACKUPS")
@@ -1529,7 +1578,8 @@ class Handler(BaseHTTPRequestHandler):
             if fault is not None and fault.kind in PRE_FAULTS:
                 self.pre_fault(store, fault, entry, rid)
                 return
-            status, doc = 200, self.run_operation(store, prefix, operation, params, body)
+            status, doc = 200, self.run_operation(store, prefix, operation, params, body,
+                                                  entry.get("region") or store.region)
         except ApiError as err:
             status, doc = err.status, err.body()
             entry["error"] = err.code
@@ -1539,7 +1589,7 @@ class Handler(BaseHTTPRequestHandler):
             headers.append(("x-amzn-ErrorType", doc["__type"]))
         self.finish_api(store, entry, status, payload, headers, fault)
 
-    def run_operation(self, store, prefix, operation, params, body):
+    def run_operation(self, store, prefix, operation, params, body, region):
         if prefix != TARGET_PREFIX or not operation:
             raise ApiError("UnknownOperationException",
                            "The X-Amz-Target %r names no operation of this service." % self.headers.get("X-Amz-Target", ""))
@@ -1561,6 +1611,7 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(params, dict):
             raise ApiError("SerializationException", "The request body must be a JSON object.")
         with store.lock:
+            store.request_region = region
             store.model.validate(operation, params)
             return getattr(self.server.ops, operation)(params)
 
@@ -1598,7 +1649,7 @@ class Handler(BaseHTTPRequestHandler):
                                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version "
                                "of date from HTTP: '%s' != '%s', from '%s'."
                                % (info["date"], date[:8], date), status=403)
-            if info["region"] != region:
+            if info["region"] not in store.regions:
                 raise ApiError("InvalidSignatureException", "Credential should be scoped to a valid "
                                "region, not '%s'. " % info["region"], status=403)
             if info["service"] != "fsx":
@@ -1619,7 +1670,7 @@ class Handler(BaseHTTPRequestHandler):
             request.context["timestamp"] = date
             signer = ExactHeadersSigV4(
                 botocore.credentials.Credentials(info["access_key"], cred["secret"], cred["token"]),
-                "fsx", region, names)
+                "fsx", info["region"], names)
             canonical = signer.canonical_request(request)
             string_to_sign = signer.string_to_sign(request, canonical)
             expected = signer.signature(string_to_sign, request)
@@ -1632,6 +1683,7 @@ class Handler(BaseHTTPRequestHandler):
                     "been\n'%s'\n\nThe String-to-Sign should have been\n'%s'\n" % (canonical, string_to_sign),
                     status=403)
             entry["signature_ok"] = True
+            entry["region"] = info["region"]
             if stamp < now - max_skew:
                 raise ApiError("InvalidSignatureException",
                                "Signature expired: %s is now earlier than %s (%s - %d min.)"
@@ -1749,13 +1801,15 @@ def main(argv=None):
     ap.add_argument("--port-file", help="write the port here (atomically) once listening")
     ap.add_argument("--seed", default=DEFAULT_SEED, help="seed JSON (default: fsx_seed.json beside this file)")
     ap.add_argument("--region", default="us-east-1")
+    ap.add_argument("--extra-region", action="append", default=[],
+                    help="another Region to answer for (repeatable): its backups are its own")
     ap.add_argument("--backup-seconds", type=float, default=None)
     ap.add_argument("--print-url", action="store_true", help="print the URL on stdout")
     ap.add_argument("--verbose", action="store_true", help="log every request on stderr")
     ap.add_argument("--parent-pid", type=int, help="exit when this process is gone")
     args = ap.parse_args(argv)
 
-    store = Store(args.seed, args.region, args.backup_seconds)
+    store = Store(args.seed, args.region, args.backup_seconds, args.extra_region)
     server = Server((args.host, args.port), store, verbose=args.verbose)
     port = server.server_address[1]
 
