@@ -168,11 +168,21 @@ describe("create_backup against the local FSx server", function()
     assert.is_nil(tostring(e):find(secret, 1, true))
   end)
 
-  it("InvalidSignatureException when the clock is skewed", function()
-    local c = client{ now = function() return os.time() - 3600 end }
+  it("InvalidSignatureException when the clock is skewed less than the client corrects", function()
+    -- the service allows 60 s; 120 s is within the 5 minutes the client leaves alone
+    server:config{ max_skew_seconds = 60 }
+    local c = client{ now = function() return os.time() - 120 end }
     local e = fails(c, { file_system_id = "fs-0123456789abcdef0" })
     assert.equal("InvalidSignatureException", e.code)
     assert.truthy(e.message:lower():find("expired", 1, true))
+  end)
+
+  it("a clock an hour behind is corrected from the service's Date (one extra request)", function()
+    local c = client{ now = function() return os.time() - 3600 end }
+    local backup, meta = c:create_backup{ file_system_id = "fs-0123456789abcdef0" }
+    assert.is_string(backup.backup_id)
+    assert.equal(2, meta.attempts)
+    assert.equal(2, #server:requests("CreateBackup"))
   end)
 
   it("a refused connection is a transport error after the retries", function()
