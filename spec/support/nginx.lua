@@ -19,7 +19,14 @@ local helpers = require "helpers"
 
 local M = {}
 
-M.NGINX = os.getenv("FSX_NGINX") or "nginx"
+-- Debian installs nginx in /usr/sbin, which is not on an ordinary user's PATH.
+local function find_nginx()
+  if io.popen("command -v nginx 2>/dev/null"):read("*l") then return "nginx" end
+  local f = io.open("/usr/sbin/nginx")
+  if f then f:close() return "/usr/sbin/nginx" end
+  return "nginx"
+end
+M.NGINX = os.getenv("FSX_NGINX") or find_nginx()
 M.MODULES = os.getenv("FSX_NGINX_MODULES") or "/usr/lib/nginx/modules"
 M.PYTHON = "/usr/bin/python3"
 
@@ -165,6 +172,30 @@ local function expand(template, vars)
 end
 M.expand = expand
 
+-- The files Nginx opens by default, in the temporary prefix: a whole config
+-- (an example) that leaves them out would have Nginx open Debian's
+-- /var/log/nginx/access.log and /var/lib/nginx/*, which an ordinary user
+-- cannot, and root's runs would write there.
+local DEFAULT_PATHS = {
+  { "access_log", "logs/access.log" }, { "client_body_temp_path", "tmp/body" },
+  { "proxy_temp_path", "tmp/proxy" }, { "fastcgi_temp_path", "tmp/fastcgi" },
+  { "uwsgi_temp_path", "tmp/uwsgi" }, { "scgi_temp_path", "tmp/scgi" },
+}
+local function private_paths(conf, prefix)
+  local add = {}
+  for _, d in ipairs(DEFAULT_PATHS) do
+    if not conf:find("%f[%w_]" .. d[1] .. "%s") then
+      add[#add + 1] = "    " .. d[1] .. " " .. prefix .. "/" .. d[2] .. ";"
+    end
+  end
+  if #add == 0 then return conf end
+  local out, n = conf:gsub("\nhttp%s*{", function(open)
+    return open .. "\n" .. table.concat(add, "\n")
+  end, 1)
+  assert(n == 1, "no http block in the nginx config")
+  return out
+end
+
 local Server = {}
 Server.__index = Server
 
@@ -197,6 +228,7 @@ function M.start(opts)
     else
       conf = expand(opts.conf or CONF, vars)
     end
+    conf = private_paths(conf, prefix)
     write_file(prefix .. "/conf/nginx.conf", conf)
     local envs = {}
     for k, v in pairs(opts.env or {}) do envs[#envs + 1] = k .. "=" .. q(v) end
