@@ -158,4 +158,81 @@ describe("local FSx server", function()
     assert.equal(1, #res.json.Backups)
     assert.equal(1704078000, res.json.Backups[1].CreationTime)
   end)
+
+  describe("paging modes", function()
+    local function seed_five()
+      local list = {}
+      for i = 1, 5 do
+        list[i] = { BackupId = string.format("backup-%017x", 0xe00 + i), FileSystemId = "fs-0123456789abcdef0",
+                    CreationTime = 1704067200 + i }
+      end
+      server:seed{ backups = list }
+    end
+    -- every BackupId of every page, following NextToken up to `limit` pages
+    local function listing(limit)
+      local ids, pages, token = {}, 0, nil
+      repeat
+        local res = server:signed_request("DescribeBackups", { MaxResults = 2, NextToken = token })
+        assert.equal(200, res.status)
+        for _, b in ipairs(res.json.Backups) do ids[#ids + 1] = b.BackupId:sub(-1) end
+        token = res.json.NextToken
+        pages = pages + 1
+      until token == nil or pages >= limit
+      return table.concat(ids, " "), pages, token
+    end
+
+    it("repeats items across pages (page_overlap) and within one (page_repeat)", function()
+      seed_five()
+      assert.equal("1 2 3 4 5", (listing(10)))
+      server:config{ page_overlap = 1 }
+      assert.equal("1 2 2 3 3 4 4 5", (listing(10)))
+      server:config{ page_overlap = 0, page_repeat = 1 }
+      assert.equal("1 1 2 2 3 3 4 4 5 5", (listing(10)))
+    end)
+
+    it("hands out fresh NextTokens forever with endless_pages", function()
+      seed_five()
+      server:config{ endless_pages = 1 }
+      local ids, pages, token = listing(8)
+      assert.equal("1 2 3 4 5", ids)
+      assert.equal(8, pages)
+      assert.truthy(token)
+    end)
+  end)
+
+  it("refuses DeleteBackup for an AWS_BACKUP backup", function()
+    local id = server:seed{ backups = { { FileSystemId = "fs-0123456789abcdef0", Type = "AWS_BACKUP" } } }.backups[1]
+    local res = server:signed_request("DeleteBackup", { BackupId = id })
+    assert.equal(400, res.status)
+    assert.equal("BadRequest", res.json.__type)
+    assert.equal(1, #server:signed_request("DescribeBackups", { BackupIds = { id } }).json.Backups)
+  end)
+
+  it("downloads a restored volume's data on second-generation ONTAP, then COMPLETED", function()
+    server:config{ backup_seconds = 0, restore_seconds = 0, download_seconds = 1000 }
+    server:seed{
+      file_systems = { { FileSystemId = "fs-0abcdef0123456782", FileSystemType = "ONTAP",
+                         OntapConfiguration = { DeploymentType = "MULTI_AZ_2" } } },
+      storage_virtual_machines = { { StorageVirtualMachineId = "svm-0123456789abcdef2",
+                                     FileSystemId = "fs-0abcdef0123456782" } },
+      backups = { { BackupId = "backup-0000000000000e201", VolumeId = "fsvol-0123456789abcdef0" } },
+    }
+    local res = server:signed_request("CreateVolumeFromBackup", { BackupId = "backup-0000000000000e201",
+      Name = "r", OntapConfiguration = { StorageVirtualMachineId = "svm-0123456789abcdef2" } })
+    assert.equal(200, res.status, res.body)
+    local vid = res.json.Volume.VolumeId
+    local vol = server:signed_request("DescribeVolumes", { VolumeIds = { vid } }).json.Volumes[1]
+    assert.equal("CREATED", vol.Lifecycle)
+    assert.equal("DOWNLOAD_DATA_FROM_BACKUP", vol.AdministrativeActions[1].AdministrativeActionType)
+    assert.equal("IN_PROGRESS", vol.AdministrativeActions[1].Status)
+    server:control("POST", "/_fsx/resource/" .. vid, { AdministrativeActions = { {
+      AdministrativeActionType = "DOWNLOAD_DATA_FROM_BACKUP", Status = "COMPLETED", ProgressPercent = 100 } } })
+    vol = server:signed_request("DescribeVolumes", { VolumeIds = { vid } }).json.Volumes[1]
+    assert.equal("COMPLETED", vol.AdministrativeActions[1].Status)
+    -- a first-generation file system has no download
+    res = server:signed_request("CreateVolumeFromBackup", { BackupId = "backup-0000000000000e201",
+      Name = "r1", OntapConfiguration = { StorageVirtualMachineId = "svm-0123456789abcdef0" } })
+    vol = server:signed_request("DescribeVolumes", { VolumeIds = { res.json.Volume.VolumeId } }).json.Volumes[1]
+    assert.is_nil(vol.AdministrativeActions)
+  end)
 end)
