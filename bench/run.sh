@@ -118,7 +118,7 @@ if [ $HAVE_LUAJIT = 1 ]; then
   make --no-print-directory -s LUA=luajit BUILD=$B/luajit >"$B/build.log" 2>&1 \
     || { cat "$B/build.log" >&2; say "bench: make LUA=luajit failed"; exit 1; }
 fi
-CORE="src/buf.c src/error.c src/crypto.c src/sigv4.c"
+CORE="src/buf.c src/error.c src/text.c src/crypto.c src/sigv4.c"
 # shellcheck disable=SC2086
 {
   build $B/sign_floor "$CC" $CFL $CRYPTO_CF bench/sign_floor.c $CRYPTO_L

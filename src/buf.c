@@ -15,19 +15,9 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "text.h"
 
 #define FSX_BUF_MIN_CAP 64u
-
-/* "000102...ff": the two lowercase hex digits of byte b at 2 * b */
-static const char hex_pairs[513] =
-    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
 void fsx_buf_init(struct fsx_buf *b)
 {
@@ -113,16 +103,11 @@ int fsx_buf_append_char(struct fsx_buf *b, char c)
 
 int fsx_buf_append_hex(struct fsx_buf *b, const unsigned char *data, size_t len)
 {
-    char *out;
-    size_t i;
-
     if (len == 0)
         return 0;
     if (len > (SIZE_MAX - 1) / 2 || fsx_buf_reserve(b, len * 2) != 0)
         return -1;
-    out = b->data + b->len;
-    for (i = 0; i < len; i++)
-        memcpy(out + 2 * i, hex_pairs + 2 * data[i], 2);
+    fsx_hex(b->data + b->len, data, len);
     b->len += len * 2;
     b->data[b->len] = '\0';
     return 0;

@@ -10,7 +10,7 @@
 #include <lua.h>
 
 #if LUA_VERSION_NUM < 502
-static void fsx_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
+static inline void fsx_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
 {
     luaL_checkstack(L, nup + 1, "too many upvalues");
     for (; l->name != NULL; l++) {

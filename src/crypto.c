@@ -29,6 +29,8 @@
 
 #include "crypto.h"
 
+#include "text.h"
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +49,6 @@
 
 /* The chaining state is eight 32-bit words, as struct fsx_hmac_sha256_key stores it. */
 typedef char sha256_state_is_8_words[sizeof(((SHA256_CTX *)0)->h) == 8 * 4 ? 1 : -1];
-
-static const char hex_digits[16] = {'0', '1', '2', '3', '4', '5', '6', '7',
-                                    '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
 
 /* ---- SHA-256 over the block function ----------------------------------- */
 
@@ -280,14 +279,9 @@ int fsx_sha256(const void *data, size_t len, unsigned char out[32])
 int fsx_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char d[SHA256_LEN];
-    int i;
 
     fsx_crypto_sha256(NULL, data, len, d);
-    for (i = 0; i < SHA256_LEN; i++) {
-        out[2 * i] = hex_digits[d[i] >> 4];
-        out[2 * i + 1] = hex_digits[d[i] & 0x0f];
-    }
-    out[64] = '\0';
+    *fsx_hex(out, d, SHA256_LEN) = '\0';
     return 0;
 }
 
@@ -296,16 +290,12 @@ int fsx_sha256_hex(const void *data, size_t len, char out[65])
 int fsx_sha1_hex(const void *data, size_t len, char out[41])
 {
     unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0, i;
+    unsigned int n = 0;
     const EVP_MD *md = EVP_sha1();
 
     if (md == NULL || EVP_Digest(data, len, d, &n, md, NULL) != 1 || n != 20)
         return -1;
-    for (i = 0; i < n; i++) {
-        out[2 * i] = hex_digits[d[i] >> 4];
-        out[2 * i + 1] = hex_digits[d[i] & 0x0f];
-    }
-    out[40] = '\0';
+    *fsx_hex(out, d, 20) = '\0';
     return 0;
 }
 

@@ -8,12 +8,12 @@
  * TLS) are set again before each transfer, so nothing leaks from one request
  * into the next.
  *
- * Request headers are passed to libcurl as a struct curl_slist whose nodes
- * live in an array owned by the handle and point straight at the caller's
- * lines: no per-request allocation and no copy of the Authorization value.
- * Three empty entries ("Expect:", "Accept:", "Content-Type:") follow the
- * caller's lines; libcurl finds the caller's header first when there is one,
- * and otherwise the empty entry stops it from adding its own.
+ * Request headers go to libcurl as a curl_slist built with curl_slist_append
+ * for each transfer, then wiped (it holds the Authorization and session
+ * token lines) and freed. Three empty entries ("Expect:", "Accept:",
+ * "Content-Type:") follow the caller's lines; libcurl finds the caller's
+ * header first when there is one, and otherwise the empty entry stops it
+ * from adding its own.
  *
  * The write and header callbacks only hand their bytes to
  * fsx_http_response_on_body / fsx_http_response_on_header, which capture the
@@ -21,6 +21,7 @@
  */
 #include "http.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,9 @@
 
 #include <curl/curl.h>
 
+#include "crypto.h"
 #include "interrupt.h"
+#include "text.h"
 
 /* values of fsx_http_response.too_large */
 #define TOO_LARGE_BODY 1
@@ -38,17 +41,15 @@
 #define KEEP_BODY_BYTES (1024u * 1024u)
 
 /* empty entries appended to every header list (see the file comment) */
-#define N_EXTRA_HEADERS 3
-static const char *const extra_headers[N_EXTRA_HEADERS] = {"Expect:", "Accept:", "Content-Type:"};
+static const char *const extra_headers[] = {"Expect:", "Accept:", "Content-Type:"};
 
 struct fsx_http {
     CURL *curl;
     struct fsx_http_response resp;
-    struct curl_slist *nodes; /* header list nodes, reused */
-    size_t nodes_cap;
-    struct fsx_buf scratch; /* "Name;" forms of headers with an empty value */
-    char *ca_file;          /* CAINFO set by the last request, NULL: default */
-    char *default_ca;       /* libcurl's built-in CAINFO (may be NULL) */
+    struct curl_slist *list; /* the last request's header lines, wiped and freed after it */
+    char *ca_file;           /* CAINFO set by the last request, NULL: default */
+    char *default_ca;        /* libcurl's built-in CAINFO (may be NULL) */
+    char *default_capath;    /* libcurl's built-in CAPATH (may be NULL) */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -185,14 +186,12 @@ void fsx_http_response_reset(struct fsx_http_response *r)
     r->headers_done = 0;
 }
 
-/* Release everything; the body and headers are wiped (they may hold credentials). */
-void fsx_http_swap_response(struct fsx_http *h, struct fsx_http_response *r)
+const struct fsx_http_response *fsx_http_response_of(const struct fsx_http *h)
 {
-    struct fsx_http_response t = h->resp;
-    h->resp = *r;
-    *r = t;
+    return &h->resp;
 }
 
+/* Release everything; the body and headers are wiped (they may hold credentials). */
 void fsx_http_response_free(struct fsx_http_response *r)
 {
     fsx_buf_free_secure(&r->body);
@@ -459,21 +458,24 @@ static void set_curl_error(struct fsx_error *err, CURLcode rc, const char *detai
 /* ------------------------------------------------------------------------ */
 /* handle                                                                   */
 
-static int global_done;
+static void free_list(struct fsx_http *h);
 
-/* curl_global_init once per process; later calls do nothing. */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void global_init_once(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* curl_global_init once per process, whichever thread asks first. */
 int fsx_http_global_init(struct fsx_error *err)
 {
-    CURLcode rc;
-
-    if (global_done)
-        return 0;
-    rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (rc != CURLE_OK) {
-        set_curl_error(err, rc, NULL);
+    (void)pthread_once(&global_once, global_init_once);
+    if (global_rc != CURLE_OK) {
+        set_curl_error(err, global_rc, NULL);
         return -1;
     }
-    global_done = 1;
     return 0;
 }
 
@@ -481,14 +483,13 @@ int fsx_http_global_init(struct fsx_error *err)
 struct fsx_http *fsx_http_new(struct fsx_error *err)
 {
     struct fsx_http *h = (struct fsx_http *)calloc(1, sizeof(*h));
-    char *ca = NULL;
+    char *ca = NULL, *capath = NULL;
 
     if (h == NULL) {
         fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory creating an http handle");
         return NULL;
     }
     fsx_http_response_init(&h->resp, 0, 0);
-    fsx_buf_init(&h->scratch);
     h->curl = curl_easy_init();
     if (h->curl == NULL) {
         fsx_error_set(err, FSX_ERR_TRANSPORT, "CURLE_FAILED_INIT", "curl_easy_init failed");
@@ -496,18 +497,18 @@ struct fsx_http *fsx_http_new(struct fsx_error *err)
         return NULL;
     }
 #if LIBCURL_VERSION_NUM >= 0x075400
-    /* remembered so that a request without ca_file gets the default back */
-    if (curl_easy_getinfo(h->curl, CURLINFO_CAINFO, &ca) == CURLE_OK && ca != NULL) {
-        h->default_ca = strdup(ca);
-        if (h->default_ca == NULL) {
-            fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
-                          "out of memory creating an http handle");
-            fsx_http_free(h);
-            return NULL;
-        }
+    /* remembered so that a request without ca_file gets the defaults back */
+    if ((curl_easy_getinfo(h->curl, CURLINFO_CAINFO, &ca) == CURLE_OK && ca != NULL &&
+         (h->default_ca = strdup(ca)) == NULL) ||
+        (curl_easy_getinfo(h->curl, CURLINFO_CAPATH, &capath) == CURLE_OK && capath != NULL &&
+         (h->default_capath = strdup(capath)) == NULL)) {
+        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory creating an http handle");
+        fsx_http_free(h);
+        return NULL;
     }
 #else
     (void)ca;
+    (void)capath;
 #endif
     if (curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
         curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf) != CURLE_OK ||
@@ -541,29 +542,18 @@ void fsx_http_free(struct fsx_http *h)
     if (h->curl != NULL)
         curl_easy_cleanup(h->curl);
     fsx_http_response_free(&h->resp);
-    fsx_buf_free(&h->scratch);
-    free(h->nodes);
+    free_list(h);
     free(h->ca_file);
     free(h->default_ca);
+    free(h->default_capath);
     free(h);
-}
-
-/* RFC 9110 token characters, for the method. */
-static int is_tchar(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* Method is a token other than HEAD (which libcurl would wait on for a body). */
 static int check_method(const char *m, struct fsx_error *err)
 {
-    size_t i;
-    for (i = 0; m[i] != '\0'; i++) {
-        if (i >= 32 || !is_tchar((unsigned char)m[i]))
-            break;
-    }
-    if (i == 0 || m[i] != '\0') {
+    size_t len = strlen(m);
+    if (len > 32 || !fsx_is_token(m, len)) {
         fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidMethod", "http method is not a valid token");
         return -1;
     }
@@ -575,82 +565,91 @@ static int check_method(const char *m, struct fsx_error *err)
     return 0;
 }
 
+int fsx_http_check_header(const char *name, size_t name_len, const char *value, size_t value_len)
+{
+    return fsx_is_token(name, name_len) && fsx_is_field_value(value, value_len) ? 0 : -1;
+}
+
+/* Wipe (it may hold credentials) and free the last request's header list. */
+static void free_list(struct fsx_http *h)
+{
+    struct curl_slist *n;
+    for (n = h->list; n != NULL; n = n->next)
+        fsx_wipe(n->data, strlen(n->data));
+    curl_slist_free_all(h->list);
+    h->list = NULL;
+}
+
+/* Append one line to h->list; 0, or -1 when memory ran out. */
+static int append_line(struct fsx_http *h, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(h->list, line);
+    if (l == NULL)
+        return -1;
+    h->list = l;
+    return 0;
+}
+
 /*
- * Build h->nodes from the request's lines. A line with an empty value is
- * rewritten "Name;" in scratch (libcurl drops "Name:" lines). No value is
- * ever copied and no error names a value.
+ * Build h->list from the request's "Name: value" lines, each checked with
+ * fsx_http_check_header. A line with an empty value goes as "Name;"
+ * (libcurl drops "Name:" lines). No error names a value.
  */
 static int build_headers(struct fsx_http *h, const struct fsx_http_request *req,
                          struct fsx_error *err)
 {
-    size_t i, n, extra = 0;
+    size_t i, nl;
     const char *line, *colon, *v;
 
-    if (req->n_headers > SIZE_MAX / sizeof(*h->nodes) - N_EXTRA_HEADERS) {
-        fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeader", "too many request headers");
-        return -1;
-    }
-    /* first pass: validate, size the "Name;" rewrites */
+    free_list(h);
     for (i = 0; i < req->n_headers; i++) {
         line = req->headers[i];
         colon = line ? strchr(line, ':') : NULL;
-        if (colon == NULL || colon == line || line[strcspn(line, "\r\n")] != '\0') {
+        if (colon == NULL) {
             fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeader",
                           "request header %zu is malformed", i + 1);
             return -1;
         }
+        nl = (size_t)(colon - line);
         for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
             ;
-        if (*v == '\0')
-            extra += (size_t)(colon - line) + 2;
-    }
-    n = req->n_headers + N_EXTRA_HEADERS;
-    if (n > h->nodes_cap) {
-        struct curl_slist *p = (struct curl_slist *)realloc(h->nodes, n * sizeof(*p));
-        if (p == NULL) {
-            fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
-                          "out of memory building request headers");
+        if (fsx_http_check_header(line, nl, v, strlen(v)) != 0) {
+            fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeader",
+                          "request header %zu is malformed", i + 1);
             return -1;
         }
-        h->nodes = p;
-        h->nodes_cap = n;
-    }
-    fsx_buf_reset(&h->scratch);
-    if (extra > 0 && fsx_buf_reserve(&h->scratch, extra) != 0) {
-        fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory building request headers");
-        return -1;
-    }
-    /* second pass: link the nodes (reserve above means scratch does not move) */
-    for (i = 0; i < req->n_headers; i++) {
-        line = req->headers[i];
-        colon = strchr(line, ':');
-        for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-            ;
         if (*v == '\0') {
-            char *s = h->scratch.data + h->scratch.len;
-            size_t nl = (size_t)(colon - line);
-            if (fsx_buf_append(&h->scratch, line, nl) != 0 ||
-                fsx_buf_append(&h->scratch, ";", 2) != 0) {
-                fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory",
-                              "out of memory building request headers");
-                return -1;
-            }
-            h->nodes[i].data = s;
-        } else {
-            /* libcurl only reads the lines; the cast drops const, nothing writes */
-            h->nodes[i].data = (char *)line;
+            /* "Name;" */
+            char *semi = (char *)malloc(nl + 2);
+            int rc;
+            if (semi == NULL)
+                goto oom;
+            memcpy(semi, line, nl);
+            semi[nl] = ';';
+            semi[nl + 1] = '\0';
+            rc = append_line(h, semi);
+            free(semi);
+            if (rc != 0)
+                goto oom;
+        } else if (append_line(h, line) != 0) {
+            goto oom;
         }
-        h->nodes[i].next = &h->nodes[i + 1];
     }
-    for (i = 0; i < N_EXTRA_HEADERS; i++) {
-        h->nodes[req->n_headers + i].data = (char *)extra_headers[i];
-        h->nodes[req->n_headers + i].next = &h->nodes[req->n_headers + i + 1];
-    }
-    h->nodes[n - 1].next = NULL;
+    for (i = 0; i < sizeof(extra_headers) / sizeof(extra_headers[0]); i++)
+        if (append_line(h, extra_headers[i]) != 0)
+            goto oom;
     return 0;
+oom:
+    free_list(h);
+    fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory building request headers");
+    return -1;
 }
 
-/* CAINFO: the request's file or libcurl's default, set only when it changes. */
+/*
+ * The trust roots: the request's ca_file alone (CAINFO set, CAPATH cleared,
+ * as botocore's `verify` does), or libcurl's defaults. Set only when they
+ * change.
+ */
 static CURLcode set_ca(struct fsx_http *h, const char *ca_file)
 {
     CURLcode rc;
@@ -662,6 +661,8 @@ static CURLcode set_ca(struct fsx_http *h, const char *ca_file)
     if (ca_file != NULL && (copy = strdup(ca_file)) == NULL)
         return CURLE_OUT_OF_MEMORY;
     rc = curl_easy_setopt(h->curl, CURLOPT_CAINFO, ca_file != NULL ? ca_file : h->default_ca);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(h->curl, CURLOPT_CAPATH, ca_file != NULL ? NULL : h->default_capath);
     if (rc != CURLE_OK) {
         free(copy);
         return rc;
@@ -682,7 +683,7 @@ static CURLcode set_request(struct fsx_http *h, const struct fsx_http_request *r
     curl_off_t maxfile = h->resp.max_body <= (size_t)INT64_MAX ? (curl_off_t)h->resp.max_body : 0;
 
     if ((rc = curl_easy_setopt(c, CURLOPT_URL, req->url)) != CURLE_OK ||
-        (rc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->nodes)) != CURLE_OK)
+        (rc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->list)) != CURLE_OK)
         return rc;
     if (req->body_len > 0 || strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 ||
         strcmp(m, "PATCH") == 0) {
@@ -725,6 +726,10 @@ int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
                       "http request lacks a url, method or body");
         return -1;
     }
+    if ((sig = fsx_interrupt_signal()) != 0) {
+        set_interrupted(err, sig);
+        return -1;
+    }
     if (check_method(req->method, err) != 0 || build_headers(h, req, err) != 0)
         return -1;
     fsx_http_response_reset(r);
@@ -732,16 +737,15 @@ int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
     r->max_header_bytes =
         req->max_header_bytes ? req->max_header_bytes : FSX_HTTP_DEFAULT_MAX_HEADER_BYTES;
     rc = set_request(h, req);
-    if (rc != CURLE_OK) {
-        set_curl_error(err, rc, NULL);
-        return -1;
+    if (rc == CURLE_OK) {
+        h->errbuf[0] = '\0';
+        rc = curl_easy_perform(h->curl);
+    } else {
+        h->errbuf[0] = '\0';
     }
-    if ((sig = fsx_interrupt_signal()) != 0) {
-        set_interrupted(err, sig);
-        return -1;
-    }
-    h->errbuf[0] = '\0';
-    rc = curl_easy_perform(h->curl);
+    /* the lines held the Authorization header and the session token */
+    (void)curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    free_list(h);
     if (rc == CURLE_OK && !r->headers_done) {
         /* libcurl takes a close inside the header block for the response's end */
         fsx_error_set(err, FSX_ERR_TRANSPORT, "IncompleteResponse",

@@ -32,7 +32,7 @@
 struct fsx_http_request {
     const char *method;         /* "POST", "GET", "PUT" ... */
     const char *url;            /* absolute http:// or https:// URL */
-    const char *const *headers; /* "Name: value" lines without CR/LF */
+    const char *const *headers; /* "Name: value" lines (fsx_http_check_header) */
     size_t n_headers;
     const char *body; /* may be NULL when body_len is 0 */
     size_t body_len;
@@ -85,14 +85,14 @@ void fsx_http_free(struct fsx_http *h);
 int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
                      const struct fsx_http_response **resp, struct fsx_error *err);
 
+/* The handle's last response (valid until the next perform on it or its free). */
+const struct fsx_http_response *fsx_http_response_of(const struct fsx_http *h);
+
 /*
- * Exchange the contents of the handle's response with *r (the handle keeps
- * the address libcurl's callbacks write to). A binding takes the response
- * it is about to copy out this way, so that another transfer on the same
- * handle, started meanwhile (by a Lua __gc finalizer run by one of the
- * copy's allocations), fills other buffers; then it gives them back.
+ * 0 when name[0..name_len) is a token and value[0..value_len) may be sent as
+ * a header value (text.h's rules, the signer's too), else -1.
  */
-void fsx_http_swap_response(struct fsx_http *h, struct fsx_http_response *r);
+int fsx_http_check_header(const char *name, size_t name_len, const char *value, size_t value_len);
 
 /*
  * The callback logic, exposed so it can be fuzzed without a network. A

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "text.h"
+
 const char *const fsx_sign_slot_names[FSX_SIGN_SLOTS] = {
     "method",
     "path",
@@ -69,18 +71,6 @@ static int fail(struct fsx_sign_call *c, int slot, const char *what)
     return 1;
 }
 
-/* "YYYYMMDDTHHMMSSZ" (digits where the letters are): 1, else 0. */
-static int is_amz_date(const char *s, size_t len)
-{
-    size_t i;
-    if (len != 16 || s[8] != 'T' || s[15] != 'Z')
-        return 0;
-    for (i = 0; i < 15; i++)
-        if (i != 8 && (s[i] < '0' || s[i] > '9'))
-            return 0;
-    return 1;
-}
-
 /* The X-Amz-Date when amz_date is absent: `time` (a date string, epoch seconds, or now). */
 static int date_from_time(struct fsx_sign_call *c)
 {
@@ -90,7 +80,7 @@ static int date_from_time(struct fsx_sign_call *c)
     struct tm tm;
 
     if (t->type == FSX_SIGN_STRING) {
-        if (!is_amz_date(t->s, t->len))
+        if (!fsx_is_amz_date(t->s, t->len))
             return fail(c, FSX_SIGN_TIME, TIME_FORMS);
         c->amz_date = t->s;
         return 0;

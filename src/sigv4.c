@@ -50,26 +50,25 @@
 
 #include "crypto.h"
 #include "sigv4_stages.h"
+#include "text.h"
 
 /* ---- character classes ------------------------------------------------ */
 
 #define C_UNRESERVED 0x01u /* A-Z a-z 0-9 - . _ ~ (kept by percent-encoding) */
-#define C_TCHAR 0x02u      /* RFC 9110 token character (header names, method) */
-#define C_BADVALUE 0x04u   /* control character other than HT, or DEL */
-#define C_BLANK 0x08u      /* SP or HT */
-#define C_UPPER 0x10u      /* A-Z */
-#define C_HEXLOWER 0x20u   /* 0-9 a-f */
-#define C_SCOPE 0x40u      /* printable ASCII but '/' and ',' (credential scope parts) */
+#define C_BLANK 0x02u      /* SP or HT */
+#define C_UPPER 0x04u      /* A-Z */
+#define C_HEXLOWER 0x08u   /* 0-9 a-f */
+#define C_SCOPE 0x10u      /* printable ASCII but '/' and ',' (credential scope parts) */
 
 static const unsigned char char_class[256] = {
-    0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x08, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04,
-    0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04,
-    0x08, 0x42, 0x40, 0x42, 0x42, 0x42, 0x42, 0x42, 0x40, 0x40, 0x42, 0x42, 0x00, 0x43, 0x43, 0x00,
-    0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40,
-    0x40, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53,
-    0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x53, 0x40, 0x40, 0x40, 0x42, 0x43,
-    0x42, 0x63, 0x63, 0x63, 0x63, 0x63, 0x63, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43,
-    0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x43, 0x40, 0x42, 0x40, 0x43, 0x04,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x02, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x00, 0x11, 0x11, 0x00,
+    0x19, 0x19, 0x19, 0x19, 0x19, 0x19, 0x19, 0x19, 0x19, 0x19, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+    0x10, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15,
+    0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x15, 0x10, 0x10, 0x10, 0x10, 0x11,
+    0x10, 0x19, 0x19, 0x19, 0x19, 0x19, 0x19, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+    0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x10, 0x10, 0x10, 0x11, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -84,17 +83,6 @@ static const unsigned char char_class[256] = {
 
 static const char hex_upper[16] = {'0', '1', '2', '3', '4', '5', '6', '7',
                                    '8', '9', 'A', 'B', 'C', 'D', 'E', 'F'};
-/* "000102...ff": the two lowercase hex digits of byte b at 2 * b */
-static const char hex_pairs[513] =
-    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-
 #define ALGORITHM "AWS4-HMAC-SHA256"
 #define SCOPE_TERMINATOR "aws4_request"
 #define AMZ_DATE_LEN 16
@@ -617,46 +605,6 @@ static int bad(struct fsx_error *err, const char *code, const char *what)
 }
 
 /*
- * 1 when the 8 bytes at p are all decimal digits. Per byte, a value below
- * '0' sets the top bit of b - '0' (a borrow into the next byte only follows
- * a byte that already failed), one above '9' sets the top bit of
- * (b & 0x7f) + 0x46, and a byte from 0x80 up has it set already.
- */
-static int digits8(const char *p)
-{
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    uint64_t w;
-
-    memcpy(&w, p, 8);
-    return ((w | (w - ones * '0') | ((w & ~highs) + ones * 0x46)) & highs) == 0;
-}
-
-static int two(const char *s)
-{
-    return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
-/* Exactly YYYYMMDDTHHMMSSZ with plausible field ranges. */
-static int valid_amz_date(const char *d)
-{
-    char hms[8];
-    size_t i;
-
-    for (i = 0; i < AMZ_DATE_LEN; i++)
-        if (d[i] == '\0')
-            return 0;
-    if (d[AMZ_DATE_LEN] != '\0' || d[8] != 'T' || d[15] != 'Z')
-        return 0;
-    /* "YYYYMMDD" and "HHMMSS" padded with two digits */
-    memcpy(hms, d + 9, 6);
-    hms[6] = hms[7] = '0';
-    if (!digits8(d) || !digits8(hms))
-        return 0;
-    return two(d + 4) >= 1 && two(d + 4) <= 12 && two(d + 6) >= 1 && two(d + 6) <= 31 &&
-           two(d + 9) <= 23 && two(d + 11) <= 59 && two(d + 13) <= 60;
-}
-
-/*
  * The length of a credential-scope field (printable ASCII without space, '/'
  * or ','), or 0 when it is empty or holds another byte. The classes are
  * ANDed over the whole string: one branch per byte (the terminator test).
@@ -671,42 +619,6 @@ static size_t scope_part_len(const char *s)
     return all & C_SCOPE ? i : 0;
 }
 
-/* 1 when s[0..len) are all token characters (RFC 9110), no early exit. */
-static int is_token(const char *s, size_t len)
-{
-    unsigned all = C_TCHAR;
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        all &= char_class[(unsigned char)s[i]];
-    return (all & C_TCHAR) != 0;
-}
-
-/*
- * 1 when v[0..len) holds no control character other than HT, and no DEL.
- * Eight bytes at a time first: a word with no byte below 0x20 and no 0x7f
- * byte (the classic "has a byte less than n" / "has a zero byte" tests) is
- * fine; the first word that may hold one goes to the byte loop.
- */
-static int valid_value(const char *v, size_t len)
-{
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    size_t i = 0;
-
-    for (; len - i >= 8; i += 8) {
-        uint64_t w, d;
-
-        memcpy(&w, v + i, 8);
-        d = w ^ (ones * 0x7f);
-        if ((((w - ones * 0x20) & ~w) | ((d - ones) & ~d)) & highs)
-            break;
-    }
-    for (; i < len; i++)
-        if (HAS_CLASS(v[i], C_BADVALUE))
-            return 0;
-    return 1;
-}
-
 /* Compare a header value, trimmed, with s. */
 static int trimmed_equals(const char *v, size_t len, const char *s)
 {
@@ -718,7 +630,7 @@ static int trimmed_equals(const char *v, size_t len, const char *s)
     }
     while (len > 0 && HAS_CLASS(v[len - 1], C_BLANK))
         len--;
-    return len == sl && memcmp(v, s, sl) == 0;
+    return len == sl && (sl == 0 || memcmp(v, s, sl) == 0);
 }
 
 /*
@@ -778,10 +690,9 @@ static int validate_on(const struct fsx_sigv4_request *req, struct fsx_error *er
         return bad(err, "MissingField", "no request");
     if (req->method == NULL || req->method[0] == '\0')
         return bad(err, "MissingField", "method is required");
-    for (k = 0; req->method[k] != '\0'; k++)
-        if (!HAS_CLASS(req->method[k], C_TCHAR))
-            return bad(err, "InvalidMethod", "method is not a token");
-    info->method_len = k;
+    info->method_len = strlen(req->method);
+    if (!fsx_is_token(req->method, info->method_len))
+        return bad(err, "InvalidMethod", "method is not a token");
     if (req->path == NULL && req->path_len > 0)
         return bad(err, "MissingField", "path is NULL with a non-zero length");
     if (req->query == NULL && req->query_len > 0)
@@ -806,10 +717,10 @@ static int validate_on(const struct fsx_sigv4_request *req, struct fsx_error *er
         return bad(err, "InvalidScope", "service holds a character not allowed in a scope");
     if ((info->akid_len = scope_part_len(req->access_key_id)) == 0)
         return bad(err, "InvalidScope", "access_key_id holds a character not allowed");
-    if (!valid_amz_date(req->amz_date))
+    if (!fsx_is_amz_date(req->amz_date, strlen(req->amz_date)))
         return bad(err, "InvalidDate", "amz_date must be YYYYMMDDTHHMMSSZ");
     info->token_len = req->session_token != NULL ? strlen(req->session_token) : 0;
-    if (!valid_value(req->session_token, info->token_len))
+    if (!fsx_is_field_value(req->session_token, info->token_len))
         return bad(err, "InvalidHeaderValue", "session_token holds a control character");
     if (req->payload_hash != NULL) {
         const char *ph = req->payload_hash;
@@ -828,12 +739,12 @@ static int validate_on(const struct fsx_sigv4_request *req, struct fsx_error *er
                           "sigv4: header %lu has an empty name", (unsigned long)i + 1);
             return -1;
         }
-        if (!is_token(h->name, h->name_len)) {
+        if (!fsx_is_token(h->name, h->name_len)) {
             fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeaderName",
                           "sigv4: header %lu name is not a token", (unsigned long)i + 1);
             return -1;
         }
-        if ((h->value == NULL && h->value_len > 0) || !valid_value(h->value, h->value_len)) {
+        if ((h->value == NULL && h->value_len > 0) || !fsx_is_field_value(h->value, h->value_len)) {
             fsx_error_set(err, FSX_ERR_VALIDATION, "InvalidHeaderValue",
                           "sigv4: header %.*s: value holds CR, LF, NUL or another control "
                           "character (unfold continuation lines first)",
@@ -924,19 +835,9 @@ static void result_clear(struct fsx_sigv4_result *res, int wipe)
 
 /* ---- canonical request, string to sign, key, signature ---------------- */
 
-static char *hex_into(char *o, const unsigned char *d, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        memcpy(o + 2 * i, hex_pairs + 2 * d[i], 2);
-    return o + 2 * n;
-}
-
 static void hex32(const unsigned char d[32], char out[65])
 {
-    hex_into(out, d, 32);
-    out[64] = '\0';
+    *fsx_hex(out, d, 32) = '\0';
 }
 
 static void add_header(struct fsx_sigv4_result *res, const char *name, size_t name_len,
@@ -1060,7 +961,7 @@ static int string_to_sign_on(struct fsx_buf *out, const char *amz_date, const ch
     o = put(o, service, service_len);
     memcpy(o, "/" SCOPE_TERMINATOR "\n", sizeof(SCOPE_TERMINATOR) + 1);
     o += sizeof(SCOPE_TERMINATOR) + 1;
-    finish_at(out, hex_into(o, digest, sizeof(digest)));
+    finish_at(out, fsx_hex(o, digest, sizeof(digest)));
     return 0;
 }
 

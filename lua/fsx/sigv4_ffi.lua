@@ -44,27 +44,18 @@ struct fsx_sign_call {
   struct fsx_sigv4_header added[3];
   size_t n_added;
 };
-struct fsx_sign_ffi_entry { int (*sign)(void *signer, struct fsx_sign_call *c); };
+struct fsx_sign_ffi_entry { int (*sign)(void *signer, void *state, struct fsx_sign_call *c); };
 ]]
 end
 
-local entry_ptr, signer_ptr, size, n_added_at, gen_ptr = core.sign_ffi()
-if ffi.sizeof(CALL) ~= size or ffi.offsetof(CALL, "n_added") ~= n_added_at or gen_ptr == nil then
+local entry_ptr, signer_ptr, size, n_added_at, new_state = core.sign_ffi()
+if ffi.sizeof(CALL) ~= size or ffi.offsetof(CALL, "n_added") ~= n_added_at
+  or type(new_state) ~= "function" then
   return false -- a fsx.core built from another sign_call.h: keep core.sign
 end
-
 local csign = core.sign
 local run = ffi.cast("struct fsx_sign_ffi_entry *", entry_ptr).sign
 local signer = ffi.cast("void *", signer_ptr)
-local call = ffi.new(CALL)
--- the signer's count of signatures (struct signer in src/fsx_core.c): a try
--- reads it first and again once it has copied its answer out of `call` and
--- the signer's buffers; any other count than its own one more means that
--- another signature (a __gc finalizer that signs, run by one of this try's
--- allocations) overwrote them meanwhile, and the try is made again (a
--- 32-bit count: read as a Lua number; its wrap costs one needless try)
-local gen = ffi.cast("const unsigned int *", gen_ptr)
-local TRIES = 64
 local ffi_string = ffi.string
 local type, rawget = type, rawget
 local ok_nkeys, nkeys = pcall(require, "table.nkeys")
@@ -80,23 +71,32 @@ end
 local T_NIL, T_STRING, T_BOOLEAN, T_NUMBER, T_OTHER = 0, 1, 2, 3, 4
 local OUT_AUTH, OUT_SIG, OUT_CREQ, OUT_STS, OUT_SH, OUT_PH = 0, 1, 2, 3, 4, 5
 
-local hcap = 8
-local harr = ffi.new("struct fsx_sigv4_header[?]", hcap)
-
--- While C holds pointers into the request's strings (from filling the
--- call until the last copy out of it), the request is kept reachable here:
--- the compiled code may otherwise consider it dead, and a collection at an
--- allocation could free a string C still reads. One entry per nesting
--- depth of sign() (a finalizer may sign while another sign() runs).
-local anchor = {} -- luacheck: ignore 241 (written to keep the request reachable, never read)
+-- One context per nesting depth of sign(): the call struct, the header
+-- array and the sign state (the C result buffers, a userdata) that a
+-- signature at that depth fills. A __gc finalizer that signs while another
+-- sign() copies its answer out runs one depth deeper, with buffers of its
+-- own, so it cannot change that answer. `req` keeps the request reachable
+-- while C holds pointers into its strings (the compiled code may otherwise
+-- consider it dead, and a collection could free a string C still reads).
+local contexts = {}
 local depth = 0
 
-local function out(k)
+local function context(d)
+  local ctx = contexts[d]
+  if not ctx then
+    ctx = { call = ffi.new(CALL), hcap = 8, state = new_state(), req = false }
+    ctx.harr = ffi.new("struct fsx_sigv4_header[?]", ctx.hcap)
+    contexts[d] = ctx
+  end
+  return ctx
+end
+
+local function out(call, k)
   return ffi_string(call.out[k], call.out_len[k])
 end
 
--- The value of req[key] into slot i (0-based).
-local function set_value(i, v)
+-- The value v into slot i (0-based) of call.
+local function set_value(call, i, v)
   local slot = call.v[i]
   local t = type(v)
   if t == "string" then
@@ -113,28 +113,27 @@ local function set_value(i, v)
 end
 
 -- The pair {name, value} of the added header i (0-based) of the call.
-local function added_pair(i)
+local function added_pair(call, i)
   local a = call.added[i]
   return { ffi_string(a.name, a.name_len), ffi_string(a.value, a.value_len) }
 end
 
--- One try at signing req, anchored at anchor[d]: the result table; false
--- when another signature overwrote the buffers meanwhile; nil when
--- core.sign must answer (an unusual header shape, or any failure).
-local function try(req, d)
-  local g = gen[0]
+-- Sign req in the context ctx: the result table, or nil when core.sign
+-- must answer (an unusual header shape, or any failure).
+local function sign_in(ctx, req)
   local h = rawget(req, "headers")
   local n = 0
   if h ~= nil then
     if type(h) ~= "table" then return nil end
     n = #h
     if nkeys(h) ~= n then return nil end
-    if n > hcap then -- grow before any pointer is stored
-      while hcap < n do hcap = hcap * 2 end
-      harr = ffi.new("struct fsx_sigv4_header[?]", hcap)
+    if n > ctx.hcap then -- grow before any pointer is stored
+      while ctx.hcap < n do ctx.hcap = ctx.hcap * 2 end
+      ctx.harr = ffi.new("struct fsx_sigv4_header[?]", ctx.hcap)
     end
   end
-  anchor[d] = req
+  local call, harr = ctx.call, ctx.harr
+  ctx.req = req
   for i = 1, n do
     local p = rawget(h, i)
     if type(p) ~= "table" then return nil end
@@ -145,48 +144,40 @@ local function try(req, d)
   end
   -- one line per slot, in the order of enum fsx_sign_slot: each call site
   -- then compiles for the one type its field has
-  set_value(0, rawget(req, "method"))
-  set_value(1, rawget(req, "path"))
-  set_value(2, rawget(req, "query"))
-  set_value(3, rawget(req, "body"))
-  set_value(4, rawget(req, "payload_hash"))
-  set_value(5, rawget(req, "region"))
-  set_value(6, rawget(req, "service"))
-  set_value(7, rawget(req, "access_key_id"))
-  set_value(8, rawget(req, "secret_access_key"))
-  set_value(9, rawget(req, "session_token"))
-  set_value(10, rawget(req, "amz_date"))
-  set_value(11, rawget(req, "normalize_path"))
-  set_value(12, rawget(req, "sign_body"))
-  set_value(13, rawget(req, "omit_session_token"))
-  set_value(14, rawget(req, "stages"))
-  set_value(15, rawget(req, "time"))
+  set_value(call, 0, rawget(req, "method"))
+  set_value(call, 1, rawget(req, "path"))
+  set_value(call, 2, rawget(req, "query"))
+  set_value(call, 3, rawget(req, "body"))
+  set_value(call, 4, rawget(req, "payload_hash"))
+  set_value(call, 5, rawget(req, "region"))
+  set_value(call, 6, rawget(req, "service"))
+  set_value(call, 7, rawget(req, "access_key_id"))
+  set_value(call, 8, rawget(req, "secret_access_key"))
+  set_value(call, 9, rawget(req, "session_token"))
+  set_value(call, 10, rawget(req, "amz_date"))
+  set_value(call, 11, rawget(req, "normalize_path"))
+  set_value(call, 12, rawget(req, "sign_body"))
+  set_value(call, 13, rawget(req, "omit_session_token"))
+  set_value(call, 14, rawget(req, "stages"))
+  set_value(call, 15, rawget(req, "time"))
   call.headers, call.n_headers = harr, n
-  if run(signer, call) ~= 0 then return nil end
-  -- copy out all the answer takes from `call` and the signer's buffers
-  local auth, amz_date = out(OUT_AUTH), ffi_string(call.amz_date, 16)
+  if run(signer, ctx.state, call) ~= 0 then return nil end
+  local auth, amz_date = out(call, OUT_AUTH), ffi_string(call.amz_date, 16)
   local res
   if call.stages ~= 0 then
     res = {
-      authorization = auth, signature = out(OUT_SIG), canonical_request = out(OUT_CREQ),
-      string_to_sign = out(OUT_STS), signed_headers = out(OUT_SH), payload_hash = out(OUT_PH),
+      authorization = auth, signature = out(call, OUT_SIG),
+      canonical_request = out(call, OUT_CREQ), string_to_sign = out(call, OUT_STS),
+      signed_headers = out(call, OUT_SH), payload_hash = out(call, OUT_PH),
       amz_date = amz_date, headers = false,
     }
   else
     res = { authorization = auth, amz_date = amz_date, headers = false }
   end
   local n_added = tonumber(call.n_added)
-  local a1, a2, a3 -- at most three (src/sign_call.h)
-  if n_added > 0 then a1 = added_pair(0) end
-  if n_added > 1 then a2 = added_pair(1) end
-  if n_added > 2 then a3 = added_pair(2) end
-  if gen[0] ~= g + 1 then return false end
-  -- from here only Lua values: a finalizer that signs changes nothing
   local list = {}
   for i = 1, n do list[i] = rawget(h, i) end
-  if a1 then list[n + 1] = a1 end
-  if a2 then list[n + 2] = a2 end
-  if a3 then list[n + 3] = a3 end
+  for i = 1, n_added do list[n + i] = added_pair(call, i - 1) end -- at most three
   list[n + n_added + 1] = { "Authorization", auth }
   res.headers = list
   return res
@@ -199,12 +190,9 @@ local function sign(req)
   if type(req) ~= "table" then return csign(req) end
   local d = depth + 1
   depth = d
-  local res
-  for _ = 1, TRIES do
-    res = try(req, d)
-    if res ~= false then break end
-  end
-  anchor[d] = nil
+  local ctx = context(d)
+  local res = sign_in(ctx, req)
+  ctx.req = false
   depth = d - 1
   if res then return res end
   return csign(req) -- the same checks again, to report an error core.sign's way

@@ -694,6 +694,8 @@ static void test_failures(struct fsx_http *h)
         static const char *crlf[] = {"X-Ok: 1", "X-Bad: SECRETVALUE\r\nX-Injected: 1"};
         static const char *nocolon[] = {"NoColonSECRETVALUE"};
         static const char *noname[] = {": SECRETVALUE"};
+        static const char *notoken[] = {"X Bad: SECRETVALUE"};
+        static const char *ctl[] = {"X-Bad: SECRET\x01VALUE"};
         q.headers = crlf;
         q.n_headers = 2;
         CHECK(perform(h, &q, &r, &err) == -1);
@@ -704,6 +706,12 @@ static void test_failures(struct fsx_http *h)
         CHECK(perform(h, &q, &r, &err) == -1 && strcmp(err.code, "InvalidHeader") == 0);
         CHECK(strstr(err.message, "SECRETVALUE") == NULL);
         q.headers = noname;
+        CHECK(perform(h, &q, &r, &err) == -1 && strcmp(err.code, "InvalidHeader") == 0);
+        /* the signer's rules: names are tokens, values hold no control characters */
+        q.headers = notoken;
+        CHECK(perform(h, &q, &r, &err) == -1 && strcmp(err.code, "InvalidHeader") == 0);
+        CHECK(strstr(err.message, "SECRETVALUE") == NULL);
+        q.headers = ctl;
         CHECK(perform(h, &q, &r, &err) == -1 && strcmp(err.code, "InvalidHeader") == 0);
     }
     q = req_of("POST", url("http", port, "/echo"));

@@ -79,6 +79,12 @@ static int is_string(const struct fsx_sign_value *v)
     return v->type == FSX_SIGN_STRING;
 }
 
+static int num2(const char *s)
+{
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/* YYYYMMDDTHHMMSSZ, digits in their places, each field in its range */
 static int date_shaped(const char *s, size_t len)
 {
     size_t i;
@@ -87,7 +93,8 @@ static int date_shaped(const char *s, size_t len)
     for (i = 0; i < 15; i++)
         if (i != 8 && (s[i] < '0' || s[i] > '9'))
             return 0;
-    return 1;
+    return num2(s + 4) >= 1 && num2(s + 4) <= 12 && num2(s + 6) >= 1 && num2(s + 6) <= 31 &&
+           num2(s + 9) <= 23 && num2(s + 11) <= 59 && num2(s + 13) <= 60;
 }
 
 /* The slot the model expects to fail first, or -1 when every check passes. */

@@ -11,7 +11,10 @@
 --                             LuaJIT) or core (fsx.core.sign); STAGES: true
 --                             or false; two requests that differ in body
 --   encode                    fsx.json.encode of two different values
---   perform OUTER_URL INNER_URL   h:perform on one handle, GET each URL
+--   perform OUTER_URL INNER_URL   h:perform on one handle, GET each URL (the
+--                             nested perform on the busy handle is refused:
+--                             HandleBusy)
+--   perform_close URL         h:perform, while finalizers close that handle
 -- The outer call runs until finalizers have made the inner call inside 500
 -- outer calls (or 20,000 outer calls), then it prints
 --   calls N nested N outer_bad N inner_bad N
@@ -19,6 +22,8 @@
 local case = arg[1]
 
 local outer, inner -- each returns its answer as one string
+local inner_ok -- inner_ok(answer, nested): true for an accepted answer other than the first
+local outer_ok -- true for an answer of the outer call other than its first one
 
 local function flat_sign(r)
   local t = {}
@@ -40,8 +45,16 @@ if case == "sign" then
              secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
              time = "20240115T120000Z", sign_body = true }
   end
+  -- each of the first inner calls signs a request twice as large as the
+  -- one before: its signature needs longer buffers than any before it
+  local big, n = request("inner"), 0
   outer = function() return flat_sign(sign(request("outer"))) end
-  inner = function() return flat_sign(sign(request("inner"))) end
+  inner = function()
+    n = n + 1
+    big.headers[2] = { "X-Big", string.rep("b", 1000 * 2 ^ (n % 8)) }
+    return flat_sign(sign(big))
+  end
+  inner_ok = function() return true end -- each one differs
 elseif case == "encode" then
   local json = require "fsx.json"
   local value = { FileSystemIds = { "fs-0123456789abcdef0" }, MaxResults = 5 }
@@ -59,8 +72,30 @@ elseif case == "perform" then
     end
   end
   outer, inner = get(assert(arg[2])), get(assert(arg[3]))
+  -- a perform nested in a perform on the same handle is refused
+  inner_ok = function(answer, nested) return nested and answer == "nil\nnil\nHandleBusy" end
+elseif case == "perform_close" then
+  local core = require "fsx.core"
+  local h, closed = assert(core.http_new()), false
+  local r = { method = "GET", url = assert(arg[2]), timeout = 10, connect_timeout = 5 }
+  outer = function()
+    if closed then h, closed = assert(core.http_new()), false end
+    local ok, status, headers, body = pcall(h.perform, h, r)
+    if not ok then return tostring(status) end
+    return tostring(status) .. "\n" .. tostring(headers and headers["content-length"])
+      .. "\n" .. tostring(body)
+  end
+  -- a handle closed before its transfer starts raises; one closed later
+  -- answers, then closes
+  outer_ok = function(answer) return answer:find("attempt to use a closed fsx http handle", 1, true) end
+  inner = function()
+    h:close()
+    closed = true
+    return "closed"
+  end
 else
-  error("usage: reentrant.lua sign WAY STAGES | encode | perform OUTER_URL INNER_URL")
+  error("usage: reentrant.lua sign WAY STAGES | encode | perform OUTER_URL INNER_URL"
+    .. " | perform_close URL")
 end
 
 local want, inner_want = outer(), inner()
@@ -68,7 +103,10 @@ assert(want ~= inner_want, "the outer and inner calls must answer differently")
 local in_outer, nested, inner_bad, outer_bad, calls = false, 0, 0, 0, 0
 local function finalizer()
   if in_outer then nested = nested + 1 end
-  if inner() ~= inner_want then inner_bad = inner_bad + 1 end
+  local got = inner()
+  if got ~= inner_want and not (inner_ok and inner_ok(got, in_outer)) then
+    inner_bad = inner_bad + 1
+  end
 end
 local newproxy = rawget(_G, "newproxy")
 local function finalizable() -- tables have no __gc in Lua 5.1
@@ -89,6 +127,6 @@ repeat
   local got = outer()
   in_outer = false
   calls = calls + 1
-  if got ~= want then outer_bad = outer_bad + 1 end
+  if got ~= want and not (outer_ok and outer_ok(got)) then outer_bad = outer_bad + 1 end
 until nested >= 500 or calls >= 20000
 io.write(string.format("calls %d nested %d outer_bad %d inner_bad %d\n", calls, nested, outer_bad, inner_bad))

@@ -1,0 +1,98 @@
+/*
+ * test_text.c - unit cases for the shared character rules (src/text.c):
+ * tokens, header values, hex, X-Amz-Date, and the transport's header check
+ * built on them (fsx_http_check_header), which the signer's rules match.
+ */
+#include <string.h>
+
+#include "http.h"
+#include "test_util.h"
+#include "text.h"
+
+struct rule_case {
+    const char *name;
+    const char *s;
+    size_t len;
+    int want;
+};
+
+static const struct rule_case token_cases[] = {
+    {"token: a header name", "X-Amz-Date", 10, 1},
+    {"token: every tchar punctuation", "!#$%&'*+-.^_`|~", 15, 1},
+    {"token: empty", "", 0, 0},
+    {"token: a space", "X Amz", 5, 0},
+    {"token: a colon", "Host:", 5, 0},
+    {"token: a slash", "a/b", 3, 0},
+    {"token: a NUL", "ab\0c", 4, 0},
+    {"token: a byte over 0x7f", "caf\xc3\xa9", 5, 0},
+    {"token: CR", "a\rb", 3, 0},
+};
+
+static const struct rule_case value_cases[] = {
+    {"value: empty", "", 0, 1},
+    {"value: text with HT and SP", "a\tb c", 5, 1},
+    {"value: UTF-8 bytes", "caf\xc3\xa9", 5, 1},
+    {"value: CR", "a\rb", 3, 0},
+    {"value: LF", "a\nX-Injected: 1", 15, 0},
+    {"value: NUL", "a\0b", 3, 0},
+    {"value: another control character", "a\x01", 2, 0},
+    {"value: DEL", "a\x7f", 2, 0},
+};
+
+static const struct rule_case date_cases[] = {
+    {"date: a date", "20150830T123600Z", 16, 1},
+    {"date: leap second", "20161231T235960Z", 16, 1},
+    {"date: month 13", "20151330T123600Z", 16, 0},
+    {"date: month 0", "20150030T123600Z", 16, 0},
+    {"date: day 32", "20150832T123600Z", 16, 0},
+    {"date: hour 24", "20150830T243600Z", 16, 0},
+    {"date: minute 60", "20150830T126000Z", 16, 0},
+    {"date: no T", "20150830X123600Z", 16, 0},
+    {"date: no Z", "20150830T123600X", 16, 0},
+    {"date: a letter", "2015a830T123600Z", 16, 0},
+    {"date: short", "20150830T123600", 15, 0},
+    {"date: long", "20150830T123600ZZ", 17, 0},
+};
+
+static void run(const struct rule_case *c, size_t n, int (*fn)(const char *, size_t))
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        tu_ok(fn(c[i].s, c[i].len) == c[i].want, c[i].name, "got %d", !c[i].want);
+}
+
+static void test_hex(void)
+{
+    static const unsigned char in[] = {0x00, 0x0f, 0x7f, 0x80, 0xab, 0xff};
+    char out[16];
+    char *end;
+
+    memset(out, 'x', sizeof(out));
+    end = fsx_hex(out, in, sizeof(in));
+    tu_ok(end == out + 12 && memcmp(out, "000f7f80abff", 12) == 0 && out[12] == 'x',
+          "hex: lowercase pairs, nothing written past them", "%.16s", out);
+    tu_ok(fsx_hex(out, in, 0) == out, "hex: nothing", "moved");
+}
+
+static void test_http_header(void)
+{
+    tu_ok(fsx_http_check_header("X-Ok", 4, "v", 1) == 0, "http header: fine", "refused");
+    tu_ok(fsx_http_check_header("X Bad", 5, "v", 1) == -1, "http header: name with a space",
+          "taken");
+    tu_ok(fsx_http_check_header("X(Bad)", 6, "v", 1) == -1, "http header: name with parentheses",
+          "taken");
+    tu_ok(fsx_http_check_header("", 0, "v", 1) == -1, "http header: empty name", "taken");
+    tu_ok(fsx_http_check_header("X-Bad", 5, "a\x01", 2) == -1,
+          "http header: control character in the value", "taken");
+    tu_ok(fsx_http_check_header("X-Ok", 4, "", 0) == 0, "http header: empty value", "refused");
+}
+
+int main(void)
+{
+    run(token_cases, sizeof(token_cases) / sizeof(token_cases[0]), fsx_is_token);
+    run(value_cases, sizeof(value_cases) / sizeof(value_cases[0]), fsx_is_field_value);
+    run(date_cases, sizeof(date_cases) / sizeof(date_cases[0]), fsx_is_amz_date);
+    test_hex();
+    test_http_header();
+    return tu_report("text");
+}
