@@ -24,12 +24,24 @@ void fsx_buf_init(struct fsx_buf *b)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->secret = 0;
+}
+
+void fsx_buf_init_secret(struct fsx_buf *b)
+{
+    fsx_buf_init(b);
+    b->secret = 1;
 }
 
 void fsx_buf_free(struct fsx_buf *b)
 {
+    int secret = b->secret;
+
+    if (secret && b->data != NULL)
+        fsx_wipe(b->data, b->cap);
     free(b->data);
     fsx_buf_init(b);
+    b->secret = secret;
 }
 
 void fsx_buf_free_secure(struct fsx_buf *b)
@@ -41,6 +53,8 @@ void fsx_buf_free_secure(struct fsx_buf *b)
 
 void fsx_buf_reset(struct fsx_buf *b)
 {
+    if (b->secret && b->data != NULL)
+        fsx_wipe(b->data, b->len);
     b->len = 0;
     if (b->data != NULL)
         b->data[0] = '\0';
@@ -65,9 +79,21 @@ int fsx_buf_reserve(struct fsx_buf *b, size_t extra)
         }
         cap *= 2;
     }
-    p = (char *)realloc(b->data, cap);
-    if (p == NULL)
-        return -1;
+    if (b->secret) {
+        /* a new block, the old one wiped: realloc could leave a copy behind */
+        p = (char *)malloc(cap);
+        if (p == NULL)
+            return -1;
+        if (b->data != NULL) {
+            memcpy(p, b->data, b->len + 1);
+            fsx_wipe(b->data, b->cap);
+            free(b->data);
+        }
+    } else {
+        p = (char *)realloc(b->data, cap);
+        if (p == NULL)
+            return -1;
+    }
     if (b->data == NULL)
         p[0] = '\0';
     b->data = p;

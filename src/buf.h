@@ -21,15 +21,23 @@ struct fsx_buf {
     char *data; /* NULL until the first append */
     size_t len; /* bytes in use, not counting the NUL terminator */
     size_t cap; /* bytes allocated */
+    int secret; /* may hold credentials: no byte is left behind (fsx_buf_init_secret) */
 };
 
 /* Set to the empty state; no allocation. */
 void fsx_buf_init(struct fsx_buf *b);
+/*
+ * The same for a buffer that may hold credentials (a response body, header
+ * lines, a canonical request): growing copies into a new block and wipes the
+ * old one (no realloc leaving a copy behind), and reset and free wipe the
+ * bytes, whatever the size.
+ */
+void fsx_buf_init_secret(struct fsx_buf *b);
 /* Release memory and reset to the empty state; idempotent. */
 void fsx_buf_free(struct fsx_buf *b);
 /* Like fsx_buf_free, but wipes the allocated bytes first (OPENSSL_cleanse-grade). */
 void fsx_buf_free_secure(struct fsx_buf *b);
-/* Keep the allocation, set len to 0. */
+/* Keep the allocation, set len to 0 (a secret buffer's bytes are wiped). */
 void fsx_buf_reset(struct fsx_buf *b);
 /* Make room for at least extra more bytes (plus the terminator). */
 int fsx_buf_reserve(struct fsx_buf *b, size_t extra);

@@ -164,8 +164,9 @@ static const char *const curl_code_names[] = {
 void fsx_http_response_init(struct fsx_http_response *r, size_t max_body, size_t max_header_bytes)
 {
     memset(r, 0, sizeof(*r));
-    fsx_buf_init(&r->body);
-    fsx_buf_init(&r->header_data);
+    /* a response may carry credentials (STS, SSO, container, IMDS) */
+    fsx_buf_init_secret(&r->body);
+    fsx_buf_init_secret(&r->header_data);
     r->headers = NULL;
     r->max_body = max_body ? max_body : FSX_HTTP_DEFAULT_MAX_BODY;
     r->max_header_bytes = max_header_bytes ? max_header_bytes : FSX_HTTP_DEFAULT_MAX_HEADER_BYTES;
@@ -224,7 +225,7 @@ static int header_room(struct fsx_http_response *r, size_t need)
         want = b->cap * 2;
     if (want < 256)
         want = 256;
-    fsx_buf_init(&nb);
+    fsx_buf_init_secret(&nb);
     if (fsx_buf_reserve(&nb, want) != 0 ||
         (b->len > 0 && fsx_buf_append(&nb, b->data, b->len) != 0)) {
         fsx_buf_free(&nb);

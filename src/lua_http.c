@@ -59,6 +59,7 @@ static int core_http_new(lua_State *L)
     struct fsx_error err;
     struct http *p = (struct http *)fsx_newuserdata(L, sizeof(*p)); /* ud */
     memset(p, 0, sizeof(*p));
+    fsx_buf_init_secret(&p->lines); /* they hold the Authorization and token lines */
     luaL_getmetatable(L, HTTP_MT);
     lua_setmetatable(L, -2);
     fsx_error_clear(&err);

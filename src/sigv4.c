@@ -788,10 +788,11 @@ int fsx_sigv4_validate(const struct fsx_sigv4_request *req, struct fsx_error *er
 
 void fsx_sigv4_result_init(struct fsx_sigv4_result *res)
 {
-    fsx_buf_init(&res->canonical_request);
-    fsx_buf_init(&res->string_to_sign);
+    /* the canonical request holds the session token */
+    fsx_buf_init_secret(&res->canonical_request);
+    fsx_buf_init_secret(&res->string_to_sign);
     fsx_buf_init(&res->signed_headers);
-    fsx_buf_init(&res->authorization);
+    fsx_buf_init_secret(&res->authorization);
     memset(res->signature, 0, sizeof(res->signature));
     memset(res->payload_hash, 0, sizeof(res->payload_hash));
     memset(res->added, 0, sizeof(res->added));

@@ -141,8 +141,39 @@ static void test_secure_free(void)
     tu_ok(b.data == NULL, "secure free twice", "state left");
 }
 
+/* A buffer that may hold credentials leaves none of its bytes behind. */
+static void test_secret(void)
+{
+    struct fsx_buf b;
+    size_t i, zero = 1;
+    const char *secret = "X-Amz-Security-Token: SECRETVALUE";
+    size_t n = strlen(secret);
+
+    fsx_buf_init_secret(&b);
+    tu_ok(b.secret == 1 && b.data == NULL, "secret init is empty and secret", "not");
+    tu_ok(fsx_buf_append(&b, secret, n) == 0, "secret append", "failed");
+    for (i = 0; i < 200; i++) /* grows through several blocks, each old one wiped */
+        if (fsx_buf_append(&b, secret, n) != 0)
+            break;
+    tu_ok(b.len == 201 * n && memcmp(b.data + 200 * n, secret, n) == 0,
+          "secret buffer grows with its contents intact", "len %zu", b.len);
+    fsx_buf_reset(&b);
+    for (i = 1; i < 201 * n; i++)
+        if (b.data[i] != 0)
+            zero = 0;
+    tu_ok(b.len == 0 && b.data[0] == '\0' && zero, "reset wipes a secret buffer's bytes",
+          "bytes left");
+    fsx_buf_free(&b);
+    tu_ok(b.data == NULL && b.secret == 1, "free keeps the buffer secret for its next use",
+          "secret %d", b.secret);
+    tu_ok(fsx_buf_append(&b, "x", 1) == 0 && b.secret == 1, "a freed secret buffer is reusable",
+          "failed");
+    fsx_buf_free_secure(&b);
+}
+
 int main(void)
 {
+    test_secret();
     test_empty();
     test_appends();
     test_growth();
