@@ -1096,6 +1096,28 @@ print(json.dumps(compat_shell_split(json.load(sys.stdin))[3:]))
       assert(ok, err)
     end)
 
+    it("does not wait for a detached refresh while the old credentials are good", function()
+      local now = os.time()
+      local pending, detach = {}, false
+      local p = provider(imds_env(), nil, { now = function() return now end,
+        spawn = function(fn)
+          if not detach then return false end
+          pending[#pending + 1] = fn
+          return true
+        end })
+      local c1 = p:get()                        -- the first load, run by the caller
+      detach = true
+      now = c1.expiration - 200                 -- inside the advisory window
+      assert.are.equal(c1, p:get())             -- starts the refresh, does not wait for it
+      assert.are.equal(c1, p:get())             -- nor does the next caller
+      assert.are.equal(1, #pending)
+      assert.are.equal(1, procs.stats(imds).counts.creds)
+      pending[1]()
+      local c2 = p:get()
+      assert.are_not.equal(c1, c2)
+      assert.are.equal(2, procs.stats(imds).counts.creds)
+    end)
+
     it("takes over a refresh whose caller never came back, once for all waiters", function()
       local p = provider(imds_env(), { credentials_wait_limit = 0.05 }, yielding_deps())
       local stuck = coroutine.create(function() return p:get() end)

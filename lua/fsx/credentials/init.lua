@@ -36,7 +36,9 @@
 -- credentials waits for it instead of starting another. Inside Nginx the load
 -- runs in a timer of its own (`ngx.timer.at(0, ...)`), not in the request's
 -- light thread: a client abort that kills that thread cannot kill the load,
--- so the waiters get its outcome within the source's own timeouts. Elsewhere
+-- so the waiters get its outcome within the source's own timeouts; and a
+-- caller whose credentials are still good past `mandatory` does not wait for
+-- it at all. Elsewhere
 -- (or through `deps.spawn`) the caller runs the load itself. Waiters block on
 -- a semaphore made for the flight (`deps.semaphore()`, or `ngx.semaphore`
 -- inside Nginx) or else sleep in 10 ms steps on `deps.sleep`. A flight that
@@ -325,6 +327,8 @@ function Provider:get()
     return c
   end
   local flight = self.flight or self:start(c)
+  -- a detached refresh of credentials that are still good: no need to wait
+  if not flight.done and c and remaining(c, now) > self.mandatory then return c end
   if not self:await(flight) then
     -- its caller never came back: one new flight, which all waiters share
     if self.flight == flight then self.flight = nil end
