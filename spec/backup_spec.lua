@@ -325,6 +325,22 @@ describe("waiting against the local server", function()
     assert.is_true(clock.t >= 30 and clock.t < 60, "gave up at " .. clock.t)
   end)
 
+  it("keeps what its polls learn on the client: a clock offset is corrected once", function()
+    server:config{ backup_seconds = 0.4, clock_skew = 900 }
+    local b = new_client():create_backup{ file_system_id = FS_WINDOWS }
+    local c = new_client()
+    local final = c:wait_for_backup(b.backup_id, { min_delay = 0.05, max_delay = 0.1 })
+    assert.equal("AVAILABLE", final.lifecycle)
+    local skewed, polls = 0, 0
+    for _, r in ipairs(server:requests("DescribeBackups")) do
+      polls = polls + 1
+      if r.error == "InvalidSignatureException" then skewed = skewed + 1 end
+    end
+    assert.is_true(polls >= 4, "polls: " .. polls)
+    assert.equal(1, skewed)
+    assert.is_true(math.abs(c.clock_offset - 900) < 60, tostring(c.clock_offset))
+  end)
+
   it("ends at the timeout when the listing hands out NextTokens forever", function()
     server:config{ backup_seconds = 1000, endless_pages = 1 }
     local b = client:create_backup{ file_system_id = FS_WINDOWS }

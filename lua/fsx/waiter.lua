@@ -448,18 +448,28 @@ end
 -- the wait (on the waiter's clock) as its deadline, the client's own deadline
 -- applying when shorter. A poll starting at or after the deadline (the last
 -- one, or the only one with timeout = 0) has FINAL_POLL seconds instead.
+-- Nothing else differs: state the calls record (a clock offset, the
+-- credentials seen) goes to the client itself, and requests are signed by the
+-- client itself, so its secrets are registered under the client for scrubbing.
+-- The client is never modified to carry the deadline: another coroutine may
+-- use it meanwhile (OpenResty).
 local function bounded(client, now, deadline)
   local own = client.deadline
   local start = now()
   local poll_end = deadline > start and deadline or start + M.FINAL_POLL
-  return setmetatable({}, { __index = function(_, k)
-    if k == "deadline" then
-      local left = poll_end - now()
-      if own and own < left then return own end
-      return left
-    end
-    return client[k]
-  end })
+  local function request(_, ...) return client:_request(...) end
+  return setmetatable({}, {
+    __index = function(_, k)
+      if k == "deadline" then
+        local left = poll_end - now()
+        if own and own < left then return own end
+        return left
+      end
+      if k == "_request" then return request end
+      return client[k]
+    end,
+    __newindex = function(_, k, v) client[k] = v end,
+  })
 end
 
 -- A describe function over the client's paginated iterator. Only the wanted
