@@ -128,11 +128,16 @@ describe("retention.plan", function()
     local p = retention.plan({ awsb, u1, u2 }, { keep_last = 0, now = NOW })
     assert.same({ u2.backup_id }, ids(p.deleted))
     assert.same({ "kept", "newest" }, wr(p, u1))
-    -- the same with AUTOMATIC ones pruned too: the newest of those it may delete
-    local auto = b(5, { type = "AUTOMATIC" })
-    p = retention.plan({ awsb, auto, u1, u2 }, { keep_days = 1, include_types = { "AUTOMATIC" }, now = NOW })
+    -- the same with AUTOMATIC ones pruned too: the newest of those it may
+    -- delete, and the newest USER_INITIATED one, since automatic backups
+    -- expire on their own
+    local auto, auto_old = b(5, { type = "AUTOMATIC" }), b(30, { type = "AUTOMATIC" })
+    p = retention.plan({ awsb, auto, u1, u2, auto_old }, { keep_days = 1, include_types = { "AUTOMATIC" },
+                                                         now = NOW })
     assert.same({ "kept", "newest" }, wr(p, auto))
-    assert.same({ u1.backup_id, u2.backup_id }, ids(p.deleted))
+    assert.same({ "kept", "newest" }, wr(p, u1))
+    assert.matches("newest USER_INITIATED backup of file system", select(3, rule_of(p, u1)))
+    assert.same({ u2.backup_id, auto_old.backup_id }, ids(p.deleted))
   end)
 
   it("refuses contradictory type options", function()
@@ -431,14 +436,23 @@ describe("retention.plan", function()
             per_group[g][#per_group[g] + 1] = x
           end
         end
+        local user_kept = {}
         for _, d in ipairs(got.kept) do
-          if d.rule == "newest" or d.rule == "keep_last" then
-            local x = d.backup
-            local g = x.volume and x.volume.volume_id or x.file_system.file_system_id
+          local x = d.backup
+          local g = x.file_system and (x.volume and x.volume.volume_id or x.file_system.file_system_id)
+          if x.type == "USER_INITIATED" and x.lifecycle == "AVAILABLE" then user_kept[g] = true end
+          -- ranked ones: newer than everything deleted of the same type class
+          if d.rule == "keep_last" or (d.rule == "newest" and d.reason:match("^newest AVAILABLE")) then
             for _, gone in ipairs(per_group[g] or {}) do
               assert.is_true(x.creation_time > gone.creation_time or
                 (x.creation_time == gone.creation_time and x.backup_id > gone.backup_id))
             end
+          end
+        end
+        -- a group never loses its last USER_INITIATED AVAILABLE backup
+        for g, list in pairs(per_group) do
+          for _, gone in ipairs(list) do
+            if gone.type == "USER_INITIATED" then assert.is_true(user_kept[g], "lost every user backup of " .. g) end
           end
         end
       end

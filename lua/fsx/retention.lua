@@ -33,8 +33,9 @@
 -- The remaining AVAILABLE backups (the candidates) are ranked newest first
 -- (equal creation times: the greater backup id first), separately for each
 -- volume and for the file system itself, and for each group: the newest
--- candidate is always kept (a resource never loses its latest backup that this
--- prune could delete, so never its last one FSx keeps for it), then the
+-- candidate is always kept, and so is the newest USER_INITIATED one (automatic
+-- backups expire on their own), so a resource never loses its last backup that
+-- FSx keeps for it; then the
 -- `keep_last` newest are kept, then those younger than `keep_days` days; the
 -- others are deleted. With both limits a backup is kept when either keeps it.
 -- At least one of `keep_last`, `keep_days` is required.
@@ -258,11 +259,15 @@ function M.plan(backups, opts)
   for _, g in ipairs(order) do
     local list = groups[g]
     table.sort(list, newer)
+    local user_kept = false
     for rank, e in ipairs(list) do
       local age = o.now - e.time
       local days = age / M.DAY
       if rank == 1 then
         e.rule, e.reason = "newest", "newest AVAILABLE backup of " .. g .. " (never pruned)"
+      elseif e.backup.type == "USER_INITIATED" and not user_kept then
+        e.rule, e.reason = "newest", "newest USER_INITIATED backup of " .. g .. " (never pruned: " ..
+          "the newer automatic ones expire on their own)"
       elseif o.keep_last and rank <= o.keep_last then
         e.rule, e.reason = "keep_last", "one of the " .. plural(o.keep_last, "newest backup") ..
           " of " .. g .. " (#" .. rank .. ")"
@@ -278,7 +283,10 @@ function M.plan(backups, opts)
         end
         e.reason = table.concat(why, " and ")
       end
-      if not e.delete then window[g] = e.time end
+      if not e.delete then
+        window[g] = e.time
+        if e.backup.type == "USER_INITIATED" then user_kept = true end
+      end
     end
     -- fewer candidates than keep_last: the window reaches back to the beginning
     if o.keep_last and #list < o.keep_last then window[g] = -math.huge end
