@@ -143,6 +143,11 @@ demo:
 #   make fuzz          every spec/fuzz/fuzz_*.c, FUZZ_SECONDS (300) each, on a temp copy
 #                      of spec/fuzz/corpus/<name>/; crashes land in build/fuzz/artifacts/
 #   make fuzz-ci       the same with FUZZ_SECONDS=60
+#   make apicheck      the binding's specs (APICHECK_SPECS) under Debian's Lua 5.4
+#                      sources built with -DLUA_USE_APICHECK into build/apicheck/
+#                      (apt-get source with a private sources list: needs the
+#                      Debian mirror), which aborts on any misuse of the C API
+#                      (scripts/apicheck.sh); prints busted's TAP output
 # Each run ends with "<target>: N passed, N failed" (scripts/test.d/hardening.sh).
 SAN_CC ?= clang
 SAN_FLAGS ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -180,7 +185,7 @@ define harden_run
 	echo "$(3): $$p passed, $$f failed"; [ $$f -eq 0 ]
 endef
 
-.PHONY: asan asan-ctest asan-lua valgrind fuzz fuzz-ci
+.PHONY: asan asan-ctest asan-lua valgrind fuzz fuzz-ci apicheck
 
 $(ASAN_CTEST_BUILD)/%: spec/c/%.c spec/c/test_util.c $(wildcard spec/c/*.h) $(CORE_SRC) $(HTTP_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -225,6 +230,9 @@ fuzz: $(FUZZ_TARGETS)
 
 fuzz-ci:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
+
+apicheck:
+	@bash scripts/apicheck.sh
 
 # ---- docs, lint, version (CI: scripts/test.d/docs_lint.sh) ----
 #   make docs          the API reference (LDoc, config.ld) in build/doc/, from the

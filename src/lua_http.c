@@ -12,6 +12,7 @@
  * perform ends. So no transfer can overwrite or free the buffers another
  * call of the same handle is reading.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,12 +70,17 @@ static int core_http_new(lua_State *L)
     return 1;
 }
 
-/* Seconds to milliseconds for libcurl, capped at 30 days (no overflow of a 32-bit long). */
+/*
+ * Seconds to milliseconds for libcurl, capped at 30 days and at LONG_MAX (a
+ * 32-bit long holds about 24.8 days of milliseconds).
+ */
 static long seconds_to_ms(double s)
 {
     double ms = ceil(s * 1000.0);
     if (ms > 86400000.0 * 30)
         ms = 86400000.0 * 30;
+    if (ms > (double)LONG_MAX)
+        return LONG_MAX;
     return (long)ms;
 }
 

@@ -249,7 +249,7 @@ static int core_sign(lua_State *L)
 
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    luaL_checkstack(L, FSX_SIGN_SLOTS + 10, "core.sign");
+    luaL_checkstack(L, FSX_SIGN_SLOTS + 16, "core.sign");
     lua_pushvalue(L, SPARE_INDEX); /* req spare|false */
     st = (struct sign_state *)lua_touserdata(L, 2);
     if (st == NULL) {

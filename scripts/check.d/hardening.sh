@@ -11,8 +11,11 @@
 #                     ASan+UBSan build and LeakSanitizer (make asan-busted)
 #   busted-valgrind   the specs on the C module under valgrind memcheck
 #                     (make valgrind-busted)
+#   busted-apicheck   the binding's specs under a Lua 5.4 built with
+#                     LUA_USE_APICHECK (make apicheck)
 suite c-tests-asan plain make asan-ctest
 suite c-tests-valgrind plain make valgrind
 suite fuzz plain make fuzz-ci
 suite busted-asan tap make -s asan-busted
 suite busted-valgrind tap make -s valgrind-busted
+suite busted-apicheck tap make -s apicheck
