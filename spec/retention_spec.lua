@@ -655,6 +655,17 @@ describe("prune_backups against the local server", function()
     for _, k in ipairs(r.kept) do assert.is_true(live[k.backup.backup_id], k.backup.backup_id) end
   end)
 
+  it("ends on a listing that never ends, deleting nothing", function()
+    server:config{ page_size = 3, endless_pages = 1 }
+    local c = fsx.new{ region = "us-east-1", endpoint_url = server.url, credentials = helpers.credentials(),
+                       max_pages = 20 }
+    local e = select(2, pcall(c.prune_backups, c, { file_system_id = FS, keep_last = 1, now = NOW,
+                                                     dry_run = false }))
+    assert.is_true(errors.is_error(e, "PaginationLimitExceeded"), tostring(e))
+    assert.equal(20, #server:requests("DescribeBackups"))
+    assert.equal(0, #server:requests("DeleteBackup"))
+  end)
+
   it("prunes FAILED backups past the keep window with include_failed", function()
     local r = client:prune_backups{ file_system_id = FS, keep_last = 2, keep_days = 15, now = NOW,
                                     include_failed = true, dry_run = false }

@@ -179,23 +179,31 @@ local function plan_order(a, b)
   return a.pos < b.pos
 end
 
--- The distinct backups of a listing, each with the description seen last,
--- in the order of first sight; entries without an id stay as they are.
-local function distinct(backups)
-  local list, at = {}, {}
-  for i, b in ipairs(backups) do
+-- A collector of the distinct backups of a listing: `add(b, i)` takes one
+-- backup (`i` its position, for errors); `entries` holds each backup id once
+-- with the description seen last, in the order of first sight; entries without
+-- an id stay as they are.
+local function collector()
+  local entries, at = {}, {}
+  local function add(b, i)
     if type(b) ~= "table" then
       errors.validation("retention.plan", "backups[" .. i .. "]", "must be a backup table")
     end
     local id = id_of(b, "backup_id")
     if id and at[id] then
-      list[at[id]].backup = b
+      entries[at[id]].backup = b
     else
-      list[#list + 1] = { backup = b, id = id or "", pos = #list + 1 }
-      if id then at[id] = #list end
+      entries[#entries + 1] = { backup = b, id = id or "", pos = #entries + 1 }
+      if id then at[id] = #entries end
     end
   end
-  return list
+  return entries, add
+end
+
+local function distinct(backups)
+  local entries, add = collector()
+  for i, b in ipairs(backups) do add(b, i) end
+  return entries
 end
 
 --- Decide which backups to keep and which to delete. Pure: no I/O.
@@ -371,8 +379,16 @@ function M.prune_backups(client, args)
   if popts.now == nil then popts.now = client.now() end
   local filter = fs and { name = "file-system-id", values = { fs } }
                      or { name = "volume-id", values = { vol } }
+  -- a listing that repeats backups holds each once here (memory stays with
+  -- the distinct backups; the listing's page cap bounds the rest)
+  local entries, add = collector()
+  local n = 0
+  for b in client:each_backup{ filters = { filter } } do
+    n = n + 1
+    add(b, n)
+  end
   local backups = {}
-  for b in client:each_backup{ filters = { filter } } do backups[#backups + 1] = b end
+  for i, e in ipairs(entries) do backups[i] = e.backup end
   local plan = M.plan(backups, popts)
   local result = { kept = plan.kept, deleted = {}, failed = {}, dry_run = dry_run }
   if dry_run then
