@@ -352,6 +352,18 @@ describe("waiting against the local server", function()
     assert.is_true(#server:requests("DescribeBackups") > 1)   -- it did page
   end)
 
+  it("ends at the timeout when the endpoint answers slower than the wait lasts", function()
+    server:config{ backup_seconds = 1000 }
+    local b = client:create_backup{ file_system_id = FS_WINDOWS }
+    server:config{ delay = 4 }
+    local c = new_client{ timeout = 30 }
+    local e = err_of(c.wait_for_backup, c, b.backup_id, { timeout = 1 })
+    server:config{ delay = 0 }
+    assert.equal("WaiterTimeout", e.code)
+    assert.equal("DeadlineExceeded", e.last_error.code)
+    assert.equal(1, e.polls)
+  end)
+
   it("reports failed polls while the endpoint is down and gives up with the error", function()
     local dead = fsx.new{ region = "us-east-1", endpoint_url = "http://127.0.0.1:1",
                           credentials = helpers.credentials(), max_attempts = 1 }
