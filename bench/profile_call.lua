@@ -6,13 +6,13 @@
 -- (captured from one real call against ENDPOINT, bench/fixed_server), then
 -- the whole create_backup call. The stages in the order a call runs them:
 --
---   shape.input       validate and convert the snake_case arguments
+--   shape.input       validate and convert the snake_case arguments (fsx.validate)
 --   util.uuid4 x2     ClientRequestToken and amz-sdk-invocation-id
 --   protocol.build    JSON-encode the body (fsx.json over cjson)
 --   sigv4.sign        the Lua wrapper plus core.sign (shown apart too)
 --   transport send    h:perform (C: libcurl, binding, the header map)
 --   protocol.parse    JSON-decode the answer (and cjson.decode alone)
---   shape.output      convert the answer to snake_case (core.convert)
+--   shape.output      check and convert the answer to snake_case (fsx.output)
 --   the rest          client/_send/_request bookkeeping: the whole call
 --                     minus the stages above
 --
@@ -26,6 +26,8 @@ local rt = jit and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
 local core = require "fsx.core"
 local fsx = require "fsx"
 local shape = require "fsx.shape"
+local validate = require "fsx.validate"
+local output = require "fsx.output"
 local protocol = require "fsx.protocol.json"
 local sigv4 = require "fsx.sigv4"
 local util = require "fsx.util"
@@ -53,7 +55,7 @@ client:create_backup(ARGS)
 assert(captured_resp and captured_resp.status == 200, "no answer from " .. endpoint)
 
 local decl = shape.operation("CreateBackup")
-local params = shape.input(decl, ARGS)
+local params = validate.input(decl, ARGS)
 params.ClientRequestToken = util.uuid4()
 local body = protocol.build(api.metadata.target_prefix, "CreateBackup", params)
 local decoded = protocol.parse("CreateBackup", captured_resp)
@@ -88,7 +90,7 @@ local function per_call(fn)
 end
 
 local stages = {
-  { "shape.input", function() shape.input(decl, ARGS) end },
+  { "shape.input", function() validate.input(decl, ARGS) end },
   { "util.uuid4_x2", function() util.uuid4(); util.uuid4() end },
   { "core.random_bytes16_x2", function() core.random_bytes(16); core.random_bytes(16) end },
   { "protocol.build", function() protocol.build(api.metadata.target_prefix, "CreateBackup", params) end },
@@ -98,7 +100,7 @@ local stages = {
   { "http.perform_only", function() handle:perform(captured_req) end },
   { "protocol.parse", function() protocol.parse("CreateBackup", captured_resp) end },
   { "cjson.decode_only", function() cjson.decode(captured_resp.body) end },
-  { "shape.output", function() shape.output(decl, decoded) end },
+  { "shape.output", function() output.convert(decl, decoded) end },
 }
 -- stages that are parts of another one, left out of the sum
 local part_of = { ["core.random_bytes16_x2"] = true, ["core.sign_only"] = true,

@@ -379,7 +379,7 @@ local STAGES = {
   { "http.perform_only", "↳ of which h:perform (C: binding + libcurl)" },
   { "protocol.parse", "protocol.parse (JSON decode)" },
   { "cjson.decode_only", "↳ of which cjson.decode (a fresh cjson instance)" },
-  { "shape.output", "shape.output (convert the answer, core.convert)" },
+  { "shape.output", "shape.output (check and convert the answer, fsx.output)" },
   { "rest", "rest of the call" },
   { "total", "whole create_backup call" },
 }

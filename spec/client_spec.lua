@@ -14,6 +14,7 @@ end
 
 local BACKUP = { Backup = { BackupId = "backup-0123456789abcdef0", Lifecycle = "CREATING",
                             Type = "USER_INITIATED", CreationTime = 1700000000,
+                            FileSystem = { FileSystemId = "fs-0123456789abcdef0" },
                             Tags = { { Key = "Name", Value = "nightly" } } } }
 
 local function ok_response(body)

@@ -1,7 +1,8 @@
 -- Every operation of the FSx model is a client method: built from a minimal
 -- valid input derived from the generated declarations, validated, sent with
 -- the right X-Amz-Target, and its output converted to snake_case. A scripted
--- transport answers with an empty object (or a typical item), so this covers
+-- transport answers with an empty object (or the result the operation must
+-- return, with its required members), so this covers
 -- the 48 operations whether or not the local server implements them.
 local fsx = require "fsx"
 local api = require "fsx.api"
@@ -27,23 +28,28 @@ local SAMPLES = {
   S3AccessPointAttachmentName = "nightly-ap1",
 }
 
--- What the model cannot say: CreateBackup needs one of two optional members.
-local EXTRA = { create_backup = { file_system_id = SAMPLES.FileSystemId } }
+-- What the model cannot say: CreateBackup needs one of two optional members;
+-- copy_backup (fsx.restore) names the Region it copies from.
+local EXTRA = { create_backup = { file_system_id = SAMPLES.FileSystemId },
+                copy_backup = { source_region = "us-west-2" } }
 
--- A minimal valid snake_case value for a shape (required members only).
-local function sample(name, depth)
+-- A minimal valid value for a shape (required members only), with
+-- snake_case names (or API names when `api_names`).
+local function sample(name, depth, api_names)
   local sh = api.shapes[name]
   assert(depth < 12, "shape nesting too deep at " .. name)
   if sh.type == "structure" then
     local t = {}
     for _, m in ipairs(sh.members) do
-      if sh.required and sh.required[m.name] then t[m.snake] = sample(m.shape, depth + 1) end
+      if sh.required and sh.required[m.name] then
+        t[api_names and m.name or m.snake] = sample(m.shape, depth + 1, api_names)
+      end
     end
     return t
   elseif sh.type == "list" then
-    return { sample(sh.member, depth + 1) }
+    return { sample(sh.member, depth + 1, api_names) }
   elseif sh.type == "map" then
-    return { k = sample(sh.value, depth + 1) }
+    return { k = sample(sh.value, depth + 1, api_names) }
   elseif sh.type == "string" then
     if sh.enum then return sh.enum[1] end
     if sh.pattern then return (assert(SAMPLES[name], "no sample for string shape " .. name)) end
@@ -70,13 +76,19 @@ describe("every FSx operation", function()
   for _, name in ipairs(names) do
     local decl = api.operations[name]
     it(decl.snake .. " sends " .. name, function()
+      -- the answer: the operation's result, where it must return one (fsx.output)
+      local answer = {}
+      if decl.result_required then
+        local member = api.shapes[decl.output].members[1]
+        answer[member.name] = sample(member.shape, 0, true)
+      end
       local sent = {}
       local c = fsx.new{
         region = "us-east-1", endpoint_url = "https://fsx.us-east-1.amazonaws.com",
         credentials = { access_key_id = "AKIDEXAMPLE", secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" },
         transport = function(req)
           sent[#sent + 1] = req
-          return { status = 200, headers = { ["x-amzn-requestid"] = "r1" }, body = "{}" }
+          return { status = 200, headers = { ["x-amzn-requestid"] = "r1" }, body = json.encode(answer) }
         end,
       }
       local args = sample(decl.input, 0)
@@ -114,6 +126,7 @@ describe("every FSx operation", function()
           credentials = { access_key_id = "AKIDEXAMPLE", secret_access_key = "secret-secret" },
           transport = function() sent = sent + 1 end }
         local args = sample(decl.input, 0)
+        for k, v in pairs(EXTRA[decl.snake] or {}) do args[k] = v end
         args[first_required.snake] = nil
         local ok, e = pcall(c[decl.snake], c, args)
         assert.is_false(ok)

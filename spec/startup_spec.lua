@@ -23,7 +23,7 @@ opts.transport = function(req)
   assert(req.body:find('"FileSystemId"', 1, true))
   return { status = 200, headers = { ["x-amzn-requestid"] = "r-1" },
            body = '{"Backup":{"BackupId":"backup-0123456789abcdef0","Lifecycle":"CREATING",'
-             .. '"Tags":[{"Key":"Name","Value":"nightly"}],"FileSystem":{"FileSystemId":'
+             .. '"Type":"USER_INITIATED","CreationTime":1700000000,"Tags":[{"Key":"Name","Value":"nightly"}],"FileSystem":{"FileSystemId":'
              .. '"fs-0123456789abcdef0","Lifecycle":"AVAILABLE","StorageCapacity":32}}}' }
 end
 local client = fsx.new(opts)

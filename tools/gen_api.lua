@@ -268,7 +268,10 @@ local function gen_api()
 --   metadata   = { api_version, target_prefix, signing_name, endpoint_prefix, json_version,
 --                  protocol, service_id, botocore_version, model_sha256 }
 --   operations = { <ApiName> = { name, snake, input, output, idempotency_token?,
---                  result_key? (the sole member of the output structure), errors = { ... },
+--                  result_key? (the sole member of the output structure),
+--                  result_required? (true when that member is a structure: the
+--                  resource the operation returns, which an answer must carry),
+--                  errors = { ... },
 --                  paginator? = { input_token, output_token, limit_key, result_key } } }
 --   shapes     = { <ShapeName> = { type = "structure"|"list"|"map"|"string"|"integer"|"long"|
 --                  "boolean"|"timestamp"|..., plus, when present:
@@ -319,7 +322,11 @@ local function gen_api()
     if op.output then
       parts[#parts + 1] = "output = " .. quote(op.output.shape)
       local mo = order[op.output.shape] or {}
-      if #mo == 1 then parts[#parts + 1] = "result_key = " .. quote(mo[1]) end
+      if #mo == 1 then
+        parts[#parts + 1] = "result_key = " .. quote(mo[1])
+        local member_shape = shapes[shapes[op.output.shape].members[mo[1]].shape]
+        if member_shape.type == "structure" then parts[#parts + 1] = "result_required = true" end
+      end
     end
     local errs = {}
     for _, e in ipairs(op.errors or {}) do errs[#errs + 1] = e.shape end

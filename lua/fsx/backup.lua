@@ -24,7 +24,7 @@
 -- @module fsx.backup
 local api = require "fsx.api"
 local errors = require "fsx.error"
-local shape = require "fsx.shape"
+local validate = require "fsx.validate"
 
 -- fsx.tags and fsx.waiter, loaded on the first use of copy_tags or wait (a
 -- plain create_backup needs neither)
@@ -159,7 +159,7 @@ function M.create_backup(client, args)
       if not tags.is_reserved(tag.key) then caller[#caller + 1] = tag end
     end
     if #caller > 0 then check.tags = caller end
-    shape.input(decl, check)
+    validate.input(decl, check)
     local resource, resource_tags = M.read_resource(client, send, op)
     local list = tags.apply(policy, resource_tags, send.tags, resource, op)
     send.tags = #list > 0 and list or nil

@@ -1,10 +1,11 @@
 --- The FSx client: options, the per-call pipeline, and one method per operation.
 --
--- A call goes: validate and convert the input (fsx.shape, from the generated
--- declarations) -> fill the idempotency token -> encode once (JSON 1.1) ->
--- for each attempt: credentials, headers, sign (fsx.sigv4), send (the
+-- A call goes: validate and convert the input (fsx.validate, from the
+-- generated declarations) -> fill the idempotency token -> encode once (JSON
+-- 1.1) -> for each attempt: credentials, headers, sign (fsx.sigv4), send (the
 -- transport), parse (fsx.protocol.json) -> on a retryable failure, back off
--- and try again with the SAME body, token and invocation id, re-signed.
+-- and try again with the SAME body, token and invocation id, re-signed ->
+-- check and convert the answer (fsx.output).
 -- @module fsx.client
 local api = require "fsx.api"
 local clock = require "fsx.clock"
@@ -14,6 +15,8 @@ local paginate = require "fsx.paginate"
 local protocol = require "fsx.protocol.json"
 local retry = require "fsx.retry"
 local shape = require "fsx.shape"
+local validate = require "fsx.validate"
+local output = require "fsx.output"
 local sigv4 = require "fsx.sigv4"
 local transport = require "fsx.transport"
 local util = require "fsx.util"
@@ -290,7 +293,7 @@ function Client:_send(operation, params, call)
         self.debug("response", { status = resp.status, headers = errors.redact_headers(resp.headers),
                                  body = errors.scrub(resp.body), attempt = attempt })
       end
-      result, err = protocol.parse(operation, resp, shape.error_fields)
+      result, err = protocol.parse(operation, resp, output.error_fields)
     else
       err = transport_error(operation, kind, code, message)
       if self.debug then self.debug("failure", { kind = err.kind, code = err.code,
@@ -413,7 +416,7 @@ function Client:call(operation, params)
     local shown = #operation > 64 and (operation:sub(1, 64) .. "...") or operation
     errors.validation("call", "operation", ("unknown FSx operation %q"):format(shown))
   end
-  params = shape.input_api(decl, plain_args("call", params, input_names(decl, true)))
+  params = validate.input_api(decl, plain_args("call", params, input_names(decl, true)))
   local token = fill_token(decl, params)
   local raw, meta = self:_send(operation, params, { client_request_token = token })
   return raw, meta
@@ -423,10 +426,10 @@ end
 -- method does). `extra` names fields the caller consumed itself.
 -- @local
 function Client:_operation(decl, args, extra)
-  local params = shape.input(decl, plain_args(decl.snake, args, input_names(decl)), extra)
+  local params = validate.input(decl, plain_args(decl.snake, args, input_names(decl)), extra)
   local token = fill_token(decl, params)
   local raw, meta = self:_send(decl.name, params, { client_request_token = token })
-  local out = shape.output(decl, raw)
+  local out = output.convert(decl, raw, meta)
   if decl.result_key then
     out = out[decl.result_snake] or out
   end
@@ -438,7 +441,7 @@ end
 function Client:prepare(operation_name, args)
   local decl = shape.operation(operation_name)
   if not decl then errors.validation("prepare", "operation", "unknown FSx operation") end
-  local params = shape.input(decl, args)
+  local params = validate.input(decl, args)
   fill_token(decl, params)
   local body, proto_headers = protocol.build(META.target_prefix, decl.name, params)
   local id = util.uuid4()

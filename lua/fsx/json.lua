@@ -1,12 +1,16 @@
 --- JSON encoding and decoding for the wire, over a private lua-cjson instance.
 --
 -- A private instance (`cjson.new()`) keeps our settings away from the
--- application's own use of cjson. lua-cjson 2.1 cannot tell an empty array
--- from an empty object, so the validator puts `EMPTY_ARRAY` where a list is
--- empty and `encode` turns it into `[]`.
--- @module fsx.json
+-- application's own use of cjson. Decoding is cjson's. Encoding is a small
+-- walk here that gives every object its keys in a fixed order, so that the
+-- same value always gives the same bytes (lua-cjson writes keys in hash
+-- order, which changes between runs): the keys named by `order(t, keys)`
+-- first, in that order (the validator names a structure's members in model
+-- order), then the others sorted. Scalars are written by cjson, so strings
+-- and numbers come out exactly as cjson writes them. lua-cjson cannot tell an
+-- empty array from an empty object, nor can a Lua table: the validator puts
+-- `EMPTY_ARRAY` where a list is empty and `encode` writes it as `[]`.
 local cjson_mod = require "cjson"
-local replace_plain = require("fsx.strings").replace
 
 local M = {}
 
@@ -32,16 +36,143 @@ end
 
 --- Put this value where an empty JSON array must be sent.
 M.EMPTY_ARRAY = marker()
-local EMPTY_ENCODED = cjson.encode(M.EMPTY_ARRAY)
 
 
---- Encode a value; an empty table is `{}`, `EMPTY_ARRAY` is `[]`.
+-- table -> the keys its object is written with first, in order
+local orders = setmetatable({}, { __mode = "k" })
+
+--- Write the object `t` with these keys first, in this order (the keys of t
+-- not listed follow, sorted). Returns t.
+-- @tparam table t
+-- @tparam table keys a list of key names
+function M.order(t, keys)
+  orders[t] = keys
+  return t
+end
+
+local MAX_DEPTH = 200
+local cjson_encode, sort, concat, find = cjson.encode, table.sort, table.concat, string.find
+local EMPTY_ARRAY, NULL = M.EMPTY_ARRAY, cjson.null
+
+local function key_text(k)
+  if type(k) == "string" then return k end
+  if type(k) == "number" then return cjson_encode(k) end -- as cjson writes a number key
+  error("cannot serialise a " .. type(k) .. " key", 0)
+end
+
+local function less(a, b)
+  return key_text(a) < key_text(b)
+end
+
+-- A byte cjson escapes: controls, DEL, '"', '/' and '\\' (the class lists
+-- the bytes written as they are, which Lua matches much faster).
+local ESCAPED = "[^ !#-.0-%[%]-~\128-\255]"
+
+-- A string as JSON: plain text quoted here, anything to escape by cjson.
+local function quoted(v)
+  if find(v, ESCAPED) then return cjson_encode(v) end
+  return '"' .. v .. '"'
+end
+
+-- An order list -> its keys written as `"Key":`, made once per list.
+local prefixes = setmetatable({}, { __mode = "k" })
+
+local function prefixes_of(keys)
+  local p = {}
+  for i = 1, #keys do p[i] = quoted(keys[i]) .. ":" end
+  prefixes[keys] = p
+  return p
+end
+
+-- The writers append to `out` after its item n and return the new n.
+local write
+
+local function write_array(t, len, out, n, depth)
+  n = n + 1
+  out[n] = "["
+  for i = 1, len do
+    if i > 1 then
+      n = n + 1
+      out[n] = ","
+    end
+    n = write(rawget(t, i), out, n, depth)
+  end
+  n = n + 1
+  out[n] = "]"
+  return n
+end
+
+-- The object t (with `count` keys): the keys of orders[t] first, then the
+-- rest sorted.
+local function write_object(t, count, out, n, depth)
+  local sep = "{"
+  local first, done = orders[t], 0
+  if first then
+    local pre = prefixes[first] or prefixes_of(first)
+    for i = 1, #first do
+      local x = rawget(t, first[i])
+      if x ~= nil then
+        out[n + 1], out[n + 2] = sep, pre[i]
+        n = write(x, out, n + 2, depth)
+        sep, done = ",", done + 1
+      end
+    end
+  end
+  if done < count then
+    local listed = {}
+    if first then
+      for i = 1, #first do listed[first[i]] = true end
+    end
+    local rest = {}
+    for k in next, t do
+      if not listed[k] then rest[#rest + 1] = k end
+    end
+    sort(rest, less)
+    for i = 1, #rest do
+      local k = rest[i]
+      out[n + 1], out[n + 2] = sep, quoted(key_text(k)) .. ":"
+      n = write(rawget(t, k), out, n + 2, depth)
+      sep = ","
+    end
+  end
+  if sep == "{" then
+    out[n + 1] = "{}"
+  else
+    out[n + 1] = "}"
+  end
+  return n + 1
+end
+
+function write(v, out, n, depth)
+  local tv = type(v)
+  if tv == "string" then
+    if v == EMPTY_ARRAY then
+      out[n + 1] = "[]"
+    else
+      out[n + 1] = quoted(v)
+    end
+    return n + 1
+  elseif tv == "table" then
+    if depth >= MAX_DEPTH then error("cannot serialise: nesting deeper than 200 (a cycle?)", 0) end
+    local len, count = #v, 0
+    for _ in next, v do count = count + 1 end
+    if count > 0 and count == len then return write_array(v, len, out, n, depth + 1) end
+    return write_object(v, count, out, n, depth + 1)
+  elseif tv == "number" or tv == "boolean" or v == NULL then
+    out[n + 1] = cjson_encode(v)
+    return n + 1
+  end
+  error("cannot serialise a " .. tv, 0)
+end
+
+--- Encode a value; an empty table is `{}`, `EMPTY_ARRAY` is `[]`, objects
+-- have their keys in a fixed order (see the module's header).
 -- @return string, or nil and an error message
 function M.encode(v)
-  local ok, s = pcall(cjson.encode, v)
-  if not ok then return nil, s end
-  if string.find(s, EMPTY_ENCODED, 1, true) then s = replace_plain(s, EMPTY_ENCODED, "[]") end
-  return s
+  local out = {}
+  local ok, err = pcall(write, v, out, 0, 0)
+  if not ok then return nil, err end
+  return concat(out)
 end
 
 --- Decode a JSON text. JSON null becomes `fsx.json.null`.

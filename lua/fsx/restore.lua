@@ -141,7 +141,7 @@ function M.copy_backup(client, args)
   -- validate the request itself before reading anything
   local send = backup.without(args, COPY_SKIP)
   if src_region ~= dest_region then send.source_region = src_region end
-  require("fsx.shape").input(api.operations.CopyBackup, send)
+  require("fsx.validate").input(api.operations.CopyBackup, send)
   if source_client then
     local found = source_client:describe_backups{ backup_ids = { id } }.backups
     local src = found and found[1]

@@ -374,7 +374,7 @@ function M.prune_backups(client, args)
   M.check(popts, op)
   -- the id goes into a DescribeBackups filter, whose pattern is looser: check
   -- it against the model's FileSystemId / VolumeId (both members of CreateBackup)
-  require("fsx.shape").input({ snake = op, input = "CreateBackupRequest" },
+  require("fsx.validate").input({ snake = op, input = "CreateBackupRequest" },
                              { file_system_id = fs, volume_id = vol })
   if popts.now == nil then popts.now = client.now() end
   local filter = fs and { name = "file-system-id", values = { fs } }

@@ -1,6 +1,8 @@
--- fsx.shape: input validation (snake_case and API names), output and error
--- conversion, all driven by the generated fsx.api.
+-- fsx.validate: input validation (snake_case and API names), driven by the
+-- generated fsx.api; and fsx.shape, the model by name.
 local helpers = require("helpers")
+local validate = require("fsx.validate")
+local output = require("fsx.output")
 local shape = require("fsx.shape")
 local api = require("fsx.api")
 local json = require("fsx.json")
@@ -20,16 +22,16 @@ local function verr(f, ...)
   return e
 end
 
--- Expect shape.input(op, args, extra) to fail with exactly this message.
+-- Expect validate.input(op, args, extra) to fail with exactly this message.
 local function rejects(msg, op, args, extra)
-  local e = verr(shape.input, op, args, extra)
+  local e = verr(validate.input, op, args, extra)
   assert.are.equal(msg, e.message)
   return e
 end
 
 local function rep(s, n) return string.rep(s, n) end
 
-describe("fsx.shape", function()
+describe("fsx.validate", function()
   describe("operations", function()
     it("finds declarations by API or snake name", function()
       assert.are.equal(api.operations.CreateBackup, shape.operation("CreateBackup"))
@@ -55,7 +57,7 @@ describe("fsx.shape", function()
     end)
 
     it("rejects an unknown operation", function()
-      local e = verr(shape.input, "create_bakup", {})
+      local e = verr(validate.input, "create_bakup", {})
       assert.truthy(e.message:find("unknown operation", 1, true))
     end)
   end)
@@ -63,32 +65,32 @@ describe("fsx.shape", function()
   describe("input (create_backup)", function()
     it("converts valid snake_case arguments to API names", function()
       local token = "8c6f0d1e-1234-4c5d-9e8f-0123456789ab"
-      local p = shape.input("create_backup", {
+      local p = validate.input("create_backup", {
         file_system_id = FS, client_request_token = token,
         tags = { { key = "Name", value = "nightly" }, { key = "env", value = "" } },
       })
       assert.are.same({ FileSystemId = FS, ClientRequestToken = token,
                         Tags = { { Key = "Name", Value = "nightly" }, { Key = "env", Value = "" } } }, p)
-      assert.are.same({ VolumeId = VOL }, shape.input("create_backup", { volume_id = VOL }))
+      assert.are.same({ VolumeId = VOL }, validate.input("create_backup", { volume_id = VOL }))
     end)
 
     it("accepts the declaration instead of a name", function()
       assert.are.same({ FileSystemId = FS },
-                      shape.input(api.operations.CreateBackup, { file_system_id = FS }))
+                      validate.input(api.operations.CreateBackup, { file_system_id = FS }))
     end)
 
     it("returns new tables and leaves the arguments alone", function()
       local tags = { { key = "a", value = "b" } }
       local args = { file_system_id = FS, tags = tags }
-      local p = shape.input("create_backup", args)
+      local p = validate.input("create_backup", args)
       assert.are_not.equal(tags, p.Tags)
       assert.are.same({ file_system_id = FS, tags = { { key = "a", value = "b" } } }, args)
     end)
 
     it("accepts nil or {} when nothing is required", function()
-      assert.are.same({}, shape.input("create_backup", nil))
-      assert.are.same({}, shape.input("create_backup", {}))
-      assert.are.same({}, shape.input("describe_backups"))
+      assert.are.same({}, validate.input("create_backup", nil))
+      assert.are.same({}, validate.input("create_backup", {}))
+      assert.are.same({}, validate.input("describe_backups"))
     end)
 
     it("requires a table", function()
@@ -108,7 +110,7 @@ describe("fsx.shape", function()
     end)
 
     it("skips the fields the caller handles itself (extra), at the top level only", function()
-      local p = shape.input("create_backup", { file_system_id = FS, wait = true, copy_tags = "all" },
+      local p = validate.input("create_backup", { file_system_id = FS, wait = true, copy_tags = "all" },
                             { wait = true, copy_tags = true })
       assert.are.same({ FileSystemId = FS }, p)
       rejects('create_backup: tags[1]: unknown field "wait"', "create_backup",
@@ -135,7 +137,7 @@ describe("fsx.shape", function()
 
     it("treats JSON null as absent", function()
       assert.are.same({ FileSystemId = FS },
-                      shape.input("create_backup", { file_system_id = FS, volume_id = cjson.null }))
+                      validate.input("create_backup", { file_system_id = FS, volume_id = cjson.null }))
     end)
 
     describe("strings", function()
@@ -178,32 +180,34 @@ describe("fsx.shape", function()
                 "create_backup", { client_request_token = "tok\n" })
       end)
 
-      it("checks enums", function()
-        rejects('describe_backups: filters[1].name: must be one of "file-system-id", "backup-type", '
-                .. '"file-system-type", "volume-id", "data-repository-type", "file-cache-id", '
-                .. '"file-cache-type"', "describe_backups",
-                { filters = { { name = "bogus", values = { "x" } } } })
+      it("treats enums as open: a value newer than the model is sent", function()
         assert.are.same({ Filters = { { Name = "file-system-id", Values = { FS } } } },
-                        shape.input("describe_backups",
-                                    { filters = { { name = "file-system-id", values = { FS } } } }))
+                        validate.input("describe_backups",
+                                       { filters = { { name = "file-system-id", values = { FS } } } }))
+        assert.are.same({ Filters = { { Name = "owner-account", Values = { "x" } } } },
+                        validate.input("describe_backups",
+                                       { filters = { { name = "owner-account", values = { "x" } } } }))
+        -- still a string, though
+        rejects("describe_backups: filters[1].name: must be a string", "describe_backups",
+                { filters = { { name = 1, values = { "x" } } } })
       end)
 
       it("counts Unicode characters, not bytes", function()
-        local p = shape.input("create_backup", { tags = { ["Größe"] = "日本語 テスト" } })
+        local p = validate.input("create_backup", { tags = { ["Größe"] = "日本語 テスト" } })
         assert.are.same({ Tags = { { Key = "Größe", Value = "日本語 テスト" } } }, p)
         -- 128 two-byte letters (256 bytes) pass, 129 fail
-        shape.input("create_backup", { tags = { { key = rep("é", 128), value = rep("日", 256) } } })
+        validate.input("create_backup", { tags = { { key = rep("é", 128), value = rep("日", 256) } } })
         rejects("create_backup: tags[1].key: must be 1..128 characters", "create_backup",
                 { tags = { { key = rep("é", 129), value = "" } } })
         rejects("create_backup: tags[1].value: must be 0..256 characters", "create_backup",
                 { tags = { { key = "k", value = rep("日", 257) } } })
         -- four-byte characters: letters outside the BMP
-        shape.input("create_backup", { tags = { { key = rep("\240\144\128\128", 128), value = "" } } })
+        validate.input("create_backup", { tags = { { key = rep("\240\144\128\128", 128), value = "" } } })
       end)
 
       it("rejects invalid UTF-8", function()
         for _, bad in ipairs({ "a\255", "\192\175", "\237\160\128", "\226\130", "\244\144\128\128" }) do
-          local e = verr(shape.input, "create_backup", { tags = { { key = "k", value = bad } } })
+          local e = verr(validate.input, "create_backup", { tags = { { key = "k", value = bad } } })
           assert.truthy(e.message:find("^create_backup: tags%[1%]%.value: must be valid UTF%-8"), e.message)
         end
         rejects("create_backup: tags[1].key: must be valid UTF-8 (invalid byte sequence at byte 3)",
@@ -245,19 +249,33 @@ describe("fsx.shape", function()
                 { max_results = 0 / 0 })
         rejects("describe_backups: max_results: must be a finite number", "describe_backups",
                 { max_results = math.huge })
-        rejects("describe_backups: max_results: must be between 1 and 2147483647", "describe_backups",
-                { max_results = 0 })
-        rejects("describe_backups: max_results: must be between 1 and 2147483647", "describe_backups",
+        -- no numeric minimum or maximum: the service decides (AWS raises limits)
+        assert.are.same({ MaxResults = 0 }, validate.input("describe_backups", { max_results = 0 }))
+        assert.are.same({ MaxResults = 2 ^ 31 - 1 }, validate.input("describe_backups", { max_results = 2 ^ 31 - 1 }))
+        -- but within the wire type: MaxResults is a 32-bit integer, Iops a 64-bit long
+        rejects("describe_backups: max_results: must be a 32-bit integer", "describe_backups",
                 { max_results = 2 ^ 31 })
-        assert.are.same({ MaxResults = 25 }, shape.input("describe_backups", { max_results = 25 }))
-        assert.are.same({ MaxResults = 25 }, shape.input("describe_backups", { max_results = 25.0 }))
+        rejects("describe_backups: max_results: must be a 32-bit integer", "describe_backups",
+                { max_results = -2 ^ 31 - 1 })
+        rejects("describe_backups: max_results: must be a 32-bit integer", "describe_backups",
+                { max_results = 1e308 })
+        local iops = function(n)
+          return { file_system_type = "ONTAP", subnet_ids = { "subnet-01234567" },
+                   ontap_configuration = { deployment_type = "MULTI_AZ_2",
+                                           disk_iops_configuration = { iops = n } } }
+        end
+        assert.is_table(validate.input("create_file_system", iops(2 ^ 40)))
+        rejects("create_file_system: ontap_configuration.disk_iops_configuration.iops: must be a 64-bit integer",
+                "create_file_system", iops(2 ^ 63))
+        assert.are.same({ MaxResults = 25 }, validate.input("describe_backups", { max_results = 25 }))
+        assert.are.same({ MaxResults = 25 }, validate.input("describe_backups", { max_results = 25.0 }))
       end)
 
       it("checks booleans", function()
         rejects("copy_backup: copy_tags: must be a boolean", "copy_backup",
                 { source_backup_id = "backup-01234567", copy_tags = "yes" })
         assert.are.same({ SourceBackupId = "backup-01234567", CopyTags = false },
-                        shape.input("copy_backup", { source_backup_id = "backup-01234567", copy_tags = false }))
+                        validate.input("copy_backup", { source_backup_id = "backup-01234567", copy_tags = false }))
       end)
     end)
 
@@ -284,7 +302,7 @@ describe("fsx.shape", function()
         for i = 1, 51 do many[i] = { key = "k" .. i, value = "v" } end
         rejects("create_backup: tags: must have 1..50 items", "create_backup", { tags = many })
         many[51] = nil
-        assert.are.equal(50, #shape.input("create_backup", { tags = many }).Tags)
+        assert.are.equal(50, #validate.input("create_backup", { tags = many }).Tags)
         local ids = {}
         for i = 1, 51 do ids[i] = string.format("backup-%08x", i) end
         rejects("describe_backups: backup_ids: must have at most 50 items", "describe_backups",
@@ -292,7 +310,7 @@ describe("fsx.shape", function()
       end)
 
       it("sends an empty list as fsx.json.EMPTY_ARRAY", function()
-        local p = shape.input("describe_backups", { backup_ids = {} })
+        local p = validate.input("describe_backups", { backup_ids = {} })
         assert.are.equal(json.EMPTY_ARRAY, p.BackupIds)
         assert.are.equal('{"BackupIds":[]}', json.encode(p))
       end)
@@ -300,10 +318,10 @@ describe("fsx.shape", function()
 
     describe("tags", function()
       it("accepts a map, converted to a list sorted by key", function()
-        local p = shape.input("create_backup", { tags = { b = "2", a = "1", Name = "x", ["日本"] = "" } })
+        local p = validate.input("create_backup", { tags = { b = "2", a = "1", Name = "x", ["日本"] = "" } })
         assert.are.same({ { Key = "Name", Value = "x" }, { Key = "a", Value = "1" },
                           { Key = "b", Value = "2" }, { Key = "日本", Value = "" } }, p.Tags)
-        p = shape.input("tag_resource", { resource_arn = ARN, tags = { Name = "x" } })
+        p = validate.input("tag_resource", { resource_arn = ARN, tags = { Name = "x" } })
         assert.are.same({ ResourceARN = ARN, Tags = { { Key = "Name", Value = "x" } } }, p)
       end)
 
@@ -332,7 +350,7 @@ describe("fsx.shape", function()
                 "create_backup", { tags = { ["AWS:Name"] = "x" } })
         rejects('tag_resource: tags["aws:cloudformation:stack"].key: must not start with "aws:" (reserved for AWS)',
                 "tag_resource", { resource_arn = ARN, tags = { ["aws:cloudformation:stack"] = "x" } })
-        shape.input("create_backup", { tags = { awsome = "x", ["x:aws:"] = "y", aws = "z" } })
+        validate.input("create_backup", { tags = { awsome = "x", ["x:aws:"] = "y", aws = "z" } })
       end)
     end)
 
@@ -347,7 +365,7 @@ describe("fsx.shape", function()
         -- the same table twice (no cycle) is fine
         local tag = { key = "a", value = "b" }
         assert.are.same({ Tags = { { Key = "a", Value = "b" }, { Key = "a", Value = "b" } } },
-                        shape.input("create_backup", { tags = { tag, tag } }))
+                        validate.input("create_backup", { tags = { tag, tag } }))
       end)
 
       it("reads only raw contents: raising metamethods never run", function()
@@ -357,7 +375,7 @@ describe("fsx.shape", function()
         local tags = setmetatable({ setmetatable({ key = "a", value = "b" }, hostile) }, hostile)
         local args = setmetatable({ file_system_id = FS, tags = tags }, hostile)
         assert.are.same({ FileSystemId = FS, Tags = { { Key = "a", Value = "b" } } },
-                        shape.input("create_backup", args))
+                        validate.input("create_backup", args))
       end)
 
       it("names the field when a proxy hides it", function()
@@ -378,10 +396,10 @@ describe("fsx.shape", function()
 
       it("recovers after an error in the middle of a nested table", function()
         local tag = { key = "k", value = 1 }
-        verr(shape.input, "create_backup", { tags = { tag } })
+        verr(validate.input, "create_backup", { tags = { tag } })
         -- the same tables again: no stale cycle marks
         tag.value = "v"
-        assert.are.same({ Tags = { { Key = "k", Value = "v" } } }, shape.input("create_backup", { tags = { tag } }))
+        assert.are.same({ Tags = { { Key = "k", Value = "v" } } }, validate.input("create_backup", { tags = { tag } }))
       end)
     end)
 
@@ -406,14 +424,14 @@ describe("fsx.shape", function()
       local decl = { name = "Test", snake = "test", input = "TestRequest", output = "TestRequest" }
 
       it("timestamps are epoch numbers", function()
-        assert.are.same({ When = 1700000000.5 }, shape.input(decl, { when = 1700000000.5 }))
+        assert.are.same({ When = 1700000000.5 }, validate.input(decl, { when = 1700000000.5 }))
         rejects("test: when: must be a number (epoch seconds)", decl, { when = "2023-01-01T00:00:00Z" })
         rejects("test: when: must be a number (epoch seconds)", decl, { when = 0 / 0 })
       end)
 
       it("maps keep their keys and check keys and values", function()
         assert.are.same({ When = 1, Labels = { ["Größe"] = "x", Name = "y" } },
-                        shape.input(decl, { when = 1, labels = { ["Größe"] = "x", Name = "y" } }))
+                        validate.input(decl, { when = 1, labels = { ["Größe"] = "x", Name = "y" } }))
         rejects('test: labels["a!"]: must match ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$', decl,
                 { when = 1, labels = { ["a!"] = "x" } })
         rejects("test: labels: unexpected number 1 key (map keys are strings)", decl,
@@ -428,16 +446,16 @@ describe("fsx.shape", function()
         rejects("test: node.child: cyclic table", decl, { when = 1, node = n })
         local deep = { name = "leaf" }
         for _ = 1, 500 do deep = { child = deep } end
-        local e = verr(shape.input, decl, { when = 1, node = deep })
+        local e = verr(validate.input, decl, { when = 1, node = deep })
         assert.truthy(e.message:find("nesting too deep", 1, true))
         local ok = { name = "leaf" }
         for _ = 1, 20 do ok = { child = ok } end
-        assert.is_table(shape.input(decl, { when = 1, node = ok }))
+        assert.is_table(validate.input(decl, { when = 1, node = ok }))
       end)
 
       it("output keeps map keys", function()
         assert.are.same({ when = 5, labels = { FooBar = "x" } },
-                        shape.output(decl, { When = 5, Labels = { FooBar = "x", Nope = cjson.null } }))
+                        output.convert(decl, { When = 5, Labels = { FooBar = "x", Nope = cjson.null } }))
       end)
     end)
   end)
@@ -445,185 +463,24 @@ describe("fsx.shape", function()
   describe("input_api", function()
     it("validates API-named params and returns a copy", function()
       local params = { FileSystemId = FS, Tags = { { Key = "Name", Value = "x" } } }
-      local p = shape.input_api("CreateBackup", params)
+      local p = validate.input_api("CreateBackup", params)
       assert.are.same(params, p)
       assert.are_not.equal(params, p)
       assert.are.same({ Tags = { { Key = "a", Value = "1" } } },
-                      shape.input_api("CreateBackup", { Tags = { a = "1" } }))
-      assert.are.same({}, shape.input_api("DescribeBackups", nil))
+                      validate.input_api("CreateBackup", { Tags = { a = "1" } }))
+      assert.are.same({}, validate.input_api("DescribeBackups", nil))
     end)
 
     it("names fields with API names", function()
-      local e = verr(shape.input_api, "CreateBackup",
+      local e = verr(validate.input_api, "CreateBackup",
                      { Tags = { { Key = "a", Value = "b" }, { Key = "", Value = "b" } } })
       assert.are.equal("create_backup: Tags[2].Key: must be 1..128 characters", e.message)
-      e = verr(shape.input_api, "CreateBackup", { file_system_id = FS })
+      e = verr(validate.input_api, "CreateBackup", { file_system_id = FS })
       assert.are.equal('create_backup: unknown field "file_system_id" (did you mean "FileSystemId"?)', e.message)
-      e = verr(shape.input_api, "TagResource", { ResourceARN = ARN })
+      e = verr(validate.input_api, "TagResource", { ResourceARN = ARN })
       assert.are.equal("tag_resource: Tags: is required", e.message)
-      e = verr(shape.input_api, "CreateBackup", { Tags = { { Key = "aws:x", Value = "b" } } })
+      e = verr(validate.input_api, "CreateBackup", { Tags = { { Key = "aws:x", Value = "b" } } })
       assert.are.equal('create_backup: Tags[1].Key: must not start with "aws:" (reserved for AWS)', e.message)
-    end)
-  end)
-
-  describe("output", function()
-    local response = [[{
-      "Backup": {
-        "BackupId": "backup-0123456789abcdef0",
-        "Lifecycle": "CREATING",
-        "Type": "USER_INITIATED",
-        "ProgressPercent": 0,
-        "CreationTime": 1700000000.123,
-        "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "ResourceARN": "arn:aws:fsx:us-east-1:123456789012:backup/backup-0123456789abcdef0",
-        "Tags": [ { "Key": "Name", "Value": "nightly" }, { "Key": "Größe", "Value": "日本語 テスト" } ],
-        "OwnerId": "123456789012",
-        "ResourceType": "FILE_SYSTEM",
-        "FailureDetails": null,
-        "BrandNewField": { "SomeValue": 1, "NestedList": [ { "InnerKey": "x" } ] },
-        "FileSystem": {
-          "OwnerId": "123456789012",
-          "CreationTime": 1690000000,
-          "FileSystemId": "fs-0123456789abcdef0",
-          "FileSystemType": "LUSTRE",
-          "Lifecycle": "AVAILABLE",
-          "StorageCapacity": 1200,
-          "StorageType": "SSD",
-          "VpcId": "vpc-01234567",
-          "SubnetIds": [ "subnet-01234567" ],
-          "NetworkInterfaceIds": [ "eni-01234567", "eni-89abcdef" ],
-          "DNSName": "fs-0123456789abcdef0.fsx.us-east-1.amazonaws.com",
-          "KmsKeyId": null,
-          "ResourceARN": "arn:aws:fsx:us-east-1:123456789012:file-system/fs-0123456789abcdef0",
-          "Tags": [],
-          "LustreConfiguration": {
-            "WeeklyMaintenanceStartTime": "1:05:00",
-            "DataRepositoryConfiguration": {
-              "Lifecycle": "AVAILABLE",
-              "ImportPath": "s3://bucket/prefix",
-              "ImportedFileChunkSize": 1024,
-              "AutoImportPolicy": "NEW_CHANGED"
-            },
-            "DeploymentType": "PERSISTENT_2",
-            "PerUnitStorageThroughput": 125,
-            "MountName": "abcdefgh",
-            "CopyTagsToBackups": true,
-            "LogConfiguration": { "Level": "WARN_ERROR",
-              "Destination": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/fsx/lustre" }
-          },
-          "AdministrativeActions": [ {
-            "AdministrativeActionType": "FILE_SYSTEM_UPDATE",
-            "ProgressPercent": 50,
-            "RequestTime": 1690000500,
-            "Status": "IN_PROGRESS",
-            "TargetFileSystemValues": { "StorageCapacity": 2400, "OntapConfiguration": null }
-          } ],
-          "FileSystemTypeVersion": "2.12"
-        }
-      }
-    }]]
-
-    it("converts a CreateBackup response to snake_case", function()
-      local out = shape.output("create_backup", cjson.decode(response))
-      assert.are.same({
-        backup = {
-          backup_id = "backup-0123456789abcdef0",
-          lifecycle = "CREATING",
-          type = "USER_INITIATED",
-          progress_percent = 0,
-          creation_time = 1700000000.123,
-          kms_key_id = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-          resource_arn = "arn:aws:fsx:us-east-1:123456789012:backup/backup-0123456789abcdef0",
-          tags = { { key = "Name", value = "nightly" }, { key = "Größe", value = "日本語 テスト" } },
-          owner_id = "123456789012",
-          resource_type = "FILE_SYSTEM",
-          brand_new_field = { some_value = 1, nested_list = { { inner_key = "x" } } },
-          file_system = {
-            owner_id = "123456789012",
-            creation_time = 1690000000,
-            file_system_id = "fs-0123456789abcdef0",
-            file_system_type = "LUSTRE",
-            lifecycle = "AVAILABLE",
-            storage_capacity = 1200,
-            storage_type = "SSD",
-            vpc_id = "vpc-01234567",
-            subnet_ids = { "subnet-01234567" },
-            network_interface_ids = { "eni-01234567", "eni-89abcdef" },
-            dns_name = "fs-0123456789abcdef0.fsx.us-east-1.amazonaws.com",
-            resource_arn = "arn:aws:fsx:us-east-1:123456789012:file-system/fs-0123456789abcdef0",
-            tags = {},
-            lustre_configuration = {
-              weekly_maintenance_start_time = "1:05:00",
-              data_repository_configuration = {
-                lifecycle = "AVAILABLE",
-                import_path = "s3://bucket/prefix",
-                imported_file_chunk_size = 1024,
-                auto_import_policy = "NEW_CHANGED",
-              },
-              deployment_type = "PERSISTENT_2",
-              per_unit_storage_throughput = 125,
-              mount_name = "abcdefgh",
-              copy_tags_to_backups = true,
-              log_configuration = { level = "WARN_ERROR",
-                destination = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/fsx/lustre" },
-            },
-            administrative_actions = { {
-              administrative_action_type = "FILE_SYSTEM_UPDATE",
-              progress_percent = 50,
-              request_time = 1690000500,
-              status = "IN_PROGRESS",
-              target_file_system_values = { storage_capacity = 2400 },
-            } },
-            file_system_type_version = "2.12",
-          },
-        },
-      }, out)
-    end)
-
-    it("accepts the declaration and handles empty or missing bodies", function()
-      assert.are.same({}, shape.output(api.operations.DeleteBackup, {}))
-      assert.are.same({}, shape.output("delete_backup", nil))
-      assert.are.same({}, shape.output("delete_backup", cjson.null))
-    end)
-
-    it("converts paginated list responses", function()
-      local out = shape.output("DescribeBackups", cjson.decode(
-        '{"Backups":[{"BackupId":"backup-01234567","Tags":[{"Key":"k","Value":"v"}]}],"NextToken":"QUJD"}'))
-      assert.are.same({ backups = { { backup_id = "backup-01234567", tags = { { key = "k", value = "v" } } } },
-                        next_token = "QUJD" }, out)
-    end)
-
-    it("converts large listings, every item alike", function()
-      local body = cjson.decode(response)
-      local list = {}
-      for i = 1, 200 do list[i] = body.Backup end
-      local out = shape.output("describe_backups", { Backups = list })
-      assert.are.equal(200, #out.backups)
-      assert.are.same(out.backups[1], out.backups[200])
-      assert.are.equal(body.Backup.BackupId, out.backups[200].backup_id)
-    end)
-  end)
-
-  describe("error_fields", function()
-    it("returns the extra members in snake_case", function()
-      assert.are.same({ parameter = "StorageCapacity" },
-        shape.error_fields("IncompatibleParameterError", { Parameter = "StorageCapacity", Message = "bad" }))
-      assert.are.same({ limit = "TOTAL_USER_INITIATED_BACKUPS" },
-        shape.error_fields("ServiceLimitExceeded", { Limit = "TOTAL_USER_INITIATED_BACKUPS", Message = "m" }))
-      assert.are.same({ limit = "TOTAL_STORAGE" },
-        shape.error_fields("com.amazonaws.fsx#ServiceLimitExceeded",
-                           { __type = "com.amazonaws.fsx#ServiceLimitExceeded", Limit = "TOTAL_STORAGE" }))
-      assert.are.same({ parameter = "X" },
-        shape.error_fields("IncompatibleParameterError:http://internal.amazon.com/", { Parameter = "X" }))
-    end)
-
-    it("returns nothing for errors without extra members or unknown codes", function()
-      assert.are.same({}, shape.error_fields("BackupInProgress", { Message = "busy" }))
-      assert.are.same({}, shape.error_fields("ThrottlingException", { message = "slow down" }))
-      assert.are.same({}, shape.error_fields("IncompatibleParameterError", nil))
-      assert.are.same({}, shape.error_fields(nil, {}))
-      assert.are.same({}, shape.error_fields("IncompatibleParameterError", { Parameter = cjson.null }))
-      assert.are.same({}, shape.error_fields("CreateBackupRequest", { FileSystemId = FS }))
     end)
   end)
 end)
