@@ -21,7 +21,7 @@ local SECRET_MARKERS = {
   "process-session-token-456", "leaked-secret-on-stdout", "junk-secret-value",
   "version-two-secret", "short-secret-", "short-token-", "sts-secret-", "sts-token-",
   "imds-secret-", "imds-token-", "container-secret-", "container-token-", "wrong-secret-key-000",
-  "explicit-secret-key-888", "fail-leak-secret-4242",
+  "explicit-secret-key-888", "fail-leak-secret-4242", "container-echo-secret-",
 }
 
 local dir, imds, container, sts
@@ -722,6 +722,10 @@ print(json.dumps(compat_shell_split(json.load(sys.stdin))[3:]))
       err = get_error(provider(env), "ContainerCredentialsError")
       assert.are.equal(500, err.status)
       assert.are.equal(3, procs.stats(container).count)
+      -- a failure that shows a secret of its own body: scrubbed
+      procs.control(container, { mode = "error_echo", reset = true })
+      err = get_error(provider(env), "ContainerCredentialsError")
+      assert.matches("HTTP 500: InternalError: could not hand out <redacted>", err.message)
       procs.control(container, { mode = "hang", reset = true })
       local t = elapsed(function() get_error(provider(env), "ContainerCredentialsTimeout") end)
       assert.is_true(t < 2.5, "took " .. t .. " s")

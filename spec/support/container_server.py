@@ -10,7 +10,8 @@ Control (not part of the protocol):
   POST /_control  JSON {"mode": ..., "expires_in": N, "token": ..., "delay": S}
   GET  /_stats    JSON {"count": N, "last_path": ..., "last_auth_ok": bool}
 Modes: normal, hang (no answer for 30 s), slow (the normal answer after `delay` seconds),
-garbage (not JSON), error500, partial (no secret).
+garbage (not JSON), error500, partial (no secret), error_echo (500 whose message repeats the
+SecretAccessKey of the same body).
 
 Usage: container_server.py --port 0 --port-file FILE [--token T] [--mode M] [--expires-in S]
        [--delay S]
@@ -70,6 +71,11 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(STATE["delay"])
         if mode == "error500":
             return self.send(500, json.dumps({"code": "InternalError", "message": "broken"}))
+        if mode == "error_echo":
+            secret = "container-echo-secret-%s" % secrets.token_hex(8)
+            return self.send(500, json.dumps({"code": "InternalError",
+                                              "message": "could not hand out " + secret,
+                                              "SecretAccessKey": secret}))
         if not ok:
             return self.send(401, json.dumps({"code": "AccessDenied",
                                               "message": "bad authorization token"}))

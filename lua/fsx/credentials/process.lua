@@ -85,12 +85,9 @@ function M.run(_ctx, command, profile)
   local status = last and tonumber(out:sub(last + #MARK):match("^(%d+)"))
   if not status then fail(profile, "produced too much output or was killed") end
   local body = out:sub(1, last - 1)
+  -- decoding registers whatever secrets it printed: they are scrubbed from
+  -- every message from now on, its stderr line included
   local obj, why = util.decode_object(body)
-  -- whatever secrets it printed are scrubbed from every message from now on,
-  -- its stderr line included
-  if obj then
-    util.register{ secret_access_key = obj.SecretAccessKey, session_token = obj.SessionToken }
-  end
   if status ~= 0 then
     fail(profile, string.format("exited with status %d%s", status, hint))
   end

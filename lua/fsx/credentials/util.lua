@@ -36,13 +36,33 @@ function M.format_time(t)
   return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
 end
 
+-- The fields of the JSON answers (container, IMDS, credential_process, IAM
+-- Identity Center, its token cache) that hold secrets.
+local SECRET_FIELDS = {
+  "SecretAccessKey", "Token", "SessionToken", "secretAccessKey", "sessionToken",
+  "accessToken", "refreshToken", "clientSecret",
+}
+
+local function register_fields(obj, depth)
+  for _, k in ipairs(SECRET_FIELDS) do errors.add_secret(rawget(obj, k)) end
+  if depth < 2 then
+    for _, v in pairs(obj) do
+      if type(v) == "table" then register_fields(v, depth + 1) end
+    end
+  end
+end
+
 --- Decode a JSON object; nil, reason when the text is not one. The reason
--- never contains the text (it may hold secrets).
+-- never contains the text (it may hold secrets). The secrets of the object
+-- (`SecretAccessKey`, `Token`, `accessToken`, ... at its top and the level
+-- below) are registered at once, so that no error built afterwards, on a
+-- failure path too, can show them.
 function M.decode_object(text)
   local cjson = require("cjson.safe")
   if type(text) ~= "string" then return nil, "no body" end
   local v = cjson.decode(text)
   if type(v) ~= "table" then return nil, "not a JSON object" end
+  register_fields(v, 1)
   return v
 end
 
