@@ -231,10 +231,11 @@ M.build_request = build_request
 -- alone restart on every byte. Failures are `nil, "deadline"` or the socket's
 -- error (`"closed"`, `"timeout"`, ...).
 local function new_reader(sock, deadline, now, connect_ms)
-  local buf = ""   -- bytes received and not yet consumed
+  -- the bytes received and not yet consumed are buf:sub(pos)
+  local buf, pos = "", 1
   local r = { received = false }
 
-  -- one receive appended to buf
+  -- one receive appended to the unconsumed bytes
   local function more()
     local left = deadline - now()
     if left <= 0 then return nil, "deadline" end
@@ -243,25 +244,31 @@ local function new_reader(sock, deadline, now, connect_ms)
     local data, err = sock:receiveany(BLOCK)
     if not data then return nil, err end
     r.received = true
-    buf = buf .. data
+    if pos > #buf then
+      buf = data
+    else
+      buf = buf:sub(pos) .. data
+    end
+    pos = 1
     return true
   end
 
   --- The bytes up to `pattern` (consumed, not returned); nil, "limit" past
   -- `limit` bytes without it.
   function r.till(pattern, limit)
-    local from = 1
+    local from = pos
     while true do
       local i = buf:find(pattern, from, true)
       if i then
-        local out = buf:sub(1, i - 1)
-        buf = buf:sub(i + #pattern)
+        local out = buf:sub(pos, i - 1)
+        pos = i + #pattern
         return out
       end
-      if #buf > limit then return nil, "limit" end
-      from = math.max(1, #buf - #pattern + 2)
+      if #buf - pos + 1 > limit then return nil, "limit" end
+      local seen = #buf - pos + 1
       local ok, err = more()
       if not ok then return nil, err end
+      from = math.max(1, seen - #pattern + 2)
     end
   end
 
@@ -275,14 +282,15 @@ local function new_reader(sock, deadline, now, connect_ms)
   --- Exactly n bytes, appended to parts.
   function r.exact(n, parts)
     while true do
-      if #buf >= n then
-        parts[#parts + 1] = buf:sub(1, n)
-        buf = buf:sub(n + 1)
+      local have = #buf - pos + 1
+      if have >= n then
+        parts[#parts + 1] = buf:sub(pos, pos + n - 1)
+        pos = pos + n
         return true
       end
-      parts[#parts + 1] = buf
-      n = n - #buf
-      buf = ""
+      if have > 0 then parts[#parts + 1] = buf:sub(pos) end
+      n = n - have
+      buf, pos = "", 1
       local ok, err = more()
       if not ok then return nil, err end
     end
@@ -293,10 +301,11 @@ local function new_reader(sock, deadline, now, connect_ms)
   function r.rest(limit, parts)
     local size = 0
     while true do
-      size = size + #buf
+      local have = #buf - pos + 1
+      size = size + have
       if size > limit then return nil, "limit" end
-      parts[#parts + 1] = buf
-      buf = ""
+      if have > 0 then parts[#parts + 1] = buf:sub(pos) end
+      buf, pos = "", 1
       local ok, err = more()
       if not ok then
         if err == "closed" then return size end
