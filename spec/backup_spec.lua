@@ -364,6 +364,20 @@ describe("waiting against the local server", function()
     assert.equal(1, e.polls)
   end)
 
+  it("raises the polls' own failure when the timeout passes while they fail", function()
+    server:config{ backup_seconds = 1000 }
+    local b = client:create_backup{ file_system_id = FS_WINDOWS }
+    server:config{ delay = 1 }
+    local c = new_client{ timeout = 0.3, max_attempts = 1 }
+    local e = err_of(c.wait_for_backup, c, b.backup_id, { timeout = 1.5, min_delay = 0.1, max_delay = 0.1,
+                                                           max_failures = 100 })
+    server:config{ delay = 0 }
+    assert.equal("timeout", e.kind)   -- the transport's own timeout, not the waiter's
+    assert.equal("CURLE_OPERATION_TIMEDOUT", e.code)
+    assert.matches("the wait's timeout of 1%.5 s passed while polls failed%)$", e.message)
+    assert.is_true(e.failed_polls >= 2)
+  end)
+
   it("reports failed polls while the endpoint is down and gives up with the error", function()
     local dead = fsx.new{ region = "us-east-1", endpoint_url = "http://127.0.0.1:1",
                           credentials = helpers.credentials(), max_attempts = 1 }

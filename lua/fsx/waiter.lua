@@ -349,7 +349,7 @@ function M.run(spec, ids, o, describe, op)
   end
   local delay = o.min_delay
   local info = { polls = 0, elapsed = 0 }
-  local last_error
+  local last_error, last_failure   -- the last poll error; the last one counted as a failure
   local failures = 0
   local function describe_chunk(chunk) return describe(chunk, deadline) end
   while true do
@@ -400,7 +400,7 @@ function M.run(spec, ids, o, describe, op)
     end
     if fail_err and not out_of_time then
       failures = failures + 1
-      last_error = fail_err
+      last_error, last_failure = fail_err, fail_err
       if o.on_error then
         o.on_error(fail_err, { failures = failures, max_failures = o.max_failures,
                                polls = info.polls, elapsed = info.elapsed })
@@ -416,12 +416,12 @@ function M.run(spec, ids, o, describe, op)
     else
       failures = 0
     end
-    if t >= deadline and failures > 0 then
-      -- the state is unknown: the error says why, "still running" would not
-      last_error.failed_polls = failures
-      last_error.message = tostring(last_error.message) .. " (" .. op .. ": the wait's timeout of " ..
-        string.format("%.0f", o.timeout) .. " s passed while polls failed)"
-      error(last_error, 0)
+    if (t >= deadline or out_of_time) and failures > 0 then
+      -- the state is unknown: the failure says why, "still running" would not
+      last_failure.failed_polls = failures
+      last_failure.message = tostring(last_failure.message) .. " (" .. op .. ": the wait's timeout of " ..
+        num(o.timeout) .. " s passed while polls failed)"
+      error(last_failure, 0)
     end
     if t >= deadline or out_of_time then
       local id = pending[1]
@@ -431,7 +431,7 @@ function M.run(spec, ids, o, describe, op)
       if not last[id] then what = spec.noun .. " " .. id .. " was not seen" end
       if #pending > 1 then what = what .. " (and " .. (#pending - 1) .. " more pending)" end
       error(waiter_error(spec, op, "WaiterTimeout", id, last[id], info,
-        what .. " after " .. string.format("%.0f", o.timeout) .. " s" ..
+        what .. " after " .. num(o.timeout) .. " s" ..
         (last_error and ("; last poll error: " .. tostring(last_error)) or ""),
         { pending = pending, states = states, last_error = last_error }), 0)
     end
