@@ -733,6 +733,19 @@ describe("copy_backup across Regions against a server answering for several", fu
     assert.same({}, multi:requests("CopyBackup"))
   end)
 
+  it("leaves the source checks to FSx when the source cannot be described", function()
+    local id = backup_in("eu-west-1")
+    multi:faults({ { kind = "error500", operation = "DescribeBackups", times = 10 } })
+    local copy = east:copy_backup{ source_backup_id = id, source_region = "eu-west-1",
+                                   source_client = client_for("eu-west-1") }
+    assert.equal("COPYING", copy.lifecycle)
+    multi:faults({})
+    local e = err_of(east.copy_backup, east, { source_backup_id = "backup-0000000000000dead",
+                                               source_region = "eu-west-1", source_client = west })
+    assert.equal("BackupNotFound", e.code)
+    assert.equal(1, #multi:requests("CopyBackup"))
+  end)
+
   it("refuses before sending what FSx refuses, and the server refuses it too", function()
     local cn = backup_in("cn-north-1")
     refused(east, { source_backup_id = cn, source_region = "cn-north-1" }, "InvalidRegion",

@@ -25,7 +25,9 @@
 -- can be described (a same-Region copy, or `source_client` given for the
 -- source Region), a source that is not AVAILABLE (`SourceBackupUnavailable`)
 -- or of a file system using the Intelligent-Tiering storage class
--- (`UnsupportedOperation`).
+-- (`UnsupportedOperation`). A source that does not exist raises FSx's
+-- `BackupNotFound` before sending; a describe that fails otherwise (no
+-- permission, an outage) leaves the checks to FSx.
 -- @module fsx.restore
 local api = require "fsx.api"
 local backup = require "fsx.backup"
@@ -143,8 +145,11 @@ function M.copy_backup(client, args)
   if src_region ~= dest_region then send.source_region = src_region end
   require("fsx.validate").input(api.operations.CopyBackup, send)
   if source_client then
-    local found = source_client:describe_backups{ backup_ids = { id } }.backups
-    local src = found and found[1]
+    -- a source that cannot be described (no DescribeBackups permission, an
+    -- outage) is left for FSx to judge; one that does not exist is not copied
+    local ok, out = pcall(source_client.describe_backups, source_client, { backup_ids = { id } })
+    if not ok and errors.is_error(out, "BackupNotFound") then error(out, 0) end
+    local src = ok and type(out) == "table" and out.backups and out.backups[1]
     if src then check_source(op, src, id) end
   end
   return create_then_wait(client, o, send, {}, op, api.operations.CopyBackup, "backup", "backup_id")
