@@ -53,7 +53,7 @@ BIN_DIR ?= $(PREFIX)/bin
 LIBDIR ?= $(LUA_CMODULE_DIR)
 LUADIR ?= $(LUA_MODULE_DIR)
 
-.PHONY: all check test ctest clean install install-lib uninstall api api-check endpoints endpoints-check
+.PHONY: all check test ctest clean install install-lib uninstall api api-check update-model endpoints endpoints-check
 
 all: $(BUILD)/fsx/core.so
 
@@ -88,6 +88,14 @@ api:
 
 api-check:
 	$(LUA) tools/gen_api.lua | cmp - lua/fsx/api.lua
+
+# A newer AWS model in one command: copies the FSx, STS and partition files
+# from botocore's data directory into model/, regenerates lua/fsx/api.lua and
+# the endpoint data, and prints what changed (tools/update_model.lua).
+#   make update-model BOTOCORE_DATA=/path/to/botocore/data [BOTOCORE_VERSION=x.y.z]
+update-model:
+	@test -n "$(BOTOCORE_DATA)" || { echo "usage: make update-model BOTOCORE_DATA=<botocore's data directory> [BOTOCORE_VERSION=x.y.z]" >&2; exit 2; }
+	$(LUA) tools/update_model.lua "$(BOTOCORE_DATA)" $(if $(BOTOCORE_VERSION),--version "$(BOTOCORE_VERSION)")
 
 # ---- generated endpoint data (tools/gen_endpoints.lua) ----
 #   make endpoints        lua/fsx/endpoint_data/*.lua from model/partitions.json and the
