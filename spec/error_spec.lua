@@ -28,6 +28,28 @@ describe("fsx.error", function()
     assert.equal("tags[3].key", e.field)
   end)
 
+  it("is(...) checks one code or several", function()
+    local e = errors.new{ kind = "service", code = "BackupInProgress" }
+    assert.is_true(e:is("BackupInProgress"))
+    assert.is_true(e:is("BackupRestoring", "BackupInProgress"))
+    assert.is_false(e:is("BackupRestoring", "BackupNotFound"))
+    assert.is_false(e:is())
+  end)
+
+  it("scrubs every string an error carries, nested ones too, leaving the caller's tables alone", function()
+    errors.add_secret("nested-secret-value-0123")
+    local owner = {}
+    errors.add_secret("owned-secret-value-4567", owner)
+    local backup = { tags = { { key = "k", value = "owned-secret-value-4567" } } }
+    local e = errors.new{ kind = "service", code = "X", parameter = "nested-secret-value-0123?",
+                          backup = backup, message = "m owned-secret-value-4567" }
+    assert.equal("<redacted>?", e.parameter)
+    assert.equal("<redacted>", e.backup.tags[1].value)
+    assert.equal("m <redacted>", e.message)
+    assert.equal("owned-secret-value-4567", backup.tags[1].value)
+    assert.truthy(owner)
+  end)
+
   it("rejects unknown kinds", function()
     assert.has_error(function() errors.new{ kind = "weird" } end)
   end)

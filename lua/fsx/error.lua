@@ -34,9 +34,13 @@ function mt.__tostring(e)
   return table.concat(parts)
 end
 
---- True when the error is of this code (or one of several codes).
-function mt:is(code)
-  return self.code == code
+--- True when the error is of this code, or of one of several:
+-- `err:is("BackupInProgress", "BackupRestoring")`.
+function mt:is(...)
+  for i = 1, select("#", ...) do
+    if self.code == select(i, ...) then return true end
+  end
+  return false
 end
 
 -- Secret values scrubbed from every message. A secret registered with an
