@@ -3,10 +3,10 @@
 # "SET: N passed, N failed":
 #
 #   bash scripts/test-all.sh test    the everyday suite (`make test`): builds for
-#                                    every Lua, the C unit tests, busted under
-#                                    lua5.1, lua5.3, lua5.4 and LuaJIT (side by
-#                                    side: the specs mostly wait on servers),
-#                                    then scripts/test.d/*.sh
+#                                    every Lua, then busted under lua5.1, lua5.3,
+#                                    lua5.4 and LuaJIT in the background (side by
+#                                    side: the specs mostly wait on servers) while
+#                                    the C unit tests and scripts/test.d/*.sh run
 #   bash scripts/test-all.sh check   the long checks (`make check`):
 #                                    scripts/check.d/*.sh (sanitizers, valgrind,
 #                                    fuzzing, bench smoke run)
@@ -97,11 +97,12 @@ if [ "$SET" = test ]; then
   for lua in $LUAS; do
     suite "build-$lua" check make --no-print-directory LUA="$lua" CFLAGS="-O2 -g -Werror"
   done
+  # the busted runs mostly wait on servers and timeouts: the other suites run
+  # meanwhile, and the busted runs are reported at the end
   for lua in $LUAS; do
     suite_bg "busted-$lua" tap "$lua" /usr/bin/busted -o TAP
   done
   suite c-tests plain make --no-print-directory ctest
-  suites_wait
 fi
 for extra in scripts/"$SET".d/*.sh; do
   [ -e "$extra" ] || continue

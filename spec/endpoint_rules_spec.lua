@@ -158,7 +158,7 @@ describe("fsx.endpoint_rules", function()
   end)
 
   it("takes a new region or partition as a data update (tools/gen_endpoints.lua)", function()
-    local lua = jit and "luajit" or "lua5.4"
+    local lua = helpers.LUA
     local dir = helpers.tmpdir()
     assert(os.execute("mkdir -p " .. dir .. "/lua/fsx && cp -R model " .. dir
                       .. " && cp -R lua/fsx/endpoint_data " .. dir .. "/lua/fsx/"))
