@@ -860,16 +860,28 @@ print(json.dumps(compat_shell_split(json.load(sys.stdin))[3:]))
     it("raises for credentials that arrive already expired, instead of using them", function()
       local count_file = dir .. "/expired-count"
       os.remove(count_file)
-      local p = provider(nil, nil, nil, { config = "[default]\ncredential_process = " .. PROCESS
-                                           .. " expired " .. count_file .. "\n" })
+      local function runs()
+        local f = assert(io.open(count_file))
+        local n = f:read("*l")
+        f:close()
+        return n
+      end
+      local now = os.time()
+      local p = provider(nil, nil, { now = function() return now end },
+        { config = "[default]\ncredential_process = " .. PROCESS .. " expired " .. count_file .. "\n" })
       local err = get_error(p, "CredentialsExpired")
       assert.matches("credentials: profile: the credentials it gave expired at "
                      .. "%d%d%d%d%-%d%d%-%d%dT", err.message)
       assert.is_number(err.expiration)
+      -- the process is not run again on every call: the error stands 10 s
+      for _ = 1, 3 do assert.are.equal(err, get_error(p, "CredentialsExpired")) end
+      assert.are.equal("1", runs())
+      now = now + 11
       get_error(p, "CredentialsExpired")
-      local f = assert(io.open(count_file))
-      assert.are.equal("2", f:read("*l"))
-      f:close()
+      assert.are.equal("2", runs())
+      p:invalidate()
+      get_error(p, "CredentialsExpired")
+      assert.are.equal("3", runs())
       err = get_error(provider(with(ENV_KEYS, { AWS_CREDENTIAL_EXPIRATION = "2001-01-01T00:00:00Z" })),
                       "CredentialsExpired")
       assert.matches("env: the credentials it gave expired at 2001%-01%-01T00:00:00Z", err.message)

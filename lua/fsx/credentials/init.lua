@@ -83,6 +83,8 @@ Provider.__index = Provider
 
 -- Seconds of static stability (see Provider:extend).
 local STABILITY = 300
+-- Seconds a CredentialsExpired error stands before the source is asked again.
+local HOLD = 10
 
 local function default_now()
   local ok, clock = pcall(require, "fsx.clock")
@@ -251,7 +253,7 @@ end
 function Provider:finish(flight, ok, res)
   local now = self.ctx.now()
   if ok then
-    self.last_error, self.retry_at = nil, nil
+    self.retry_at, self.held = nil, nil
     if res.no_cache then
       res.no_cache = nil
       self.cached = nil
@@ -269,6 +271,10 @@ function Provider:finish(flight, ok, res)
       for k, v in pairs(old) do copy[k] = v end
       self.cached = self:extend(copy, now)
       flight.fallback = self.cached
+    elseif type(res) == "table" and res.code == "CredentialsExpired" then
+      -- asking again at once would give the same expired credentials: the
+      -- error stands for HOLD seconds, without running the source again
+      self.held = { err = res, ["until"] = now + HOLD }
     end
   end
   flight.ok, flight.value, flight.done = ok, res, true
@@ -326,6 +332,8 @@ function Provider:get()
      and (self.flight or (self.retry_at and now < self.retry_at)) then
     return c
   end
+  local held = self.held
+  if held and now < held["until"] and not self.flight then error(held.err, 0) end
   local flight = self.flight or self:start(c)
   -- a detached refresh of credentials that are still good: no need to wait
   if not flight.done and c and remaining(c, now) > self.mandatory then return c end
@@ -349,8 +357,7 @@ end
 --- Forget the cached credentials; the next `get()` loads them again from the
 -- same source (use after an ExpiredToken answer).
 function Provider:invalidate()
-  self.cached = nil
-  self.retry_at = nil
+  self.cached, self.retry_at, self.held = nil, nil, nil
 end
 
 --- Name of the source that answered (`env`, `profile`, ...), nil before the
