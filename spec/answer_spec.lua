@@ -67,6 +67,19 @@ describe("a 2xx answer", function()
     end)
   end
 
+  it("without its result or of the wrong type is a decode error through client:call too", function()
+    for _, body in ipairs({ "{}", '{"Backup":"backup-0123456789abcdef0"}' }) do
+      local c = client(body)
+      local ok, err = pcall(c.call, c, "CreateBackup", { FileSystemId = FS })
+      assert.is_false(ok, body)
+      assert.equal("decode", err.kind)
+      assert.equal("InvalidResponse", err.code)
+    end
+    local c = client('{"Backup":' .. BACKUP .. '}')
+    local raw = c:call("CreateBackup", { FileSystemId = FS })
+    assert.equal("backup-0123456789abcdef0", raw.Backup.BackupId) -- API names, as sent
+  end)
+
   it("without Backup is a decode error for copy_backup too", function()
     refused("copy_backup", { source_backup_id = "backup-0123456789abcdef0", source_region = "us-west-2" },
             '{"Lifecycle":"COPYING"}')

@@ -22,8 +22,8 @@
 -- Only shapes reachable from the operations are included; no documentation text.
 --
 -- The shapes are stored as text, one line each, and each becomes the table
--- above the first time `shapes[name]` is read (loading this file then costs
--- a quarter of what the same tables written out in Lua cost). A line is
+-- above the first time `shapes[name]` is read, so loading this file builds
+-- only the shapes a program uses (bench/RESULTS.md, require costs). A line is
 -- "<ShapeName> <type>" followed by space-separated fields: `members=` the
 -- members in model order, `Name` or `Name:ShapeName` when the shape has
 -- another name (snake names come from fsx.names.to_snake, as here),

@@ -419,6 +419,9 @@ function Client:call(operation, params)
   params = validate.input_api(decl, plain_args("call", params, input_names(decl, true)))
   local token = fill_token(decl, params)
   local raw, meta = self:_send(operation, params, { client_request_token = token })
+  -- the same checks of the answer as the methods make (the conversion is
+  -- not returned: call answers with API names)
+  output.convert(decl, raw, meta)
   return raw, meta
 end
 
