@@ -404,6 +404,28 @@ describe("waiter engine", function()
     end)
   end)
 
+  describe("state_text", function()
+    it("says what a resource is and what it still waits for", function()
+      assert.equal("not seen yet", waiter.state_text("backup", nil))
+      assert.equal("CREATING (40%)", waiter.state_text("backup", { lifecycle = "CREATING", progress_percent = 40 }))
+      assert.equal("MISCONFIGURED_UNAVAILABLE (recoverable: waiting)",
+                   waiter.state_text("file_system", { lifecycle = "MISCONFIGURED_UNAVAILABLE" }))
+      local vol = { lifecycle = "CREATED", administrative_actions = {
+        { administrative_action_type = "VOLUME_UPDATE", status = "IN_PROGRESS" },
+        { administrative_action_type = "DOWNLOAD_DATA_FROM_BACKUP", status = "IN_PROGRESS", progress_percent = 12 },
+      } }
+      assert.equal("CREATED, downloading data from the backup (IN_PROGRESS, 12%; read-only until COMPLETED)",
+                   waiter.state_text("volume", vol))
+      assert.equal("IN_PROGRESS", waiter.download_action(vol).status)
+      vol.administrative_actions[2].status = "COMPLETED"
+      assert.equal("CREATED", waiter.state_text("volume", vol))
+      -- a download still pending on a volume that is not CREATED yet is not mentioned
+      assert.equal("CREATING", waiter.state_text("volume", { lifecycle = "CREATING", administrative_actions = {
+        { administrative_action_type = "DOWNLOAD_DATA_FROM_BACKUP", status = "PENDING" } } }))
+      assert.is_nil(waiter.download_action({ administrative_actions = "bogus" }))
+    end)
+  end)
+
   describe("options", function()
     it("fills the documented defaults", function()
       local o = waiter.options(nil, "wait_for_backup", { sleep = print, monotime = os.clock,
