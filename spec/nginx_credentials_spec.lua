@@ -34,7 +34,14 @@ local function start_app(env, http)
     server = [[
         location = /creds {
             content_by_lua_block {
-                local c = require("fsx_creds_app").client
+                -- ?client=NAME: a client of its own, made on first use
+                local app, name = require("fsx_creds_app"), ngx.var.arg_client
+                local c = app.client
+                if name then
+                    app.named = app.named or {}
+                    app.named[name] = app.named[name] or require("fsx").new{}
+                    c = app.named[name]
+                end
                 local ok, creds = pcall(c.credentials.get, c.credentials)
                 if not ok then ngx.status = 500 return ngx.say(tostring(creds)) end
                 -- never the secret: the key id and whether a token came
@@ -155,6 +162,23 @@ describe_nginx("credentials refresh inside Nginx when the refreshing request is 
     end
     return out
   end
+
+  it("hands a failed refresh's error to every waiter, after one load", function()
+    srv:check(function()
+      local status = nginx.http("http://127.0.0.1:" .. container.ports[1] .. "/_control",
+        { method = "POST", data = '{"mode": "error500", "reset": true}' })
+      assert.equal(200, status)
+      local run = srv:parallel{ n = 8, path = "/creds?client=failing", max_time = 3 * TIMEOUT }
+      for i, res in ipairs(run.results) do
+        assert.equal(500, res[1], "request " .. i .. ": " .. res[3])
+        assert.matches("ContainerCredentialsError %(HTTP 500%)", res[3])
+      end
+      -- one load: its three attempts
+      assert.equal(3, server_stats(container).count)
+      nginx.http("http://127.0.0.1:" .. container.ports[1] .. "/_control",
+                 { method = "POST", data = '{"mode": "slow", "reset": true}' })
+    end)
+  end)
 
   it("hands the one fetch to every waiter within the source's timeout", function()
     srv:check(function()
