@@ -1134,6 +1134,88 @@ describe("fsx-backup command", function()
     end)
   end)
 
+  describe("copy and restore", function()
+    local LUSTRE = "fs-0fedcba9876543210"
+    local SVM = "svm-0123456789abcdef0"
+
+    local function backup_of(args)
+      local r = run(args)
+      expect_code(r, 0)
+      return json_of(r).backup.backup_id
+    end
+
+    it("copy makes the copy in --region from --source-region, and waits for it", function()
+      local id = backup_of{ "create", "--file-system-id", LUSTRE, "--wait" }
+      local r = run{ "copy", id, "--wait", "--output", "text", "--region", "us-east-1" }
+      expect_code(r, 0)
+      local copy_id = r.stdout:match("^(backup%-%S+)\tAVAILABLE\t")
+      assert.truthy(copy_id, r.stdout)
+      assert.not_equal(id, copy_id)
+      local sent = server:requests("CopyBackup")
+      assert.equal(1, #sent)
+      assert.equal(id, sent[1].params.SourceBackupId)
+      assert.equal("us-east-1", sent[1].params.SourceRegion)
+      local d = json_of(run{ "copy", id, "--source-region", "eu-west-1", "--dry-run", "--copy-source-tags" })
+      assert.truthy(contains(d.body, '"SourceRegion":"eu-west-1"'), d.body)
+      assert.truthy(contains(d.body, '"CopyTags":true'), d.body)
+      expect_code(run{ "copy" }, 2)
+    end)
+
+    it("restore makes a file system or a volume, and waits until it is ready", function()
+      server:config{ backup_seconds = 0, restore_seconds = 1 }
+      local id = backup_of{ "create", "--file-system-id", LUSTRE }
+      local r = run{ "restore", id, "--subnet-id", "subnet-0123456789abcdef0", "--wait", "--tag", "from=" .. id }
+      expect_code(r, 0)
+      local fs = json_of(r).file_system
+      assert.equal("AVAILABLE", fs.lifecycle)
+      assert.equal("LUSTRE", fs.file_system_type)
+      local vid = backup_of{ "create", "--volume-id", VOLUME }
+      r = run{ "restore", vid, "--volume-name", "restored", "--storage-virtual-machine-id", SVM, "--wait",
+               "--output", "table" }
+      expect_code(r, 0)
+      local l = lines_of(r.stdout)
+      assert.truthy(l[1]:match("^VOLUME_ID%s+LIFECYCLE%s+NAME"), r.stdout)
+      assert.truthy(l[2]:match("^fsvol%-%S+%s+CREATED%s+restored%s"), r.stdout)
+      assert.truthy(contains(r.stderr, "fsvol-"), r.stderr)
+      for _, bad in ipairs{ { "restore", id }, { "restore", id, "--volume-name", "x" },
+                            { "restore", id, "--subnet-id", "s", "--volume-name", "x" },
+                            { "restore", id, "--subnet-id", "s", "--input-json", "[1" },
+                            { "restore", id, "--subnet-id", "s", "--timeout", "3" } } do
+        expect_code(run(bad), 2)
+      end
+      -- a Windows file system needs its configuration: the service says so, exit 1
+      local wid = backup_of{ "create", "--file-system-id", FS }
+      r = run{ "restore", wid, "--subnet-id", "subnet-0123456789abcdef0" }
+      expect_code(r, 1)
+      assert.truthy(contains(r.stderr, "MissingFileSystemConfiguration"), r.stderr)
+    end)
+
+    it("SIGTERM during a restore's wait prints a re-run line that returns the same file system", function()
+      server:config{ backup_seconds = 0, restore_seconds = 60 }
+      local id = backup_of{ "create", "--file-system-id", LUSTRE }
+      local pid, finish = start{ "restore", id, "--subnet-id", "subnet-0123456789abcdef0", "--wait" }
+      for _ = 1, 100 do
+        if count_operation("DescribeFileSystems") > 0 then break end
+        helpers.sleep(0.05)
+      end
+      os.execute("kill -TERM " .. pid)
+      local r = finish()
+      assert.equal(143, r.code, r.stderr)
+      local line = r.stderr:match("instead of a second one: ([^\n]+)")
+      assert.truthy(line and line:match("%-%-token cli%-%x+"), r.stderr)
+      local fs_id = r.stderr:match("(fs%-%x+)%s+CREATING")
+      assert.truthy(fs_id, r.stderr)
+      server:control("POST", "/_fsx/resource/" .. fs_id, { Lifecycle = "AVAILABLE" })
+      local again = run_printed(line)
+      expect_code(again, 0)
+      assert.equal(1, count_operation("CreateFileSystemFromBackup") - 1)
+      local made = server:requests("CreateFileSystemFromBackup")
+      assert.equal(made[1].params.ClientRequestToken, made[2].params.ClientRequestToken)
+      assert.equal(fs_id, json_of(again).file_system.file_system_id)
+      assert.equal("AVAILABLE", json_of(again).file_system.lifecycle)
+    end)
+  end)
+
   describe("examples/playbook.sh", function()
     it("gets the same backup back when the step is re-run", function()
       local function step()

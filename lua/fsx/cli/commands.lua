@@ -42,12 +42,60 @@ local function rerun_line(ctx, token_given, token)
   return PROGRAM .. " " .. args.words(line)
 end
 
+-- The request of a create, copy or restore failed: a signal prints the
+-- line that repeats it with the same token (the service may have acted).
+local function sent_and_failed(ctx, err, token_given, token)
+  if report.is_interrupt(err) then
+    diag(PROGRAM .. ": " .. report.error_line(err):gsub("^[^:]*: ", "")
+      .. "; the service may have acted on the request")
+    diag(PROGRAM .. ": re-run with the same token (" .. token .. ") to get that result "
+      .. "instead of a second one: " .. rerun_line(ctx, token_given, token))
+    return report.signal_status(context.signal())
+  end
+  error(report.explain_token_reuse(err, ctx), 0)
+end
+
+-- A 2xx answer without what was made: the request was sent and something may exist.
+local function check_made(ctx, made, id_field, operation, token_given, token)
+  if type(made) ~= "table" or type(made[id_field]) ~= "string" then
+    errors.raise{ kind = "decode", code = "Missing" .. (id_field == "backup_id" and "Backup" or "Resource"),
+      operation = operation,
+      message = ctx.command .. ": the service answered without " .. id_field .. "; it may have acted: "
+        .. "re-run with the same token to get the result (" .. rerun_line(ctx, token_given, token) .. ")" }
+  end
+end
+
+-- Send a request that makes a backup (create, copy), always with a token we
+-- know, then print the backup or wait for it.
+local function make_backup(ctx, token, send)
+  local own_token = token or tokens.random()
+  local ok, backup = pcall(send, own_token)
+  if not ok then return sent_and_failed(ctx, backup, token, own_token) end
+  check_made(ctx, backup, "backup_id", ctx.command == "copy" and "CopyBackup" or "CreateBackup",
+             token, own_token)
+  ctx.done = "backup " .. backup.backup_id .. " was " .. (ctx.command == "copy" and "copied" or "created")
+    .. " (token " .. own_token .. ")"
+  if not ctx.opts.wait then
+    emit(ctx, "backup", { backup = backup })
+    return EXIT.OK
+  end
+  local code, final = wait.backups(ctx, { backup.backup_id }, backup)
+  if code ~= EXIT.OK then return code end
+  emit(ctx, "backup", { backup = final[1] })
+  return EXIT.OK
+end
+
+local function check_wait_options(ctx)
+  local o = ctx.opts
+  if o.timeout and not o.wait then usage_error(ctx.command, "--timeout needs --wait") end
+  if o["max-interval"] and not o.wait then usage_error(ctx.command, "--max-interval needs --wait") end
+end
+
 function M.create(ctx)
   local o = ctx.opts
   local fs, vol = target_of(ctx, true)
   local tags = cli_tags.of(ctx)
-  if o.timeout and not o.wait then usage_error(ctx.command, "--timeout needs --wait") end
-  if o["max-interval"] and not o.wait then usage_error(ctx.command, "--max-interval needs --wait") end
+  check_wait_options(ctx)
   local token = tokens.of(ctx)
   if ctx.opts["dry-run"] then
     if o["copy-tags"] and o["copy-tags"] ~= "none" then
@@ -57,37 +105,96 @@ function M.create(ctx)
     return dry_run(ctx, "CreateBackup", { file_system_id = fs, volume_id = vol,
       tags = cli_tags.sorted_list(tags), client_request_token = token })
   end
-  -- always send a token we know, so an interrupted create can be resumed
-  local own_token = token or tokens.random()
   local client = context.client(ctx)
-  local ok, backup = pcall(function()
+  return make_backup(ctx, token, function(own_token)
     return (client:create_backup{ file_system_id = fs, volume_id = vol, tags = tags,
                                   copy_tags = o["copy-tags"], client_request_token = own_token })
   end)
-  if not ok then
-    if report.is_interrupt(backup) then
-      diag(PROGRAM .. ": " .. report.error_line(backup):gsub("^[^:]*: ", "")
-        .. "; the service may have made the backup")
-      diag(PROGRAM .. ": re-run with the same token (" .. own_token .. ") to get that backup "
-        .. "instead of a second one: " .. rerun_line(ctx, token, own_token))
-      return report.signal_status(context.signal())
+end
+
+function M.copy(ctx)
+  local o = ctx.opts
+  check_wait_options(ctx)
+  local token = tokens.of(ctx)
+  local client = context.client(ctx)
+  -- the copy is made where the request goes (--region); the source Region is
+  -- always named, so a client of the source Region cannot copy in place by mistake
+  local request = { source_backup_id = ctx.args[1], source_region = o["source-region"] or client.region,
+                    copy_tags = o["copy-source-tags"] or nil, kms_key_id = o["kms-key-id"],
+                    tags = cli_tags.sorted_list(cli_tags.of(ctx)) }
+  if o["dry-run"] then
+    request.client_request_token = token
+    return dry_run(ctx, "CopyBackup", request)
+  end
+  return make_backup(ctx, token, function(own_token)
+    request.client_request_token = own_token
+    return (client:copy_backup(request))
+  end)
+end
+
+function M.restore(ctx)
+  local o = ctx.opts
+  check_wait_options(ctx)
+  local token = tokens.of(ctx)
+  local volume = o["volume-name"] ~= nil
+  if volume and (o["subnet-id"] or o["security-group-id"]) then
+    usage_error(ctx.command, "--subnet-id and --security-group-id are for a file system, "
+      .. "--volume-name for a volume: not both")
+  end
+  if volume and not o["storage-virtual-machine-id"] then
+    usage_error(ctx.command, "--volume-name needs --storage-virtual-machine-id")
+  end
+  if not volume and not o["subnet-id"] then
+    usage_error(ctx.command, "give --subnet-id (a new file system) or --volume-name (a new volume)")
+  end
+  local request = {}
+  if o["input-json"] then
+    local ok, extra = pcall(require("cjson").decode, o["input-json"])
+    if not ok or type(extra) ~= "table" then
+      usage_error(ctx.command, "--input-json must be a JSON object")
     end
-    error(report.explain_token_reuse(backup, ctx), 0)
+    for k, v in pairs(extra) do request[k] = v end
   end
-  if type(backup) ~= "table" or type(backup.backup_id) ~= "string" then
-    -- a 2xx answer without the backup: the request was sent and a backup may exist
-    errors.raise{ kind = "decode", code = "MissingBackup", operation = "CreateBackup",
-      message = "create_backup: the service answered without a backup ID; a backup may have been "
-        .. "made: re-run with the same token to get it (" .. rerun_line(ctx, token, own_token) .. ")" }
+  request.backup_id = ctx.args[1]
+  request.tags = cli_tags.sorted_list(cli_tags.of(ctx)) or request.tags
+  local operation, method, kind, id_field
+  if volume then
+    operation, method, kind, id_field = "CreateVolumeFromBackup", "restore_volume", "volume", "volume_id"
+    request.name = o["volume-name"]
+    local ontap = request.ontap_configuration or {}
+    ontap.storage_virtual_machine_id = o["storage-virtual-machine-id"]
+    request.ontap_configuration = ontap
+  else
+    operation, method, kind, id_field =
+      "CreateFileSystemFromBackup", "restore_file_system", "file_system", "file_system_id"
+    request.subnet_ids = o["subnet-id"]
+    request.security_group_ids = o["security-group-id"] or request.security_group_ids
   end
-  ctx.done = "backup " .. backup.backup_id .. " was created (token " .. own_token .. ")"
-  if not o.wait then
-    emit(ctx, "backup", { backup = backup })
-    return EXIT.OK
+  if o["dry-run"] then
+    request.client_request_token = token
+    return dry_run(ctx, operation, request)
   end
-  local code, final = wait.backups(ctx, { backup.backup_id }, backup)
-  if code ~= EXIT.OK then return code end
-  emit(ctx, "backup", { backup = final[1] })
+  local own_token = token or tokens.random()
+  request.client_request_token = own_token
+  local client = context.client(ctx)
+  local display = o.wait and context.progress(ctx)
+  if display then request.wait = wait.options(ctx, display) end
+  local ok, made = pcall(function()
+    context.check_signal()
+    return (client[method](client, request))
+  end)
+  if display then display:finish() end
+  if not ok then
+    if errors.is_error(made) and made.created and not report.is_interrupt(made) then
+      ctx.resume = "the " .. (volume and "volume" or "file system") .. " was left as it is; re-run to "
+        .. "wait again (the same token returns it): " .. rerun_line(ctx, token, own_token)
+    end
+    return sent_and_failed(ctx, made, token, own_token)
+  end
+  check_made(ctx, made, id_field, operation, token, own_token)
+  ctx.done = (volume and "volume " or "file system ") .. made[id_field] .. " was created (token "
+    .. own_token .. ")"
+  emit(ctx, kind, { [kind] = made })
   return EXIT.OK
 end
 

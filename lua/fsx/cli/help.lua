@@ -56,7 +56,7 @@ function M.help(command)
   lines[#lines + 1] = string.format("  %-26s %s", "--version", OPTIONS.version.help)
   lines[#lines + 1] = ""
   lines[#lines + 1] = "Exit status: 0 success, 1 service or transport error or unwritable output,"
-  lines[#lines + 1] = "2 usage error, 3 wait timed out, 4 backup FAILED or deleted while waiting,"
+  lines[#lines + 1] = "2 usage error, 3 wait timed out, 4 what was waited for FAILED or was deleted,"
   lines[#lines + 1] = "128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."
   lines[#lines + 1] = "Run '" .. p .. " COMMAND --help' for a command's options."
   return table.concat(lines, "\n") .. "\n"

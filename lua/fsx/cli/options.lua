@@ -43,6 +43,17 @@ M.OPTIONS = {
   apply = { help = "delete what the plan says (without it prune only prints the plan)" },
   ["max-interval"] = { arg = "SECONDS", check = "positive", resume = true,
                        help = "the longest pause between two polls while waiting (default 15)" },
+  ["source-region"] = { arg = "REGION", help = "the Region of the source backup (default: --region, a copy "
+                                               .. "in the same Region)" },
+  ["copy-source-tags"] = { help = "copy the source backup's tags to the copy (CopyBackup's CopyTags)" },
+  ["kms-key-id"] = { arg = "KEY", help = "the KMS key that encrypts the copy" },
+  ["subnet-id"] = { arg = "ID", repeated = true, help = "a subnet of the new file system (repeatable)" },
+  ["security-group-id"] = { arg = "ID", repeated = true,
+                            help = "a security group of the new file system (repeatable)" },
+  ["volume-name"] = { arg = "NAME", help = "restore an ONTAP volume backup to a new volume of this name" },
+  ["storage-virtual-machine-id"] = { arg = "ID", help = "the SVM of the new volume (svm-...)" },
+  ["input-json"] = { arg = "JSON", help = "more request fields, as a JSON object in snake_case "
+                                          .. "(e.g. '{\"windows_configuration\":{\"throughput_capacity\":32}}')" },
   type = { arg = "TYPE", choices = { "USER_INITIATED", "AUTOMATIC", "AWS_BACKUP" }, repeated = true,
            help = "only backups of this type (repeatable: any of them)" },
   ["tag-filter"] = { arg = "KEY[=VALUE]", repeated = true,
@@ -118,6 +129,31 @@ M.COMMANDS = {
         .. "Exit 1 when the service refused any deletion.",
   },
 }
-M.COMMAND_ORDER = { "create", "wait", "describe", "delete", "prune" }
+M.COMMANDS.copy = {
+  summary = "copy a backup, from another Region or the same one",
+  usage = "copy SOURCE_BACKUP_ID [--source-region REGION] [--copy-source-tags]\n"
+       .. "       [--tag KEY=VALUE ...] [--kms-key-id KEY] [--token TOKEN | --token-from TEXT]\n"
+       .. "       [--wait [--timeout SECONDS] [--max-interval SECONDS]]",
+  options = { "source-region", "copy-source-tags", "tag", "kms-key-id", "token", "token-from",
+              "wait", "timeout", "max-interval" },
+  min_args = 1, max_args = 1, arg_name = "SOURCE_BACKUP_ID",
+  text = "Makes the copy in --region (the destination) from the backup in --source-region,\n"
+      .. "and prints it (with --wait, once it is AVAILABLE). Like create, it always sends\n"
+      .. "a token, printed on an interrupt, so a re-run does not make a second copy.",
+}
+M.COMMANDS.restore = {
+  summary = "restore a backup to a new file system or volume",
+  usage = "restore BACKUP_ID (--subnet-id ID ... | --volume-name NAME --storage-virtual-machine-id ID)\n"
+       .. "       [--security-group-id ID ...] [--tag KEY=VALUE ...] [--input-json JSON]\n"
+       .. "       [--token TOKEN | --token-from TEXT] [--wait [--timeout SECONDS] [--max-interval SECONDS]]",
+  options = { "subnet-id", "security-group-id", "volume-name", "storage-virtual-machine-id", "tag",
+              "input-json", "token", "token-from", "wait", "timeout", "max-interval" },
+  min_args = 1, max_args = 1, arg_name = "BACKUP_ID",
+  text = "A file system backup becomes a new file system (CreateFileSystemFromBackup: give\n"
+      .. "its subnets; Windows and OpenZFS need their configuration in --input-json), an\n"
+      .. "ONTAP volume backup a new volume (CreateVolumeFromBackup). Prints it; with\n"
+      .. "--wait, once it is ready (a volume: CREATED/AVAILABLE and its data downloaded).",
+}
+M.COMMAND_ORDER = { "create", "wait", "describe", "delete", "prune", "copy", "restore" }
 
 return M

@@ -90,6 +90,8 @@ M.DOCUMENT_SHAPES = {
   backup = { type = "structure", members = { { snake = "backup", shape = "Backup" } } },
   backups = { type = "structure", members = { { snake = "backups", shape = "Backups" } } },
   delete = "DeleteBackupResponse",
+  file_system = { type = "structure", members = { { snake = "file_system", shape = "FileSystem" } } },
+  volume = { type = "structure", members = { { snake = "volume", shape = "Volume" } } },
   prune = { type = "structure", members = { { snake = "kept", shape = PRUNE_LIST },
                                             { snake = "deleted", shape = PRUNE_LIST },
                                             { snake = "failed", shape = PRUNE_LIST } } },
@@ -259,6 +261,21 @@ function ROWS.backups(doc)
   return rows
 end
 
+function ROWS.file_system(doc)
+  local f = doc.file_system or {}
+  return { { "FILE_SYSTEM_ID", "LIFECYCLE", "TYPE", "STORAGE", "CREATED" },
+           { field(f.file_system_id), field(f.lifecycle), field(f.file_system_type),
+             M.finite(f.storage_capacity) and M.size(f.storage_capacity * 1024 ^ 3) or "-",
+             M.time(f.creation_time) } }
+end
+
+function ROWS.volume(doc)
+  local v = doc.volume or {}
+  return { { "VOLUME_ID", "LIFECYCLE", "NAME", "FILE_SYSTEM", "CREATED" },
+           { field(v.volume_id), field(v.lifecycle), field(v.name), field(v.file_system_id),
+             M.time(v.creation_time) } }
+end
+
 function ROWS.delete(doc)
   return { { "BACKUP_ID", "LIFECYCLE" }, { field(doc.backup_id), field(doc.lifecycle) } }
 end
@@ -316,6 +333,7 @@ end
 
 --- Render a document.
 -- @tparam string kind `backup` (`{ backup = }`), `backups` (`{ backups = }`),
+--   `file_system` (`{ file_system = }`), `volume` (`{ volume = }`),
 --   `delete` (`{ backup_id =, lifecycle = }`), `prune` (`{ kept =, deleted =,
 --   dry_run = }`) or `request` (a dry-run request: `method`, `url`, `headers`
 --   as {name, value} pairs, `body`, `operation`)

@@ -58,7 +58,8 @@ end
 --- The progress line for a backup (without any control character).
 function Progress:line(backup)
   local pct = backup.progress_percent
-  return string.format("%s  %-12s %s %4s  %s", output.escape(backup.backup_id or "?"),
+  local id = backup.backup_id or backup.volume_id or backup.file_system_id or "?"
+  return string.format("%s  %-12s %s %4s  %s", output.escape(id),
     output.escape(backup.lifecycle or "?"), M.bar(pct, self.bar_width), output.percent(pct),
     M.elapsed(self.clock() - self.started))
 end
@@ -68,7 +69,7 @@ end
 -- @tparam table backup the backup as the waiter reports it
 function Progress:update(backup)
   if self.quiet or type(backup) ~= "table" then return end
-  local id = tostring(backup.backup_id or "?")
+  local id = tostring(backup.backup_id or backup.volume_id or backup.file_system_id or "?")
   local key = tostring(backup.lifecycle) .. " " .. tostring(backup.progress_percent)
   local changed = self.last[id] ~= key
   self.last[id] = key

@@ -94,8 +94,9 @@ function M.exit_code(err, signal)
     if err.kind == "validation" then return EXIT.USAGE end
     if err.kind == "waiter" then
       if err.code == "WaiterTimeout" then return EXIT.TIMEOUT end
-      if err.code == "BackupFailed" or err.code == "BackupDeleted" then return EXIT.FAILED end
       if err.code == "WaiterCancelled" then return M.signal_status(signal) end
+      -- BackupFailed, BackupDeleted, FileSystemFailed, VolumeRestoreFailed, ...
+      return EXIT.FAILED
     end
   end
   return EXIT.ERROR

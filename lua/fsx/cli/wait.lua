@@ -45,24 +45,19 @@ function M.resume_line(ctx, ids)
   return args.command_line(ctx.opts, "wait", ids)
 end
 
---- Wait for backups with the progress display. A signal (see
--- `core.catch_signals`) ends the wait at once: the sleep between polls stops,
--- a poll in flight fails with INTERRUPTED.
+--- The waiter options of a run: its --timeout and --max-interval, progress
+-- on the display, failed polls on stderr, and a sleep that a signal ends
+-- (see `core.catch_signals`: a poll in flight then fails with INTERRUPTED).
 -- @tparam table ctx the run
--- @tparam table ids backup IDs
--- @tparam[opt] table first the backup as CreateBackup returned it
--- @treturn number the exit status
--- @treturn ?table the final backups (on success)
-function M.backups(ctx, ids, first)
-  local client = context.client(ctx)
-  local display = context.progress(ctx)
-  local last = {}
-  local function on_progress(b)
-    if type(b) == "table" and b.backup_id then last[b.backup_id] = b end
-    display:update(b)
+-- @param display the progress display (`fsx.cli.progress`)
+-- @tparam[opt] function seen called with each state the waiter reports
+-- @treturn table waiter options
+function M.options(ctx, display, seen)
+  local function on_progress(item)
+    if seen then seen(item) end
+    display:update(item)
     return true
   end
-  if first then on_progress(first) end
   -- sleep between polls in steps of a second so the elapsed time ticks on a
   -- terminal; a signal cuts core.sleep short and ends the wait
   local function sleep(s)
@@ -84,9 +79,27 @@ function M.backups(ctx, ids, first)
       .. report.error_line(err):gsub("^[^:]*: ", ""))
   end
   local max_delay = ctx.opts["max-interval"] or M.MAX_INTERVAL
-  local opts = { timeout = ctx.opts.timeout, on_progress = on_progress, on_error = on_error,
-                 sleep = sleep, max_delay = max_delay,
-                 min_delay = math.min(require("fsx.waiter").DEFAULTS.min_delay, max_delay) }
+  return { timeout = ctx.opts.timeout, on_progress = on_progress, on_error = on_error,
+           sleep = sleep, max_delay = max_delay,
+           min_delay = math.min(require("fsx.waiter").DEFAULTS.min_delay, max_delay) }
+end
+
+--- Wait for backups with the progress display. A signal (see
+-- `core.catch_signals`) ends the wait at once: the sleep between polls stops,
+-- a poll in flight fails with INTERRUPTED.
+-- @tparam table ctx the run
+-- @tparam table ids backup IDs
+-- @tparam[opt] table first the backup as CreateBackup returned it
+-- @treturn number the exit status
+-- @treturn ?table the final backups (on success)
+function M.backups(ctx, ids, first)
+  local client = context.client(ctx)
+  local display = context.progress(ctx)
+  local last = {}
+  local opts = M.options(ctx, display, function(b)
+    if type(b) == "table" and b.backup_id then last[b.backup_id] = b end
+  end)
+  if first then opts.on_progress(first) end
   local ok, res = pcall(function()
     context.check_signal()
     if #ids == 1 then return { (client:wait_for_backup(ids[1], opts)) } end
