@@ -1144,20 +1144,34 @@ describe("fsx-backup command", function()
       return json_of(r).backup.backup_id
     end
 
-    it("copy makes the copy in --region from --source-region, and waits for it", function()
-      local id = backup_of{ "create", "--file-system-id", LUSTRE, "--wait" }
-      local r = run{ "copy", id, "--wait", "--output", "text", "--region", "us-east-1" }
-      expect_code(r, 0)
-      local copy_id = r.stdout:match("^(backup%-%S+)\tAVAILABLE\t")
-      assert.truthy(copy_id, r.stdout)
-      assert.not_equal(id, copy_id)
-      local sent = server:requests("CopyBackup")
-      assert.equal(1, #sent)
-      assert.equal(id, sent[1].params.SourceBackupId)
-      assert.equal("us-east-1", sent[1].params.SourceRegion)
-      local d = json_of(run{ "copy", id, "--source-region", "eu-west-1", "--dry-run", "--copy-source-tags" })
-      assert.truthy(contains(d.body, '"SourceRegion":"eu-west-1"'), d.body)
-      assert.truthy(contains(d.body, '"CopyTags":true'), d.body)
+    it("copy makes the copy in --region from --source-region, and waits for it there", function()
+      -- a server answering for two Regions, each with its own backups
+      local main = server
+      server = helpers.start_fsx_server{ backup_seconds = 0, args = { "--extra-region", "eu-west-1" } }
+      local ok, err = pcall(function()
+        local id = backup_of{ "create", "--file-system-id", LUSTRE, "--region", "eu-west-1" }
+        local r = run{ "copy", id, "--source-region", "eu-west-1", "--region", "us-east-1", "--wait",
+                       "--copy-source-tags" }
+        expect_code(r, 0)
+        local copy = json_of(r).backup
+        assert.equal("AVAILABLE", copy.lifecycle)
+        assert.not_equal(id, copy.backup_id)
+        assert.equal("eu-west-1", copy.source_backup_region)
+        local sent = server:requests("CopyBackup")
+        assert.equal(1, #sent)
+        assert.equal("eu-west-1", sent[1].params.SourceRegion)
+        assert.is_true(sent[1].params.CopyTags)
+        -- the copy is in us-east-1, the source stays in eu-west-1
+        expect_code(run{ "describe", copy.backup_id, "--region", "us-east-1" }, 0)
+        expect_code(run{ "describe", id, "--region", "eu-west-1" }, 0)
+        -- without --source-region the source is looked for in --region: not a silent copy in place
+        r = run{ "copy", id, "--region", "us-east-1" }
+        expect_code(r, 1)
+        assert.truthy(contains(r.stderr, "BackupNotFound"), r.stderr)
+      end)
+      server:stop()
+      server = main
+      assert(ok, err)
       expect_code(run{ "copy" }, 2)
     end)
 
@@ -1203,7 +1217,10 @@ describe("fsx-backup command", function()
       assert.equal(143, r.code, r.stderr)
       local line = r.stderr:match("instead of a second one: ([^\n]+)")
       assert.truthy(line and line:match("%-%-token cli%-%x+"), r.stderr)
-      local fs_id = r.stderr:match("(fs%-%x+)%s+CREATING")
+      local fs_id
+      for _, f in ipairs(server:state().file_systems) do
+        if f.Lifecycle == "CREATING" then fs_id = f.FileSystemId end
+      end
       assert.truthy(fs_id, r.stderr)
       server:control("POST", "/_fsx/resource/" .. fs_id, { Lifecycle = "AVAILABLE" })
       local again = run_printed(line)
