@@ -9,21 +9,12 @@ local helpers = require("helpers")
 local MODEL_DIR = "model/fsx/2018-03-01"
 local LUA = helpers.LUA
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = helpers.read_file
 
--- Run a shell command; the exit status is echoed by the shell because
--- LuaJIT's popen close does not report it.
+-- Run a shell command: its output (with stderr) and whether it succeeded.
 local function run(cmd)
-  local p = assert(io.popen("{ " .. cmd .. "; }; echo \"@exit=$?\"", "r"))
-  local out = p:read("*a")
-  p:close()
-  local body, code = out:match("^(.*)@exit=(%d+)\n$")
-  return body, tonumber(code) == 0
+  local out, rc = helpers.run("{ " .. cmd .. "; } 2>&1")
+  return out, rc == 0
 end
 
 local model = cjson.decode(read(MODEL_DIR .. "/service-2.json"))

@@ -4,26 +4,18 @@
 -- paginator and a new error type) and one shape changed: the printed report
 -- names each, lua/fsx/api.lua is regenerated (the client gets the new
 -- method and iterator) and `make api-check` agrees with it.
+local helpers = require "helpers"
 local procs = require "support.procs"
 
 local LUA = jit and "luajit" or "lua5.4"
 local q = procs.shell_quote
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = helpers.read_file
 
--- Run a shell command: its output (stdout and stderr) and whether it succeeded.
+-- Run a shell command: its output (with stderr) and whether it succeeded.
 local function run(cmd)
-  local p = assert(io.popen("{ " .. cmd .. "; } 2>&1; echo \"@exit=$?\"", "r"))
-  local out = p:read("*a")
-  p:close()
-  local body, code = out:match("^(.*)@exit=(%d+)\n$")
-  return body, tonumber(code) == 0
+  local out, rc = helpers.run("{ " .. cmd .. "; } 2>&1")
+  return out, rc == 0
 end
 
 -- botocore's data directory, from model/, changed by Python's json (which
