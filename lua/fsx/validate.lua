@@ -110,7 +110,6 @@ local function facts(name)
   elseif t == "string" then
     if s.pattern then f.pat = pattern_module().compile(s.pattern) end
     if s.min or s.max then f.len_text = "must be " .. range_text(s.min, s.max, "characters") end
-    f.ok, f.ok_n = {}, 0
   end
   f.check = checkers[t] or checkers.any
   facts_cache[name] = f
@@ -193,13 +192,8 @@ local function check(name, v, extra)
   return f.check(f, v, extra)
 end
 
--- Strings that passed every check of a shape, per shape; bounded (a full
--- set is dropped and started again). Strings are values, so this is exact.
-local OK_MAX, OK_LEN = 256, 512
-
 local function check_string(f, v)
   if type(v) ~= "string" then fail("must be a string") end
-  if f.ok[v] then return v end
   local s = f.shape
   local mx = s.max
   local len, bad
@@ -212,11 +206,6 @@ local function check_string(f, v)
   if f.len_text and ((s.min and len < s.min) or (mx and len > mx)) then fail(f.len_text) end
   if find(v, "\0", 1, true) then fail("must not contain NUL characters") end
   if f.pat and not pattern.match(f.pat, v) then fail("must match " .. s.pattern) end
-  if #v <= OK_LEN then
-    if f.ok_n >= OK_MAX then f.ok, f.ok_n = {}, 0 end
-    f.ok[v] = true
-    f.ok_n = f.ok_n + 1
-  end
   return v
 end
 
