@@ -104,7 +104,15 @@ describe("fsx.api", function()
         outm, count = mname, count + 1
       end
       assert.are.equal(count == 1 and outm or nil, op.result_key, name)
+      -- the resource an answer must carry (fsx.output): a sole structure member
+      local member = count == 1 and model.shapes[mop.output.shape].members[outm]
+      local is_struct = member and model.shapes[member.shape].type == "structure" or nil
+      assert.are.equal(is_struct, op.result_required, name)
     end
+    assert.is_true(api.operations.CreateBackup.result_required)
+    assert.is_true(api.operations.CopyBackup.result_required)
+    assert.is_nil(api.operations.DeleteBackup.result_required)
+    assert.is_nil(api.operations.AssociateFileSystemAliases.result_required) -- a list
   end)
 
   it("has the shapes' constraints", function()
