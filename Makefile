@@ -247,7 +247,9 @@ apicheck:
 #                      doc comments plus the operations page that
 #                      tools/gen_api_doc.lua generates from lua/fsx/api.lua;
 #                      fails on any LDoc warning
-#   make lint          luacheck, cppcheck, clang-tidy and the clang-format check;
+#   make lint          luacheck, cppcheck, clang-tidy, the clang-format check and
+#                      crypto-api-check (src/ builds with OPENSSL_API_COMPAT=30000
+#                      and OPENSSL_NO_DEPRECATED);
 #                      ends with "lint: N passed, N failed"
 #   make format        rewrite src/ with clang-format (.clang-format)
 #   make version-check spec/packaging_spec.lua: the version lives only in
@@ -274,7 +276,7 @@ CPPCHECK_FLAGS ?= --enable=warning,style,performance,portability --std=c99 --inl
 TIDY_CFLAGS ?= -std=c99 -D_POSIX_C_SOURCE=200809L -Isrc -I$(LUA_INCDIR) $(OPENSSL_CFLAGS) $(CURL_CFLAGS) \
 	'-DluaL_error(L,...)=(luaL_error(L,__VA_ARGS__),__builtin_unreachable(),0)'
 
-.PHONY: docs lint luacheck cppcheck tidy format-check format version-check
+.PHONY: docs lint luacheck cppcheck tidy format-check format version-check crypto-api-check
 
 # LDoc renders Markdown with Debian's lua-markdown (for Lua 5.1, LDoc's
 # interpreter); without it the pages are built with plain `code` spans.
@@ -306,8 +308,14 @@ format-check:
 format:
 	$(CLANG_FORMAT) -i $(FORMAT_FILES)
 
+# src/ against OpenSSL 3's API with every deprecated function hidden
+crypto-api-check:
+	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED \
+	  -Werror=deprecated-declarations -Werror=implicit-function-declaration -fsyntax-only \
+	  $(OPENSSL_CFLAGS) $(CURL_CFLAGS) $(CORE_SRC) $(HTTP_SRC)
+
 lint:
-	@p=0; f=0; for t in luacheck cppcheck tidy format-check; do \
+	@p=0; f=0; for t in luacheck cppcheck tidy format-check crypto-api-check; do \
 	  echo "== make $$t"; \
 	  if $(MAKE) --no-print-directory $$t; then p=$$((p + 1)); else f=$$((f + 1)); echo "FAIL make $$t"; fi; \
 	done; \

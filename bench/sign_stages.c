@@ -5,8 +5,8 @@
  * request of bench.h, each stage of fsx_sigv4_sign through the staged API of
  * src/sigv4_stages.h (with one reused crypto context, as the cache has), the
  * per-call crypto context that fsx_sigv4_sign creates when it gets no cache,
- * and the two primitives (our fsx_crypto_sha256 / fsx_crypto_hmac_sha256,
- * hand-finished blocks over SHA256_Transform, against OpenSSL's plain
+ * and the two primitives (our fsx_sha256 / fsx_hmac_sha256, EVP with one
+ * reused context per thread, against OpenSSL's plain
  * SHA256_Init/Update/Final and a textbook HMAC over them) on the sizes SigV4
  * hashes.
  *
@@ -40,7 +40,6 @@ static const struct fsx_sigv4_header headers[] = {
 static struct fsx_sigv4_request req;
 static struct fsx_sigv4_result res;
 static struct fsx_sigv4_cache *cache;
-static struct fsx_crypto_ctx *cctx;
 static unsigned char key[32];
 static char sig[65];
 static const char data[512] = {0};
@@ -75,7 +74,7 @@ static void s_canonical_request(void)
 {
     struct fsx_error err;
 
-    if (fsx_sigv4_canonical_request(&req, cctx, &res, &err) != 0)
+    if (fsx_sigv4_canonical_request(&req, &res, &err) != 0)
         exit(1);
 }
 
@@ -84,34 +83,29 @@ static struct fsx_buf creq;
 
 static void s_string_to_sign(void)
 {
-    if (fsx_sigv4_string_to_sign(&sts, cctx, B_AMZ_DATE, B_REGION, B_SERVICE, creq.data,
+    if (fsx_sigv4_string_to_sign(&sts, B_AMZ_DATE, B_REGION, B_SERVICE, creq.data,
                                  creq.len) != 0)
         exit(1);
 }
 
 static void s_derive_key(void)
 {
-    if (fsx_sigv4_derive_key(cctx, B_SECRET, sizeof(B_SECRET) - 1, B_DATE8, B_REGION, B_SERVICE,
+    if (fsx_sigv4_derive_key(B_SECRET, sizeof(B_SECRET) - 1, B_DATE8, B_REGION, B_SERVICE,
                              key) != 0)
         exit(1);
 }
 
 static void s_signature(void)
 {
-    if (fsx_sigv4_signature(cctx, key, sts.data, sts.len, sig) != 0)
+    if (fsx_sigv4_signature(key, sts.data, sts.len, sig) != 0)
         exit(1);
-}
-
-static void s_ctx(void)
-{
-    fsx_crypto_ctx_free(fsx_crypto_ctx_new());
 }
 
 static void p_sha_ours(void)
 {
     unsigned char d[32];
 
-    fsx_crypto_sha256(cctx, data, prim_len, d);
+    fsx_sha256(data, prim_len, d);
     sink += d[0];
 }
 
@@ -130,7 +124,7 @@ static void p_hmac_ours(void)
 {
     unsigned char d[32];
 
-    fsx_crypto_hmac_sha256(cctx, key, 32, NULL, 0, data, prim_len, d);
+    fsx_hmac_sha256(key, 32, data, prim_len, d);
     sink += d[0];
 }
 
@@ -184,8 +178,7 @@ int main(int argc, char **argv)
     fsx_buf_init(&sts);
     fsx_buf_init(&creq);
     cache = fsx_sigv4_cache_new();
-    cctx = fsx_crypto_ctx_new();
-    if (cache == NULL || cctx == NULL || fsx_sigv4_sign(&req, NULL, &res, &err) != 0 ||
+    if (cache == NULL || fsx_sigv4_sign(&req, NULL, &res, &err) != 0 ||
         fsx_buf_append(&creq, res.canonical_request.data, res.canonical_request.len) != 0) {
         fprintf(stderr, "sign_stages: setup failed\n");
         return 1;
@@ -200,7 +193,6 @@ int main(int argc, char **argv)
     printf("c.stage.string_to_sign %.0f\n", ns_per_op(s_string_to_sign, seconds));
     printf("c.stage.derive_key %.0f\n", ns_per_op(s_derive_key, seconds));
     printf("c.stage.signature %.0f\n", ns_per_op(s_signature, seconds));
-    printf("c.stage.crypto_ctx_new_free %.0f\n", ns_per_op(s_ctx, seconds));
     for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         prim_len = sizes[i];
         printf("c.stage.prim.sha256_%zu_ours %.0f\n", prim_len, ns_per_op(p_sha_ours, seconds));
@@ -212,7 +204,6 @@ int main(int argc, char **argv)
     printf("c.stage.sts_bytes %zu\n", sts.len);
     fsx_buf_free(&sts);
     fsx_buf_free(&creq);
-    fsx_crypto_ctx_free(cctx);
     fsx_sigv4_cache_free(cache);
     fsx_sigv4_result_free(&res);
     return 0;

@@ -1,288 +1,207 @@
 /*
  * crypto.c - the few OpenSSL primitives the upper layers need (signing core layer).
  *
- * Pure C over libcrypto. SHA-256 is OpenSSL's low-level SHA256_* interface:
- * it dispatches straight to the block function OpenSSL picked for this CPU
- * (SHA-NI, AVX2, ...) with no EVP method lookup, provider dispatch or context
- * allocation, which is the fastest way libcrypto offers to hash the short
- * strings SigV4 hashes (bench/sign_floor.c times it against EVP). OpenSSL
- * 3.0 deprecates these functions but ships them; OPENSSL_SUPPRESS_DEPRECATED
- * below silences that for this file only, and nothing else in the project
- * uses a deprecated call. (They bypass the provider layer, so an OpenSSL
- * configured to enforce its FIPS provider does not see these digests.)
+ * Pure C over libcrypto's EVP interface. SHA-256 is fetched once per
+ * process (EVP_MD_fetch), and each thread hashes through one EVP_MD_CTX of
+ * its own, kept for the thread's life (pthread_getspecific): re-initialising
+ * a context that already holds SHA-256 costs no allocation, so a digest
+ * costs what SHA256_Init/Update/Final cost (bench/sign_stages.c), where
+ * EVP_Digest, which allocates a context per call, or the SHA256() one-shot,
+ * which fetches per call, cost two to three times as much on SigV4's short
+ * strings.
  *
- * Every message is finished by hand: whole blocks go to SHA256_Update or
- * SHA256_Transform, the last one or two blocks (data, 0x80, zeros, the bit
- * length) are built in a stack buffer and compressed with SHA256_Transform,
- * and the digest is read from the chaining state. That skips SHA256_Init's
- * and SHA256_Final's bookkeeping (a message starts by setting the eight
- * state words), and it lets an HMAC resume from a stored chaining state: a
- * prepared key (struct fsx_hmac_sha256_key) is the state after the ipad block
- * and the state after the opad block, so a MAC under it costs the message's
- * blocks plus one outer block.
+ * HMAC is RFC 2104 over those digests. A prepared key keeps two contexts
+ * that have absorbed the ipad and opad blocks; a MAC copies them into the
+ * thread's context (EVP_MD_CTX_copy_ex) instead of hashing the pads again.
  *
- * Secrets: every temporary that held key material (pad blocks, chaining
- * states, the inner digest) sits in one struct per call, wiped with one
- * OPENSSL_cleanse before returning. Plain digests are not wiped.
+ * Secrets: the pad blocks and inner digests sit in one struct per call,
+ * wiped before returning; OpenSSL clears a SHA-256 context when it frees it.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED 1 /* SHA256_Init/Update/Transform, this file only */
-
 #include "crypto.h"
 
-#include "text.h"
-
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
-#if defined(OPENSSL_NO_DEPRECATED_3_0)
-#error "src/crypto.c needs OpenSSL's SHA256_* functions (OpenSSL built with no-deprecated?)"
-#endif
+#include "text.h"
 
 #define SHA256_LEN 32
 #define BLOCK 64
 
-/* The chaining state is eight 32-bit words, as struct fsx_hmac_sha256_key stores it. */
-typedef char sha256_state_is_8_words[sizeof(((SHA256_CTX *)0)->h) == 8 * 4 ? 1 : -1];
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_key_t work_key;
+static int work_key_ok;
+static EVP_MD *sha256_md; /* NULL when the fetch failed: every hash fails */
 
-/* ---- SHA-256 over the block function ----------------------------------- */
-
-/* FIPS 180-4's initial hash value for SHA-256. */
-static const uint32_t sha256_iv[8] = {0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
-                                      0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u};
-
-/*
- * Start c from a chaining state h (sha256_iv for a new message). Only the
- * chaining state is set: SHA256_Transform reads nothing else, and absorb()
- * initialises the rest before it hands SHA256_Update a run of blocks.
- */
-static void sha_begin(SHA256_CTX *c, const uint32_t h[8])
+static void free_work(void *ctx)
 {
-    int i;
-
-    for (i = 0; i < 8; i++)
-        c->h[i] = h[i];
+    EVP_MD_CTX_free((EVP_MD_CTX *)ctx);
 }
 
-static void sha_save(const SHA256_CTX *c, uint32_t h[8])
+static void init_once(void)
 {
-    int i;
-
-    for (i = 0; i < 8; i++)
-        h[i] = (uint32_t)c->h[i];
+    work_key_ok = pthread_key_create(&work_key, free_work) == 0;
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-/*
- * Compress n whole blocks at p into c's chaining state. A few blocks go
- * through SHA256_Transform one by one; a long run goes to SHA256_Update on
- * a freshly initialised context carrying c's state, whose buffer then stays
- * empty, so it hands the whole run to the block function in one call (its
- * byte count is never read: sha_finish writes the length itself).
- */
-static void absorb(SHA256_CTX *c, const unsigned char *p, size_t n)
+/* The calling thread's digest context, or NULL. */
+static EVP_MD_CTX *work_ctx(void)
 {
-    uint32_t h[8];
+    EVP_MD_CTX *ctx;
 
-    if (n <= 8) {
-        for (; n > 0; n--, p += BLOCK)
-            SHA256_Transform(c, p);
-        return;
+    (void)pthread_once(&once, init_once);
+    if (!work_key_ok || sha256_md == NULL)
+        return NULL;
+    ctx = (EVP_MD_CTX *)pthread_getspecific(work_key);
+    if (ctx == NULL) {
+        ctx = EVP_MD_CTX_new();
+        if (ctx == NULL || pthread_setspecific(work_key, ctx) != 0) {
+            EVP_MD_CTX_free(ctx);
+            return NULL;
+        }
     }
-    sha_save(c, h);
-    SHA256_Init(c);
-    sha_begin(c, h);
-    SHA256_Update(c, p, n * BLOCK);
+    return ctx;
 }
 
-/* The digest: the chaining state, big-endian. */
-static void digest_out(const SHA256_CTX *c, unsigned char out[SHA256_LEN])
+/* SHA-256 of a || b into out through ctx (b may be NULL when b_len is 0). */
+static int digest2(EVP_MD_CTX *ctx, const void *a, size_t a_len, const void *b, size_t b_len,
+                   unsigned char out[SHA256_LEN])
 {
-    int i;
-
-    for (i = 0; i < 8; i++) {
-        uint32_t v = (uint32_t)c->h[i];
-
-        out[4 * i] = (unsigned char)(v >> 24);
-        out[4 * i + 1] = (unsigned char)(v >> 16);
-        out[4 * i + 2] = (unsigned char)(v >> 8);
-        out[4 * i + 3] = (unsigned char)v;
-    }
-}
-
-/*
- * Hash the last len bytes at p of a message of total bytes (c has absorbed
- * the first total - len, whole blocks) and write the digest to out, which may
- * be tail. tail is a two-block scratch buffer that the caller wipes if the
- * message is secret. total below 2^61 bytes.
- */
-static void sha_finish(SHA256_CTX *c, unsigned char tail[2 * BLOCK], const void *p, size_t len,
-                       uint64_t total, unsigned char *out)
-{
-    size_t full = len / BLOCK, rem = len % BLOCK;
-    size_t n = rem < BLOCK - 8 ? BLOCK : 2 * BLOCK;
-    uint64_t bits = total * 8;
-    int i;
-
-    if (full > 0)
-        absorb(c, (const unsigned char *)p, full);
-    if (rem > 0)
-        memcpy(tail, (const unsigned char *)p + full * BLOCK, rem);
-    tail[rem] = 0x80;
-    memset(tail + rem + 1, 0, n - 8 - rem - 1);
-    for (i = 0; i < 8; i++)
-        tail[n - 1 - (size_t)i] = (unsigned char)(bits >> (8 * i));
-    absorb(c, tail, n / BLOCK);
-    digest_out(c, out);
-}
-
-/*
- * The outer hash of an HMAC: c holds the state after the opad block and
- * tail[0..32) the inner digest; the rest of the block is constant padding
- * (0x80, zeros, the length 96 bytes = 768 bits).
- */
-static void outer_finish(SHA256_CTX *c, unsigned char tail[BLOCK], unsigned char out[SHA256_LEN])
-{
-    tail[SHA256_LEN] = 0x80;
-    memset(tail + SHA256_LEN + 1, 0, BLOCK - SHA256_LEN - 3);
-    tail[BLOCK - 2] = 0x03;
-    tail[BLOCK - 1] = 0x00;
-    SHA256_Transform(c, tail);
-    digest_out(c, out);
-}
-
-/* ---- HMAC-SHA256 ------------------------------------------------------- */
-
-/* Everything one HMAC computation holds that derives from the key. */
-struct hmac_tmp {
-    SHA256_CTX c;
-    unsigned char pad[BLOCK];
-    unsigned char tail[2 * BLOCK];
-};
-
-/* t->pad = (k1 || k2, hashed when longer than a block, zero-padded) ^ ipad */
-static void key_ipad(struct hmac_tmp *t, const void *k1, size_t k1_len, const void *k2,
-                     size_t k2_len)
-{
-    size_t i;
-
-    memset(t->pad, 0, sizeof(t->pad));
-    if (k1_len > BLOCK || k2_len > BLOCK - k1_len) {
-        SHA256_Init(&t->c);
-        if (k1_len > 0)
-            SHA256_Update(&t->c, k1, k1_len);
-        if (k2_len > 0)
-            SHA256_Update(&t->c, k2, k2_len);
-        SHA256_Final(t->pad, &t->c);
-    } else {
-        if (k1_len > 0)
-            memcpy(t->pad, k1, k1_len);
-        if (k2_len > 0)
-            memcpy(t->pad + k1_len, k2, k2_len);
-    }
-    for (i = 0; i < BLOCK; i++)
-        t->pad[i] ^= 0x36;
-}
-
-/* Turn t->pad from K ^ ipad into K ^ opad. */
-static void ipad_to_opad(struct hmac_tmp *t)
-{
-    size_t i;
-
-    for (i = 0; i < BLOCK; i++)
-        t->pad[i] ^= 0x36 ^ 0x5c;
-}
-
-int fsx_hmac_sha256_prepare(struct fsx_hmac_sha256_key *k, const void *key1, size_t key1_len,
-                            const void *key2, size_t key2_len)
-{
-    struct hmac_tmp t;
-
-    if (k == NULL)
-        return -1;
-    key_ipad(&t, key1, key1_len, key2, key2_len);
-    sha_begin(&t.c, sha256_iv);
-    SHA256_Transform(&t.c, t.pad);
-    sha_save(&t.c, k->inner);
-    ipad_to_opad(&t);
-    sha_begin(&t.c, sha256_iv);
-    SHA256_Transform(&t.c, t.pad);
-    sha_save(&t.c, k->outer);
-    OPENSSL_cleanse(&t, sizeof(t));
-    return 0;
-}
-
-int fsx_hmac_sha256_prepared(const struct fsx_hmac_sha256_key *k, const void *data, size_t len,
-                             unsigned char out[32])
-{
-    struct {
-        SHA256_CTX c;
-        unsigned char tail[2 * BLOCK];
-    } t;
-
-    sha_begin(&t.c, k->inner);
-    sha_finish(&t.c, t.tail, data, len, (uint64_t)len + BLOCK, t.tail);
-    sha_begin(&t.c, k->outer);
-    outer_finish(&t.c, t.tail, out);
-    OPENSSL_cleanse(&t, sizeof(t));
-    return 0;
-}
-
-int fsx_crypto_hmac_sha256(struct fsx_crypto_ctx *ctx, const void *key1, size_t key1_len,
-                           const void *key2, size_t key2_len, const void *data, size_t len,
-                           unsigned char out[32])
-{
-    struct hmac_tmp t;
-
-    (void)ctx;
-    key_ipad(&t, key1, key1_len, key2, key2_len);
-    sha_begin(&t.c, sha256_iv);
-    SHA256_Transform(&t.c, t.pad);
-    sha_finish(&t.c, t.tail, data, len, (uint64_t)len + BLOCK, t.tail);
-    ipad_to_opad(&t);
-    sha_begin(&t.c, sha256_iv);
-    SHA256_Transform(&t.c, t.pad);
-    outer_finish(&t.c, t.tail, out);
-    OPENSSL_cleanse(&t, sizeof(t));
-    return 0;
-}
-
-int fsx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
-                    unsigned char out[32])
-{
-    return fsx_crypto_hmac_sha256(NULL, key, key_len, NULL, 0, data, len, out);
-}
-
-/* ---- SHA-256 ----------------------------------------------------------- */
-
-int fsx_crypto_sha256(struct fsx_crypto_ctx *ctx, const void *data, size_t len,
-                      unsigned char out[32])
-{
-    SHA256_CTX c;
-    unsigned char tail[2 * BLOCK];
-
-    (void)ctx;
-    sha_begin(&c, sha256_iv);
-    sha_finish(&c, tail, data, len, (uint64_t)len, out);
-    return 0;
+    return EVP_DigestInit_ex2(ctx, sha256_md, NULL) == 1 && EVP_DigestUpdate(ctx, a, a_len) == 1 &&
+                   (b_len == 0 || EVP_DigestUpdate(ctx, b, b_len) == 1) &&
+                   EVP_DigestFinal_ex(ctx, out, NULL) == 1
+               ? 0
+               : -1;
 }
 
 int fsx_sha256(const void *data, size_t len, unsigned char out[32])
 {
-    return fsx_crypto_sha256(NULL, data, len, out);
+    EVP_MD_CTX *ctx = work_ctx();
+    return ctx != NULL ? digest2(ctx, data, len, NULL, 0, out) : -1;
 }
 
 int fsx_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char d[SHA256_LEN];
 
-    fsx_crypto_sha256(NULL, data, len, d);
+    if (fsx_sha256(data, len, d) != 0)
+        return -1;
     *fsx_hex(out, d, SHA256_LEN) = '\0';
     return 0;
+}
+
+/* ---- HMAC-SHA256 ------------------------------------------------------- */
+
+/* Everything one HMAC computation holds that derives from the key. */
+struct hmac_tmp {
+    unsigned char ipad[BLOCK];
+    unsigned char opad[BLOCK];
+    unsigned char inner[SHA256_LEN];
+};
+
+/* t's pads from the key k1 || k2 (hashed when longer than a block). */
+static int make_pads(EVP_MD_CTX *ctx, struct hmac_tmp *t, const void *k1, size_t k1_len,
+                     const void *k2, size_t k2_len)
+{
+    size_t i;
+
+    memset(t->ipad, 0, sizeof(t->ipad));
+    if (k1_len > BLOCK || k2_len > BLOCK - k1_len) {
+        if (digest2(ctx, k1, k1_len, k2, k2_len, t->ipad) != 0)
+            return -1;
+    } else {
+        if (k1_len > 0)
+            memcpy(t->ipad, k1, k1_len);
+        if (k2_len > 0)
+            memcpy(t->ipad + k1_len, k2, k2_len);
+    }
+    for (i = 0; i < BLOCK; i++) {
+        t->opad[i] = (unsigned char)(t->ipad[i] ^ 0x5c);
+        t->ipad[i] ^= 0x36;
+    }
+    return 0;
+}
+
+int fsx_hmac_sha256_2(const void *key1, size_t key1_len, const void *key2, size_t key2_len,
+                      const void *data, size_t len, unsigned char out[32])
+{
+    EVP_MD_CTX *ctx = work_ctx();
+    struct hmac_tmp t;
+    int rc = -1;
+
+    if (ctx != NULL && make_pads(ctx, &t, key1, key1_len, key2, key2_len) == 0 &&
+        digest2(ctx, t.ipad, BLOCK, data, len, t.inner) == 0 &&
+        digest2(ctx, t.opad, BLOCK, t.inner, SHA256_LEN, out) == 0)
+        rc = 0;
+    OPENSSL_cleanse(&t, sizeof(t));
+    return rc;
+}
+
+int fsx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                    unsigned char out[32])
+{
+    return fsx_hmac_sha256_2(key, key_len, NULL, 0, data, len, out);
+}
+
+/* A new context that has absorbed one pad block, or NULL. */
+static EVP_MD_CTX *absorbed(const unsigned char pad[BLOCK])
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+    if (c == NULL || EVP_DigestInit_ex2(c, sha256_md, NULL) != 1 ||
+        EVP_DigestUpdate(c, pad, BLOCK) != 1) {
+        EVP_MD_CTX_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+int fsx_hmac_sha256_prepare(struct fsx_hmac_sha256_key *k, const void *key, size_t key_len)
+{
+    EVP_MD_CTX *ctx = work_ctx();
+    struct hmac_tmp t;
+    int rc = -1;
+
+    k->inner = k->outer = NULL;
+    if (ctx != NULL && make_pads(ctx, &t, key, key_len, NULL, 0) == 0) {
+        k->inner = absorbed(t.ipad);
+        k->outer = absorbed(t.opad);
+        if (k->inner != NULL && k->outer != NULL)
+            rc = 0;
+        else
+            fsx_hmac_sha256_key_free(k);
+    }
+    OPENSSL_cleanse(&t, sizeof(t));
+    return rc;
+}
+
+int fsx_hmac_sha256_prepared(const struct fsx_hmac_sha256_key *k, const void *data, size_t len,
+                             unsigned char out[32])
+{
+    EVP_MD_CTX *ctx = work_ctx();
+    unsigned char inner[SHA256_LEN];
+    int rc = -1;
+
+    if (ctx != NULL && k->inner != NULL &&
+        EVP_MD_CTX_copy_ex(ctx, (const EVP_MD_CTX *)k->inner) == 1 &&
+        EVP_DigestUpdate(ctx, data, len) == 1 && EVP_DigestFinal_ex(ctx, inner, NULL) == 1 &&
+        EVP_MD_CTX_copy_ex(ctx, (const EVP_MD_CTX *)k->outer) == 1 &&
+        EVP_DigestUpdate(ctx, inner, SHA256_LEN) == 1 && EVP_DigestFinal_ex(ctx, out, NULL) == 1)
+        rc = 0;
+    OPENSSL_cleanse(inner, sizeof(inner));
+    return rc;
+}
+
+void fsx_hmac_sha256_key_free(struct fsx_hmac_sha256_key *k)
+{
+    EVP_MD_CTX_free((EVP_MD_CTX *)k->inner);
+    EVP_MD_CTX_free((EVP_MD_CTX *)k->outer);
+    k->inner = k->outer = NULL;
 }
 
 /* ---- the rest ---------------------------------------------------------- */
@@ -316,19 +235,4 @@ void fsx_wipe(void *p, size_t len)
 {
     if (p != NULL && len > 0)
         OPENSSL_cleanse(p, len);
-}
-
-/* No state: the token only keeps the old interface working. */
-struct fsx_crypto_ctx {
-    int unused;
-};
-
-struct fsx_crypto_ctx *fsx_crypto_ctx_new(void)
-{
-    return (struct fsx_crypto_ctx *)calloc(1, sizeof(struct fsx_crypto_ctx));
-}
-
-void fsx_crypto_ctx_free(struct fsx_crypto_ctx *ctx)
-{
-    free(ctx);
 }

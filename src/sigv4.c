@@ -867,7 +867,7 @@ static int canonical_request_on(const struct fsx_sigv4_request *req, const struc
         memcpy(res->payload_hash, req->payload_hash, 64);
         res->payload_hash[64] = '\0';
     } else {
-        if (fsx_crypto_sha256(NULL, req->body, req->body_len, digest) != 0) {
+        if (fsx_sha256(req->body, req->body_len, digest) != 0) {
             fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: sha-256 failed");
             return -1;
         }
@@ -914,12 +914,11 @@ static int canonical_request_on(const struct fsx_sigv4_request *req, const struc
     return 0;
 }
 
-int fsx_sigv4_canonical_request(const struct fsx_sigv4_request *req, struct fsx_crypto_ctx *cctx,
-                                struct fsx_sigv4_result *res, struct fsx_error *err)
+int fsx_sigv4_canonical_request(const struct fsx_sigv4_request *req, struct fsx_sigv4_result *res,
+                                struct fsx_error *err)
 {
     struct req_info info;
 
-    (void)cctx;
     result_clear(res, 0);
     fill_info(req, &info);
     return canonical_request_on(req, &info, res, err);
@@ -937,7 +936,7 @@ static int string_to_sign_on(struct fsx_buf *out, const char *amz_date, const ch
     char *o;
 
     fsx_buf_reset(out);
-    if (fsx_crypto_sha256(NULL, creq, creq_len, digest) != 0) {
+    if (fsx_sha256(creq, creq_len, digest) != 0) {
         fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: sha-256 failed");
         return -1;
     }
@@ -966,11 +965,9 @@ static int string_to_sign_on(struct fsx_buf *out, const char *amz_date, const ch
     return 0;
 }
 
-int fsx_sigv4_string_to_sign(struct fsx_buf *out, struct fsx_crypto_ctx *cctx, const char *amz_date,
-                             const char *region, const char *service, const char *creq,
-                             size_t creq_len)
+int fsx_sigv4_string_to_sign(struct fsx_buf *out, const char *amz_date, const char *region,
+                             const char *service, const char *creq, size_t creq_len)
 {
-    (void)cctx;
     return string_to_sign_on(out, amz_date, region, strlen(region), service, strlen(service), creq,
                              creq_len, NULL);
 }
@@ -982,11 +979,10 @@ static int derive_key_on(const char *secret, size_t secret_len, const char *date
     unsigned char k[3][32]; /* kDate, kRegion, kService: wiped with one call */
     int rc = -1;
 
-    if (fsx_crypto_hmac_sha256(NULL, "AWS4", 4, secret, secret_len, date8, 8, k[0]) != 0 ||
-        fsx_crypto_hmac_sha256(NULL, k[0], 32, NULL, 0, region, region_len, k[1]) != 0 ||
-        fsx_crypto_hmac_sha256(NULL, k[1], 32, NULL, 0, service, service_len, k[2]) != 0 ||
-        fsx_crypto_hmac_sha256(NULL, k[2], 32, NULL, 0, SCOPE_TERMINATOR,
-                               sizeof(SCOPE_TERMINATOR) - 1, key) != 0)
+    if (fsx_hmac_sha256_2("AWS4", 4, secret, secret_len, date8, 8, k[0]) != 0 ||
+        fsx_hmac_sha256(k[0], 32, region, region_len, k[1]) != 0 ||
+        fsx_hmac_sha256(k[1], 32, service, service_len, k[2]) != 0 ||
+        fsx_hmac_sha256(k[2], 32, SCOPE_TERMINATOR, sizeof(SCOPE_TERMINATOR) - 1, key) != 0)
         goto done;
     rc = 0;
 done:
@@ -996,22 +992,18 @@ done:
     return rc;
 }
 
-int fsx_sigv4_derive_key(struct fsx_crypto_ctx *cctx, const char *secret, size_t secret_len,
-                         const char *date8, const char *region, const char *service,
-                         unsigned char key[32])
+int fsx_sigv4_derive_key(const char *secret, size_t secret_len, const char *date8,
+                         const char *region, const char *service, unsigned char key[32])
 {
-    (void)cctx;
     return derive_key_on(secret, secret_len, date8, region, strlen(region), service,
                          strlen(service), key);
 }
 
-int fsx_sigv4_signature(struct fsx_crypto_ctx *cctx, const unsigned char key[32], const char *sts,
-                        size_t sts_len, char out[65])
+int fsx_sigv4_signature(const unsigned char key[32], const char *sts, size_t sts_len, char out[65])
 {
     unsigned char mac[32];
 
-    (void)cctx;
-    if (fsx_crypto_hmac_sha256(NULL, key, 32, NULL, 0, sts, sts_len, mac) != 0)
+    if (fsx_hmac_sha256(key, 32, sts, sts_len, mac) != 0)
         return -1;
     hex32(mac, out);
     return 0;
@@ -1075,8 +1067,12 @@ struct fsx_sigv4_cache *fsx_sigv4_cache_new(void)
 
 void fsx_sigv4_cache_free(struct fsx_sigv4_cache *cache)
 {
+    size_t i;
+
     if (cache == NULL)
         return;
+    for (i = 0; i < CACHE_SLOTS; i++)
+        fsx_hmac_sha256_key_free(&cache->slots[i].prepared);
     fsx_wipe(cache, sizeof(*cache));
     free(cache);
 }
@@ -1147,14 +1143,13 @@ static int cache_get(struct fsx_sigv4_cache *cache, const char *secret, size_t s
     }
     /* only the key, its prepared states and the masked secret are sensitive */
     fsx_wipe(victim->key, sizeof(victim->key));
-    fsx_wipe(&victim->prepared, sizeof(victim->prepared));
+    fsx_hmac_sha256_key_free(&victim->prepared);
     if (victim->used)
         fsx_wipe(victim->secret_masked, victim->secret_len);
     victim->used = 0;
     if (derive_key_on(secret, secret_len, date8, region, region_len, service, service_len,
                       victim->key) != 0 ||
-        fsx_hmac_sha256_prepare(&victim->prepared, victim->key, sizeof(victim->key), NULL, 0) !=
-            0) {
+        fsx_hmac_sha256_prepare(&victim->prepared, victim->key, sizeof(victim->key)) != 0) {
         fsx_wipe(victim->key, sizeof(victim->key));
         return -1;
     }
@@ -1173,15 +1168,13 @@ static int cache_get(struct fsx_sigv4_cache *cache, const char *secret, size_t s
     return 0;
 }
 
-int fsx_sigv4_cache_lookup(struct fsx_sigv4_cache *cache, struct fsx_crypto_ctx *cctx,
-                           const char *secret, const char *date8, const char *region,
-                           const char *service, unsigned char key[32])
+int fsx_sigv4_cache_lookup(struct fsx_sigv4_cache *cache, const char *secret, const char *date8,
+                           const char *region, const char *service, unsigned char key[32])
 {
     size_t secret_len = strlen(secret), region_len = strlen(region);
     size_t service_len = strlen(service);
     struct cache_slot *slot;
 
-    (void)cctx;
     if (cache_get(cache, secret, secret_len, date8, region, region_len, service, service_len,
                   &slot) != 0)
         return -1;
@@ -1237,11 +1230,7 @@ int fsx_sigv4_sign(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *
                    struct fsx_sigv4_result *res, struct fsx_error *err)
 {
     struct req_info info;
-    struct {
-        unsigned char key[32];
-        struct fsx_hmac_sha256_key prepared;
-    } own; /* the key when no cache slot holds it: wiped before return */
-    const struct fsx_hmac_sha256_key *k;
+    unsigned char own[32]; /* the key when no cache slot holds it: wiped before return */
     struct cache_slot *slot = NULL;
     unsigned char mac[32];
     size_t secret_len;
@@ -1264,19 +1253,19 @@ int fsx_sigv4_sign(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *
                   info.region_len, req->service, info.service_len, &slot) != 0)
         goto crypto_failed;
     if (slot != NULL) {
-        k = &slot->prepared;
+        if (fsx_hmac_sha256_prepared(&slot->prepared, res->string_to_sign.data,
+                                     res->string_to_sign.len, mac) != 0)
+            goto crypto_failed;
     } else {
         derived = 1;
         if (derive_key_on(req->secret_access_key, secret_len, req->amz_date, req->region,
-                          info.region_len, req->service, info.service_len, own.key) != 0 ||
-            fsx_hmac_sha256_prepare(&own.prepared, own.key, sizeof(own.key), NULL, 0) != 0)
+                          info.region_len, req->service, info.service_len, own) != 0 ||
+            fsx_hmac_sha256(own, sizeof(own), res->string_to_sign.data, res->string_to_sign.len,
+                            mac) != 0)
             goto crypto_failed;
         if (cache != NULL)
             cache->derivations++;
-        k = &own.prepared;
     }
-    if (fsx_hmac_sha256_prepared(k, res->string_to_sign.data, res->string_to_sign.len, mac) != 0)
-        goto crypto_failed;
     hex32(mac, res->signature);
     if (authorization_on(req, &info, res, err) != 0)
         goto done;
@@ -1286,7 +1275,7 @@ crypto_failed:
     fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: hmac-sha256 failed");
 done:
     if (derived)
-        fsx_wipe(&own, sizeof(own));
+        fsx_wipe(own, sizeof(own));
     if (rc != 0)
         result_clear(res, 1);
     return rc;

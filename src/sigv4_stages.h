@@ -11,8 +11,6 @@
  *   - "append" functions add to the end of a caller-owned struct fsx_buf and
  *     never reset it; they return 0, or -1 when memory ran out (the buffer
  *     then holds a truncated but NUL-terminated prefix and must be discarded);
- *   - struct fsx_crypto_ctx *cctx is accepted for source compatibility and
- *     ignored (the digests need no context any more): pass NULL;
  *   - inputs are not validated again: run fsx_sigv4_validate() first (the
  *     canonicalizers are nevertheless memory-safe on any bytes).
  */
@@ -96,17 +94,16 @@ int fsx_sigv4_canonical_headers(struct fsx_buf *out, struct fsx_buf *signed_head
  * as scratch and left empty. Returns 0, or -1 with err set (FSX_ERR_MEMORY,
  * FSX_ERR_CRYPTO).
  */
-int fsx_sigv4_canonical_request(const struct fsx_sigv4_request *req, struct fsx_crypto_ctx *cctx,
-                                struct fsx_sigv4_result *res, struct fsx_error *err);
+int fsx_sigv4_canonical_request(const struct fsx_sigv4_request *req, struct fsx_sigv4_result *res,
+                                struct fsx_error *err);
 
 /*
  * Reset out and write the string to sign:
  * "AWS4-HMAC-SHA256\n<amz_date>\n<date>/<region>/<service>/aws4_request\n<hex sha256(creq)>".
  * amz_date must be a valid 16-character timestamp. Returns 0 or -1.
  */
-int fsx_sigv4_string_to_sign(struct fsx_buf *out, struct fsx_crypto_ctx *cctx, const char *amz_date,
-                             const char *region, const char *service, const char *creq,
-                             size_t creq_len);
+int fsx_sigv4_string_to_sign(struct fsx_buf *out, const char *amz_date, const char *region,
+                             const char *service, const char *creq, size_t creq_len);
 
 /*
  * Derive the signing key: kDate = HMAC("AWS4" + secret, date8), kRegion,
@@ -114,13 +111,11 @@ int fsx_sigv4_string_to_sign(struct fsx_buf *out, struct fsx_crypto_ctx *cctx, c
  * digits YYYYMMDD (need not be NUL-terminated). Intermediate keys are wiped;
  * the caller wipes key when done. Returns 0 or -1.
  */
-int fsx_sigv4_derive_key(struct fsx_crypto_ctx *cctx, const char *secret, size_t secret_len,
-                         const char *date8, const char *region, const char *service,
-                         unsigned char key[32]);
+int fsx_sigv4_derive_key(const char *secret, size_t secret_len, const char *date8,
+                         const char *region, const char *service, unsigned char key[32]);
 
 /* out = lowercase hex of HMAC(key, sts); 65 bytes with the NUL. Returns 0 or -1. */
-int fsx_sigv4_signature(struct fsx_crypto_ctx *cctx, const unsigned char key[32], const char *sts,
-                        size_t sts_len, char out[65]);
+int fsx_sigv4_signature(const unsigned char key[32], const char *sts, size_t sts_len, char out[65]);
 
 /*
  * The signing key for (secret, date8, region, service) through the cache:
@@ -130,8 +125,7 @@ int fsx_sigv4_signature(struct fsx_crypto_ctx *cctx, const unsigned char key[32]
  * copies it. cache may be NULL (always derive, nothing counted). Returns 0
  * or -1; the caller wipes key.
  */
-int fsx_sigv4_cache_lookup(struct fsx_sigv4_cache *cache, struct fsx_crypto_ctx *cctx,
-                           const char *secret, const char *date8, const char *region,
-                           const char *service, unsigned char key[32]);
+int fsx_sigv4_cache_lookup(struct fsx_sigv4_cache *cache, const char *secret, const char *date8,
+                           const char *region, const char *service, unsigned char key[32]);
 
 #endif

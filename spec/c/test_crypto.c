@@ -1,17 +1,18 @@
 /*
  * test_crypto.c - unit cases for the SHA-256 and HMAC-SHA256 of src/crypto.c.
  *
- * Table-driven, no Lua. src/crypto.c finishes every message by hand over
- * OpenSSL's block function (padding, length, chaining state), so its output
- * is checked against OpenSSL's own one-shot EVP_Digest and HMAC() on every
- * length around the block boundaries (55/56/64 bytes), on runs long enough to
- * take the bulk path (more than 8 blocks), and on keys of every interesting
- * length (empty, short, one block, longer than a block). Prepared keys
- * (fsx_hmac_sha256_prepare/_prepared) must give the same MACs as keying from
- * scratch, and a key given in two parts the same as in one.
+ * Table-driven, no Lua. src/crypto.c hashes through one reused EVP context
+ * per thread and builds HMAC over it, so its output is checked against
+ * OpenSSL's own one-shot EVP_Digest and HMAC() on every length around the
+ * block boundaries (55/56/64 bytes), on long runs, in a second thread, and on
+ * keys of every interesting length (empty, short, one block, longer than a
+ * block). Prepared keys (fsx_hmac_sha256_prepare/_prepared) must give the
+ * same MACs as keying from scratch, and a key given in two parts the same as
+ * in one.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -53,6 +54,19 @@ static void ref_hmac(const unsigned char *k, size_t kl, const unsigned char *d, 
 /* Lengths that exercise the padding: every length up to three blocks and a few beyond. */
 static const size_t extra_lengths[] = {255, 256, 511, 512, 513, 575, 576, 577, 4103, 65536, BIG};
 
+struct sha_job {
+    unsigned char want[32];
+    int ok;
+};
+
+static void *sha_thread(void *arg)
+{
+    struct sha_job *job = (struct sha_job *)arg;
+    unsigned char got[32];
+    job->ok = fsx_sha256(data, 100, got) == 0 && memcmp(got, job->want, 32) == 0;
+    return NULL;
+}
+
 static void test_sha256(void)
 {
     unsigned char got[32], want[32];
@@ -60,7 +74,7 @@ static void test_sha256(void)
 
     for (n = 0; n <= 200; n++) {
         ref_sha256(data, n, want);
-        if (fsx_crypto_sha256(NULL, data, n, got) != 0 || memcmp(got, want, 32) != 0) {
+        if (fsx_sha256(data, n, got) != 0 || memcmp(got, want, 32) != 0) {
             if (bad++ == 0)
                 first_bad = n;
         }
@@ -73,15 +87,16 @@ static void test_sha256(void)
         tu_ok(fsx_sha256(data, n, got) == 0 && memcmp(got, want, 32) == 0,
               "sha256 of a long run matches EVP", "length %lu differs", (unsigned long)n);
     }
-    /* the context argument is no longer needed: a real one and NULL agree */
+    /* from another thread (each thread hashes through a context of its own) */
     {
-        struct fsx_crypto_ctx *ctx = fsx_crypto_ctx_new();
+        struct sha_job job;
+        pthread_t th;
 
-        ref_sha256(data, 100, want);
-        tu_ok(ctx != NULL && fsx_crypto_sha256(ctx, data, 100, got) == 0 &&
-                  memcmp(got, want, 32) == 0,
-              "sha256 with a context", "differs");
-        fsx_crypto_ctx_free(ctx);
+        job.ok = 0;
+        ref_sha256(data, 100, job.want);
+        tu_ok(pthread_create(&th, NULL, sha_thread, &job) == 0 && pthread_join(th, NULL) == 0 &&
+                  job.ok,
+              "sha256 in a second thread", "differs");
     }
 }
 
@@ -118,7 +133,7 @@ static void test_hmac(void)
     for (i = 0; i < sizeof(key_lengths) / sizeof(key_lengths[0]); i++) {
         size_t kl = key_lengths[i], bad = 0, bad_prep = 0, bad_split = 0, first = 0;
 
-        fsx_hmac_sha256_prepare(&pk, key, kl, NULL, 0);
+        fsx_hmac_sha256_prepare(&pk, key, kl);
         for (n = 0; n <= 200 + 11; n++) {
             size_t len = n <= 200 ? n : extra_lengths[n - 201];
 
@@ -131,8 +146,8 @@ static void test_hmac(void)
                 memcmp(got2, want, 32) != 0)
                 bad_prep++;
             /* the key split in two at a length-dependent place */
-            if (fsx_crypto_hmac_sha256(NULL, key, len % (kl + 1), key + len % (kl + 1),
-                                       kl - len % (kl + 1), data, len, got2) != 0 ||
+            if (fsx_hmac_sha256_2(key, len % (kl + 1), key + len % (kl + 1),
+                                  kl - len % (kl + 1), data, len, got2) != 0 ||
                 memcmp(got2, want, 32) != 0)
                 bad_split++;
         }
@@ -142,38 +157,39 @@ static void test_hmac(void)
               "key of %lu bytes: %lu lengths differ", (unsigned long)kl, (unsigned long)bad_prep);
         tu_ok(bad_split == 0, "two-part key hmac matches OpenSSL HMAC()",
               "key of %lu bytes: %lu lengths differ", (unsigned long)kl, (unsigned long)bad_split);
+        fsx_hmac_sha256_key_free(&pk);
     }
-    /* a prepared key is plain data: a copy works, and it holds no pointer to the key */
+    /* a prepared key holds no pointer to the key */
     {
-        struct fsx_hmac_sha256_key copy;
         unsigned char k2[32];
 
         memcpy(k2, key, 32);
-        fsx_hmac_sha256_prepare(&pk, k2, 32, NULL, 0);
+        fsx_hmac_sha256_prepare(&pk, k2, 32);
         memset(k2, 0, sizeof(k2));
-        copy = pk;
         ref_hmac(key, 32, data, 134, want);
-        tu_ok(fsx_hmac_sha256_prepared(&copy, data, 134, got) == 0 && memcmp(got, want, 32) == 0,
-              "a copied prepared key works after the key is gone", "differs");
+        tu_ok(fsx_hmac_sha256_prepared(&pk, data, 134, got) == 0 && memcmp(got, want, 32) == 0,
+              "a prepared key works after the key is gone", "differs");
+        fsx_hmac_sha256_key_free(&pk);
+        fsx_hmac_sha256_key_free(&pk); /* idempotent */
+        tu_ok(pk.inner == NULL && pk.outer == NULL &&
+                  fsx_hmac_sha256_prepared(&pk, data, 134, got) == -1,
+              "a freed prepared key is refused", "used");
     }
-    tu_ok(fsx_hmac_sha256_prepare(NULL, key, 32, NULL, 0) == -1, "prepare refuses a NULL key",
-          "accepted");
     /* RFC 4231 test case 2: a key shorter than the block, prepared */
     {
         static const unsigned char want2[32] = {
             0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95, 0x75, 0xc7,
             0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43};
 
-        fsx_hmac_sha256_prepare(&pk, "Jefe", 4, NULL, 0);
+        fsx_hmac_sha256_prepare(&pk, "Jefe", 4);
         tu_ok(fsx_hmac_sha256_prepared(&pk, "what do ya want for nothing?", 28, got) == 0 &&
                   memcmp(got, want2, 32) == 0,
               "prepared hmac, rfc4231 case 2", "differs");
-        fsx_hmac_sha256_prepare(&pk, "Je", 2, "fe", 2);
-        tu_ok(fsx_hmac_sha256_prepared(&pk, "what do ya want for nothing?", 28, got) == 0 &&
+        fsx_hmac_sha256_key_free(&pk);
+        tu_ok(fsx_hmac_sha256_2("Je", 2, "fe", 2, "what do ya want for nothing?", 28, got) == 0 &&
                   memcmp(got, want2, 32) == 0,
-              "prepared hmac from a two-part key, rfc4231 case 2", "differs");
+              "hmac from a two-part key, rfc4231 case 2", "differs");
     }
-    fsx_wipe(&pk, sizeof(pk));
 }
 
 int main(void)
