@@ -80,6 +80,25 @@ describe("a 2xx answer", function()
     assert.equal("backup-0123456789abcdef0", raw.Backup.BackupId) -- API names, as sent
   end)
 
+  it("that does not fit is retried with the same token, then a decode error", function()
+    local tokens = {}
+    local c = fsx.new{ region = "us-east-1", endpoint_url = srv.url .. "/hex/" .. hex('{"Backup":"x"}'),
+                       credentials = helpers.credentials(), max_attempts = 3, sleep = function() end,
+                       debug = function(event, data)
+                         if event == "request" then
+                           tokens[#tokens + 1] = data.body:match('"ClientRequestToken":"([^"]+)"')
+                         end
+                       end }
+    local ok, err = pcall(c.create_backup, c, { file_system_id = FS })
+    assert.is_false(ok)
+    assert.equal("decode", err.kind)
+    assert.equal(3, err.attempts)
+    assert.equal(3, #tokens)
+    assert.equal(tokens[1], tokens[2])
+    assert.equal(tokens[1], tokens[3])
+    assert.equal(tokens[1], err.client_request_token)
+  end)
+
   it("without Backup is a decode error for copy_backup too", function()
     refused("copy_backup", { source_backup_id = "backup-0123456789abcdef0", source_region = "us-west-2" },
             '{"Lifecycle":"COPYING"}')

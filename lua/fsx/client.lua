@@ -248,11 +248,13 @@ function Client:_skew_offset(err, resp)
   return server - now
 end
 
---- Send an operation: retries, signing, parsing. Returns the decoded result
--- and the meta table; raises a structured error.
+--- Send an operation: retries, signing, parsing, the answer checked against
+-- the model (fsx.output). Returns the decoded result, the meta table and the
+-- result converted to snake_case; raises a structured error.
 -- @tparam string operation API name
 -- @tparam table params validated API-named input
--- @tparam[opt] table call per-call options: `client_request_token` (recorded in meta)
+-- @tparam table call per-call options: `decl` (the operation's declaration),
+--   `client_request_token` (recorded in meta)
 -- @local
 function Client:_send(operation, params, call)
   local body, proto_headers = protocol.build(META.target_prefix, operation, params)
@@ -299,14 +301,28 @@ function Client:_send(operation, params, call)
       if self.debug then self.debug("failure", { kind = err.kind, code = err.code,
                                                  message = err.message, attempt = attempt }) end
     end
+    local meta, converted
     if result then
-      strategy:after_response(false)
-      strategy:succeeded(last_cost)
-      return result, {
+      meta = {
         request_id = resp.headers["x-amzn-requestid"], status = resp.status,
         attempts = attempt, invocation_id = ctx.invocation_id,
         client_request_token = call and call.client_request_token,
       }
+      -- an answer that does not fit the model is a decode error, retried
+      -- (same token) like an answer that is not JSON
+      local ok, out = pcall(output.convert, call.decl, result, meta)
+      if ok then
+        converted = out
+      elseif errors.is_error(out) and out.kind == "decode" then
+        result, err = nil, out
+      else
+        error(out, 0)
+      end
+    end
+    if result then
+      strategy:after_response(false)
+      strategy:succeeded(last_cost)
+      return result, meta, converted
     end
     local retryable, throttled, timed_out = retry.classify(err)
     strategy:after_response(throttled)
@@ -418,10 +434,8 @@ function Client:call(operation, params)
   end
   params = validate.input_api(decl, plain_args("call", params, input_names(decl, true)))
   local token = fill_token(decl, params)
-  local raw, meta = self:_send(operation, params, { client_request_token = token })
-  -- the same checks of the answer as the methods make (the conversion is
-  -- not returned: call answers with API names)
-  output.convert(decl, raw, meta)
+  -- the answer is checked as the methods' are; call returns it with API names
+  local raw, meta = self:_send(operation, params, { client_request_token = token, decl = decl })
   return raw, meta
 end
 
@@ -431,8 +445,7 @@ end
 function Client:_operation(decl, args, extra)
   local params = validate.input(decl, plain_args(decl.snake, args, input_names(decl)), extra)
   local token = fill_token(decl, params)
-  local raw, meta = self:_send(decl.name, params, { client_request_token = token })
-  local out = output.convert(decl, raw, meta)
+  local _, meta, out = self:_send(decl.name, params, { client_request_token = token, decl = decl })
   if decl.result_key then
     out = out[decl.result_snake] or out
   end
