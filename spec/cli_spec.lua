@@ -256,6 +256,26 @@ describe("fsx.cli modules", function()
     end)
   end)
 
+  describe("docs/cli.md's exit-status table", function()
+    it("lists exactly the statuses the tool uses, with the signals' numbers", function()
+      local f = assert(io.open("docs/cli.md"))
+      local doc = f:read("*a")
+      f:close()
+      local section = assert(doc:match("\n## Exit status\n(.-)\n## "))
+      local rows = {}
+      for status in section:gmatch("\n| ([^|]-) |") do
+        if status ~= "Status" and not status:match("^%-+$") then rows[#rows + 1] = status end
+      end
+      assert.same({ "0", "1", "2", "3", "4", "128 + N" }, rows)
+      local report = require "fsx.cli.report"
+      assert.same({ OK = 0, ERROR = 1, USAGE = 2, TIMEOUT = 3, FAILED = 4 }, report.EXIT)
+      for sig, status in pairs{ [2] = 130, [15] = 143, [1] = 129 } do
+        assert.equal(status, report.signal_status(sig))
+        assert.truthy(section:find(status .. " " .. report.SIGNALS[sig], 1, true), report.SIGNALS[sig])
+      end
+    end)
+  end)
+
   describe("output", function()
     it("encodes JSON with sorted keys, escapes and nulls", function()
       assert.equal('{\n  "a": 1,\n  "b": [\n    "x\\"y\\n",\n    2.5,\n    true\n  ],\n  "c": null\n}',

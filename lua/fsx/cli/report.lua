@@ -137,9 +137,10 @@ function M.error_line(err, done)
   return PROGRAM .. ": internal error: " .. one_line(tostring(err))
 end
 
---- An IncompatibleParameterError of a create that sent a given token, with
--- what happened and what to do added to its message (returned; other errors
--- are returned unchanged).
+--- An IncompatibleParameterError of a create that sent a given token, its
+-- message in the tool's terms: what happened and what to do (the library's
+-- own explanation, `token_reused`, speaks of its Lua API). Other errors are
+-- returned unchanged.
 function M.explain_token_reuse(err, ctx)
   local o = ctx.opts
   if not errors.is_error(err, "IncompatibleParameterError") or not (o.token or o["token-from"]) then
@@ -152,11 +153,13 @@ function M.explain_token_reuse(err, ctx)
     why = "--copy-tags " .. o["copy-tags"] .. " reads the " .. what .. "'s tags at every run, and they "
       .. "changed since the first run with this token, so this request differs from that one"
   else
-    why = "this token was first sent with other parameters (another " .. what .. " or other tags)"
+    why = "the first run sent it with other parameters (another " .. what .. " or other tags)"
   end
-  err.message = tostring(err.message or "") .. " [" .. why .. ". The first run's backup exists: "
-    .. "find it with '" .. PROGRAM .. " describe --" .. (o["volume-id"] and "volume-id" or "file-system-id")
-    .. " " .. tostring(id) .. "'; to make a new backup, use a new --token-from text]"
+  err.message = "the token of " .. (o["token-from"] and "--token-from" or "--token")
+    .. " was used before and FSx refuses it with other parameters: " .. why
+    .. ". The first run's backup exists: find it with '" .. PROGRAM .. " describe --"
+    .. (o["volume-id"] and "volume-id" or "file-system-id") .. " " .. tostring(id)
+    .. "'; to make a new backup, use a new --token-from text"
   return err
 end
 
