@@ -52,6 +52,11 @@ local function sent_and_failed(ctx, err, token_given, token)
       .. "instead of a second one: " .. rerun_line(ctx, token_given, token))
     return report.signal_status(context.signal())
   end
+  if errors.is_error(err) and err.kind == "decode" then
+    -- an answer that cannot be read: the request was sent and may have been acted on
+    err.message = tostring(err.message) .. "; the request was sent and may have been acted on: re-run "
+      .. "with the same token to get the result (" .. rerun_line(ctx, token_given, token) .. ")"
+  end
   error(report.explain_token_reuse(err, ctx), 0)
 end
 
