@@ -61,14 +61,16 @@ local function describe(shape_name)
     if s.enum then
       local e = {}
       for i, v in ipairs(s.enum) do e[i] = "`" .. v .. "`" end
-      parts[#parts + 1] = "one of " .. table.concat(e, ", ")
+      -- enums are open (docs/validation.md): other values are sent too
+      parts[#parts + 1] = "values known to the model: " .. table.concat(e, ", ")
     elseif s.pattern then
       parts[#parts + 1] = "pattern `" .. s.pattern .. "`"
     end
   elseif t == "integer" or t == "long" then
     parts[1] = "integer"
     local r = range(s.min, s.max, "")
-    if r then parts[#parts + 1] = r end
+    -- numeric ranges are FSx's to check (docs/validation.md)
+    if r then parts[#parts + 1] = r .. " in the model (checked by FSx)" end
   elseif t == "list" then
     local m = SHAPES[s.member] or {}
     local what = m.type == "structure" and ("`" .. s.member .. "` tables") or (m.type or "value") .. "s"
