@@ -5,7 +5,7 @@
 #              (one test per tool: "lint: N passed, N failed")
 #   docs       make docs: the LDoc API reference builds without a warning
 #   api-check  make api-check: lua/fsx/api.lua is what tools/gen_api.lua generates
-#              from the installed botocore model
+#              from the model vendored in model/
 #   endpoints-check  make endpoints-check: lua/fsx/endpoint_data/*.lua are what
 #              tools/gen_endpoints.lua generates from model/
 #   version    make version-check: spec/packaging_spec.lua (one version string in
