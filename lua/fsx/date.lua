@@ -3,8 +3,8 @@
 -- Layer: Lua helpers. Parsing of the time stamps the library reads (ISO 8601
 -- / RFC 3339 from credential sources and the service, the HTTP `Date`
 -- header) to epoch seconds, by proleptic Gregorian arithmetic that does not
--- depend on the local time zone. Fields out of range (month 13, hour 24)
--- make a text no time stamp.
+-- depend on the local time zone. Fields out of range (month 13, hour 24,
+-- April 31, February 29 of a common year) make a text no time stamp.
 -- @module fsx.date
 local M = {}
 
@@ -21,9 +21,19 @@ function M.days_from_civil(y, m, d)
   return era * 146097 + doe - 719468
 end
 
--- Epoch seconds of a UTC date and time, nil when a field is out of range.
+local MONTH_DAYS = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+
+local function leap(y)
+  return y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0)
+end
+
+-- Epoch seconds of a UTC date and time, nil when a field is out of range
+-- (a day the month does not have included: Feb 29 in a common year).
 local function epoch(y, mo, d, h, mi, sec)
-  if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or sec > 60 then return nil end
+  if mo < 1 or mo > 12 or d < 1 or d > MONTH_DAYS[mo] or h > 23 or mi > 59 or sec > 60 then
+    return nil
+  end
+  if mo == 2 and d == 29 and not leap(y) then return nil end
   return M.days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
 end
 
