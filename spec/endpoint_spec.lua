@@ -126,29 +126,4 @@ describe("fsx.endpoint", function()
       assert.are.equal("aws-cn", endpoint.partition("aws-cn-global").name)
     end)
   end)
-
-  describe("parse_url", function()
-    it("splits URLs", function()
-      local u = assert(endpoint.parse_url("http://127.0.0.1:8080/a/b?x=1"))
-      assert.are.same({ scheme = "http", host = "127.0.0.1", port = 8080, path = "/a/b?x=1",
-                        host_header = "127.0.0.1:8080" }, u)
-      u = assert(endpoint.parse_url("https://fsx.us-east-1.amazonaws.com"))
-      assert.are.equal(443, u.port)
-      assert.are.equal("/", u.path)
-      assert.are.equal("fsx.us-east-1.amazonaws.com", u.host_header)
-      u = assert(endpoint.parse_url("https://example.com:443/"))
-      assert.are.equal("example.com", u.host_header)
-      u = assert(endpoint.parse_url("http://[fd00:ec2::23]/creds"))
-      assert.are.equal("fd00:ec2::23", u.host)
-      assert.are.equal("[fd00:ec2::23]", u.host_header)
-    end)
-
-    it("refuses what is not an http(s) URL", function()
-      for _, bad in ipairs({ "fsx.amazonaws.com", "ftp://x/", "http://", "http://a b/",
-                             "http://user@host/", "http://host:99999/", "http://host:x/",
-                             "http://[zz]/" }) do
-        assert.is_nil((endpoint.parse_url(bad)), bad)
-      end
-    end)
-  end)
 end)

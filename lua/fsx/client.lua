@@ -19,6 +19,7 @@ local validate = require "fsx.validate"
 local output = require "fsx.output"
 local sigv4 = require "fsx.sigv4"
 local transport = require "fsx.transport"
+local url = require "fsx.url"
 local util = require "fsx.util"
 
 local M = {}
@@ -155,11 +156,11 @@ function M.new(opts)
   if opts.user_agent_extra then self.user_agent = self.user_agent .. " " .. opts.user_agent_extra end
   self.endpoint_url = settings.endpoint_url
   if self.endpoint_url then
-    local u, uerr = util.parse_url(self.endpoint_url)
+    local u, uerr = url.parse(self.endpoint_url)
     if not u then errors.validation("new", "endpoint_url", uerr) end
     self.endpoint = u
     -- made once: every request of this client uses them
-    self._url = u.base .. u.path
+    self._url = u.url
     self._sign_path = u.path:match("^[^?]*")
     self._sign_query = u.path:match("%?(.*)$") or ""
     self._host_header = { "Host", u.host_header }

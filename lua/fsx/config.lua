@@ -20,6 +20,7 @@
 local errors = require("fsx.error")
 local ini = require("fsx.ini")
 local endpoint = require("fsx.endpoint")
+local parse_url = require("fsx.url").parse
 
 local M = {}
 
@@ -391,7 +392,7 @@ function M.resolve(opts)
   s.imds_endpoint_mode = v and v:lower() or "ipv4"
   v, from = env_or_profile("AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint")
   if v ~= nil then
-    local u = endpoint.parse_url(v)
+    local u = parse_url(v)
     if not u or (u.scheme ~= "http" and u.scheme ~= "https") then
       invalid("ec2_metadata_service_endpoint",
               string.format("must be an http or https URL, got %q (from %s)", v, from))

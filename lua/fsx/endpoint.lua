@@ -8,11 +8,12 @@
 -- (`make endpoints`), not a change here.
 --
 -- Custom endpoints (option, environment, profile) are chosen by `fsx.config`;
--- this module validates and parses them (`check_custom`, `parse_url`) and
+-- this module validates them (`check_custom`, through `fsx.url`) and
 -- passes them to the rule set, which refuses them with FIPS or dual-stack.
 -- @module fsx.endpoint
 local errors = require("fsx.error")
 local rules = require("fsx.endpoint_rules")
+local url_parse = require("fsx.url").parse
 
 local M = {}
 
@@ -91,63 +92,12 @@ function M.resolve(args)
   return ep
 end
 
---- Split an http(s) URL into its parts.
--- @tparam string url
--- @treturn table `scheme`, `host` (IPv6 without brackets), `port` (number),
---   `path` (path and query, at least `/`), `host_header` (`host[:port]` as sent)
--- @return or `nil, message`
-function M.parse_url(url)
-  if type(url) ~= "string" then return nil, "not a string" end
-  if url:find("[%s%c]") then return nil, "contains whitespace or control characters" end
-  local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
-  if not scheme then return nil, "not an absolute URL (scheme://host)" end
-  scheme = scheme:lower()
-  if scheme ~= "http" and scheme ~= "https" then
-    return nil, "scheme must be http or https"
-  end
-  local authority, path = rest:match("^([^/?#]*)(.*)$")
-  if authority:find("@", 1, true) then return nil, "user information is not allowed" end
-  local host, port
-  if authority:sub(1, 1) == "[" then
-    local h, p = authority:match("^%[([%x:.]+)%](.*)$")
-    if not h then return nil, "bad IPv6 address" end
-    host = h
-    if p ~= "" then
-      port = p:match("^:(%d+)$")
-      if not port then return nil, "bad port" end
-    end
-  else
-    host, port = authority:match("^([^:]*):(%d+)$")
-    if not host then
-      host = authority
-      if host:find(":", 1, true) then return nil, "bad port" end
-    end
-  end
-  if host == "" then return nil, "missing host" end
-  -- a DNS name is at most 253 characters, in ASCII (IDNs in punycode)
-  if #host > 253 then return nil, "host name too long" end
-  if host:find("[\128-\255]") then return nil, "host must be ASCII (use punycode)" end
-  local default_port = scheme == "https" and 443 or 80
-  local nport = port and tonumber(port) or default_port
-  if nport < 1 or nport > 65535 then return nil, "bad port" end
-  path = path:gsub("#.*$", "")
-  if path == "" then path = "/" end
-  if path:sub(1, 1) == "?" then path = "/" .. path end
-  local host_header = authority:lower()
-  if port and nport == default_port then
-    -- the default port is not repeated in the Host header
-    host_header = host_header:gsub(":%d+$", "")
-  end
-  return { scheme = scheme, host = host:lower(), port = nport, path = path,
-           host_header = host_header }
-end
-
 --- Validate a custom endpoint URL; returns it without a trailing slash.
 -- @tparam string url
 -- @tparam string field the setting it came from, for the error message
 -- @raise validation error naming `field`
 function M.check_custom(url, field)
-  local parsed, err = M.parse_url(url)
+  local parsed, err = url_parse(url)
   if not parsed then
     local shown = tostring(url)
     if #shown > 100 then shown = shown:sub(1, 100) .. "..." end

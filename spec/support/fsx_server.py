@@ -1310,6 +1310,9 @@ class Server(ThreadingHTTPServer):
         self.store = store
         self.ops = Operations(store)
         self.verbose = verbose
+        # --host ::1 listens on IPv6 loopback
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         ThreadingHTTPServer.__init__(self, address, Handler)
 
 

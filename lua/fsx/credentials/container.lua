@@ -14,7 +14,7 @@
 -- after a timeout.
 -- @module fsx.credentials.container
 local errors = require("fsx.error")
-local endpoint = require("fsx.endpoint")
+local parse_url = require("fsx.url").parse
 local util = require("fsx.credentials.util")
 
 local M = { name = "container" }
@@ -55,7 +55,7 @@ function M.url(ctx)
   if not full then
     return nil, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI are not set"
   end
-  local u, err = endpoint.parse_url(full)
+  local u, err = parse_url(full)
   if not u then fail("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a valid URL: " .. err) end
   if u.scheme ~= "https" and not M.allowed_host(u.host) then
     fail("AWS_CONTAINER_CREDENTIALS_FULL_URI host " .. u.host

@@ -20,6 +20,7 @@
 local config = require("fsx.config")
 local endpoint = require("fsx.endpoint")
 local xml = require("fsx.xml")
+local parse_url = require("fsx.url").parse
 local util = require("fsx.credentials.util")
 
 local M = {}
@@ -88,7 +89,7 @@ end
 -- Sign the request with the source credentials (`deps.sign`, i.e.
 -- `fsx.sigv4.sign`); returns the headers to send besides Host.
 local function sign(ctx, url, region, body, creds, label, action)
-  local u = assert(endpoint.parse_url(url))
+  local u = assert(parse_url(url))
   local path, query = u.path:match("^([^?]*)%??(.*)$")
   local content_type = { "Content-Type", "application/x-www-form-urlencoded; charset=utf-8" }
   local signer = ctx.deps.sign

@@ -1,11 +1,11 @@
 --- Helpers shared by the credential sources: errors, time stamps, JSON,
 -- HTTP through the injected transport, and secret registration.
 --
--- Layer: Lua layer; depends on `fsx.error`, `fsx.endpoint` (URL parsing),
+-- Layer: Lua layer; depends on `fsx.error`, `fsx.url`,
 -- lua-cjson. No source logic lives here.
 -- @module fsx.credentials.util
 local errors = require("fsx.error")
-local endpoint = require("fsx.endpoint")
+local parse_url = require("fsx.url").parse
 
 local M = {}
 
@@ -131,7 +131,7 @@ end
 --   `connect_timeout`, `timeout`, `max_body`, `no_proxy` (true: never through a proxy)
 -- @return the transport's answer: `response` or `nil, kind, code, message`
 function M.http(ctx, r)
-  local u, err = endpoint.parse_url(r.url)
+  local u, err = parse_url(r.url)
   if not u then return nil, "transport", "InvalidURL", "invalid URL: " .. err end
   local headers = { { "Host", u.host_header } }
   for _, h in ipairs(r.headers or {}) do headers[#headers + 1] = h end

@@ -546,9 +546,13 @@ function M.new(opts)
       return nil, "validation", "InvalidRequest", "the scheme must be http or https"
     end
     local port = tonumber(req.port) or (scheme == "https" and 443 or 80)
+    -- fsx.url gives an IPv6 address without brackets; nginx reads the host
+    -- it connects to as `host[:port]`, so an IPv6 address needs them
+    local host = req.host
+    if host:find(":", 1, true) and host:sub(1, 1) ~= "[" then host = "[" .. host .. "]" end
     local r = req
-    if req.port ~= port or req.scheme ~= scheme then
-      r = setmetatable({ port = port, scheme = scheme }, { __index = req })
+    if req.port ~= port or req.scheme ~= scheme or host ~= req.host then
+      r = setmetatable({ port = port, scheme = scheme, host = host }, { __index = req })
     end
     local bytes, code, msg = build_request(r)
     if not bytes then return nil, "validation", code, msg end
