@@ -15,7 +15,6 @@ local YIELDABLE = {
   ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true,
   preread = true,
 }
-M.YIELDABLE_PHASES = YIELDABLE
 
 --- True when running inside Nginx in a phase where cosockets and ngx.sleep work.
 function M.can_yield()

@@ -147,13 +147,6 @@ function M.normalize(t, where, op)
   return out
 end
 
---- A list of tags as a map `{ key = value }`.
-function M.to_map(list)
-  local map = {}
-  for _, tag in ipairs(list or {}) do map[tag.key] = tag.value end
-  return map
-end
-
 -- ---------------------------------------------------------------------------
 -- Tag filters: `{ key = "value" }`, `{ key = { "a", "b" } }` (any of several
 -- values), `{ key = true }` (any value); every key must match. Used by

@@ -26,7 +26,6 @@ local util = require("fsx.credentials.util")
 local M = {}
 
 M.VERSION = "2011-06-15"
-M.NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
 
 local RETRYABLE = {
   Throttling = true, ThrottlingException = true, RequestLimitExceeded = true,
