@@ -7,7 +7,8 @@
  * the transport (http.c) stops within about a second, and a transfer asked
  * for afterwards is not started: both fail with code "INTERRUPTED". The
  * record stays set for the rest of the process: a program that caught a
- * signal is on its way out.
+ * signal is on its way out. SIGPIPE is ignored from then on, so a write to
+ * a closed pipe fails with EPIPE instead of ending the process.
  */
 #ifndef FSX_INTERRUPT_H
 #define FSX_INTERRUPT_H

@@ -310,6 +310,7 @@ static int core_sleep(lua_State *L)
  * h:perform in flight stops within about a second and fails with
  * nil, "transport", "INTERRUPTED", message (a failure the client does not
  * retry); a perform asked for later fails the same way without sending.
+ * SIGPIPE is ignored: a write to a closed pipe fails with EPIPE.
  * The caller decides how to exit (fsx-backup: 128 + the signal's number).
  */
 static int core_catch_signals(lua_State *L)
