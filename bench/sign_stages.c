@@ -3,18 +3,16 @@
  *
  * Diagnostic benchmark (bench/, not part of the library). Times, on the
  * request of bench.h, each stage of fsx_sigv4_sign through the staged API of
- * src/sigv4_stages.h (with one reused crypto context, as the cache has), the
- * per-call crypto context that fsx_sigv4_sign creates when it gets no cache,
- * and the two primitives (our fsx_sha256 / fsx_hmac_sha256, EVP with one
- * reused context per thread, against OpenSSL's plain
- * SHA256_Init/Update/Final and a textbook HMAC over them) on the sizes SigV4
- * hashes.
+ * src/sigv4_stages.h, and the two primitives (our fsx_sha256 and
+ * fsx_hmac_sha256, EVP with one reused context per thread, against OpenSSL's
+ * plain SHA256_Init/Update/Final and a textbook HMAC over them) on the sizes
+ * SigV4 hashes.
  *
  * Output: "c.stage.<name> <nanoseconds per operation>" lines:
  *   sign_uncached, sign_cached   the whole fsx_sigv4_sign
  *   validate, canonical_request (payload hash included), string_to_sign
  *   (hash of the canonical request included), derive_key (4 HMACs),
- *   signature (1 HMAC + hex), crypto_ctx_new_free
+ *   signature (1 HMAC + hex)
  *   prim.sha256_<n>_ours / _lowlevel, prim.hmac_<n>_ours / _lowlevel
  * Usage: sign_stages [seconds per measurement]  (default 0.2)
  */
