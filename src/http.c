@@ -205,40 +205,14 @@ void fsx_http_response_free(struct fsx_http_response *r)
     r->too_large = 0;
 }
 
-/*
- * Make room for need more bytes (and the terminator) in header_data. A
- * larger block is filled through a second buffer so that headers[] can be
- * moved onto it while the old block is still alive.
- */
-static int header_room(struct fsx_http_response *r, size_t need)
+const char *fsx_http_header_name(const struct fsx_http_response *r, size_t i)
 {
-    struct fsx_buf *b = &r->header_data;
-    struct fsx_buf nb;
-    size_t i, want;
+    return r->header_data.data + r->headers[i].name_off;
+}
 
-    if (b->data != NULL && b->cap - b->len > need)
-        return 0;
-    if (need > SIZE_MAX / 4 - b->len)
-        return -1;
-    want = b->len + need;
-    if (want < b->cap * 2)
-        want = b->cap * 2;
-    if (want < 256)
-        want = 256;
-    fsx_buf_init_secret(&nb);
-    if (fsx_buf_reserve(&nb, want) != 0 ||
-        (b->len > 0 && fsx_buf_append(&nb, b->data, b->len) != 0)) {
-        fsx_buf_free(&nb);
-        return -1;
-    }
-    for (i = 0; i < r->n_headers; i++) {
-        struct fsx_http_header *h = &r->headers[i];
-        h->name = nb.data + (h->name - b->data);
-        h->value = nb.data + (h->value - b->data);
-    }
-    fsx_buf_free(b);
-    *b = nb;
-    return 0;
+const char *fsx_http_header_value(const struct fsx_http_response *r, size_t i)
+{
+    return r->header_data.data + r->headers[i].value_off;
 }
 
 /* Bytes still allowed under a cap (0 when already at or past it). */
@@ -275,15 +249,15 @@ static int fold_header(struct fsx_http_response *r, const char *s, size_t n)
         r->too_large = TOO_LARGE_HEADERS;
         return -1;
     }
-    if (header_room(r, add) != 0)
+    /* room first: the appends below then cannot fail halfway */
+    if (fsx_buf_reserve(&r->header_data, add) != 0)
         return -1;
-    last = &r->headers[r->n_headers - 1];
     /* the value is the last thing stored: drop its NUL and extend it */
     r->header_data.len--;
-    if ((last->value_len > 0 && fsx_buf_append_char(&r->header_data, ' ') != 0) ||
-        fsx_buf_append(&r->header_data, s, n) != 0 ||
-        fsx_buf_append_char(&r->header_data, '\0') != 0)
-        return -1;
+    if (last->value_len > 0)
+        (void)fsx_buf_append_char(&r->header_data, ' ');
+    (void)fsx_buf_append(&r->header_data, s, n);
+    (void)fsx_buf_append_char(&r->header_data, '\0');
     last->value_len += add;
     return 0;
 }
@@ -360,18 +334,18 @@ int fsx_http_response_on_header(struct fsx_http_response *r, const char *line, s
         r->too_large = TOO_LARGE_HEADERS;
         return -1;
     }
-    if (grow_headers(r) != 0 || header_room(r, need) != 0)
+    /* room first: the appends below then cannot fail halfway */
+    if (grow_headers(r) != 0 || fsx_buf_reserve(&r->header_data, need) != 0)
         return -1;
     h = &r->headers[r->n_headers];
-    h->name = r->header_data.data + r->header_data.len;
+    h->name_off = r->header_data.len;
     h->name_len = name_len;
-    h->value = h->name + name_len + 1;
+    h->value_off = h->name_off + name_len + 1;
     h->value_len = end - vs;
-    if (fsx_buf_append(&r->header_data, line, name_len) != 0 ||
-        fsx_buf_append_char(&r->header_data, '\0') != 0 ||
-        fsx_buf_append(&r->header_data, line + vs, end - vs) != 0 ||
-        fsx_buf_append_char(&r->header_data, '\0') != 0)
-        return -1;
+    (void)fsx_buf_append(&r->header_data, line, name_len);
+    (void)fsx_buf_append_char(&r->header_data, '\0');
+    (void)fsx_buf_append(&r->header_data, line + vs, end - vs);
+    (void)fsx_buf_append_char(&r->header_data, '\0');
     r->n_headers++;
     return 0;
 }

@@ -45,10 +45,11 @@ struct fsx_http_request {
     size_t max_header_bytes; /* 0: FSX_HTTP_DEFAULT_MAX_HEADER_BYTES */
 };
 
+/* Where a header's name (as received) and value (trimmed) sit in header_data. */
 struct fsx_http_header {
-    const char *name; /* as received, points into the response's storage */
+    size_t name_off;
     size_t name_len;
-    const char *value; /* trimmed */
+    size_t value_off;
     size_t value_len;
 };
 
@@ -93,6 +94,10 @@ const struct fsx_http_response *fsx_http_response_of(const struct fsx_http *h);
  * a header value (text.h's rules, the signer's too), else -1.
  */
 int fsx_http_check_header(const char *name, size_t name_len, const char *value, size_t value_len);
+
+/* Header i's name and value, NUL-terminated, in r's storage (valid until r changes). */
+const char *fsx_http_header_name(const struct fsx_http_response *r, size_t i);
+const char *fsx_http_header_value(const struct fsx_http_response *r, size_t i);
 
 /*
  * The callback logic, exposed so it can be fuzzed without a network. A

@@ -165,9 +165,10 @@ static void push_header_map(lua_State *L, const struct fsx_http_response *resp)
     lua_createtable(L, 0, (int)resp->n_headers); /* map */
     for (i = 0; i < resp->n_headers; i++) {
         const struct fsx_http_header *h = &resp->headers[i];
+        const char *name = fsx_http_header_name(resp, i), *value = fsx_http_header_value(resp, i);
         luaL_buffinit(L, &b);
         for (j = 0; j < h->name_len; j++) {
-            unsigned char c = (unsigned char)h->name[j];
+            unsigned char c = (unsigned char)name[j];
             luaL_addchar(&b, (char)((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c));
         }
         luaL_pushresult(&b); /* map name */
@@ -175,11 +176,11 @@ static void push_header_map(lua_State *L, const struct fsx_http_response *resp)
         lua_rawget(L, -3); /* map name old */
         if (lua_type(L, -1) == LUA_TSTRING) {
             lua_pushliteral(L, ", ");
-            lua_pushlstring(L, h->value, h->value_len);
+            lua_pushlstring(L, value, h->value_len);
             lua_concat(L, 3); /* map name "old, value" */
         } else {
             lua_pop(L, 1);
-            lua_pushlstring(L, h->value, h->value_len); /* map name value */
+            lua_pushlstring(L, value, h->value_len); /* map name value */
         }
         lua_rawset(L, -3); /* map */
     }

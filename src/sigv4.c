@@ -93,37 +93,11 @@ static unsigned char to_lower(unsigned char c)
     return HAS_CLASS(c, C_UPPER) ? (unsigned char)(c | 0x20u) : c;
 }
 
-/*
- * Copy n bytes to o and return o + n. Header names, values and scope parts
- * are a few dozen bytes: up to 32 are moved as overlapping 8-byte words
- * (no call into the C library), longer runs go to memcpy.
- */
+/* Copy n bytes to o and return o + n. */
 static char *put(char *o, const char *s, size_t n)
 {
-    uint64_t a, b, c, d;
-
-    if (n >= 8 && n <= 16) {
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(o, &a, 8);
-        memcpy(o + n - 8, &b, 8);
-    } else if (n > 16 && n <= 32) {
-        memcpy(&a, s, 8);
-        memcpy(&b, s + 8, 8);
-        memcpy(&c, s + n - 16, 8);
-        memcpy(&d, s + n - 8, 8);
-        memcpy(o, &a, 8);
-        memcpy(o + 8, &b, 8);
-        memcpy(o + n - 16, &c, 8);
-        memcpy(o + n - 8, &d, 8);
-    } else if (n < 8) {
-        size_t i;
-
-        for (i = 0; i < n; i++)
-            o[i] = s[i];
-    } else {
+    if (n > 0)
         memcpy(o, s, n);
-    }
     return o + n;
 }
 
@@ -391,45 +365,22 @@ done:
 
 /* ---- headers ----------------------------------------------------------- */
 
-/* Nonzero when the 8 bytes of w hold a SP or an HT (zero-byte test on w ^ pattern). */
-static uint64_t has_blank(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    uint64_t sp = w ^ (ones * 0x20), ht = w ^ (ones * 0x09);
-
-    return (((sp - ones) & ~sp) | ((ht - ones) & ~ht)) & highs;
-}
-
-/*
- * Write value trimmed, inner blank runs collapsed to one SP; returns the new
- * end. Runs of non-blanks are found eight bytes at a time and copied whole:
- * typical values have few blanks.
- */
+/* Write value trimmed, inner blank runs collapsed to one SP; returns the new end. */
 static char *trim_into(char *o, const char *v, size_t len)
 {
-    size_t i = 0, run;
+    size_t i;
+    int blank = 0, started = 0;
 
-    while (i < len && HAS_CLASS(v[i], C_BLANK))
-        i++;
-    while (i < len) {
-        run = i;
-        for (;;) {
-            uint64_t w;
-
-            if (len - run < 8)
-                break;
-            memcpy(&w, v + run, 8);
-            if (has_blank(w))
-                break;
-            run += 8;
+    for (i = 0; i < len; i++) {
+        if (HAS_CLASS(v[i], C_BLANK)) {
+            blank = 1;
+            continue;
         }
-        while (run < len && !HAS_CLASS(v[run], C_BLANK))
-            run++;
-        o = put(o, v + i, run - i);
-        for (i = run; i < len && HAS_CLASS(v[i], C_BLANK); i++)
-            ;
-        if (i < len)
+        if (blank && started)
             *o++ = ' ';
+        *o++ = v[i];
+        blank = 0;
+        started = 1;
     }
     return o;
 }
@@ -489,27 +440,12 @@ static void sort_small(struct hentry *e, size_t n)
     }
 }
 
-/*
- * dst = src with A-Z lowercased (other bytes as they are), eight bytes at a
- * time: in each byte below 0x80, adding 0x3f sets the top bit from 'A' up
- * and adding 0x25 from 'Z' + 1 up, so their XOR flags A-Z; that flag moved
- * down to 0x20 is the case bit.
- */
+/* dst = src with A-Z lowercased (other bytes as they are). */
 static void lower_into(char *dst, const char *src, size_t len)
 {
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    size_t i = 0;
+    size_t i;
 
-    for (; len - i >= 8; i += 8) {
-        uint64_t w, low7, upper;
-
-        memcpy(&w, src + i, 8);
-        low7 = w & ~highs;
-        upper = ((low7 + ones * 0x3f) ^ (low7 + ones * 0x25)) & ~w & highs;
-        w |= upper >> 2;
-        memcpy(dst + i, &w, 8);
-    }
-    for (; i < len; i++)
+    for (i = 0; i < len; i++)
         dst[i] = (char)to_lower((unsigned char)src[i]);
 }
 
@@ -1087,7 +1023,6 @@ static int slot_matches(const struct fsx_sigv4_cache *cache, const struct cache_
                         const char *region, size_t region_len, const char *service,
                         size_t service_len)
 {
-    uint64_t wide = 0;
     unsigned char diff = 0;
     size_t i;
 
@@ -1095,18 +1030,10 @@ static int slot_matches(const struct fsx_sigv4_cache *cache, const struct cache_
         s->service_len != service_len || memcmp(s->date, date8, 8) != 0 ||
         memcmp(s->region, region, region_len) != 0 || memcmp(s->service, service, service_len) != 0)
         return 0;
-    /* eight bytes at a time, then the rest; no early exit */
-    for (i = 0; secret_len - i >= 8; i += 8) {
-        uint64_t m, p, c;
-
-        memcpy(&m, s->secret_masked + i, 8);
-        memcpy(&p, cache->pad + i, 8);
-        memcpy(&c, secret + i, 8);
-        wide |= m ^ p ^ c;
-    }
-    for (; i < secret_len; i++)
+    /* no early exit */
+    for (i = 0; i < secret_len; i++)
         diff |= (unsigned char)(s->secret_masked[i] ^ cache->pad[i] ^ (unsigned char)secret[i]);
-    return diff == 0 && wide == 0;
+    return diff == 0;
 }
 
 /*
