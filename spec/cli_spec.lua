@@ -830,6 +830,30 @@ describe("fsx-backup command", function()
       assert.equal(0, count_operation("DeleteBackup"))
     end)
 
+    it("SIGTERM during --apply exits 143 with the line that re-runs it", function()
+      seed_history()
+      server:faults({ { kind = "delay_after", operation = "DeleteBackup", seconds = 30 } })
+      local pid, finish = start{ "prune", "--file-system-id", FS, "--keep-last", "2", "--apply" }
+      for _ = 1, 100 do
+        if count_operation("DeleteBackup") > 0 then break end
+        helpers.sleep(0.05)
+      end
+      os.execute("kill -TERM " .. pid)
+      local r = finish()
+      assert.equal(143, r.code, r.stderr)
+      local line = r.stderr:match("re%-run with: (fsx%-backup prune [^\n]-) %(the deletions")
+      assert.truthy(line and contains(line, "--apply"), r.stderr)
+      assert.equal(1, count_operation("DeleteBackup"))
+      server:faults({})
+      expect_code(run_printed(line), 0)
+      local left = {}
+      for _, b in ipairs(json_of(run{ "describe", "--file-system-id", FS }).backups) do
+        left[#left + 1] = b.backup_id
+      end
+      table.sort(left)
+      assert.same({ id(3), id(4), id(5), id(6) }, left)
+    end)
+
     it("exits 1 and lists the refused deletions, the others still go ahead", function()
       seed_history()
       server:faults({ { kind = "throttle", operation = "DeleteBackup", nth = 1 } })

@@ -278,6 +278,13 @@ function M.prune(ctx)
   end
   if not doc.dry_run then ctx.done = #doc.deleted .. " backup(s) were deleted" end
   emit(ctx, "prune", doc)
+  if context.signal() then
+    -- the deletions a signal stopped are listed under failed (INTERRUPTED)
+    diag(PROGRAM .. ": interrupted by " .. (report.SIGNALS[context.signal()] or "a signal") .. " after "
+      .. #doc.deleted .. " deletion(s); re-run with: " .. rerun_line(ctx, true)
+      .. " (the deletions repeat with the same tokens)")
+    return report.signal_status(context.signal())
+  end
   if doc.dry_run then
     notice(ctx, "plan only, nothing was deleted: add --apply to delete the " .. #doc.deleted
       .. " backup(s) listed")
