@@ -11,10 +11,10 @@ local config = require "fsx.config"
 local credentials = require "fsx.credentials"
 
 local which, url, token = arg[1], arg[2], arg[3]
-if which == "plain" then
+local function plain()
   local h = assert(require("fsx.core").http_new())
   print("status " .. tostring(h:perform{ method = "GET", url = url, timeout = 5 }))
-  os.exit(0)
+  h:close()
 end
 local env = { HOME = "/nonexistent", AWS_CONFIG_FILE = "/nonexistent/config",
               AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/credentials",
@@ -26,15 +26,19 @@ else
   env.AWS_EC2_METADATA_DISABLED = nil
   env.AWS_EC2_METADATA_SERVICE_ENDPOINT = url
 end
-local opts = { getenv = function(name) return env[name] end }
-local clock = require "fsx.clock"
-local p = credentials.new(opts, config.resolve(opts), {
-  transport = require("fsx.transport.curl").new(), now = clock.now, sleep = clock.sleep,
-  sign = require("fsx.sigv4").sign, user_agent = "lua-fsx-spec/1.0",
-})
-local ok, c = pcall(p.get, p)
-if ok then
-  print("source " .. tostring(c.source) .. " key " .. tostring(c.access_key_id))
-else
-  print("error " .. tostring(c))
+local function load()
+  local opts = { getenv = function(name) return env[name] end }
+  local clock = require "fsx.clock"
+  local p = credentials.new(opts, config.resolve(opts), {
+    transport = require("fsx.transport.curl").new(), now = clock.now, sleep = clock.sleep,
+    sign = require("fsx.sigv4").sign, user_agent = "lua-fsx-spec/1.0",
+  })
+  local ok, c = pcall(p.get, p)
+  if ok then
+    print("source " .. tostring(c.source) .. " key " .. tostring(c.access_key_id))
+  else
+    print("error " .. tostring(c))
+  end
 end
+
+if which == "plain" then plain() else load() end
