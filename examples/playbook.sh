@@ -34,7 +34,7 @@ status=$?
 
 case $status in
   0)
-    # text output: BACKUP_ID LIFECYCLE PROGRESS TYPE RESOURCE CREATED, tab-separated
+    # text output: BACKUP_ID LIFECYCLE PROGRESS TYPE RESOURCE CREATED SIZE, tab-separated
     printf '%s\n' "$out" | cut -f1
     ;;
   3)
@@ -46,12 +46,15 @@ case $status in
     echo "backup of $FILE_SYSTEM_ID FAILED or was deleted; see the error above" >&2
     exit 4
     ;;
-  130)
+  129|130|143)
+    # SIGHUP, SIGINT (Ctrl-C), SIGTERM: fsx-backup printed the line that resumes
     echo "interrupted; re-run with the same RUN_ID to pick the backup up again" >&2
-    exit 130
+    exit "$status"
     ;;
   *)
-    # 1: a service or transport error (the line above names it), 2: a usage error
+    # 1: a service or transport error, a wait that gave up after failed polls,
+    # or a result that could not be written (the line above names it);
+    # 2: a usage error
     exit "$status"
     ;;
 esac

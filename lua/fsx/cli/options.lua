@@ -17,7 +17,8 @@ M.OPTIONS = {
   profile = { arg = "NAME", resume = true, help = "shared config/credentials profile (default: AWS_PROFILE)" },
   ["endpoint-url"] = { arg = "URL", resume = true, help = "send requests to this URL instead of the FSx endpoint" },
   output = { arg = "FORMAT", resume = true, choices = { "json", "text", "table" },
-             help = "json (default), text (tab-separated) or table" },
+             help = "json, text (tab-separated) or table (default: AWS_DEFAULT_OUTPUT, "
+                    .. "the profile's output, json)" },
   ["max-attempts"] = { arg = "N", check = "count", resume = true, help = "attempts per request, retries included" },
   quiet = { help = "no progress or notices on stderr (errors still print)" },
   debug = { help = "print each request and response (secrets redacted) to stderr" },
