@@ -130,9 +130,16 @@ describe("a 2xx answer", function()
     end
   end)
 
-  it("of an operation without a required result may be empty", function()
-    local c = client("{}")
+  it("of an operation without a required result carries what the request named, and nothing more", function()
+    local c = client('{"BackupId":"backup-0123456789abcdef0"}')
     local out = c:delete_backup{ backup_id = "backup-0123456789abcdef0" }
-    assert.same({}, out)
+    assert.same({ backup_id = "backup-0123456789abcdef0" }, out)
+    -- the backup it deleted is the one it was asked to delete
+    refused("delete_backup", { backup_id = "backup-0123456789abcdef0" }, "{}")
+    refused("delete_backup", { backup_id = "backup-0123456789abcdef0" },
+            '{"BackupId":"backup-0fedcba9876543210","Lifecycle":"DELETED"}')
+    -- a listing carries its list, empty when nothing matches
+    assert.same({ backups = {} }, client('{"Backups":[]}'):describe_backups{})
+    refused("describe_backups", {}, "{}")
   end)
 end)

@@ -63,7 +63,7 @@ local CORPUS = {
     FILE_SYSTEM },
   { "describe_backups", -- a filter name newer than the model, MaxResults past the model's maximum
     { filters = { { name = "future-filter", values = { "x" } } }, max_results = 5000 },
-    { Filters = { { Name = "future-filter", Values = { "x" } } }, MaxResults = 5000 } },
+    { Filters = { { Name = "future-filter", Values = { "x" } } }, MaxResults = 5000 }, '{"Backups":[]}' },
   { "describe_shared_vpc_configuration", {}, {} },
   { "update_shared_vpc_configuration",
     { enable_fsx_route_table_updates_from_participant_accounts = "true" },
@@ -77,7 +77,8 @@ local CORPUS = {
       OpenZFSConfiguration = { VolumeId = "fsvol-0123456789abcdef0",
                                FileSystemIdentity = { Type = "POSIX", PosixUser = { Uid = 0, Gid = 0 } } } },
     '{"S3AccessPointAttachment":{"Name":"nightly-ap1"}}' },
-  { "describe_s3_access_point_attachments", { names = { "nightly-ap1" } }, { Names = { "nightly-ap1" } } },
+  { "describe_s3_access_point_attachments", { names = { "nightly-ap1" } }, { Names = { "nightly-ap1" } },
+    '{"S3AccessPointAttachments":[]}' },
 }
 
 -- The body without its generated idempotency token.
@@ -166,7 +167,7 @@ describe("request bodies", function()
   end)
 
   it("through client:call list unknown members after the model's, sorted", function()
-    local c, bodies = recorder()
+    local c, bodies = recorder('{"Backups":[]}')
     c:call("DescribeBackups", { Zeta = 1, MaxResults = 5, Alpha = "a", BackupIds = { "backup-0123456789abcdef0" } })
     assert.equal('{"BackupIds":["backup-0123456789abcdef0"],"MaxResults":5,"Alpha":"a","Zeta":1}', bodies[1])
   end)

@@ -77,10 +77,16 @@ describe("every FSx operation", function()
     local decl = api.operations[name]
     it(decl.snake .. " sends " .. name, function()
       -- the answer: the operation's result, where it must return one (fsx.output)
+      -- and a listing its list (fsx.client)
       local answer = {}
       if decl.result_required then
         local member = api.shapes[decl.output].members[1]
         answer[member.name] = sample(member.shape, 0, true)
+      end
+      for _, member in ipairs(decl.output and api.shapes[decl.output].members or {}) do
+        if decl.paginator and member.name == decl.paginator.result_key then
+          answer[member.name] = sample(member.shape, 0, true)
+        end
       end
       local sent = {}
       local c = fsx.new{
@@ -88,6 +94,11 @@ describe("every FSx operation", function()
         credentials = { access_key_id = "AKIDEXAMPLE", secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" },
         transport = function(req)
           sent[#sent + 1] = req
+          -- the ids the request named, named back as the service does (fsx.client)
+          local named = json.decode(req.body)
+          for _, member in ipairs(decl.output and api.shapes[decl.output].members or {}) do
+            if member.name:find("Id$") or member.name == "Name" then answer[member.name] = named[member.name] end
+          end
           return { status = 200, headers = { ["x-amzn-requestid"] = "r1" }, body = json.encode(answer) }
         end,
       }

@@ -447,7 +447,7 @@ describe("secrets", function()
       local c = fsx.new{ region = "us-east-1", endpoint_url = tls.https, credentials = LONG,
                          transport = function(req)
                            sent = req
-                           return { status = 200, headers = {}, body = "{}" }
+                           return { status = 200, headers = {}, body = '{"Backups":[]}' }
                          end }
       c:describe_backups{}
       assert.is_false(sent.insecure)

@@ -11,6 +11,7 @@ local api = require "fsx.api"
 local clock = require "fsx.clock"
 local date = require "fsx.date"
 local errors = require "fsx.error"
+local json = require "fsx.json"
 local paginate = require "fsx.paginate"
 local protocol = require "fsx.protocol.json"
 local retry = require "fsx.retry"
@@ -249,6 +250,59 @@ function Client:_skew_offset(err, resp)
   return server - now
 end
 
+-- What an answer must carry beyond the model's types (fsx.output checks
+-- those, and the resource of a `result_required` operation): a listing its
+-- list (empty when nothing matches), and an answer naming the resource the
+-- request named (an id or name member in both: DeleteBackup's BackupId,
+-- DeleteVolume's VolumeId, DetachAndDeleteS3AccessPoint's Name) that very
+-- resource. An empty object, or another call's answer handed over by a
+-- proxy or a mixed-up connection, is no success.
+local answer_rules = {}
+local function rules_of(decl)
+  local rules = answer_rules[decl]
+  if rules then return rules end
+  rules = { echo = {} }
+  local pg = decl.paginator
+  if pg then rules.list = pg.result_key end
+  local in_shape = decl.input and shape.get(decl.input)
+  local out_shape = decl.output and shape.get(decl.output)
+  local input_shapes = {}
+  for _, m in ipairs(in_shape and in_shape.members or {}) do input_shapes[m.name] = m.shape end
+  for _, m in ipairs(out_shape and out_shape.members or {}) do
+    local s = shape.get(m.shape)
+    if input_shapes[m.name] == m.shape and s and s.type == "string"
+        and (m.name:find("Id$") or m.name == "Name") then
+      rules.echo[#rules.echo + 1] = m.name
+    end
+  end
+  answer_rules[decl] = rules
+  return rules
+end
+
+-- The answer `raw` to `params`, converted (fsx.output) after the checks above.
+local function checked_answer(decl, params, raw, meta)
+  local rules = rules_of(decl)
+  local problem
+  if rules.list and (raw[rules.list] == nil or raw[rules.list] == json.null) then
+    problem = "has no " .. rules.list .. " (the list this operation returns)"
+  end
+  for _, name in ipairs(rules.echo) do
+    local want, got = params[name], raw[name]
+    if not problem and want ~= nil and got ~= want then
+      problem = type(got) == "string"
+        and ("names " .. name .. " " .. got:sub(1, 64) .. " where the request named " .. tostring(want))
+        or ("has no " .. name .. " (the request named " .. tostring(want) .. ")")
+    end
+  end
+  if problem then
+    errors.raise{ kind = "decode", code = "InvalidResponse", operation = decl.name, retryable = true,
+                  request_id = meta.request_id, status = meta.status, attempts = meta.attempts,
+                  client_request_token = meta.client_request_token,
+                  message = "the service's answer " .. problem }
+  end
+  return output.convert(decl, raw, meta)
+end
+
 --- Send an operation: retries, signing, parsing, the answer checked against
 -- the model (fsx.output). Returns the decoded result, the meta table and the
 -- result converted to snake_case; raises a structured error.
@@ -309,9 +363,10 @@ function Client:_send(operation, params, call)
         attempts = attempt, invocation_id = ctx.invocation_id,
         client_request_token = call and call.client_request_token,
       }
-      -- an answer that does not fit the model is a decode error, retried
-      -- (same token) like an answer that is not JSON
-      local ok, out = pcall(output.convert, call.decl, result, meta)
+      -- an answer that does not fit the model or is no result (see
+      -- checked_answer) is a decode error, retried (same token) like an
+      -- answer that is not JSON
+      local ok, out = pcall(checked_answer, call.decl, params, result, meta)
       if ok then
         converted = out
       elseif errors.is_error(out) and out.kind == "decode" then

@@ -7,7 +7,6 @@
 -- fields in snake_case. Secrets never go into an error: `new` scrubs known
 -- secret values from the message (see `add_secret`).
 -- @module fsx.error
-local replace_plain = require("fsx.strings").replace
 
 local M = {}
 
@@ -56,6 +55,8 @@ local secrets = {}
 local secret_list = {}
 local owned = setmetatable({}, { __mode = "k" })
 local tick = 0
+-- bumped when a secret is registered: the fragment index below is rebuilt
+local version = 0
 
 --- Register a secret value that must never appear in an error message.
 -- @tparam string s the secret (ignored when shorter than 8 bytes)
@@ -72,6 +73,7 @@ function M.add_secret(s, owner)
       if list[i] == s then return end
     end
     list[#list + 1] = s
+    version = version + 1
     if #list > MAX_OWNED then table.remove(list, 1) end
     return
   end
@@ -82,29 +84,142 @@ function M.add_secret(s, owner)
   end
   secrets[s] = tick
   secret_list[#secret_list + 1] = s
+  version = version + 1
   if #secret_list > MAX_SECRETS then
     local oldest = 1
     for i = 2, #secret_list do
       if secrets[secret_list[i]] < secrets[secret_list[oldest]] then oldest = i end
     end
     secrets[table.remove(secret_list, oldest)] = nil
+    version = version + 1
   end
 end
 
-local function scrub_list(s, list)
-  for i = 1, #list do
-    if string.find(s, list[i], 1, true) then s = replace_plain(s, list[i], "<redacted>") end
+-- A secret also leaks in pieces and in other spellings: cut short ("IQoJb3Jp...")
+-- or quoted by a service as percent-encoding, JSON escapes (`\/`, `\u002b`)
+-- or wrapped over lines. The scrub reads the text as it would be decoded
+-- (`decoded`), and redacts every run of token characters that shares
+-- FRAGMENT characters with a secret, and every secret found whole.
+local FRAGMENT = 16
+-- the characters of keys, session tokens, JWTs and bearer tokens
+local RUN = "[%w%+/=_%-%.]+"
+local index, index_version = nil, -1
+
+-- Every registered secret, the global ones and those of live owners.
+local function each_secret(f)
+  for i = 1, #secret_list do f(secret_list[i]) end
+  for _, list in pairs(owned) do
+    for i = 1, #list do f(list[i]) end
   end
-  return s
 end
 
---- Remove every registered secret, anything that looks like a SigV4
--- signature and the value of a security token header (as an echoed
--- canonical request shows it) from a string.
+-- The set of FRAGMENT-long pieces of the secrets' runs, rebuilt after a
+-- secret was registered.
+local function fragments()
+  if index_version == version then return index end
+  index = {}
+  each_secret(function(s)
+    for run in s:gmatch(RUN) do
+      for i = 1, #run - FRAGMENT + 1 do index[run:sub(i, i + FRAGMENT - 1)] = true end
+    end
+  end)
+  index_version = version
+  return index
+end
+
+local HEX = "^[%da-fA-F][%da-fA-F]$"
+local JSON_ESCAPES = { ["/"] = "/", ["\\"] = "\\", ['"'] = '"', b = "\b", f = "\f" }
+local BREAK_ESCAPES = { n = true, r = true, t = true }
+
+-- s as a service's quoting would decode: percent escapes and JSON escapes
+-- decoded, line breaks (real or escaped) and the indentation after them
+-- dropped. Returns the text and, for each of its characters, the first and
+-- last position in s it comes from; nil when s has nothing to decode.
+local function decoded(s)
+  if not s:find("[%%\\\r\n]") then return nil end
+  local out, from, to = {}, {}, {}
+  local i, n, broke = 1, #s, false
+  local sub, char = string.sub, string.char
+  while i <= n do
+    local c = sub(s, i, i)
+    local ch, last, is_break = nil, i, false
+    if c == "%" and sub(s, i + 1, i + 2):find(HEX) then
+      ch, last = char(tonumber(sub(s, i + 1, i + 2), 16)), i + 2
+    elseif c == "\\" then
+      local e = sub(s, i + 1, i + 1)
+      if JSON_ESCAPES[e] then
+        ch, last = JSON_ESCAPES[e], i + 1
+      elseif BREAK_ESCAPES[e] then
+        last, is_break = i + 1, true
+      elseif e == "u" and sub(s, i + 2, i + 5):find("^%x%x%x%x$") then
+        local code = tonumber(sub(s, i + 2, i + 5), 16)
+        ch, last = code < 128 and char(code) or "?", i + 5
+      else
+        ch = c
+      end
+    elseif c == "\r" or c == "\n" then
+      is_break = true
+    elseif broke and (c == " " or c == "\t") then
+      is_break = true
+    else
+      ch = c
+    end
+    if ch then
+      out[#out + 1] = ch
+      from[#out], to[#out] = i, last
+    end
+    broke = is_break
+    i = last + 1
+  end
+  return table.concat(out), from, to
+end
+
+--- Remove every registered secret (whole, in pieces of FRAGMENT characters or
+-- more, percent-encoded, JSON-escaped or wrapped over lines), anything that
+-- looks like a SigV4 signature and the value of a security token header (as
+-- an echoed canonical request shows it) from a string.
 function M.scrub(s)
   if type(s) ~= "string" then return s end
-  s = scrub_list(s, secret_list)
-  for _, list in pairs(owned) do s = scrub_list(s, list) end
+  local text, from, to = decoded(s)
+  text = text or s
+  local spans = {}
+  local pieces = fragments()
+  if next(pieces) then
+    for a, run, b in text:gmatch("()(" .. RUN .. ")()") do
+      if #run >= FRAGMENT then
+        for i = 1, #run - FRAGMENT + 1 do
+          if pieces[run:sub(i, i + FRAGMENT - 1)] then
+            spans[#spans + 1] = { a, b - 1 }
+            break
+          end
+        end
+      end
+    end
+  end
+  each_secret(function(secret)
+    local a, b = string.find(text, secret, 1, true)
+    while a do
+      spans[#spans + 1] = { a, b }
+      a, b = string.find(text, secret, b + 1, true)
+    end
+  end)
+  if #spans > 0 then
+    if from then
+      for _, sp in ipairs(spans) do sp[1], sp[2] = from[sp[1]], to[sp[2]] end
+    end
+    table.sort(spans, function(x, y) return x[1] < y[1] end)
+    local out, pos = {}, 1
+    for _, sp in ipairs(spans) do
+      if sp[1] >= pos then
+        out[#out + 1] = s:sub(pos, sp[1] - 1)
+        out[#out + 1] = "<redacted>"
+      end
+      -- a span overlapping the previous one extends its redaction
+      if sp[2] >= pos then pos = sp[2] + 1 end
+    end
+    out[#out + 1] = s:sub(pos)
+    s = table.concat(out)
+  end
   s = s:gsub("(Signature=)%x+", "%1<redacted>")
   s = s:gsub("([Xx]%-[Aa][Mm][Zz]%-[Ss][Ee][Cc][Uu][Rr][Ii][Tt][Yy]%-[Tt][Oo][Kk][Ee][Nn][\"']?%s*[:=]%s*[\"']?)"
              .. "[^%s\"',;]+", "%1<redacted>")

@@ -46,13 +46,12 @@ import argparse
 import base64
 import email.utils
 import json
-import os
-import signal
-import socket
 import ssl
 import sys
 import threading
 import time
+
+import loopback
 
 COUNT_LOCK = threading.Lock()
 STATE = {"requests": 0, "log": []}
@@ -260,21 +259,6 @@ def handle(conn):
                      % len(body) + body)
 
 
-def serve_one(conn, tls):
-    try:
-        if tls is not None:
-            conn = tls.wrap_socket(conn, server_side=True)
-        conn.settimeout(None)
-        handle(conn)
-    except (OSError, ssl.SSLError, ValueError):
-        pass  # the client hung up, refused our certificate, or sent garbage
-    finally:
-        try:
-            conn.close()
-        except OSError:
-            pass
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
@@ -287,34 +271,8 @@ def main():
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(args.tls[0], args.tls[1])
 
-    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lsock.bind(("127.0.0.1", args.port))
-    lsock.listen(64)
-    lsock.settimeout(0.2)
-
-    def stop(_signum, _frame):
-        STOP.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(str(lsock.getsockname()[1]))
-    os.replace(tmp, args.port_file)
-
-    while not STOP.is_set():
-        try:
-            conn, _ = lsock.accept()
-        except socket.timeout:
-            continue
-        except OSError:
-            break
-        threading.Thread(target=serve_one, args=(conn, tls), daemon=True).start()
-    lsock.close()
-    # give the connection threads a moment to notice STOP, then leave
-    time.sleep(0.1)
+    wrap = (lambda conn: tls.wrap_socket(conn, server_side=True)) if tls else None
+    loopback.serve_raw(handle, args.port, args.port_file, STOP, wrap)
     sys.exit(0)
 
 

@@ -75,7 +75,8 @@ function M.parse(operation, resp, extra_fields)
     if body == "" then return {} end
     local ctype = headers["content-type"] or ""
     local v, derr = json.decode(body)
-    if type(v) ~= "table" or v[1] ~= nil then
+    -- an array decodes to a table too, `[]` to an empty one
+    if type(v) ~= "table" or not body:find("^[ \t\r\n]*{") then
       local what = v == nil and ("malformed JSON (" .. tostring(derr) .. ")") or "JSON that is not an object"
       if not ctype:find("json", 1, true) then
         what = what .. ", content type " .. (ctype == "" and "missing" or ("'" .. ctype .. "'"))

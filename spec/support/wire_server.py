@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""wire_server.py - a loopback server that answers with scripted raw bytes
+(spec/wire_spec.lua).
+
+Every byte of every answer is chosen by the spec: it POSTs a script to
+/_control, then each request (any other path) takes the script's next step;
+once the script is used up, its last step answers every further request.
+One thread per connection; each step ends its connection.
+
+  POST /_control  {"steps": [STEP, ...]}: a new script, the log emptied
+  GET  /_stats    {"log": [...]}: of each scripted request its path,
+                  amz-sdk-invocation-id, amz-sdk-request, ClientRequestToken,
+                  whether it carried Authorization, and its X-Amz-Date
+
+A STEP is {"raw": BASE64, "then": END, "pause": S, "trickle": [N, S]}:
+  raw       the bytes sent after the request was read
+  pause     seconds to wait (the request read) before sending
+  trickle   send N bytes at a time, S seconds apart
+  then      "close" (FIN, the default), "reset" (RST) or "hang" (keep the
+            connection open, silent, until the server stops)
+
+Usage: wire_server.py --port 0 --port-file FILE
+Writes the bound port to FILE once listening; stops on SIGTERM or SIGINT.
+"""
+import argparse
+import base64
+import json
+import socket
+import struct
+import sys
+import threading
+
+import loopback
+
+LOCK = threading.Lock()
+STATE = {"steps": [], "next": 0, "log": []}
+STOP = threading.Event()
+
+
+def read_request(conn):
+    """One request: its path, headers (lowercase names) and body; None when
+    the client went away first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    parts = lines[0].split(b" ")
+    path = parts[1].decode("latin-1") if len(parts) > 1 else "/"
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
+    length = int(headers.get("content-length", "0") or "0")
+    while len(rest) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        rest += chunk
+    return path, headers, rest
+
+
+def answer(conn, body, status=b"200 OK"):
+    conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
+                 b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def next_step():
+    with LOCK:
+        steps = STATE["steps"]
+        if not steps:
+            return None
+        step = steps[min(STATE["next"], len(steps) - 1)]
+        STATE["next"] += 1
+        return step
+
+
+def handle(conn):
+    req = read_request(conn)
+    if req is None:
+        return
+    path, headers, body = req
+    if path == "/_control":
+        ctl = json.loads(body.decode("utf-8"))
+        with LOCK:
+            STATE["steps"] = ctl.get("steps", [])
+            STATE["next"] = 0
+            STATE["log"] = []
+        answer(conn, b"{}")
+        return
+    if path == "/_stats":
+        with LOCK:
+            answer(conn, json.dumps({"log": STATE["log"]}).encode())
+        return
+    try:
+        params = json.loads(body.decode("utf-8") or "{}")
+    except ValueError:
+        params = {}
+    if not isinstance(params, dict):
+        params = {}
+    with LOCK:
+        STATE["log"].append({
+            "path": path, "invocation_id": headers.get("amz-sdk-invocation-id"),
+            "request": headers.get("amz-sdk-request"),
+            "client_request_token": params.get("ClientRequestToken"),
+            "next_token": params.get("NextToken"),
+            "authorization": "authorization" in headers,
+            "security_token": headers.get("x-amz-security-token"),
+            "amz_date": headers.get("x-amz-date")})
+    step = next_step()
+    if step is None:
+        answer(conn, b'{"__type":"NoScript","message":"no script"}', b"500 No Script")
+        return
+    if step.get("pause"):
+        if STOP.wait(step["pause"]):
+            return
+    raw = base64.b64decode(step.get("raw", ""))
+    trickle = step.get("trickle")
+    if trickle:
+        n, gap = int(trickle[0]), float(trickle[1])
+        for i in range(0, len(raw), n):
+            conn.sendall(raw[i:i + n])
+            if STOP.wait(gap):
+                return
+    else:
+        conn.sendall(raw)
+    end = step.get("then", "close")
+    if end == "reset":
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    elif end == "hang":
+        STOP.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file", required=True)
+    args = ap.parse_args()
+    loopback.serve_raw(handle, args.port, args.port_file, STOP)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+-- Answers a real network, proxy or service can give, byte for byte, from
+-- spec/support/wire_server.py over real sockets and the libcurl transport:
+-- an answer cut off at any byte, a 2xx that parses but carries no result (or
+-- another resource's), and a service quoting the caller's secrets in other
+-- spellings (percent-encoded, JSON-escaped, wrapped over lines, cut short).
+-- No such answer is ever a success; each is retried with the same
+-- ClientRequestToken and invocation id; no secret reaches an error or the
+-- debug hook.
+local fsx = require "fsx"
+local procs = require "support.procs"
+
+local FS = "fs-0123456789abcdef0"
+local BACKUP = "backup-0123456789abcdef0"
+local CT = "Content-Type: application/x-amz-json-1.1"
+
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+local function base64(s)
+  local out = {}
+  for i = 1, #s, 3 do
+    local a, b, c = s:byte(i, i + 2)
+    local n = a * 65536 + (b or 0) * 256 + (c or 0)
+    local q = {}
+    for k = 1, 4 do
+      local d = math.floor(n / 64 ^ (4 - k)) % 64
+      q[k] = B64:sub(d + 1, d + 1)
+    end
+    if not b then q[3] = "=" end
+    if not c then q[4] = "=" end
+    out[#out + 1] = table.concat(q)
+  end
+  return table.concat(out)
+end
+
+local function response(status, headers, body)
+  return "HTTP/1.1 " .. status .. "\r\n" .. table.concat(headers, "\r\n")
+    .. (#headers > 0 and "\r\n" or "") .. "\r\n" .. (body or "")
+end
+
+local function ok_json(body)
+  return response("200 OK", { CT, "x-amzn-RequestId: wire-1", "Content-Length: " .. #body }, body)
+end
+
+local CREATED = '{"Backup":{"BackupId":"' .. BACKUP .. '","Lifecycle":"CREATING",'
+  .. '"Type":"USER_INITIATED","CreationTime":1700000000,"FileSystem":{"FileSystemId":"' .. FS .. '"}}}'
+
+describe("answers off the wire", function()
+  local srv
+
+  lazy_setup(function() srv = procs.start("wire_server.py") end)
+  lazy_teardown(function() if srv then procs.stop(srv) end end)
+
+  -- steps: list of { raw =, ["then"] = } (see wire_server.py)
+  local function script(steps)
+    local out = {}
+    for i, s in ipairs(steps) do
+      out[i] = { raw = base64(s.raw or ""), ["then"] = s["then"], trickle = s.trickle }
+    end
+    procs.control(srv, { steps = out })
+  end
+
+  local function requests() return procs.stats(srv).log end
+
+  local function client(extra)
+    local o = { region = "us-east-1", endpoint_url = srv.url .. "/", max_attempts = 3,
+                credentials = { access_key_id = "AKIDEXAMPLE",
+                                secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
+                sleep = function() end, timeout = 5, connect_timeout = 2 }
+    for k, v in pairs(extra or {}) do o[k] = v end
+    return fsx.new(o)
+  end
+
+  -- Every request of the call carried one token and one invocation id.
+  local function assert_same_call(log, n)
+    assert.equal(n, #log)
+    for i = 2, #log do
+      assert.equal(log[1].invocation_id, log[i].invocation_id)
+      assert.equal(log[1].client_request_token, log[i].client_request_token)
+    end
+  end
+
+  local CALLS = {
+    create_backup = function(c) return c:create_backup{ file_system_id = FS } end,
+    delete_backup = function(c) return c:delete_backup{ backup_id = BACKUP } end,
+    describe_backups = function(c) return c:describe_backups{} end,
+    call_delete = function(c) return c:call("DeleteBackup", { BackupId = BACKUP }) end,
+    call_describe = function(c) return c:call("DescribeBackups", {}) end,
+  }
+
+  describe("a 2xx that is no result is a decode error, retried with the same token", function()
+    local bodies = { "", "{}", "null", "[]", '"{}"', "  [ ]  ", '{"Unknown":1}' }
+    for name, call in pairs(CALLS) do
+      for _, body in ipairs(bodies) do
+        it(name .. " answered " .. ("%q"):format(body), function()
+          script{ { raw = ok_json(body) } }
+          local ok, err = pcall(call, client())
+          assert.is_false(ok, "taken as a success")
+          assert.is_true(fsx.is_error(err), tostring(err))
+          assert.equal("decode", err.kind)
+          assert.equal("InvalidResponse", err.code)
+          assert.equal(3, err.attempts)
+          assert_same_call(requests(), 3)
+        end)
+      end
+    end
+
+    it("a listing whose list is null", function()
+      script{ { raw = ok_json('{"Backups":null,"NextToken":null}') } }
+      local ok, err = pcall(CALLS.describe_backups, client())
+      assert.is_false(ok)
+      assert.equal("InvalidResponse", err.code)
+    end)
+
+    it("a DeleteBackup answer naming another backup (a mixed-up answer)", function()
+      for _, call in ipairs{ CALLS.delete_backup, CALLS.call_delete } do
+        script{ { raw = ok_json('{"BackupId":"backup-0fedcba9876543210","Lifecycle":"DELETED"}') } }
+        local ok, err = pcall(call, client())
+        assert.is_false(ok, "another backup's deletion taken as this one's")
+        assert.equal("InvalidResponse", err.code)
+        assert.truthy(err.message:find("backup-0fedcba9876543210", 1, true))
+        assert_same_call(requests(), 3)
+      end
+    end)
+
+    it("recovers when the retry brings the result", function()
+      script{ { raw = ok_json("{}") }, { raw = ok_json(CREATED) } }
+      local backup, meta = CALLS.create_backup(client())
+      assert.equal(BACKUP, backup.backup_id)
+      assert.equal(2, meta.attempts)
+      assert_same_call(requests(), 2)
+      script{ { raw = ok_json("{}") }, { raw = ok_json('{"BackupId":"' .. BACKUP .. '","Lifecycle":"DELETED"}') } }
+      local out = CALLS.delete_backup(client())
+      assert.equal(BACKUP, out.backup_id)
+    end)
+  end)
+
+  describe("a CreateBackup answer cut off at any byte", function()
+    local framings = {
+      ["Content-Length"] = ok_json(CREATED),
+      chunked = response("200 OK", { CT, "Transfer-Encoding: chunked" },
+                         ("%x\r\n%s\r\n0\r\n\r\n"):format(#CREATED, CREATED)),
+    }
+    for framing, full in pairs(framings) do
+      it("framed by " .. framing .. ": never a success, the same token on every attempt", function()
+        for n = 0, #full - 1 do
+          script{ { raw = full:sub(1, n) } }
+          -- a new client each time: the retry quota of one would run out
+          local ok, err = pcall(CALLS.create_backup, client())
+          -- only (part of) the blank line ending the chunked trailers may be
+          -- missing from an answer taken: the last chunk came, the body is whole
+          if ok and framing == "chunked" and n >= #full - 2 then
+            assert.equal(BACKUP, err.backup_id)
+            break
+          end
+          assert(not ok, "cut at byte " .. n .. " taken as a success")
+          assert(err.retryable and err.attempts == 3, "cut at byte " .. n .. ": " .. tostring(err))
+          assert_same_call(requests(), 3)
+        end
+        script{ { raw = full } }
+        assert.equal(BACKUP, CALLS.create_backup(client()).backup_id)
+      end)
+    end
+  end)
+
+  describe("secrets the service quotes back in other spellings", function()
+    local SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzWIREzzKEY"
+    local TOKEN = "IQoJb3JpZ2luX2VjEHsaCXVzLWVhc3QtMSJGMEQCIBn+xqR/zoLx2w8V9A1bJrD4gXHvdqi1zq5t"
+      .. "BqLYRn2ZAiB5bc1sKjGm4nT2wireSPECtoken/abc+def=="
+    local pieces = {}
+    for _, s in ipairs{ SECRET, TOKEN } do
+      pieces[#pieces + 1] = s:sub(5, 20)
+      pieces[#pieces + 1] = s:sub(#s - 15)
+    end
+    local function leak(text)
+      for _, p in ipairs(pieces) do
+        if text:find(p, 1, true) then return p end
+      end
+    end
+    local function pct(s, fmt)
+      return (s:gsub("[^%w%-%._~]", function(ch) return fmt:format(ch:byte()) end))
+    end
+    local function wrap(s, n, nl)
+      local out = {}
+      for i = 1, #s, n do out[#out + 1] = s:sub(i, i + n - 1) end
+      return table.concat(out, nl)
+    end
+    -- each form as it stands inside a JSON string
+    local forms = {
+      ["percent-encoded"] = pct(TOKEN, "%%%02X"),
+      ["percent-encoded, lower case"] = pct(SECRET, "%%%02x"),
+      ["JSON-escaped slashes"] = (TOKEN:gsub("/", "\\/")),
+      ["JSON \\u escapes"] = (SECRET:gsub("[/+]", function(ch) return ("\\u%04x"):format(ch:byte()) end)),
+      ["wrapped with \\n escapes"] = wrap(TOKEN, 40, "\\n"),
+      ["wrapped with \\r\\n escapes and indented"] = wrap(SECRET, 16, "\\r\\n    "),
+      ["cut short"] = TOKEN:sub(1, 30) .. "...",
+      ["its end only"] = "..." .. SECRET:sub(-20),
+    }
+    local function text_of(v, out, seen)
+      out, seen = out or {}, seen or {}
+      if type(v) == "table" then
+        if seen[v] then return out end
+        seen[v] = true
+        for k, x in pairs(v) do
+          text_of(k, out, seen)
+          text_of(x, out, seen)
+        end
+      else
+        out[#out + 1] = tostring(v)
+      end
+      return out
+    end
+    for name, form in pairs(forms) do
+      it(name .. ": in the error, its fields and the debug hook", function()
+        local body = '{"__type":"UnrecognizedClientException","message":"The token ' .. form
+          .. ' is invalid","Detail":"' .. form .. '"}'
+        local header = form:gsub("\\[rn]", "")
+        script{ { raw = response("400 Bad Request", { CT, "X-Echo: " .. header,
+                                                      "Content-Length: " .. #body }, body) } }
+        local seen = {}
+        local c = client{ max_attempts = 1,
+          credentials = { access_key_id = "AKIDEXAMPLE", secret_access_key = SECRET, session_token = TOKEN },
+          debug = function(_, data) seen[#seen + 1] = table.concat(text_of(data), "\n") end }
+        local ok, err = pcall(CALLS.create_backup, c)
+        assert.is_false(ok)
+        assert.equal("UnrecognizedClientException", err.code)
+        local shown = leak(tostring(err) .. "\n" .. table.concat(text_of(err), "\n"))
+        assert(shown == nil, "the error shows a piece of a secret: " .. tostring(shown and shown:sub(1, 4)))
+        shown = leak(table.concat(seen, "\n"))
+        assert(shown == nil, "the debug hook got a piece of a secret: " .. tostring(shown and shown:sub(1, 4)))
+        assert.truthy(tostring(err):find("<redacted>", 1, true))
+      end)
+    end
+  end)
+end)
