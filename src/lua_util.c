@@ -304,9 +304,9 @@ static int core_sleep(lua_State *L)
 /*
  * core.catch_signals() -> true | nil, message
  *
- * From now on SIGINT, SIGTERM and SIGHUP only record their number (the
- * process is not stopped and the interpreter's own Ctrl-C hook no longer
- * runs): core.caught_signal() tells it, core.sleep returns early, and every
+ * From then on SIGINT, SIGTERM and SIGHUP only record their number (the
+ * process is not stopped and the interpreter's own Ctrl-C hook does not
+ * run): core.caught_signal() tells it, core.sleep returns early, and every
  * h:perform in flight stops within about a second and fails with
  * nil, "transport", "INTERRUPTED", message (a failure the client does not
  * retry); a perform asked for later fails the same way without sending.

@@ -396,8 +396,8 @@ int fsx_sigv4_append_trimmed(struct fsx_buf *out, const char *value, size_t len)
 }
 
 /*
- * One header in the sort: its name lowercased once into a scratch area (the
- * old code lowercased both names in every comparison), its value as given.
+ * One header in the sort: its name lowercased once into a scratch area (so
+ * comparisons compare bytes), its value as given.
  */
 struct hentry {
     const char *name; /* lowercase, not NUL-terminated */
