@@ -443,6 +443,13 @@ function M.new(opts)
         return nil, "transport", "InvalidResponse", "the response from " .. target .. " has a " .. perr
       end
     until head.status >= 200 or head.status == 101
+    -- no request of ours asks for an upgrade: a 101 (a proxy or server
+    -- switching to another protocol) is no answer, like a closed connection
+    if head.status == 101 then
+      sock:close()
+      return nil, "transport", "InvalidResponse",
+        "the response from " .. target .. " is a 101 Switching Protocols to a request that asked for no upgrade"
+    end
 
     -- the body
     local headers = head.headers
@@ -462,9 +469,8 @@ function M.new(opts)
 
     local te = headers["transfer-encoding"]
     local status = head.status
-    if method == "HEAD" or status == 204 or status == 304 or status == 101 then
-      framed = status ~= 101
-    elseif te and not has_token(te, "identity") then
+    local bodiless = method == "HEAD" or status == 204 or status == 304
+    if not bodiless and te and not has_token(te, "identity") then
       local codings = lower(te):gsub("%s", "")
       if codings:match("([^,]*)$") ~= "chunked" then
         framed = false  -- not chunked last: the body runs until the connection closes
@@ -503,7 +509,7 @@ function M.new(opts)
           if not line then return read_failed(rerr) end
         end
       end
-    else
+    elseif not bodiless then
       local n, cerr = content_length(headers["content-length"])
       if n == nil then return invalid("a " .. cerr) end
       if n then
@@ -514,7 +520,7 @@ function M.new(opts)
         framed = false
       end
     end
-    if not framed and status ~= 101 and method ~= "HEAD" then
+    if not framed and method ~= "HEAD" then
       -- no length: the body is everything up to the server's close
       local got, rerr = rd.rest(max_body, body_parts)
       if not got then
