@@ -830,6 +830,25 @@ describe("fsx-backup command", function()
       assert.equal(0, count_operation("DeleteBackup"))
     end)
 
+    it("SIGHUP during delete exits 129 with the line that re-runs it (same token)", function()
+      seed_history()
+      server:faults({ { kind = "delay_after", operation = "DeleteBackup", seconds = 30 } })
+      local pid, finish = start{ "delete", id(1) }
+      for _ = 1, 100 do
+        if count_operation("DeleteBackup") > 0 then break end
+        helpers.sleep(0.05)
+      end
+      os.execute("kill -HUP " .. pid)
+      local r = finish()
+      assert.equal(129, r.code, r.stderr)
+      local line = r.stderr:match("re%-run with the same token %(fsx%-prune%-%x+%): ([^\n]+)")
+      assert.truthy(line, r.stderr)
+      server:faults({})
+      local again = run_printed(line)
+      expect_code(again, 0)
+      assert.equal("DELETED", json_of(again).lifecycle)
+    end)
+
     it("SIGTERM during --apply exits 143 with the line that re-runs it", function()
       seed_history()
       server:faults({ { kind = "delay_after", operation = "DeleteBackup", seconds = 30 } })
@@ -1047,6 +1066,7 @@ describe("fsx-backup command", function()
       local any = json_of(run{ "describe", "--tag-filter", "Key=env,Value=prod", "--tag-filter", "env=test" })
       assert.same({ id(1), id(2), id(3), id(4), id(5) }, ids(any.backups))
       expect_code(run{ "describe", "--type", "MANUAL" }, 2)
+      expect_code(run{ "describe", id(1), "--type", "AUTOMATIC" }, 2)
     end)
   end)
 

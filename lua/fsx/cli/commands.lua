@@ -216,23 +216,30 @@ end
 function M.describe(ctx)
   local o = ctx.opts
   local fs, vol, types = o["file-system-id"], o["volume-id"], o.type
-  local filters
-  if fs or vol or types then
-    filters = {}
-    if fs then filters[#filters + 1] = { name = "file-system-id", values = { fs } } end
-    if vol then filters[#filters + 1] = { name = "volume-id", values = { vol } } end
-    if types then filters[#filters + 1] = { name = "backup-type", values = types } end
-  end
   local tag_filter = cli_tags.filter_of(ctx, "tag-filter")
   local ids = #ctx.args > 0 and ctx.args or nil
-  if ctx.opts["dry-run"] then
-    return dry_run(ctx, "DescribeBackups", { backup_ids = ids, filters = filters })
+  if ids and (types or tag_filter) then
+    usage_error(ctx.command, "--type and --tag-filter filter a listing: give them without BACKUP_ID")
   end
-  local fsx_tags = require "fsx.tags"
-  if tag_filter then fsx_tags.check_filter(tag_filter, "describe", "--tag-filter") end
+  local filters = {}
+  if fs then filters[#filters + 1] = { name = "file-system-id", values = { fs } } end
+  if vol then filters[#filters + 1] = { name = "volume-id", values = { vol } } end
+  if o["dry-run"] then
+    if types then filters[#filters + 1] = { name = "backup-type", values = types } end
+    return dry_run(ctx, "DescribeBackups", { backup_ids = ids, filters = #filters > 0 and filters or nil })
+  end
+  local client = context.client(ctx)
   local list = array({})
-  for b in context.client(ctx):each_backup{ backup_ids = ids, filters = filters } do
-    if not tag_filter or fsx_tags.matches_filter(b.tags, tag_filter) then list[#list + 1] = b end
+  if ids then
+    for b in client:each_backup{ backup_ids = ids, filters = #filters > 0 and filters or nil } do
+      list[#list + 1] = b
+    end
+  else
+    -- the library's listing: each backup once, the type filter sent, the tags matched
+    for _, b in ipairs(client:list_backups{ file_system_id = fs, volume_id = vol, types = types,
+                                            tag_filter = tag_filter }) do
+      list[#list + 1] = b
+    end
   end
   emit(ctx, "backups", { backups = list })
   return EXIT.OK
@@ -245,7 +252,16 @@ function M.delete(ctx)
   local token = tokens.of(ctx) or require("fsx.retention").delete_token(id)
   local request = { backup_id = id, client_request_token = token }
   if ctx.opts["dry-run"] then return dry_run(ctx, "DeleteBackup", request) end
-  local res = context.client(ctx):delete_backup(request)
+  local client = context.client(ctx)
+  local ok, res = pcall(client.delete_backup, client, request)
+  if not ok then
+    if report.is_interrupt(res) then
+      diag(report.error_line(res) .. "; the backup may be deleted")
+      diag(PROGRAM .. ": re-run with the same token (" .. token .. "): " .. rerun_line(ctx, true))
+      return report.signal_status(context.signal())
+    end
+    error(res, 0)
+  end
   ctx.done = "backup " .. id .. " was deleted (token " .. token .. ")"
   emit(ctx, "delete", { backup_id = res.backup_id or id, lifecycle = res.lifecycle })
   return EXIT.OK
