@@ -19,6 +19,11 @@ local function option_lines(names, overrides)
     if name == "help" then left = "-h, --help" end
     -- wrap the description at 79 columns, under its own column
     local row, width = string.format("  %-26s", left), 29
+    if #left > 26 then
+      -- a long option on a line of its own, its description under the column
+      lines[#lines + 1] = "  " .. left
+      row = string.rep(" ", width - 1)
+    end
     for word in help:gmatch("%S+") do
       if #row + 1 + #word > 79 and #row > width then
         lines[#lines + 1] = row

@@ -53,8 +53,8 @@ M.OPTIONS = {
                             help = "a security group of the new file system (repeatable)" },
   ["volume-name"] = { arg = "NAME", help = "restore an ONTAP volume backup to a new volume of this name" },
   ["storage-virtual-machine-id"] = { arg = "ID", help = "the SVM of the new volume (svm-...)" },
-  ["input-json"] = { arg = "JSON", help = "more request fields, as a JSON object in snake_case "
-                                          .. "(e.g. '{\"windows_configuration\":{\"throughput_capacity\":32}}')" },
+  ["input-json"] = { arg = "JSON", help = "more request fields, as a JSON object in snake_case, "
+                                          .. "e.g. the windows_configuration of a Windows file system" },
   type = { arg = "TYPE", choices = { "USER_INITIATED", "AUTOMATIC", "AWS_BACKUP" }, repeated = true,
            help = "only backups of this type (repeatable: any of them)" },
   ["tag-filter"] = { arg = "KEY[=VALUE]", repeated = true,
@@ -81,7 +81,7 @@ M.COMMANDS = {
   },
   wait = {
     summary = "wait until backups are AVAILABLE",
-    usage = "wait BACKUP_ID... [--timeout SECONDS] [--max-interval SECONDS]",
+    usage = "wait BACKUP_ID... [--timeout SECONDS]\n       [--max-interval SECONDS]",
     options = { "timeout", "max-interval" },
     min_args = 1, max_args = math.huge, arg_name = "BACKUP_ID",
     text = "Prints the AVAILABLE backups. Exit 3 when --timeout passes, 4 when a backup\n"
@@ -91,7 +91,8 @@ M.COMMANDS = {
   describe = {
     summary = "describe backups (every page)",
     usage = "describe [BACKUP_ID...]\n       [--file-system-id ID] [--volume-id ID]\n"
-         .. "       [--type USER_INITIATED|AUTOMATIC|AWS_BACKUP ...] [--tag-filter KEY[=VALUE] ...]",
+         .. "       [--type USER_INITIATED|AUTOMATIC|AWS_BACKUP ...]\n"
+         .. "       [--tag-filter KEY[=VALUE] ...]",
     options = { "file-system-id", "volume-id", "type", "tag-filter" },
     min_args = 0, max_args = math.huge, arg_name = "BACKUP_ID",
     text = "Without arguments, describes every backup the account can see in the region.\n"
@@ -132,28 +133,38 @@ M.COMMANDS = {
 }
 M.COMMANDS.copy = {
   summary = "copy a backup, from another Region or the same one",
-  usage = "copy SOURCE_BACKUP_ID [--source-region REGION] [--copy-source-tags]\n"
-       .. "       [--tag KEY=VALUE ...] [--kms-key-id KEY] [--token TOKEN | --token-from TEXT]\n"
+  usage = "copy SOURCE_BACKUP_ID\n"
+       .. "       [--source-region REGION] [--copy-source-tags]\n"
+       .. "       [--tag KEY=VALUE ...] [--kms-key-id KEY]\n"
+       .. "       [--token TOKEN | --token-from TEXT]\n"
        .. "       [--wait [--timeout SECONDS] [--max-interval SECONDS]]",
   options = { "source-region", "copy-source-tags", "tag", "kms-key-id", "token", "token-from",
               "wait", "timeout", "max-interval" },
+  overrides = { tag = { help = "a tag for the copy (repeatable)" } },
   min_args = 1, max_args = 1, arg_name = "SOURCE_BACKUP_ID",
-  text = "Makes the copy in --region (the destination) from the backup in --source-region,\n"
-      .. "and prints it (with --wait, once it is AVAILABLE). Like create, it always sends\n"
-      .. "a token, printed on an interrupt, so a re-run does not make a second copy.",
+  text = "Makes the copy in --region (the destination) from the backup in\n"
+      .. "--source-region, and prints it (with --wait, once it is AVAILABLE). Like\n"
+      .. "create, it always sends a token, printed on an interrupt, so a re-run does not\n"
+      .. "make a second copy.",
 }
 M.COMMANDS.restore = {
   summary = "restore a backup to a new file system or volume",
-  usage = "restore BACKUP_ID (--subnet-id ID ... | --volume-name NAME --storage-virtual-machine-id ID)\n"
-       .. "       [--security-group-id ID ...] [--tag KEY=VALUE ...] [--input-json JSON]\n"
-       .. "       [--token TOKEN | --token-from TEXT] [--wait [--timeout SECONDS] [--max-interval SECONDS]]",
+  usage = "restore BACKUP_ID\n"
+       .. "       (--subnet-id ID ... [--security-group-id ID ...]\n"
+       .. "        | --volume-name NAME --storage-virtual-machine-id ID)\n"
+       .. "       [--tag KEY=VALUE ...] [--input-json JSON]\n"
+       .. "       [--token TOKEN | --token-from TEXT]\n"
+       .. "       [--wait [--timeout SECONDS] [--max-interval SECONDS]]",
   options = { "subnet-id", "security-group-id", "volume-name", "storage-virtual-machine-id", "tag",
               "input-json", "token", "token-from", "wait", "timeout", "max-interval" },
+  overrides = { tag = { help = "a tag for the new file system or volume (repeatable)" },
+                wait = { help = "wait until it is ready, showing progress" } },
   min_args = 1, max_args = 1, arg_name = "BACKUP_ID",
-  text = "A file system backup becomes a new file system (CreateFileSystemFromBackup: give\n"
-      .. "its subnets; Windows and OpenZFS need their configuration in --input-json), an\n"
-      .. "ONTAP volume backup a new volume (CreateVolumeFromBackup). Prints it; with\n"
-      .. "--wait, once it is ready (a volume: CREATED/AVAILABLE and its data downloaded).",
+  text = "A file system backup becomes a new file system (CreateFileSystemFromBackup:\n"
+      .. "give its subnets; Windows and OpenZFS need their configuration in\n"
+      .. "--input-json), an ONTAP volume backup a new volume (CreateVolumeFromBackup).\n"
+      .. "Prints it; with --wait, once it is ready (a volume: CREATED/AVAILABLE and its\n"
+      .. "data downloaded).",
 }
 M.COMMAND_ORDER = { "create", "wait", "describe", "delete", "prune", "copy", "restore" }
 
