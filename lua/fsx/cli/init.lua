@@ -7,12 +7,14 @@
 -- The parts, by file: `options` (what the tool accepts), `args` (parsing),
 -- `help`, `commands` (one function per command), `wait` (waiting with
 -- progress), `context` (the client and the output of a run), `report` (exit
--- statuses and error lines), `output` and `progress` (rendering).
+-- statuses and error lines), `tokens`, `tags`, `output` and `progress`
+-- (rendering).
 --
--- Exit status: 0 success, 1 service, transport or credentials error, or the
--- result could not be written, 2 usage or validation error (nothing was
--- sent), 3 the wait timed out, 4 the backup FAILED or was deleted while
--- waiting, 128 + the signal's number when SIGINT, SIGTERM or SIGHUP stopped it.
+-- Exit status (docs/cli.md): 0 success, 1 service, transport or credentials
+-- error, or the result could not be written, 2 usage or validation error
+-- (nothing was sent), 3 the wait timed out, 4 what was waited for FAILED or
+-- was deleted, 128 + the signal's number when SIGINT, SIGTERM or SIGHUP
+-- stopped it.
 --
 -- Signals: bin/fsx-backup has `core.catch_signals` record them, so a request
 -- in flight stops within about a second and a wait's sleep at once; the run
