@@ -12,6 +12,23 @@ describe("fsx.date", function()
     assert.equal(0, date.parse_http("Thu, 01 Jan 1970 00:00:00 GMT"))
   end)
 
+  it("reads the Date forms servers and proxies write besides the standard one", function()
+    for _, s in ipairs{ "sun, 06 nov 1994 08:49:37 gmt", "SUN, 06 NOV 1994 08:49:37 GMT",
+                        "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nov 1994 08:49:37 +0000",
+                        "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 03:49:37 -0500",
+                        "Sun, 06 Nov 1994 09:49:37 +0100", "Sunday, 06-Nov-94 08:49:37 UTC" } do
+      assert.equal(784111777, date.parse_http(s), s)
+    end
+  end)
+
+  it("parses SigV4 time stamps", function()
+    assert.equal(784111777, date.parse_amz("19941106T084937Z"))
+    for _, s in ipairs{ "19941106T084937", "1994-11-06T08:49:37Z", "19941306T084937Z", "x", "" } do
+      assert.is_nil(date.parse_amz(s), s)
+    end
+    assert.is_nil(date.parse_amz(nil))
+  end)
+
   it("refuses what is no HTTP date", function()
     for _, s in ipairs{ "", "yesterday", "Sun, 06 Nov 1994 08:49:37 PST", "Sun, 06 Foo 1994 08:49:37 GMT",
                         "Sun, 06 Nov 1994 24:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT",

@@ -161,6 +161,56 @@ describe("answers off the wire", function()
     end
   end)
 
+  describe("a clock-skew error", function()
+    local function amz(t) return os.date("!%Y%m%dT%H%M%SZ", t) end
+    local function epoch_of(stamp) return require("fsx.date").parse_amz(stamp) end
+    -- AWS's wording, with the service's clock at `server`
+    local function skew_error(server, date_header)
+      local body = ('{"__type":"InvalidSignatureException","message":"Signature expired: %s is now '
+        .. 'earlier than %s (%s - 5 min.)"}'):format(amz(os.time()), amz(server - 300), amz(server))
+      local headers = { CT, "Content-Length: " .. #body }
+      if date_header then table.insert(headers, 1, "Date: " .. date_header) end
+      return response("403 Forbidden", headers, body)
+    end
+
+    local function corrected(date_header, server)
+      script{ { raw = skew_error(server, date_header) }, { raw = ok_json(CREATED) } }
+      local backup = CALLS.create_backup(client{ max_attempts = 1 })
+      assert.equal(BACKUP, backup.backup_id)
+      local log = requests()
+      assert_same_call(log, 2)
+      assert.is_true(math.abs(epoch_of(log[2].amz_date) - server) < 30, log[2].amz_date)
+    end
+
+    it("is corrected by the Date forms servers and proxies write", function()
+      local server = os.time() + 3600
+      for _, form in ipairs{ "!%a, %d %b %Y %H:%M:%S UTC", "!%a, %d %b %Y %H:%M:%S +0000",
+                             "!%A, %d-%b-%y %H:%M:%S GMT", "!%a %b %d %H:%M:%S %Y" } do
+        corrected(os.date(form, server), server)
+      end
+      corrected(os.date("!%a, %d %b %Y %H:%M:%S GMT", server):lower(), server)
+    end)
+
+    it("without a Date header, by the service's time in AWS's message", function()
+      corrected(nil, os.time() - 7200)
+    end)
+
+    it("with neither, or with a Date no service could mean, is raised after one attempt", function()
+      for _, header in ipairs{ "yesterday at noon", "Fri, 31 Dec 9999 23:59:59 GMT" } do
+        script{ { raw = skew_error(os.time() + 3600, header) }, { raw = ok_json(CREATED) } }
+        local ok, err = pcall(CALLS.create_backup, client())
+        assert.is_false(ok)
+        assert.equal("InvalidSignatureException", err.code)
+        assert.equal(1, #requests())
+      end
+      local body = '{"__type":"InvalidSignatureException","message":"Signature expired"}'
+      script{ { raw = response("403 Forbidden", { CT, "Content-Length: " .. #body }, body) } }
+      local ok, err = pcall(CALLS.create_backup, client())
+      assert.is_false(ok)
+      assert.equal(1, err.attempts)
+    end)
+  end)
+
   describe("secrets the service quotes back in other spellings", function()
     local SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzWIREzzKEY"
     local TOKEN = "IQoJb3JpZ2luX2VjEHsaCXVzLWVhc3QtMSJGMEQCIBn+xqR/zoLx2w8V9A1bJrD4gXHvdqi1zq5t"

@@ -239,10 +239,19 @@ local function raise_final(err, attempts, retryable, call)
 end
 
 -- After a clock-skew error whose response's Date is more than MAX_SKEW
--- seconds from the (corrected) local clock: the new offset, else nil.
+-- seconds from the (corrected) local clock: the new offset, else nil. An
+-- answer without a Date (a proxy dropped it) may still tell the service's
+-- time: AWS's signature errors end "(20240501T120500Z - 5 min.)" or
+-- "(... + 5 min.)", that time being the service's clock.
 function Client:_skew_offset(err, resp)
   if not (resp and retry.is_clock_skew(err)) then return nil end
-  local server = date.parse_http(resp.headers and resp.headers["date"])
+  local header = resp.headers and resp.headers["date"]
+  local server
+  if header then
+    server = date.parse_http(header)
+  else
+    server = date.parse_amz(tostring(err.message):match("%((%d+T%d+Z) [-+] %d+ min%.?%)"))
+  end
   -- a Date no service could mean (before 2000 or past 9000) corrects nothing
   if not server or server < 946684800 or server > 221845392000 then return nil end
   local now = self.now()

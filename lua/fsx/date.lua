@@ -62,27 +62,52 @@ function M.parse_iso8601(s)
   return t - offset + (frac and tonumber(frac) or 0)
 end
 
-local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6,
-                 Jul = 7, Aug = 8, Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
+local MONTHS = { jan = 1, feb = 2, mar = 3, apr = 4, may = 5, jun = 6,
+                 jul = 7, aug = 8, sep = 9, oct = 10, nov = 11, dec = 12 }
+
+-- Seconds east of UTC of a zone a Date header may carry: GMT (the standard
+-- one), UTC, UT, Z or a numeric +hhmm; nil for anything else.
+local function zone_offset(z)
+  z = z:upper()
+  if z == "GMT" or z == "UTC" or z == "UT" or z == "Z" then return 0 end
+  local sign, h, m = z:match("^([+-])(%d%d)(%d%d)$")
+  if not sign then return nil end
+  return (tonumber(h) * 3600 + tonumber(m) * 60) * (sign == "+" and 1 or -1)
+end
 
 --- Parse an HTTP `Date` header (RFC 9110 IMF-fixdate, `Sun, 06 Nov 1994
--- 08:49:37 GMT`; also the obsolete RFC 850 and asctime forms) to epoch seconds.
+-- 08:49:37 GMT`; also the obsolete RFC 850 and asctime forms) to epoch
+-- seconds. Names are read in any case, and a zone other than GMT that
+-- servers and proxies write (UTC, `+0000`, `-0500`) is applied.
 -- @treturn ?number epoch seconds, nil when the text is no HTTP date
 function M.parse_http(s)
   if type(s) ~= "string" then return nil end
-  local d, mon, y, h, mi, sec = s:match("^%s*%a+, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT%s*$")
+  local d, mon, y, h, mi, sec, z = s:match("^%s*%a+, (%d%d?) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) (%S+)%s*$")
   if not d then
     -- RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (a two-digit year is 19xx/20xx, nearest)
-    d, mon, y, h, mi, sec = s:match("^%s*%a+, (%d%d)%-(%a%a%a)%-(%d%d) (%d%d):(%d%d):(%d%d) GMT%s*$")
+    d, mon, y, h, mi, sec, z = s:match("^%s*%a+, (%d%d)%-(%a%a%a)%-(%d%d) (%d%d):(%d%d):(%d%d) (%S+)%s*$")
     if y then y = tonumber(y) + (tonumber(y) < 70 and 2000 or 1900) end
   end
   if not d then
     -- asctime: Sun Nov  6 08:49:37 1994
     mon, d, h, mi, sec, y = s:match("^%s*%a%a%a (%a%a%a) +(%d%d?) (%d%d):(%d%d):(%d%d) (%d%d%d%d)%s*$")
+    z = "GMT"
   end
-  local m = mon and MONTHS[mon]
-  if not m then return nil end
-  return epoch(tonumber(y), m, tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
+  local m = mon and MONTHS[mon:lower()]
+  local offset = z and zone_offset(z)
+  if not (m and offset) then return nil end
+  local t = epoch(tonumber(y), m, tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
+  return t and t - offset
+end
+
+--- Parse a SigV4 time stamp (`20240501T120000Z`, as X-Amz-Date and AWS's
+-- signature errors write it) to epoch seconds.
+-- @treturn ?number epoch seconds, nil when the text is no such time stamp
+function M.parse_amz(s)
+  if type(s) ~= "string" then return nil end
+  local y, mo, d, h, mi, sec = s:match("^(%d%d%d%d)(%d%d)(%d%d)T(%d%d)(%d%d)(%d%d)Z$")
+  if not y then return nil end
+  return epoch(tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
 end
 
 return M
