@@ -161,6 +161,46 @@ describe("answers off the wire", function()
     end
   end)
 
+  describe("a listing", function()
+    local function page(ids, token)
+      local items = {}
+      for i, id in ipairs(ids) do
+        items[i] = ('{"BackupId":"%s","Lifecycle":"AVAILABLE","Type":"USER_INITIATED",'
+          .. '"CreationTime":1700000000,"FileSystem":{"FileSystemId":"%s"}}'):format(id, FS)
+      end
+      local body = '{"Backups":[' .. table.concat(items, ",") .. "]"
+        .. (token and (',"NextToken":"' .. token .. '"') or "") .. "}"
+      return { raw = ok_json(body) }
+    end
+
+    it("handing out a token the API refuses ends with a decode error, not the caller's validation error", function()
+      for _, token in ipairs{ "not base64!", ("QUFB"):rep(100), ("QUFB"):rep(500000) } do
+        script{ page({ BACKUP }, token), page({ BACKUP }) }
+        local seen = {}
+        local ok, err = pcall(function()
+          for b in client():each_backup{} do seen[#seen + 1] = b.backup_id end
+        end)
+        assert.is_false(ok)
+        assert.equal("decode", err.kind)
+        assert.equal("InvalidResponse", err.code)
+        assert.same({ BACKUP }, seen)
+        assert.equal(1, #requests())
+      end
+    end)
+
+    it("cycling between tokens, or the same page under new tokens, ends", function()
+      script{ page({ BACKUP }, "QUFB"), page({ BACKUP }, "QkJC"), page({ BACKUP }, "QUFB") }
+      local ok, err = pcall(function() for _ in client():each_backup{} do end end)
+      assert.is_false(ok)
+      assert.equal("PaginationLoop", err.code)
+      script{ page({ BACKUP }, "QUFB"), page({ BACKUP }, "QkJC"), page({ BACKUP }, "Q0ND"), page({}, "RERE") }
+      ok, err = pcall(function() for _ in client():each_backup({}, { max_pages = 20 }) do end end)
+      assert.is_false(ok)
+      assert.truthy(err.code == "PaginationLoop" or err.code == "PaginationLimitExceeded", err.code)
+      assert.is_true(#requests() <= 20)
+    end)
+  end)
+
   describe("a clock-skew error", function()
     local function amz(t) return os.date("!%Y%m%dT%H%M%SZ", t) end
     local function epoch_of(stamp) return require("fsx.date").parse_amz(stamp) end

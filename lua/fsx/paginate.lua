@@ -120,7 +120,17 @@ function M.pages(client, decl, args, config, op)
         message = op .. ": the listing has more than " .. s.max_pages .. " pages (max_pages)" }
     end
     base[in_token] = token
-    local page, meta = client:_operation(decl, base)
+    local ok, page, meta = pcall(client._operation, client, decl, base)
+    if not ok then
+      -- a token the service handed out that the model refuses is the
+      -- service's fault, not a mistake in the caller's arguments
+      if fetched > 0 and errors.is_error(page) and page.kind == "validation"
+          and page.field == in_token then
+        errors.raise{ kind = "decode", code = "InvalidResponse", operation = decl.name,
+          message = op .. ": the service handed out a pagination token the API refuses (" .. page.message .. ")" }
+      end
+      error(page, 0)
+    end
     fetched = fetched + 1
     local items = page[result_key] or {}
     local next_token = page[out_token]
