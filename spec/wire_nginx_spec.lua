@@ -15,7 +15,8 @@ local FS = "fs-0123456789abcdef0"
 local BACKUP = "backup-0123456789abcdef0"
 local CT = "Content-Type: application/x-amz-json-1.1"
 
--- /call?url=U&op=O: the call through the ngx transport, as JSON.
+-- /call?url=U&op=O: the call through the ngx transport, as JSON; with
+-- twice=1 the call is made twice, the answer being the second one's.
 local SERVER = [[
         location = /call {
             content_by_lua_block {
@@ -32,6 +33,10 @@ local SERVER = [[
                     describe = function() return c:describe_backups{} end,
                 }
                 local ok, res = pcall(calls[args.op])
+                if args.twice then
+                    ngx.sleep(0.2)
+                    ok, res = pcall(calls[args.op])
+                end
                 local out = { ok = ok }
                 if ok then
                     out.backup_id = res.backup_id
@@ -94,12 +99,16 @@ describe_nginx("answers off the wire, inside Nginx", function()
 
   local function script(steps)
     local out = {}
-    for i, s in ipairs(steps) do out[i] = { raw = base64(s.raw or ""), ["then"] = s["then"] } end
+    for i, s in ipairs(steps) do
+      out[i] = { raw = base64(s.raw or ""), ["then"] = s["then"], extra = s.extra and base64(s.extra),
+                 extra_after = s.extra_after }
+    end
     procs.control(wire, { steps = out })
   end
 
-  local function call(op)
-    local status, body = srv:get("/call?op=" .. op .. "&url=" .. wire.url .. "/", { max_time = 60 })
+  local function call(op, twice)
+    local status, body = srv:get("/call?op=" .. op .. (twice and "&twice=1" or "") .. "&url=" .. wire.url .. "/",
+                                 { max_time = 60 })
     assert.equal(200, status, body .. "\n" .. srv:log(2000))
     return cjson.decode(body), procs.stats(wire).log
   end
@@ -181,5 +190,21 @@ describe_nginx("answers off the wire, inside Nginx", function()
     local out, log = call("create")
     assert.is_false(out.ok)
     assert.equal(1, #log)
+  end)
+
+  it("an answer nobody asked for, left on a kept-alive connection, is never the next call's answer", function()
+    local function answer(id)
+      local at = CREATED:find(BACKUP, 1, true)
+      return ok_json(CREATED:sub(1, at - 1) .. id .. CREATED:sub(at + #BACKUP))
+    end
+    local first, stale, fresh = BACKUP, "backup-0bbbbbbbbbbbbbbbb", "backup-0cccccccccccccccc"
+    -- sent after the answer, and in the same write as the answer
+    for _, step in ipairs{ { raw = answer(first), extra = answer(stale), extra_after = 0.05, ["then"] = "keep" },
+                           { raw = answer(first) .. answer(stale), ["then"] = "keep" } } do
+      script{ step, { raw = answer(fresh) } }
+      local out = call("create", true)
+      assert.is_true(out.ok, out.message)
+      assert.equal(fresh, out.backup_id)
+    end
   end)
 end)

@@ -5,19 +5,23 @@
 Every byte of every answer is chosen by the spec: it POSTs a script to
 /_control, then each request (any other path) takes the script's next step;
 once the script is used up, its last step answers every further request.
-One thread per connection; each step ends its connection.
+One thread per connection; a step ends its connection unless it says keep.
 
   POST /_control  {"steps": [STEP, ...]}: a new script, the log emptied
   GET  /_stats    {"log": [...]}: of each scripted request its path,
                   amz-sdk-invocation-id, amz-sdk-request, ClientRequestToken,
                   whether it carried Authorization, and its X-Amz-Date
 
-A STEP is {"raw": BASE64, "then": END, "pause": S, "trickle": [N, S]}:
+A STEP is {"raw": BASE64, "then": END, "pause": S, "trickle": [N, S],
+"extra": BASE64, "extra_after": S}:
   raw       the bytes sent after the request was read
+  extra     bytes sent after raw, unasked (a second answer, garbage),
+            extra_after seconds later (0 by default)
   pause     seconds to wait (the request read) before sending
   trickle   send N bytes at a time, S seconds apart
-  then      "close" (FIN, the default), "reset" (RST) or "hang" (keep the
-            connection open, silent, until the server stops)
+  then      "close" (FIN, the default), "reset" (RST), "hang" (keep the
+            connection open, silent, until the server stops) or "keep"
+            (read the connection's next request, answered by the next step)
 
 Usage: wire_server.py --port 0 --port-file FILE
 Writes the bound port to FILE once listening; stops on SIGTERM or SIGINT.
@@ -79,9 +83,15 @@ def next_step():
 
 
 def handle(conn):
+    # a step ending with "keep" serves the connection's next request too
+    while handle_one(conn) == "keep":
+        pass
+
+
+def handle_one(conn):
     req = read_request(conn)
     if req is None:
-        return
+        return None
     path, headers, body = req
     if path == "/_control":
         ctl = json.loads(body.decode("utf-8"))
@@ -90,11 +100,11 @@ def handle(conn):
             STATE["next"] = 0
             STATE["log"] = []
         answer(conn, b"{}")
-        return
+        return None
     if path == "/_stats":
         with LOCK:
             answer(conn, json.dumps({"log": STATE["log"]}).encode())
-        return
+        return None
     try:
         params = json.loads(body.decode("utf-8") or "{}")
     except ValueError:
@@ -113,10 +123,10 @@ def handle(conn):
     step = next_step()
     if step is None:
         answer(conn, b'{"__type":"NoScript","message":"no script"}', b"500 No Script")
-        return
+        return None
     if step.get("pause"):
         if STOP.wait(step["pause"]):
-            return
+            return None
     raw = base64.b64decode(step.get("raw", ""))
     trickle = step.get("trickle")
     if trickle:
@@ -124,14 +134,19 @@ def handle(conn):
         for i in range(0, len(raw), n):
             conn.sendall(raw[i:i + n])
             if STOP.wait(gap):
-                return
+                return None
     else:
         conn.sendall(raw)
+    if step.get("extra"):
+        if STOP.wait(step.get("extra_after", 0)):
+            return None
+        conn.sendall(base64.b64decode(step["extra"]))
     end = step.get("then", "close")
     if end == "reset":
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     elif end == "hang":
         STOP.wait()
+    return end
 
 
 def main():
