@@ -365,7 +365,8 @@ ASAN_LUAJIT_INCDIR ?= /usr/include/luajit-2.1
 ASAN_BUSTED_LUAS ?= lua5.4 luajit
 BUSTED_C_SPECS = spec/sigv4_spec.lua spec/binding_spec.lua spec/client_spec.lua \
 	spec/protocol_spec.lua spec/limits_spec.lua spec/integration/faults_spec.lua \
-	spec/convert_spec.lua spec/shape_spec.lua spec/sigv4_ffi_spec.lua
+	spec/convert_spec.lua spec/validate_spec.lua spec/sigv4_ffi_spec.lua spec/cut_response_spec.lua \
+	spec/credentials_proxy_spec.lua
 ASAN_BUSTED_SPECS ?= $(BUSTED_C_SPECS) spec/sigv4_botocore_spec.lua spec/backup_spec.lua \
 	spec/waiter_spec.lua spec/credentials_spec.lua spec/hostile_spec.lua spec/secrets_spec.lua
 VALGRIND_BUSTED_SPECS ?= $(BUSTED_C_SPECS)
