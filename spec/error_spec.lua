@@ -95,4 +95,35 @@ describe("fsx.error", function()
     assert.is_true(scrubbed(gone))
     assert.is_true(scrubbed(in_use))
   end)
+
+  it("finds a secret in any spelling, also across the windows a large text is read in", function()
+    local secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYwindowTESTkey"
+    errors.add_secret(secret)
+    local pct = secret:gsub("[/+]", function(c) return ("%%%02X"):format(c:byte()) end)
+    local wrapped = secret:sub(1, 20) .. "\r\n  " .. secret:sub(21)
+    for _, form in ipairs{ secret, pct, wrapped, secret:gsub("/", "\\/"), secret:sub(1, 18) .. "..." } do
+      for _, at in ipairs{ 1, 65536 - 10, 65536 + 16384 - 20, 200000 } do
+        local text = ("x\n"):rep(math.floor(at / 2)) .. form .. ("y\n"):rep(100)
+        local out = errors.scrub(text)
+        assert.is_nil(out:find(secret:sub(5, 20), 1, true), form .. " at " .. at)
+        assert.truthy(out:find("<redacted>", 1, true))
+      end
+    end
+  end)
+
+  it("reads a large text a window at a time (bounded memory)", function()
+    local body = ('{"BackupId":"backup-0123456789abcdef0","Message":"50%% done\\/"},\n'):rep(120000)
+    collectgarbage()
+    local before, peak = collectgarbage("count"), 0
+    -- the heap sampled as the scrub runs, the collector at work
+    debug.sethook(function()
+      peak = math.max(peak, collectgarbage("count") - before)
+    end, "", 1000)
+    local out = errors.scrub(body)
+    debug.sethook()
+    assert.equal(body, out)
+    -- a per-character map of the whole text would take hundreds of MiB
+    assert.is_true(peak < 100 * 1024, ("%.0f KiB"):format(peak))
+  end)
 end)
+

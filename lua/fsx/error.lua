@@ -174,22 +174,23 @@ local function decoded(s)
   return table.concat(out), from, to
 end
 
---- Remove every registered secret (whole, in pieces of FRAGMENT characters or
--- more, percent-encoded, JSON-escaped or wrapped over lines), anything that
--- looks like a SigV4 signature and the value of a security token header (as
--- an echoed canonical request shows it) from a string.
-function M.scrub(s)
-  if type(s) ~= "string" then return s end
+-- Texts are read in windows of WINDOW bytes overlapping by OVERLAP (more
+-- than any secret takes even percent-encoded and wrapped), so a large body
+-- given to the debug hook costs memory for one window only.
+local WINDOW, OVERLAP = 65536, 16384
+
+-- Appends to spans the {first, last} positions in s (plus offset) of every
+-- secret and piece of one in s.
+local function find_spans(s, offset, spans, pieces)
   local text, from, to = decoded(s)
   text = text or s
-  local spans = {}
-  local pieces = fragments()
+  local found = {}
   if next(pieces) then
     for a, run, b in text:gmatch("()(" .. RUN .. ")()") do
       if #run >= FRAGMENT then
         for i = 1, #run - FRAGMENT + 1 do
           if pieces[run:sub(i, i + FRAGMENT - 1)] then
-            spans[#spans + 1] = { a, b - 1 }
+            found[#found + 1] = { a, b - 1 }
             break
           end
         end
@@ -199,14 +200,32 @@ function M.scrub(s)
   each_secret(function(secret)
     local a, b = string.find(text, secret, 1, true)
     while a do
-      spans[#spans + 1] = { a, b }
+      found[#found + 1] = { a, b }
       a, b = string.find(text, secret, b + 1, true)
     end
   end)
+  for _, sp in ipairs(found) do
+    if from then sp[1], sp[2] = from[sp[1]], to[sp[2]] end
+    spans[#spans + 1] = { sp[1] + offset, sp[2] + offset }
+  end
+end
+
+--- Remove every registered secret (whole, in pieces of FRAGMENT characters or
+-- more, percent-encoded, JSON-escaped or wrapped over lines), anything that
+-- looks like a SigV4 signature and the value of a security token header (as
+-- an echoed canonical request shows it) from a string.
+function M.scrub(s)
+  if type(s) ~= "string" then return s end
+  local spans = {}
+  local pieces = fragments()
+  local first = 1
+  while true do
+    local last = math.min(#s, first + WINDOW + OVERLAP - 1)
+    find_spans(first == 1 and last == #s and s or s:sub(first, last), first - 1, spans, pieces)
+    if last == #s then break end
+    first = first + WINDOW
+  end
   if #spans > 0 then
-    if from then
-      for _, sp in ipairs(spans) do sp[1], sp[2] = from[sp[1]], to[sp[2]] end
-    end
     table.sort(spans, function(x, y) return x[1] < y[1] end)
     local out, pos = {}, 1
     for _, sp in ipairs(spans) do
