@@ -195,6 +195,41 @@ describe("answers off the wire", function()
     end
   end)
 
+  describe("a load balancer's or proxy's own answer", function()
+    local function html(status)
+      local page = "<html><body><h1>" .. status .. "</h1></body></html>"
+      return response(status, { "Content-Type: text/html", "Content-Length: " .. #page }, page)
+    end
+
+    it("a 429, 502, 503 or 504 HTML page is retried, with the same token, as throttling or a fault", function()
+      for _, status in ipairs{ "429 Too Many Requests", "502 Bad Gateway", "503 Service Unavailable",
+                               "504 Gateway Timeout" } do
+        script{ { raw = html(status) }, { raw = ok_json(CREATED) } }
+        local backup, meta = CALLS.create_backup(client())
+        assert.equal(BACKUP, backup.backup_id)
+        assert.equal(2, meta.attempts, status)
+        assert_same_call(requests(), 2)
+        script{ { raw = html(status) } }
+        local ok, err = pcall(CALLS.create_backup, client())
+        assert.is_false(ok)
+        assert.equal("HTTP" .. status:sub(1, 3), err.code)
+        assert.is_true(err.retryable)
+        assert.equal(3, err.attempts)
+      end
+    end)
+
+    it("a 407 from a proxy, or a 200 HTML page, is never a success", function()
+      script{ { raw = html("407 Proxy Authentication Required") } }
+      local ok, err = pcall(CALLS.create_backup, client())
+      assert.is_false(ok)
+      assert.equal("HTTP407", err.code)
+      script{ { raw = html("200 OK") } }
+      ok, err = pcall(CALLS.delete_backup, client())
+      assert.is_false(ok)
+      assert.equal("InvalidResponse", err.code)
+    end)
+  end)
+
   describe("a listing", function()
     local function page(ids, token)
       local items = {}

@@ -68,7 +68,9 @@ end
 function M.classify(err)
   local kind, code = err.kind, err.code
   if kind == "service" then
-    local throttle = M.THROTTLING[code] == true
+    -- a 429 is throttling whatever its body (a load balancer's HTML page),
+    -- as the AWS SDKs for JavaScript v3 and Java v2 count it
+    local throttle = M.THROTTLING[code] == true or err.status == 429
     return throttle or M.TRANSIENT[code] == true or M.TRANSIENT_STATUS[err.status] == true,
       throttle, false
   elseif kind == "timeout" then
