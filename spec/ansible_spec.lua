@@ -9,7 +9,7 @@ local cjson = require "cjson"
 local helpers = require "helpers"
 
 local q = helpers.q
-local LUA = rawget(_G, "jit") and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
+local LUA = helpers.LUA
 local FS = "fs-0123456789abcdef0"
 local CREDS = helpers.session_credentials()
 

@@ -7,7 +7,7 @@
 local helpers = require "helpers"
 local procs = require "support.procs"
 
-local LUA = jit and "luajit" or "lua5.4"
+local LUA = helpers.LUA
 local q = procs.shell_quote
 
 local read = helpers.read_file

@@ -67,7 +67,8 @@ end
 -- The facts of a generated api.lua that a model update changes: each shape's
 -- line (its declaration as text) and the operations.
 local function facts(text)
-  local chunk = assert(load(text, "=api.lua"))
+  local load_text = rawget(_G, "loadstring") or load  -- Lua 5.1's load takes no string
+  local chunk = assert(load_text(text, "=api.lua"))
   local api = chunk()
   local lines = {}
   local body = text:match("\nlocal SHAPES = %[(=*)%[\n")
