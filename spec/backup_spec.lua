@@ -275,7 +275,7 @@ describe("waiting against the local server", function()
     }
     local clock = driven_clock(function(n) server:set_backup(b.backup_id, script[n]) end)
     local seen = {}
-    local final = client:wait_for_backup(b.backup_id, { sleep = clock.sleep, now = clock.now,
+    local final = client:wait_for_backup(b.backup_id, { sleep = clock.sleep, monotime = clock.now,
       on_progress = function(x)
         seen[#seen + 1] = x.lifecycle .. ":" .. string.format("%d", x.progress_percent)
       end })
@@ -290,7 +290,7 @@ describe("waiting against the local server", function()
     local clock = driven_clock(function(n)
       if n == 2 then server:set_backup(b.backup_id, { lifecycle = "FAILED", message = "The volume is offline." }) end
     end)
-    local e = err_of(client.wait_for_backup, client, b.backup_id, { sleep = clock.sleep, now = clock.now })
+    local e = err_of(client.wait_for_backup, client, b.backup_id, { sleep = clock.sleep, monotime = clock.now })
     assert.equal("waiter", e.kind)
     assert.equal("BackupFailed", e.code)
     assert.equal(b.backup_id, e.backup_id)
@@ -306,7 +306,7 @@ describe("waiting against the local server", function()
       if n == 1 then server:set_backup(b.backup_id, { lifecycle = "DELETED" }) end
     end)
     local e = err_of(client.wait_for_backup, client, b.backup_id,
-                     { sleep = clock.sleep, now = clock.now, not_found_grace = 30 })
+                     { sleep = clock.sleep, monotime = clock.now, not_found_grace = 30 })
     assert.equal("waiter", e.kind)
     assert.equal("BackupDeleted", e.code)
     assert.equal(b.backup_id, e.backup_id)
@@ -319,7 +319,7 @@ describe("waiting against the local server", function()
   it("raises BackupNotFound past the grace period for a backup never seen", function()
     local clock = driven_clock()
     local e = err_of(client.wait_for_backup, client, "backup-0000000000000dead",
-                     { sleep = clock.sleep, now = clock.now, not_found_grace = 30 })
+                     { sleep = clock.sleep, monotime = clock.now, not_found_grace = 30 })
     assert.equal("service", e.kind)
     assert.equal("BackupNotFound", e.code)
     assert.is_true(clock.t >= 30 and clock.t < 60, "gave up at " .. clock.t)
@@ -400,7 +400,7 @@ describe("waiting against the local server", function()
     local clock = driven_clock(function(n)
       if n == 3 then server:set_backup(b.backup_id, { lifecycle = "AVAILABLE" }) end
     end)
-    local final = client:wait_for_backup(b.backup_id, { sleep = clock.sleep, now = clock.now })
+    local final = client:wait_for_backup(b.backup_id, { sleep = clock.sleep, monotime = clock.now })
     assert.equal("AVAILABLE", final.lifecycle)
   end)
 
@@ -410,7 +410,7 @@ describe("waiting against the local server", function()
     server:set_backup(b.backup_id, { lifecycle = "CREATING", progress = 42 })
     local clock = driven_clock()
     local e = err_of(client.wait_for_backup, client, b.backup_id,
-                     { sleep = clock.sleep, now = clock.now, timeout = 600 })
+                     { sleep = clock.sleep, monotime = clock.now, timeout = 600 })
     assert.equal("waiter", e.kind)
     assert.equal("WaiterTimeout", e.code)
     assert.equal(b.backup_id, e.backup_id)
@@ -425,7 +425,7 @@ describe("waiting against the local server", function()
     local b = client:create_backup{ file_system_id = FS_WINDOWS }
     local clock = driven_clock(function(n) server:set_backup(b.backup_id, { progress = n * 10 }) end)
     server:set_backup(b.backup_id, { lifecycle = "CREATING", progress = 0 })
-    local e = err_of(client.wait_for_backup, client, b.backup_id, { sleep = clock.sleep, now = clock.now,
+    local e = err_of(client.wait_for_backup, client, b.backup_id, { sleep = clock.sleep, monotime = clock.now,
       on_progress = function(x) return x.progress_percent < 30 end })
     assert.equal("WaiterCancelled", e.code)
     assert.equal(30, e.backup.progress_percent)
@@ -457,7 +457,7 @@ describe("waiting against the local server", function()
         if i <= n * 6 then server:set_backup(ids[i], { lifecycle = "AVAILABLE" }) end
       end
     end)
-    local list = client:wait_for_backups(ids, { sleep = clock.sleep, now = clock.now })
+    local list = client:wait_for_backups(ids, { sleep = clock.sleep, monotime = clock.now })
     assert.equal(12, #list)
     for i, b in ipairs(list) do
       assert.equal(ids[i], b.backup_id)
@@ -628,7 +628,7 @@ describe("copy_backup and restores against the local server", function()
       local clock = driven_clock(function(n)
         if n == 2 then server:control("POST", "/_fsx/resource/" .. id, { Lifecycle = good }) end
       end)
-      local final = client["wait_for_" .. kind](client, id, { sleep = clock.sleep, now = clock.now,
+      local final = client["wait_for_" .. kind](client, id, { sleep = clock.sleep, monotime = clock.now,
         on_progress = function(x) seen[#seen + 1] = require("fsx.waiter").state_text(kind, x) end })
       assert.equal(good, final.lifecycle)
       assert.same({ bad .. " (recoverable: waiting)", good }, seen)
@@ -638,10 +638,10 @@ describe("copy_backup and restores against the local server", function()
   it("wait_for_file_system and wait_for_volume raise the service error for unknown ids", function()
     local clock = driven_clock()
     local e = err_of(client.wait_for_file_system, client, "fs-0000000000000dead",
-                     { sleep = clock.sleep, now = clock.now })
+                     { sleep = clock.sleep, monotime = clock.now })
     assert.equal("FileSystemNotFound", e.code)
     e = err_of(client.wait_for_volume, client, "fsvol-0000000000000dead",
-               { sleep = clock.sleep, now = clock.now, not_found_grace = 0 })
+               { sleep = clock.sleep, monotime = clock.now, not_found_grace = 0 })
     assert.equal("VolumeNotFound", e.code)
     assert.equal("AVAILABLE", client:wait_for_file_system(FS_WINDOWS).lifecycle)
   end)

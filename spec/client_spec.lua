@@ -43,6 +43,7 @@ local function scripted(script, opts)
     end,
     sleep = function(s) sleeps[#sleeps + 1] = s; t = t + s end,
     now = function() return t end,
+    monotime = function() return t end,
     random = function() return 0.5 end,
   }
   for k, v in pairs(opts or {}) do o[k] = v end

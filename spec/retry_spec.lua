@@ -59,7 +59,7 @@ describe("fsx.retry", function()
   describe("adaptive", function()
     it("does not limit before the first throttle", function()
       local t = 0
-      local s = retry.new{ mode = "adaptive", now = function() return t end }
+      local s = retry.new{ mode = "adaptive", monotime = function() return t end }
       for _ = 1, 50 do
         assert.equal(0, s:before_send())
         s:after_response(false)
@@ -69,7 +69,7 @@ describe("fsx.retry", function()
 
     it("slows down after throttling and recovers after successes", function()
       local t = 0
-      local s = retry.new{ mode = "adaptive", now = function() return t end }
+      local s = retry.new{ mode = "adaptive", monotime = function() return t end }
       -- a steady 20 requests per second
       for _ = 1, 40 do s:after_response(false); t = t + 0.05 end
       s:after_response(true)

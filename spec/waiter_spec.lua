@@ -51,7 +51,7 @@ local function creating(secs, rate)
 end
 
 local function opts(clock, extra)
-  local o = { sleep = clock.sleep, now = clock.now, random = function() return 0.5 end }
+  local o = { sleep = clock.sleep, monotime = clock.now, random = function() return 0.5 end }
   for k, v in pairs(extra or {}) do o[k] = v end
   return waiter.options(o, "wait_for_backup")
 end
@@ -433,7 +433,7 @@ describe("waiter engine", function()
       assert.same({ 3600, 2, 30, 30, 5 }, { o.timeout, o.min_delay, o.max_delay, o.not_found_grace,
                                             o.max_failures })
       assert.equal(print, o.sleep)
-      assert.equal(os.clock, o.now)
+      assert.equal(os.clock, o.monotime)
       assert.same(o.timeout, waiter.options(true, "x", { sleep = print, monotime = os.clock }).timeout)
     end)
 
@@ -480,7 +480,7 @@ describe("client waiters over a fake transport", function()
     local sent = {}
     local o = {
       region = "us-east-1", credentials = CREDS, endpoint_url = "http://127.0.0.1:1",
-      max_attempts = 2, sleep = clock.sleep, now = clock.now, random = function() return 0.5 end,
+      max_attempts = 2, sleep = clock.sleep, now = clock.now, monotime = clock.now, random = function() return 0.5 end,
       transport = function(req)
         local op = target(req)
         local params = json.decode(req.body)

@@ -138,7 +138,7 @@ function M.new(opts)
   self.now = opts.now or clock.now
   -- seconds added to the local clock when signing, learnt from clock-skew errors
   self.clock_offset = 0
-  self.monotime = opts.monotime or (opts.now and opts.now) or clock.monotime
+  self.monotime = opts.monotime or clock.monotime
   self.random = opts.random or util.random
   local send, close_or_err = transport.select(opts.transport, { ngx = opts.ngx })
   if not send then errors.validation("new", "transport", close_or_err) end
@@ -151,7 +151,7 @@ function M.new(opts)
   self.retry = retry.new{
     mode = settings.retry_mode or "standard", max_attempts = max_attempts,
     base = opts.retry_base or 1, max_backoff = opts.max_backoff or 20,
-    random = self.random, now = self.monotime, quota = opts.retry_quota,
+    random = self.random, monotime = self.monotime, quota = opts.retry_quota,
   }
   self.user_agent = settings.user_agent
   if opts.user_agent_extra then self.user_agent = self.user_agent .. " " .. opts.user_agent_extra end

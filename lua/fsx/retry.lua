@@ -91,11 +91,11 @@ Limiter.__index = Limiter
 
 local BETA, SCALE, MIN_RATE, SMOOTH, BUCKET = 0.7, 0.4, 0.5, 0.8, 0.5
 
-local function new_limiter(now)
+local function new_limiter(monotime)
   return setmetatable({
-    now = now, enabled = false, tokens = 0, fill_rate = MIN_RATE, capacity = 1,
-    last_refill = nil, measured = 0, count = 0, last_bucket = math.floor(now() / BUCKET) * BUCKET,
-    w_max = 0, last_fail = now(), k = 0,
+    monotime = monotime, enabled = false, tokens = 0, fill_rate = MIN_RATE, capacity = 1,
+    last_refill = nil, measured = 0, count = 0, last_bucket = math.floor(monotime() / BUCKET) * BUCKET,
+    w_max = 0, last_fail = monotime(), k = 0,
   }, Limiter)
 end
 
@@ -109,7 +109,7 @@ end
 --- Seconds to wait before the next send (0 when a token is there), taking it.
 function Limiter:acquire()
   if not self.enabled then return 0 end
-  local t = self.now()
+  local t = self.monotime()
   self:refill(t)
   if self.tokens >= 1 then
     self.tokens = self.tokens - 1
@@ -122,7 +122,7 @@ function Limiter:acquire()
 end
 
 function Limiter:set_rate(rate)
-  local t = self.now()
+  local t = self.monotime()
   self:refill(t)
   self.fill_rate = math.max(rate, MIN_RATE)
   self.capacity = math.max(rate, 1)
@@ -143,7 +143,7 @@ end
 
 --- Feed the outcome of one response into the rate.
 function Limiter:update(throttled)
-  local t = self.now()
+  local t = self.monotime()
   local measured = self:measure(t)
   local rate
   if throttled then
@@ -170,8 +170,8 @@ Strategy.__index = Strategy
 
 --- A retry strategy.
 -- @tparam table o `mode` ("standard"|"adaptive"), `max_attempts` (3), `base`
---   (1 s), `max_backoff` (20 s), `random` (function -> [0,1)), `now`
---   (monotonic clock, for adaptive), `quota` (500)
+--   (1 s), `max_backoff` (20 s), `random` (function -> [0,1)), `monotime`
+--   (the monotonic clock of the adaptive mode's rate limiter), `quota` (500)
 function M.new(o)
   o = o or {}
   local s = setmetatable({
@@ -184,7 +184,7 @@ function M.new(o)
     retry_cost = 5, timeout_cost = 10, success_credit = 1,
   }, Strategy)
   s.tokens = s.capacity
-  if s.mode == "adaptive" then s.limiter = new_limiter(o.now or os.time) end
+  if s.mode == "adaptive" then s.limiter = new_limiter(o.monotime or require("fsx.clock").monotime) end
   return s
 end
 

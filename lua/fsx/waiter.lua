@@ -36,8 +36,9 @@
 -- * `not_found_grace` (30 s): a "not found" answer for a resource never seen
 --   within that long of the start is taken for eventual consistency right
 --   after creation; later it is raised as the service's error (BackupNotFound);
--- * `sleep(s)`, `now()` (monotonic seconds), `random()` (jitter): default to
---   the client's, so `ngx.sleep` is used inside OpenResty.
+-- * `sleep(s)`, `monotime()` (a monotonic clock, seconds), `random()` (jitter):
+--   default to the client's, so `ngx.sleep` is used inside OpenResty (`now` is
+--   refused: it names the wall clock).
 --
 -- Which states end a wait:
 --
@@ -156,7 +157,7 @@ M.SPECS = {
 local OPTION_TYPES = {
   timeout = "number", min_delay = "number", max_delay = "number", not_found_grace = "number",
   max_failures = "number", on_progress = "function", on_error = "function",
-  sleep = "function", now = "function", random = "function",
+  sleep = "function", monotime = "function", random = "function",
 }
 M.OPTION_TYPES = OPTION_TYPES
 
@@ -173,6 +174,9 @@ function M.options(opts, op, client, field)
   errors.plain(op, field or "opts", opts)
   for k, v in pairs(opts) do
     local want = OPTION_TYPES[k]
+    if k == "now" then
+      errors.validation(op, prefix .. "now", "the waiter's clock is monotonic: pass it as monotime")
+    end
     if not want then errors.validation(op, prefix .. tostring(k), "unknown waiter option") end
     if type(v) ~= want then errors.validation(op, prefix .. k, "must be a " .. want) end
     if want == "number" and (v ~= v or v < 0 or v == math.huge) then
@@ -192,12 +196,12 @@ function M.options(opts, op, client, field)
   o.on_progress = opts.on_progress
   o.on_error = opts.on_error
   o.sleep = opts.sleep or (client and client.sleep)
-  o.now = opts.now or (client and client.monotime)
+  o.monotime = opts.monotime or (client and client.monotime)
   o.random = opts.random or (client and client.random)
-  if not o.sleep or not o.now then
+  if not o.sleep or not o.monotime then
     local clock = require "fsx.clock"
     o.sleep = o.sleep or clock.sleep
-    o.now = o.now or clock.monotime
+    o.monotime = o.monotime or clock.monotime
   end
   o.random = o.random or math.random
   return o
@@ -330,15 +334,15 @@ end
 -- @tparam table ids list of ids (duplicates allowed)
 -- @tparam table o options resolved by `M.options`
 -- @tparam function describe `describe(ids, deadline) -> list of items` (raises fsx
---   errors); `deadline` is the wait's end on the `o.now` clock
+--   errors); `deadline` is the wait's end on the `o.monotime` clock
 -- @tparam[opt] string op the operation named in errors (default `spec.ops`)
 -- @treturn table list of final items, in the order of ids
 -- @treturn table `{ polls =, elapsed = }`
 function M.run(spec, ids, o, describe, op)
   op = op or spec.ops
   local kind = spec.kind
-  local now, sleep = o.now, o.sleep
-  local started = now()
+  local monotime, sleep = o.monotime, o.sleep
+  local started = monotime()
   local deadline = started + o.timeout
   local pending, final, last, sig, queued, suspect = {}, {}, {}, {}, {}, {}
   for _, id in ipairs(ids) do
@@ -355,7 +359,7 @@ function M.run(spec, ids, o, describe, op)
   while true do
     info.polls = info.polls + 1
     local found, missing, fail_err, out_of_time = round(spec, describe_chunk, pending, suspect)
-    local t = now()
+    local t = monotime()
     info.elapsed = t - started
     local still = {}
     for _, id in ipairs(pending) do
@@ -453,15 +457,15 @@ end
 -- client itself, so its secrets are registered under the client for scrubbing.
 -- The client is never modified to carry the deadline: another coroutine may
 -- use it meanwhile (OpenResty).
-local function bounded(client, now, deadline)
+local function bounded(client, monotime, deadline)
   local own = client.deadline
-  local start = now()
+  local start = monotime()
   local poll_end = deadline > start and deadline or start + M.FINAL_POLL
   local function request(_, ...) return client:_request(...) end
   return setmetatable({}, {
     __index = function(_, k)
       if k == "deadline" then
-        local left = poll_end - now()
+        local left = poll_end - monotime()
         if own and own < left then return own end
         return left
       end
@@ -475,11 +479,11 @@ end
 -- A describe function over the client's paginated iterator. Only the wanted
 -- ids are kept (the last description of each), so a listing that repeats
 -- items or never ends holds no more memory than the ids asked for.
-local function describer(client, spec, now)
+local function describer(client, spec, monotime)
   return function(chunk, deadline)
     local wanted = set(chunk)
     local by_id, list = {}, {}
-    local c = bounded(client, now, deadline)
+    local c = bounded(client, monotime, deadline)
     local ok, err = pcall(function()
       for item in c[spec.iterator](c, { [spec.ids_arg] = chunk }) do
         local id = type(item) == "table" and item[spec.id_field]
@@ -533,7 +537,7 @@ function M.wait_one(client, kind, id, opts, op)
   check_client(client, op, spec)
   check_id(op, spec.id_field, id)
   local o = M.options(opts, op, client)
-  local items, info = M.run(spec, { id }, o, describer(client, spec, o.now), op)
+  local items, info = M.run(spec, { id }, o, describer(client, spec, o.monotime), op)
   return items[1], info
 end
 
@@ -544,7 +548,7 @@ function M.wait_many(client, kind, ids, opts)
   check_client(client, spec.ops, spec)
   check_ids(spec.ops, "ids", ids)
   local o = M.options(opts, spec.ops, client)
-  return M.run(spec, ids, o, describer(client, spec, o.now), spec.ops)
+  return M.run(spec, ids, o, describer(client, spec, o.monotime), spec.ops)
 end
 
 return M
