@@ -98,7 +98,8 @@ end
 -- * transport: `transport` (`"auto"`, `"curl"`, `"ngx"` or a function), `ngx`
 --   (pool tuning, see `fsx.transport.ngx`), `ca_file`, `insecure` (false),
 --   `max_body` (8 MiB);
--- * identification: `app_id`, `user_agent`, `user_agent_extra`;
+-- * identification: `app_id`, `user_agent` (replaces the library's User-Agent),
+--   `user_agent_extra` (appended to it);
 -- * hooks, mostly for tests: `debug(event, data)`, `sleep(s)`, `now()`,
 --   `monotime()`, `random()`, `getenv(name)`;
 -- * credential refresh: `sts_endpoint_url`, `sts_timeout` (10 s),
@@ -154,7 +155,6 @@ function M.new(opts)
     random = self.random, monotime = self.monotime, quota = opts.retry_quota,
   }
   self.user_agent = settings.user_agent
-  if opts.user_agent_extra then self.user_agent = self.user_agent .. " " .. opts.user_agent_extra end
   self.endpoint_url = settings.endpoint_url
   if self.endpoint_url then
     local u, uerr = url.parse(self.endpoint_url)

@@ -266,7 +266,8 @@ end
 -- @tparam ?table opts the options of `fsx.new`: `region`, `profile`,
 --   `endpoint_url`, `max_attempts`, `retry_mode`, `use_fips_endpoint`
 --   (or `use_fips`), `use_dualstack_endpoint` (or `use_dualstack`), `ca_file`,
---   `app_id`, `user_agent` (appended to the built user agent), `config_file`,
+--   `app_id`, `user_agent` (replaces the library's User-Agent),
+--   `user_agent_extra` (appended to it), `config_file`,
 --   `credentials_file`, `getenv`
 -- @treturn table settings: `region`, `profile`, `profile_explicit`,
 --   `profile_source` (`option`/`env`/nil), `endpoint_url`, `endpoint_source`
@@ -416,11 +417,13 @@ function M.resolve(opts)
   s.app_id = first(opts.app_id, "option", getenv("AWS_SDK_UA_APP_ID"), "env",
                    profile_value(pdata, "sdk_ua_app_id"), "profile")
   if s.app_id ~= nil and type(s.app_id) ~= "string" then invalid("app_id", "must be a string") end
-  if opts.user_agent ~= nil and type(opts.user_agent) ~= "string" then
-    invalid("user_agent", "must be a string")
+  for _, k in ipairs{ "user_agent", "user_agent_extra" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "string" then invalid(k, "must be a string") end
   end
-  s.user_agent_extra = opts.user_agent
-  s.user_agent = require("fsx.useragent").build(s)
+  s.user_agent = require("fsx.useragent").build{
+    app_id = s.app_id, retry_mode = s.retry_mode,
+    user_agent = opts.user_agent, user_agent_extra = opts.user_agent_extra,
+  }
   return s
 end
 

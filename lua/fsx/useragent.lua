@@ -5,7 +5,8 @@
 -- Under LuaJIT the language token is `lua/LuaJIT-2.1.0-beta3`; inside
 -- OpenResty `md/openresty#<ngx_lua version>` is added. The application id
 -- comes from `AWS_SDK_UA_APP_ID` or the profile's `sdk_ua_app_id` (see
--- `fsx.config`); a caller's `user_agent` option is appended last.
+-- `fsx.config`). A caller's `user_agent` replaces all of it (as botocore's
+-- `user_agent` does); a caller's `user_agent_extra` is appended last.
 -- @module fsx.useragent
 local M = {}
 
@@ -49,11 +50,22 @@ function M.os()
   return os_name
 end
 
+-- Text for the header: control characters become spaces.
+local function text(s)
+  return (tostring(s):gsub("%c", " "))
+end
+
 --- Build the User-Agent string.
--- @tparam ?table settings `app_id`, `retry_mode`, `user_agent_extra`
+-- @tparam ?table settings `app_id`, `retry_mode`, `user_agent` (replaces the
+--   library's part), `user_agent_extra` (appended)
 -- @treturn string
 function M.build(settings)
   settings = settings or {}
+  local extra = settings.user_agent_extra
+  if extra == "" then extra = nil end
+  if settings.user_agent and settings.user_agent ~= "" then
+    return text(settings.user_agent) .. (extra and " " .. text(extra) or "")
+  end
   local parts = {
     "lua-fsx/" .. token(require("fsx.version")),
     "lua/" .. token(M.lua_version()),
@@ -69,9 +81,7 @@ function M.build(settings)
   if settings.app_id and settings.app_id ~= "" then
     parts[#parts + 1] = "app/" .. token(settings.app_id)
   end
-  if settings.user_agent_extra and settings.user_agent_extra ~= "" then
-    parts[#parts + 1] = (tostring(settings.user_agent_extra):gsub("[%c]", " "))
-  end
+  if extra then parts[#parts + 1] = text(extra) end
   return table.concat(parts, " ")
 end
 
