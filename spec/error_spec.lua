@@ -21,7 +21,7 @@ describe("fsx.error", function()
   end)
 
   it("validation errors name the operation and field", function()
-    local ok, e = pcall(errors.validation, "create_backup", "tags[3].key", "must be 1..128 characters")
+    local ok, e = pcall(errors.raise_validation, "create_backup", "tags[3].key", "must be 1..128 characters")
     assert.is_false(ok)
     assert.equal("validation", e.kind)
     assert.equal("create_backup: tags[3].key: must be 1..128 characters", e.message)

@@ -44,7 +44,7 @@ local M = {}
 -- @local
 function M.check_self(self, op)
   if type(self) ~= "table" or type(self._operation) ~= "function" then
-    errors.validation(op, nil, "call it as client:" .. op .. "{...}")
+    errors.raise_validation(op, nil, "call it as client:" .. op .. "{...}")
   end
 end
 
@@ -52,8 +52,8 @@ end
 -- @local
 function M.check_args(args, op)
   if args == nil then return {} end
-  if type(args) ~= "table" then errors.validation(op, nil, "arguments must be a table") end
-  return errors.plain(op, nil, args)
+  if type(args) ~= "table" then errors.raise_validation(op, nil, "arguments must be a table") end
+  return errors.check_plain(op, nil, args)
 end
 
 --- A shallow copy of args without the fields a helper handles itself.
@@ -144,7 +144,7 @@ function M.create_backup(client, args)
   local decl = api.operations.CreateBackup
   -- the model makes both optional; FSx refuses a call with neither or both
   if (args.file_system_id == nil) == (args.volume_id == nil) then
-    errors.validation(op, nil, "give exactly one of file_system_id, volume_id")
+    errors.raise_validation(op, nil, "give exactly one of file_system_id, volume_id")
   end
   local o = M.wait_options(client, args.wait, op)
   local send = M.without(args, CREATE_SKIP)
@@ -203,23 +203,23 @@ function M.list_backups(client, args)
   M.check_self(client, op)
   args = M.check_args(args, op)
   for k in pairs(args) do
-    if not LIST_FIELDS[k] then errors.validation(op, tostring(k), "unknown argument") end
+    if not LIST_FIELDS[k] then errors.raise_validation(op, tostring(k), "unknown argument") end
   end
   local filters = {}
   for _, f in ipairs{ { "file_system_id", "file-system-id" }, { "volume_id", "volume-id" } } do
     local v = args[f[1]]
     if v ~= nil then
-      if type(v) ~= "string" or v == "" then errors.validation(op, f[1], "must be a non-empty string") end
+      if type(v) ~= "string" or v == "" then errors.raise_validation(op, f[1], "must be a non-empty string") end
       filters[#filters + 1] = { name = f[2], values = { v } }
     end
   end
   if args.types ~= nil then
-    if type(args.types) ~= "table" or #errors.plain(op, "types", args.types) == 0 then
-      errors.validation(op, "types", "must be a non-empty list of backup types")
+    if type(args.types) ~= "table" or #errors.check_plain(op, "types", args.types) == 0 then
+      errors.raise_validation(op, "types", "must be a non-empty list of backup types")
     end
     for i, t in ipairs(args.types) do
       if not BACKUP_TYPES[t] then
-        errors.validation(op, "types[" .. i .. "]", "must be USER_INITIATED, AUTOMATIC or AWS_BACKUP")
+        errors.raise_validation(op, "types[" .. i .. "]", "must be USER_INITIATED, AUTOMATIC or AWS_BACKUP")
       end
     end
     filters[#filters + 1] = { name = "backup-type", values = args.types }

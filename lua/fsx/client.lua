@@ -61,22 +61,22 @@ M.OPTIONS = OPTIONS
 
 local function check_options(opts)
   if opts == nil then return {} end
-  if type(opts) ~= "table" then errors.validation("new", nil, "options must be a table") end
-  errors.plain("new", nil, opts)
+  if type(opts) ~= "table" then errors.raise_validation("new", nil, "options must be a table") end
+  errors.check_plain("new", nil, opts)
   for k, v in pairs(opts) do
-    if type(k) ~= "string" then errors.validation("new", nil, "option names must be strings") end
+    if type(k) ~= "string" then errors.raise_validation("new", nil, "option names must be strings") end
     local want = OPTIONS[k]
-    if not want then errors.validation("new", k, "unknown option") end
+    if not want then errors.raise_validation("new", k, "unknown option") end
     local ok = false
     for t in want:gmatch("[^|]+") do
       if type(v) == t then ok = true end
     end
-    if not ok then errors.validation("new", k, "must be a " .. want:gsub("|", " or ")) end
+    if not ok then errors.raise_validation("new", k, "must be a " .. want:gsub("|", " or ")) end
     if type(v) == "number" and (v ~= v or v < 0 or v == math.huge) then
-      errors.validation("new", k, "must be a finite number >= 0")
+      errors.raise_validation("new", k, "must be a finite number >= 0")
     end
     if type(v) == "string" and (v:find("[%z\r\n]")) then
-      errors.validation("new", k, "must not contain NUL, CR or LF")
+      errors.raise_validation("new", k, "must not contain NUL, CR or LF")
     end
   end
   return opts
@@ -126,7 +126,7 @@ function M.new(opts)
   self.deadline = opts.deadline
   self.max_body = opts.max_body or DEFAULTS.max_body
   if opts.max_pages and (opts.max_pages < 1 or opts.max_pages ~= math.floor(opts.max_pages)) then
-    errors.validation("new", "max_pages", "must be a whole number >= 1")
+    errors.raise_validation("new", "max_pages", "must be a whole number >= 1")
   end
   self.max_pages = opts.max_pages or paginate.DEFAULT_MAX_PAGES
   self.ca_file = settings.ca_file
@@ -142,12 +142,12 @@ function M.new(opts)
   self.monotime = opts.monotime or clock.monotime
   self.random = opts.random or util.random
   local send, close_or_err = transport.select(opts.transport, { ngx = opts.ngx })
-  if not send then errors.validation("new", "transport", close_or_err) end
+  if not send then errors.raise_validation("new", "transport", close_or_err) end
   self.send = send
   self._close_transport = close_or_err
   local max_attempts = settings.max_attempts or 3
   if max_attempts < 1 or max_attempts ~= math.floor(max_attempts) then
-    errors.validation("new", "max_attempts", "must be a whole number >= 1")
+    errors.raise_validation("new", "max_attempts", "must be a whole number >= 1")
   end
   self.retry = retry.new{
     mode = settings.retry_mode or "standard", max_attempts = max_attempts,
@@ -158,7 +158,7 @@ function M.new(opts)
   self.endpoint_url = settings.endpoint_url
   if self.endpoint_url then
     local u, uerr = url.parse(self.endpoint_url)
-    if not u then errors.validation("new", "endpoint_url", uerr) end
+    if not u then errors.raise_validation("new", "endpoint_url", uerr) end
     self.endpoint = u
     -- made once: every request of this client uses them
     self._url = u.url
@@ -470,7 +470,7 @@ function M.plain_args(op, args, names, more)
       local name = list[i]
       local ok, value = pcall(function() return args[name] end)
       if not ok then
-        errors.validation(op, "args", "reading " .. name .. " through the table's metatable raised an error")
+        errors.raise_validation(op, "args", "reading " .. name .. " through the table's metatable raised an error")
       end
       if value ~= nil then out[name] = value end
     end
@@ -491,11 +491,11 @@ end
 -- @tparam[opt] table params API-named input
 -- @return the decoded response (API names), meta
 function Client:call(operation, params)
-  if type(operation) ~= "string" then errors.validation("call", "operation", "must be a string") end
+  if type(operation) ~= "string" then errors.raise_validation("call", "operation", "must be a string") end
   local decl = shape.operation(operation)
   if not decl or decl.name ~= operation then
     local shown = #operation > 64 and (operation:sub(1, 64) .. "...") or operation
-    errors.validation("call", "operation", ("unknown FSx operation %q"):format(shown))
+    errors.raise_validation("call", "operation", ("unknown FSx operation %q"):format(shown))
   end
   params = validate.input_api(decl, plain_args("call", params, input_names(decl, true)))
   local token = fill_token(decl, params)
@@ -521,7 +521,7 @@ end
 -- (for `--dry-run` and debugging).
 function Client:prepare(operation_name, args)
   local decl = shape.operation(operation_name)
-  if not decl then errors.validation("prepare", "operation", "unknown FSx operation") end
+  if not decl then errors.raise_validation("prepare", "operation", "unknown FSx operation") end
   local params = validate.input(decl, args)
   fill_token(decl, params)
   local body, proto_headers = protocol.build(META.target_prefix, decl.name, params)
@@ -541,7 +541,7 @@ for _, decl in pairs(api.operations) do
   if decl.result_key then decl.result_snake = to_snake(decl.result_key) end
   Client[snake] = function(self, args)
     if getmetatable(self) ~= Client then
-      errors.validation(snake, nil, "call it as client:" .. snake .. "{...}")
+      errors.raise_validation(snake, nil, "call it as client:" .. snake .. "{...}")
     end
     return self:_operation(decl, args)
   end
@@ -562,7 +562,7 @@ end
 function Client:paginate(operation, args, config)
   local decl = type(operation) == "string" and shape.operation(operation)
   if not (decl and decl.paginator) then
-    errors.validation("paginate", "operation", "must name a paginated FSx operation")
+    errors.raise_validation("paginate", "operation", "must name a paginated FSx operation")
   end
   return paginate.pages(self, decl, M.plain_args("paginate", args, input_names(decl)), config)
 end

@@ -334,11 +334,11 @@ function M.raise(t)
   error(M.new(t), 0)
 end
 
---- Raise a validation error for `operation: field: message`.
+--- Raise a validation error for `operation: field: message` (never returns).
 -- @tparam string op snake_case operation or function name (`create_backup`)
 -- @tparam ?string field the field path (`tags[3].key`), may be nil
 -- @tparam string msg what is wrong
-function M.validation(op, field, msg)
+function M.raise_validation(op, field, msg)
   local text = op and (op .. ": ") or ""
   if field and field ~= "" then text = text .. field .. ": " end
   error(M.new{ kind = "validation", code = "ValidationError", message = text .. msg,
@@ -356,17 +356,21 @@ function M.is_proxy(v)
     or rawget(vmt, "__pairs") ~= nil or rawget(vmt, "__len") ~= nil
 end
 
---- Raise a validation error naming `op` and `field` when v is a proxy table
--- (see `is_proxy`): the helpers read their arguments with plain indexing,
--- `pairs` and `#`, and a proxy must neither raise through them nor change
--- what they read. Returns v.
-function M.plain(op, field, v)
+--- Check that v is a plain table: raise a validation error naming `op` and
+-- `field` when v is a proxy table (see `is_proxy`): the helpers read their
+-- arguments with plain indexing, `pairs` and `#`, and a proxy must neither
+-- raise through them nor change what they read. Returns v.
+function M.check_plain(op, field, v)
   if M.is_proxy(v) then
-    M.validation(op, field, "must be a plain table (metatables with __index, __newindex, "
-                 .. "__pairs or __len are not supported)")
+    M.raise_validation(op, field, "must be a plain table (metatables with __index, __newindex, "
+                       .. "__pairs or __len are not supported)")
   end
   return v
 end
+
+-- The names these two had before they said that they raise: code written
+-- against them keeps working.
+M.validation, M.plain = M.raise_validation, M.check_plain
 
 --- True when v is an fsx error, and, with code, of that code.
 function M.is_error(v, code)

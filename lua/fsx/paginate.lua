@@ -45,7 +45,7 @@ end
 local function whole(op, field, v)
   if v == nil then return nil end
   if type(v) ~= "number" or v ~= math.floor(v) or v < 1 or v >= 2 ^ 53 then
-    errors.validation(op, field, "must be a whole number >= 1")
+    errors.raise_validation(op, field, "must be a whole number >= 1")
   end
   return v
 end
@@ -53,17 +53,17 @@ end
 -- The paging settings of one call, checked.
 local function settings(client, op, config)
   if config ~= nil and type(config) ~= "table" then
-    errors.validation(op, nil, "the paging settings must be a table")
+    errors.raise_validation(op, nil, "the paging settings must be a table")
   end
   config = config or {}
   for k in pairs(config) do
     if k ~= "max_pages" and k ~= "max_items" and k ~= "starting_token" and k ~= "page_size" then
-      errors.validation(op, tostring(k), "unknown paging setting")
+      errors.raise_validation(op, tostring(k), "unknown paging setting")
     end
   end
   local token = config.starting_token
   if token ~= nil and type(token) ~= "string" then
-    errors.validation(op, "starting_token", "must be a string")
+    errors.raise_validation(op, "starting_token", "must be a string")
   end
   return {
     max_pages = whole(op, "max_pages", config.max_pages) or client.max_pages or M.DEFAULT_MAX_PAGES,
@@ -102,7 +102,7 @@ function M.pages(client, decl, args, config, op)
   local in_token = names.to_snake(pg.input_token)
   local out_token = names.to_snake(pg.output_token)
   local result_key = names.to_snake(pg.result_key)
-  if args ~= nil and type(args) ~= "table" then errors.validation(op, nil, "arguments must be a table") end
+  if args ~= nil and type(args) ~= "table" then errors.raise_validation(op, nil, "arguments must be a table") end
   local s = settings(client, op, config)
   local base = {}
   for k, v in pairs(args or {}) do base[k] = v end

@@ -65,7 +65,7 @@ end
 local function check_region(op, field, region)
   local endpoint = require "fsx.endpoint"
   if type(region) ~= "string" or not endpoint.valid_region(region) then
-    errors.validation(op, field, "must be a Region name such as us-east-1")
+    errors.raise_validation(op, field, "must be a Region name such as us-east-1")
   end
 end
 
@@ -99,7 +99,7 @@ function M.copy_backup(client, args)
   args = backup.check_args(args, op)
   local src_region, dest_region = args.source_region, args.destination_region
   if src_region == nil and dest_region == nil then
-    errors.validation(op, nil, "give source_region (the Region of the backup) and/or " ..
+    errors.raise_validation(op, nil, "give source_region (the Region of the backup) and/or " ..
       "destination_region (the Region of the copy, which must be this client's): FSx makes the " ..
       "copy in the Region the request is sent to")
   end
@@ -107,13 +107,13 @@ function M.copy_backup(client, args)
   if dest_region ~= nil then check_region(op, "destination_region", dest_region) end
   dest_region = dest_region or client.region
   if dest_region ~= client.region then
-    errors.validation(op, "destination_region", "is " .. dest_region .. " but this client is for " ..
+    errors.raise_validation(op, "destination_region", "is " .. dest_region .. " but this client is for " ..
       tostring(client.region) .. ": CopyBackup is sent in the destination Region, so call " ..
       "copy_backup on a client for " .. dest_region)
   end
   src_region = src_region or dest_region
   local id = args.source_backup_id
-  if type(id) ~= "string" or id == "" then errors.validation(op, "source_backup_id", "is required") end
+  if type(id) ~= "string" or id == "" then errors.raise_validation(op, "source_backup_id", "is required") end
   if src_region ~= dest_region then
     local endpoint = require "fsx.endpoint"
     local sp, dp = endpoint.partition(src_region), endpoint.partition(dest_region)
@@ -135,7 +135,7 @@ function M.copy_backup(client, args)
   elseif source_client ~= nil then
     backup.check_self(source_client, op)
     if source_client.region ~= src_region then
-      errors.validation(op, "source_client", "is for " .. tostring(source_client.region) ..
+      errors.raise_validation(op, "source_client", "is for " .. tostring(source_client.region) ..
         ", not the source Region " .. src_region)
     end
   end

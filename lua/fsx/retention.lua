@@ -82,33 +82,33 @@ M.PLAN_FIELDS = PLAN_FIELDS
 function M.check(opts, op, fields)
   op = op or "retention.plan"
   fields = fields or PLAN_FIELDS
-  if type(opts) ~= "table" then errors.validation(op, nil, "arguments must be a table") end
-  errors.plain(op, nil, opts)
+  if type(opts) ~= "table" then errors.raise_validation(op, nil, "arguments must be a table") end
+  errors.check_plain(op, nil, opts)
   for k in pairs(opts) do
-    if not fields[k] then errors.validation(op, tostring(k), "unknown argument") end
+    if not fields[k] then errors.raise_validation(op, tostring(k), "unknown argument") end
   end
   local kl, kd = opts.keep_last, opts.keep_days
   if kl == nil and kd == nil then
-    errors.validation(op, nil, "give keep_last, keep_days or both")
+    errors.raise_validation(op, nil, "give keep_last, keep_days or both")
   end
   if kl ~= nil and (type(kl) ~= "number" or kl < 0 or kl ~= math.floor(kl) or kl >= 2 ^ 31) then
-    errors.validation(op, "keep_last", "must be a whole number >= 0")
+    errors.raise_validation(op, "keep_last", "must be a whole number >= 0")
   end
   if kd ~= nil and (type(kd) ~= "number" or kd ~= kd or kd < 0 or kd == math.huge) then
-    errors.validation(op, "keep_days", "must be a number of days >= 0")
+    errors.raise_validation(op, "keep_days", "must be a number of days >= 0")
   end
   local now = opts.now
   if now ~= nil and (type(now) ~= "number" or now ~= now or now == math.huge or now == -math.huge) then
-    errors.validation(op, "now", "must be epoch seconds")
+    errors.raise_validation(op, "now", "must be epoch seconds")
   end
   for _, f in ipairs{ "file_system_id", "volume_id" } do
     if opts[f] ~= nil and (type(opts[f]) ~= "string" or opts[f] == "") then
-      errors.validation(op, f, "must be a non-empty string")
+      errors.raise_validation(op, f, "must be a non-empty string")
     end
   end
   for _, f in ipairs{ "only_user_initiated", "include_failed" } do
     if opts[f] ~= nil and type(opts[f]) ~= "boolean" then
-      errors.validation(op, f, "must be a boolean")
+      errors.raise_validation(op, f, "must be a boolean")
     end
   end
   local oui = opts.only_user_initiated
@@ -116,27 +116,27 @@ function M.check(opts, op, fields)
   local others = {}
   if opts.include_types ~= nil then
     if type(opts.include_types) ~= "table" then
-      errors.validation(op, "include_types", "must be a list of backup types")
+      errors.raise_validation(op, "include_types", "must be a list of backup types")
     end
-    errors.plain(op, "include_types", opts.include_types)
+    errors.check_plain(op, "include_types", opts.include_types)
     for i, t in ipairs(opts.include_types) do
       local at = "include_types[" .. i .. "]"
       if t == "AWS_BACKUP" then
-        errors.validation(op, at, "AWS_BACKUP backups cannot be deleted through FSx " ..
+        errors.raise_validation(op, at, "AWS_BACKUP backups cannot be deleted through FSx " ..
           "(AWS Backup owns them: delete their recovery points in AWS Backup)")
       end
-      if not M.TYPES[t] then errors.validation(op, at, "must be USER_INITIATED or AUTOMATIC") end
+      if not M.TYPES[t] then errors.raise_validation(op, at, "must be USER_INITIATED or AUTOMATIC") end
       eligible[t] = true
       if t ~= "USER_INITIATED" then others[#others + 1] = t end
     end
   end
   if oui == nil then oui = #others == 0 end
   if oui and #others > 0 then
-    errors.validation(op, "include_types", "names " .. table.concat(others, ", ") ..
+    errors.raise_validation(op, "include_types", "names " .. table.concat(others, ", ") ..
       " but only_user_initiated is true: set only_user_initiated = false to prune them")
   end
   if not oui and #others == 0 then
-    errors.validation(op, "only_user_initiated", "is false but include_types names no other " ..
+    errors.raise_validation(op, "only_user_initiated", "is false but include_types names no other " ..
       "type to prune (AUTOMATIC)")
   end
   if opts.tag_filter ~= nil then tags.check_filter(opts.tag_filter, op, "tag_filter") end
@@ -187,7 +187,7 @@ local function collector()
   local entries, at = {}, {}
   local function add(b, i)
     if type(b) ~= "table" then
-      errors.validation("retention.plan", "backups[" .. i .. "]", "must be a backup table")
+      errors.raise_validation("retention.plan", "backups[" .. i .. "]", "must be a backup table")
     end
     local id = id_of(b, "backup_id")
     if id and at[id] then
@@ -219,7 +219,7 @@ end
 --   `newest`, `keep_last`, `keep_days`, `expired`, `failed_expired`.
 function M.plan(backups, opts)
   local o = M.check(opts, "retention.plan")
-  if type(backups) ~= "table" then errors.validation("retention.plan", "backups", "must be a list") end
+  if type(backups) ~= "table" then errors.raise_validation("retention.plan", "backups", "must be a list") end
   local entries = distinct(backups)
   local groups, order, failed = {}, {}, {}
   for _, e in ipairs(entries) do
@@ -355,20 +355,20 @@ table.sort(M.PRUNE_ARGS)
 function M.prune_backups(client, args)
   local op = "prune_backups"
   if type(client) ~= "table" or type(client.each_backup) ~= "function" then
-    errors.validation(op, nil, "call it as client:prune_backups{...}")
+    errors.raise_validation(op, nil, "call it as client:prune_backups{...}")
   end
-  if type(args) ~= "table" then errors.validation(op, nil, "arguments must be a table") end
-  errors.plain(op, nil, args)
+  if type(args) ~= "table" then errors.raise_validation(op, nil, "arguments must be a table") end
+  errors.check_plain(op, nil, args)
   local fs, vol = args.file_system_id, args.volume_id
   if (fs == nil) == (vol == nil) then
-    errors.validation(op, nil, "give exactly one of file_system_id, volume_id")
+    errors.raise_validation(op, nil, "give exactly one of file_system_id, volume_id")
   end
   local dry_run = args.dry_run
   if dry_run == nil then dry_run = true end
-  if type(dry_run) ~= "boolean" then errors.validation(op, "dry_run", "must be a boolean") end
+  if type(dry_run) ~= "boolean" then errors.raise_validation(op, "dry_run", "must be a boolean") end
   local popts = {}
   for k, v in pairs(args) do
-    if not PRUNE_FIELDS[k] then errors.validation(op, tostring(k), "unknown argument") end
+    if not PRUNE_FIELDS[k] then errors.raise_validation(op, tostring(k), "unknown argument") end
     if k ~= "dry_run" then popts[k] = v end
   end
   M.check(popts, op)

@@ -37,7 +37,7 @@ end
 function M.resolve(op)
   if type(op) == "table" then return op end
   local d = M.operation(op)
-  if not d then errors.validation(type(op) == "string" and op or nil, nil, "unknown operation") end
+  if not d then errors.raise_validation(type(op) == "string" and op or nil, nil, "unknown operation") end
   return d
 end
 

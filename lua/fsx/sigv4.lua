@@ -22,7 +22,7 @@ local type, getmetatable, rawget, next = type, getmetatable, rawget, next
 local M = {}
 
 local function fail(field, msg)
-  errors.validation("sigv4.sign", field, msg)
+  errors.raise_validation("sigv4.sign", field, msg)
 end
 
 -- Headers given as a map: a request copy with them as {name, value} pairs,
@@ -58,11 +58,11 @@ end
 --   token and x-amz-content-sha256 where added, then Authorization).
 function M.sign(req)
   if type(req) ~= "table" then fail(nil, "request must be a table") end
-  if getmetatable(req) ~= nil then errors.plain("sigv4.sign", nil, req) end
+  if getmetatable(req) ~= nil then errors.check_plain("sigv4.sign", nil, req) end
   -- core.sign reads with raw gets only and checks every field itself
   local h = rawget(req, "headers")
   if type(h) == "table" then
-    if getmetatable(h) ~= nil then errors.plain("sigv4.sign", "headers", h) end
+    if getmetatable(h) ~= nil then errors.check_plain("sigv4.sign", "headers", h) end
     if rawget(h, 1) == nil and next(h) ~= nil then req = with_header_pairs(req, h) end
   end
   add_secret(rawget(req, "secret_access_key"))

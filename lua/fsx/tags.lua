@@ -111,26 +111,26 @@ end
 function M.normalize(t, where, op)
   where = where or "tags"
   if t == nil then return {} end
-  if type(t) ~= "table" then errors.validation(op, where, "must be a map or a list of tags") end
-  local n = #errors.plain(op, where, t)
+  if type(t) ~= "table" then errors.raise_validation(op, where, "must be a map or a list of tags") end
+  local n = #errors.check_plain(op, where, t)
   local count = 0
   for _ in pairs(t) do count = count + 1 end
   local out, seen = {}, {}
   local function add(key, value, at)
-    if type(key) ~= "string" then errors.validation(op, at, "key must be a string") end
+    if type(key) ~= "string" then errors.raise_validation(op, at, "key must be a string") end
     local v = value == nil and "" or scalar(value)
-    if not v then errors.validation(op, at, "value must be a string") end
-    if seen[key] then errors.validation(op, at, "key '" .. key .. "' given twice") end
+    if not v then errors.raise_validation(op, at, "value must be a string") end
+    if seen[key] then errors.raise_validation(op, at, "key '" .. key .. "' given twice") end
     seen[key] = true
     out[#out + 1] = { key = key, value = v }
   end
   if n > 0 or count == 0 then
-    if count ~= n then errors.validation(op, where, "must be either a map or a list, not both") end
+    if count ~= n then errors.raise_validation(op, where, "must be either a map or a list, not both") end
     for i = 1, n do
       local tag = t[i]
       local at = where .. "[" .. i .. "]"
-      if type(tag) ~= "table" then errors.validation(op, at, "must be a { key =, value = } table") end
-      errors.plain(op, at, tag)
+      if type(tag) ~= "table" then errors.raise_validation(op, at, "must be a { key =, value = } table") end
+      errors.check_plain(op, at, tag)
       local key, value = tag.key, tag.value
       if key == nil then key, value = tag.Key, tag.Value end
       add(key, value, at)
@@ -138,7 +138,7 @@ function M.normalize(t, where, op)
   else
     local keys = {}
     for k in pairs(t) do
-      if type(k) ~= "string" then errors.validation(op, where, "map keys must be strings") end
+      if type(k) ~= "string" then errors.raise_validation(op, where, "map keys must be strings") end
       keys[#keys + 1] = k
     end
     table.sort(keys)
@@ -154,19 +154,19 @@ end
 
 --- Check a tag filter; raises a `validation` error naming `field`.
 function M.check_filter(tf, op, field)
-  if type(tf) ~= "table" then errors.validation(op, field, "must be a map of key = value") end
-  errors.plain(op, field, tf)
+  if type(tf) ~= "table" then errors.raise_validation(op, field, "must be a map of key = value") end
+  errors.check_plain(op, field, tf)
   for k, v in pairs(tf) do
     local at = field .. "." .. tostring(k)
-    if type(k) ~= "string" then errors.validation(op, field, "keys must be strings") end
+    if type(k) ~= "string" then errors.raise_validation(op, field, "keys must be strings") end
     if type(v) == "table" then
-      errors.plain(op, at, v)
-      if #v == 0 then errors.validation(op, at, "must list at least one value") end
+      errors.check_plain(op, at, v)
+      if #v == 0 then errors.raise_validation(op, at, "must list at least one value") end
       for i, x in ipairs(v) do
-        if type(x) ~= "string" then errors.validation(op, at .. "[" .. i .. "]", "must be a string") end
+        if type(x) ~= "string" then errors.raise_validation(op, at .. "[" .. i .. "]", "must be a string") end
       end
     elseif type(v) ~= "string" and v ~= true then
-      errors.validation(op, at, "must be a string, a list of strings or true")
+      errors.raise_validation(op, at, "must be a string, a list of strings or true")
     end
   end
   return tf
@@ -244,14 +244,14 @@ end
 local function check_patterns(list, where, op)
   if list == nil then return nil end
   if type(list) == "string" or type(list) == "function" then list = { list } end
-  if type(list) ~= "table" then errors.validation(op, where, "must be a list of patterns") end
-  errors.plain(op, where, list)
+  if type(list) ~= "table" then errors.raise_validation(op, where, "must be a list of patterns") end
+  errors.check_plain(op, where, list)
   for i, p in ipairs(list) do
     if type(p) ~= "string" and type(p) ~= "function" then
-      errors.validation(op, where .. "[" .. i .. "]", "must be a glob string or a function")
+      errors.raise_validation(op, where .. "[" .. i .. "]", "must be a glob string or a function")
     end
     if type(p) == "string" and not utf8_chars(p) then
-      errors.validation(op, where .. "[" .. i .. "]", "is not valid UTF-8")
+      errors.raise_validation(op, where .. "[" .. i .. "]", "is not valid UTF-8")
     end
   end
   return list
@@ -344,10 +344,10 @@ function M.resolve(policy, op)
   local where = "copy_tags"
   local include, exclude
   if type(policy) == "table" then
-    errors.plain(op, where, policy)
+    errors.check_plain(op, where, policy)
     for k in pairs(policy) do
       if not POLICY_FIELDS[k] then
-        errors.validation(op, where, "unknown field '" .. tostring(k) .. "' (policy, include, exclude)")
+        errors.raise_validation(op, where, "unknown field '" .. tostring(k) .. "' (policy, include, exclude)")
       end
     end
     include = check_patterns(policy.include, where .. ".include", op)
@@ -357,14 +357,14 @@ function M.resolve(policy, op)
   end
   if type(policy) == "function" then return "function", policy, include, exclude end
   if type(policy) ~= "string" or not M.POLICIES[policy] then
-    errors.validation(op, where, "must be one of " .. table.concat(M.policy_names(), ", ") ..
+    errors.raise_validation(op, where, "must be one of " .. table.concat(M.policy_names(), ", ") ..
       ", a function or a { policy =, include =, exclude = } table")
   end
   return policy, M.POLICIES[policy], include, exclude
 end
 
 local function fail(op, name, msg)
-  errors.validation(op, "copy_tags", "policy '" .. name .. "' " .. msg)
+  errors.raise_validation(op, "copy_tags", "policy '" .. name .. "' " .. msg)
 end
 
 -- Check the final list against the FSx limits.

@@ -158,7 +158,7 @@ local function path()
 end
 
 local function fail(msg)
-  errors.validation(cur_op, path(), msg)
+  errors.raise_validation(cur_op, path(), msg)
 end
 
 local function push(kind, v)

@@ -170,28 +170,28 @@ M.OPTION_TYPES = OPTION_TYPES
 function M.options(opts, op, client, field)
   if opts == nil or opts == true then opts = {} end
   local prefix = field and (field .. ".") or ""
-  if type(opts) ~= "table" then errors.validation(op, field or "opts", "must be true or a table") end
-  errors.plain(op, field or "opts", opts)
+  if type(opts) ~= "table" then errors.raise_validation(op, field or "opts", "must be true or a table") end
+  errors.check_plain(op, field or "opts", opts)
   for k, v in pairs(opts) do
     local want = OPTION_TYPES[k]
     if k == "now" then
-      errors.validation(op, prefix .. "now", "the waiter's clock is monotonic: pass it as monotime")
+      errors.raise_validation(op, prefix .. "now", "the waiter's clock is monotonic: pass it as monotime")
     end
-    if not want then errors.validation(op, prefix .. tostring(k), "unknown waiter option") end
-    if type(v) ~= want then errors.validation(op, prefix .. k, "must be a " .. want) end
+    if not want then errors.raise_validation(op, prefix .. tostring(k), "unknown waiter option") end
+    if type(v) ~= want then errors.raise_validation(op, prefix .. k, "must be a " .. want) end
     if want == "number" and (v ~= v or v < 0 or v == math.huge) then
-      errors.validation(op, prefix .. k, "must be a finite number >= 0")
+      errors.raise_validation(op, prefix .. k, "must be a finite number >= 0")
     end
   end
   local mf = opts.max_failures
   if mf ~= nil and (mf < 1 or mf ~= math.floor(mf)) then
-    errors.validation(op, prefix .. "max_failures", "must be a whole number >= 1")
+    errors.raise_validation(op, prefix .. "max_failures", "must be a whole number >= 1")
   end
   local o = {}
   for k, v in pairs(M.DEFAULTS) do o[k] = opts[k] == nil and v or opts[k] end
   if opts.max_delay == nil and o.max_delay < o.min_delay then o.max_delay = o.min_delay end
   if o.max_delay < o.min_delay then
-    errors.validation(op, prefix .. "max_delay", "must not be less than min_delay")
+    errors.raise_validation(op, prefix .. "max_delay", "must not be less than min_delay")
   end
   o.on_progress = opts.on_progress
   o.on_error = opts.on_error
@@ -504,23 +504,23 @@ local function describer(client, spec, monotime)
 end
 
 local function check_id(op, field, id)
-  if type(id) ~= "string" or id == "" then errors.validation(op, field, "must be a non-empty string") end
+  if type(id) ~= "string" or id == "" then errors.raise_validation(op, field, "must be a non-empty string") end
 end
 
 local function check_ids(op, field, ids)
-  if type(ids) ~= "table" or #errors.plain(op, field, ids) == 0 then
-    errors.validation(op, field, "must be a non-empty list of ids")
+  if type(ids) ~= "table" or #errors.check_plain(op, field, ids) == 0 then
+    errors.raise_validation(op, field, "must be a non-empty list of ids")
   end
   local n = 0
   for _ in pairs(ids) do n = n + 1 end
-  if n ~= #ids then errors.validation(op, field, "must be a list of ids (keys 1..n only)") end
+  if n ~= #ids then errors.raise_validation(op, field, "must be a list of ids (keys 1..n only)") end
   for i, id in ipairs(ids) do check_id(op, field .. "[" .. i .. "]", id) end
 end
 
 -- The waiters call the client's paginated iterator: refuse anything else.
 local function check_client(client, op, spec)
   if type(client) ~= "table" or type(client[spec.iterator]) ~= "function" then
-    errors.validation(op, nil, "call it as client:" .. op .. "(...)")
+    errors.raise_validation(op, nil, "call it as client:" .. op .. "(...)")
   end
 end
 

@@ -145,7 +145,7 @@ function M.new(opts, settings, deps)
   for _, k in ipairs(POSITIVE) do
     local v = opts[k]
     if v ~= nil and not (type(v) == "number" and v > 0 and v < math.huge) then
-      require("fsx.error").validation("new", k, "must be a number of seconds above 0")
+      require("fsx.error").raise_validation("new", k, "must be a number of seconds above 0")
     end
   end
   settings = settings or config.resolve(opts)
