@@ -38,6 +38,7 @@
 -- `validation` error too, so a policy's result is always what the backup gets.
 -- @module fsx.tags
 local errors = require "fsx.error"
+local fsx_pattern = require "fsx.pattern"
 
 local M = {}
 
@@ -50,37 +51,17 @@ M.MAX_VALUE_CHARS = 256
 -- UTF-8
 
 -- The characters of a UTF-8 string as an array of strings, or nil when the
--- string is not valid UTF-8 (overlongs, surrogates and values above
--- U+10FFFF are rejected).
+-- string is not valid UTF-8 (decoded by fsx.pattern, the one UTF-8 decoder).
 local function utf8_chars(s)
-  local out, i, n = {}, 1, #s
-  while i <= n do
-    local c = s:byte(i)
-    local len, min
-    if c < 0x80 then len, min = 1, 0
-    elseif c >= 0xC2 and c <= 0xDF then len, min = 2, 0x80
-    elseif c >= 0xE0 and c <= 0xEF then len, min = 3, 0x800
-    elseif c >= 0xF0 and c <= 0xF4 then len, min = 4, 0x10000
-    else return nil end
-    if i + len - 1 > n then return nil end
-    local cp = len == 1 and c or (len == 2 and c - 0xC0 or (len == 3 and c - 0xE0 or c - 0xF0))
-    for j = i + 1, i + len - 1 do
-      local b = s:byte(j)
-      if b < 0x80 or b > 0xBF then return nil end
-      cp = cp * 64 + (b - 0x80)
-    end
-    if cp < min or cp > 0x10FFFF or (cp >= 0xD800 and cp <= 0xDFFF) then return nil end
-    out[#out + 1] = s:sub(i, i + len - 1)
-    i = i + len
-  end
-  return out
+  local cps = fsx_pattern.decode(s)
+  if not cps then return nil end
+  for i = 1, #cps do cps[i] = fsx_pattern.char(cps[i]) end
+  return cps
 end
-M.utf8_chars = utf8_chars
 
 --- Length of a string in Unicode characters, or nil when it is not valid UTF-8.
 function M.char_length(s)
-  local chars = utf8_chars(s)
-  return chars and #chars
+  return (fsx_pattern.length(s))
 end
 
 -- ---------------------------------------------------------------------------
