@@ -8,13 +8,9 @@
 -- failing endpoint from being hammered. Adaptive adds a client-side token
 -- bucket whose rate follows CUBIC: cut on throttling, regrown on success.
 -- @module fsx.retry
-local M = {}
+local set = require("fsx.util").set
 
-local function set(list)
-  local s = {}
-  for _, v in ipairs(list) do s[v] = true end
-  return s
-end
+local M = {}
 
 M.THROTTLING = set{
   "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",

@@ -10,6 +10,15 @@ local M = {}
 -- @function uuid4
 M.uuid4 = core.uuid4
 
+--- A set of the values of a list: `set{ "a", "b" }` is `{ a = true, b = true }`.
+-- @tparam table list
+-- @treturn table
+function M.set(list)
+  local s = {}
+  for _, v in ipairs(list) do s[v] = true end
+  return s
+end
+
 --- A random number in [0, 1) from the OS random source.
 function M.random()
   local a, b, c, d, e, f = core.random_bytes(6):byte(1, 6)

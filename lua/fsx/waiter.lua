@@ -63,6 +63,7 @@
 -- WaiterTimeout also `pending`, `states` and `last_error`.
 -- @module fsx.waiter
 local errors = require "fsx.error"
+local set = require("fsx.util").set
 
 local M = {}
 
@@ -73,12 +74,6 @@ M.THROTTLED_GROWTH = 2  -- delay factor after a round with a failed poll
 M.JITTER = 0.25         -- the delay is scaled by a random factor in [1 - J, 1 + J]
 M.BATCH = 50            -- ids per Describe* call (the API's limit)
 M.FINAL_POLL = 5        -- seconds a poll made at the deadline may still take
-
-local function set(list)
-  local s = {}
-  for _, v in ipairs(list) do s[v] = true end
-  return s
-end
 
 -- A number as text, whole numbers without ".0" (cjson under 5.4 gives floats).
 local function num(v)
