@@ -25,22 +25,19 @@ local gsub, lower = string.gsub, string.lower
 
 -- Results for names seen so far; bounded so that arbitrary response keys
 -- cannot grow it without limit.
-local cache, cache_n = {}, 0
-local CACHE_MAX = 2048
+local cache = require("fsx.cache").new(2048)
 
 --- Convert an API name to snake_case with the rule above.
 -- @tparam string name e.g. `ResourceARN`
 -- @treturn string e.g. `resource_arn`
 function M.to_snake(name)
-  local r = cache[name]
+  local r = cache:get(name)
   if r then return r end
   assert(type(name) == "string", "fsx.names.to_snake: name must be a string")
   r = gsub(name, "(%u)(%u%l)", "%1_%2")
   r = gsub(r, "([%l%d])(%u)", "%1_%2")
   r = lower(r)
-  if cache_n >= CACHE_MAX then cache, cache_n = {}, 0 end
-  cache[name] = r
-  cache_n = cache_n + 1
+  cache:put(name, r)
   return r
 end
 

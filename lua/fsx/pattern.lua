@@ -47,6 +47,7 @@ local M = {}
 
 local byte, find = string.byte, string.find
 local floor = math.floor
+local bounded_cache = require("fsx.cache").new
 
 -- ---------------------------------------------------------------------------
 -- UTF-8
@@ -812,6 +813,8 @@ end
 -- Public API
 
 local compiled = {}
+-- results cached per pattern, for strings up to CACHE_MAX_LEN bytes
+local CACHE_MAX_ENTRIES, CACHE_MAX_LEN = 256, 256
 
 --- Compile a pattern (cached by source text).
 -- @tparam string src the model's pattern
@@ -822,7 +825,7 @@ function M.compile(src)
   if c then return c end
   -- full-match semantics: anchor the whole pattern at both ends
   local tree = parse("^(?:" .. src .. ")$")
-  c = { source = src, prog = codegen(tree), cache = {}, cache_n = 0 }
+  c = { source = src, prog = codegen(tree), cache = bounded_cache(CACHE_MAX_ENTRIES) }
   -- A search for a pattern that ends with `$` and has a bounded width W can
   -- only succeed from the last W + 1 start positions.
   local last = tree.t == "seq" and tree[#tree]
@@ -834,16 +837,13 @@ function M.compile(src)
   return c
 end
 
-local CACHE_MAX_ENTRIES, CACHE_MAX_LEN = 256, 256
-
 --- Match the whole of s against the pattern (see the semantics at the top).
 -- @tparam string|table pat source text or a compiled pattern
 -- @tparam string s a valid UTF-8 string
 -- @treturn boolean
 function M.match(pat, s)
   if type(pat) == "string" then pat = M.compile(pat) end
-  local cache = pat.cache
-  local r = cache[s]
+  local r = pat.cache:get(s)
   if r ~= nil then return r end
   local cps, n
   if find(s, "[\128-\255]") then
@@ -864,14 +864,7 @@ function M.match(pat, s)
       if run(prog, prog.entry, start, s, cps, n, nil, memo) then r = true break end
     end
   end
-  if #s <= CACHE_MAX_LEN then
-    if pat.cache_n >= CACHE_MAX_ENTRIES then
-      cache = {}
-      pat.cache, pat.cache_n = cache, 0
-    end
-    cache[s] = r
-    pat.cache_n = pat.cache_n + 1
-  end
+  if #s <= CACHE_MAX_LEN then pat.cache:put(s, r) end
   return r
 end
 

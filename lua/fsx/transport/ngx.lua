@@ -318,8 +318,7 @@ local function new_reader(sock, deadline, now, connect_ms)
 end
 
 -- Per worker: the last TLS session of each pool, for session resumption.
-local sessions = {}
-local session_count = 0
+local sessions = require("fsx.cache").new(256)
 
 -- Cosockets verify against lua_ssl_trusted_certificate only: a request's
 -- ca_file (the ca_file option, AWS_CA_BUNDLE) cannot apply. Said once per worker.
@@ -402,13 +401,11 @@ function M.new(opts)
       local sni = req.server_name
       if sni == nil and not host:find("^[%d.]+$") and not host:find(":", 1, true) then sni = host end
       local prev = false
-      if o.ssl_session_reuse then prev = sessions[pool] end
+      if o.ssl_session_reuse then prev = sessions:get(pool) end
       local session, herr = sock:sslhandshake(prev, sni, not req.insecure)
       if not session then return fail(herr, "tls") end
       if o.ssl_session_reuse and type(session) ~= "boolean" then
-        if not sessions[pool] then session_count = session_count + 1 end
-        if session_count > 256 then sessions, session_count = {}, 0 end
-        sessions[pool] = session
+        sessions:put(pool, session)
       end
     end
 
