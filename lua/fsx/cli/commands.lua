@@ -154,8 +154,8 @@ function M.restore(ctx)
   end
   local request = {}
   if o["input-json"] then
-    local ok, extra = pcall(require("cjson").decode, o["input-json"])
-    if not ok or type(extra) ~= "table" then
+    local extra = require("fsx.json").decode(o["input-json"])
+    if type(extra) ~= "table" then
       usage_error(ctx.command, "--input-json must be a JSON object")
     end
     for k, v in pairs(extra) do request[k] = v end

@@ -1,10 +1,11 @@
 --- Helpers shared by the credential sources: errors, time stamps, JSON,
 -- HTTP through the injected transport, and secret registration.
 --
--- Layer: Lua layer; depends on `fsx.error`, `fsx.url`,
--- lua-cjson. No source logic lives here.
+-- Layer: Lua layer; depends on `fsx.error`, `fsx.url` and `fsx.json`.
+-- No source logic lives here.
 -- @module fsx.credentials.util
 local errors = require("fsx.error")
+local json = require("fsx.json")
 local parse_url = require("fsx.url").parse
 
 local M = {}
@@ -58,9 +59,8 @@ end
 -- below) are registered at once, so that no error built afterwards, on a
 -- failure path too, can show them.
 function M.decode_object(text)
-  local cjson = require("cjson.safe")
   if type(text) ~= "string" then return nil, "no body" end
-  local v = cjson.decode(text)
+  local v = json.decode(text)
   if type(v) ~= "table" then return nil, "not a JSON object" end
   register_fields(v, 1)
   return v
