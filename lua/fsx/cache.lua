@@ -4,8 +4,9 @@
 -- (response keys, strings matched against a pattern, TLS session pools)
 -- must not grow without limit, and a plain table with an entry count that
 -- starts over when full is enough for what is cached here: results that are
--- cheap to compute again. `get` is a plain table read, so hot paths keep
--- their speed.
+-- cheap to compute again. A hot path may read `cache.entries[key]` instead
+-- of calling `get` (the table is replaced when the cache starts over, so it
+-- is read through the cache each time).
 -- @module fsx.cache
 local M = {}
 

@@ -31,7 +31,7 @@ local cache = require("fsx.cache").new(2048)
 -- @tparam string name e.g. `ResourceARN`
 -- @treturn string e.g. `resource_arn`
 function M.to_snake(name)
-  local r = cache:get(name)
+  local r = cache.entries[name]
   if r then return r end
   assert(type(name) == "string", "fsx.names.to_snake: name must be a string")
   r = gsub(name, "(%u)(%u%l)", "%1_%2")
