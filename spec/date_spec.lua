@@ -88,6 +88,15 @@ describe("fsx.date", function()
     assert.is_nil(date.parse_http("Thu, 31 Apr 2024 00:00:00 GMT"))
   end)
 
+  it("formats ISO 8601 UTC in whole seconds, read back by its parser", function()
+    assert.equal("2024-05-01T12:00:00Z", date.format_iso8601(1714564800.75))
+    assert.equal("1969-12-31T00:00:00Z", date.format_iso8601(-86400))
+    for _, t in ipairs{ 0, 951782400, 1709164800, 1735603199 } do
+      assert.equal(t, date.parse_iso8601(date.format_iso8601(t)))
+    end
+    assert.equal(date.format_iso8601, require("fsx.credentials.util").format_time)
+  end)
+
   it("is the parser credentials and retention use", function()
     assert.equal(date.parse_iso8601, require("fsx.credentials.util").parse_time)
     assert.is_nil(require("fsx.retention").epoch("2024-13-01T12:00:00Z"))

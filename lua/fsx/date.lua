@@ -62,6 +62,14 @@ function M.parse_iso8601(s)
   return t - offset + (frac and tonumber(frac) or 0)
 end
 
+--- Format epoch seconds as ISO 8601 UTC, `2024-05-01T12:00:00Z` (whole
+-- seconds: a fraction is dropped).
+-- @tparam number t epoch seconds
+-- @treturn string
+function M.format_iso8601(t)
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", floor(t))
+end
+
 local MONTHS = { jan = 1, feb = 2, mar = 3, apr = 4, may = 5, jun = 6,
                  jul = 7, aug = 8, sep = 9, oct = 10, nov = 11, dec = 12 }
 

@@ -197,7 +197,7 @@ end
 --- An API timestamp (epoch seconds, or a string already) as ISO 8601 UTC.
 function M.time(t)
   if M.finite(t) then
-    local ok, text = pcall(os.date, "!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
+    local ok, text = pcall(require("fsx.date").format_iso8601, t)
     if ok and text then return text end
   end
   if type(t) == "string" and t ~= "" then return M.escape(t) end

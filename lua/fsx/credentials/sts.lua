@@ -21,6 +21,7 @@ local config = require("fsx.config")
 local endpoint = require("fsx.endpoint")
 local xml = require("fsx.xml")
 local parse_url = require("fsx.url").parse
+local amz_date = require("fsx.util").amz_date
 local util = require("fsx.credentials.util")
 
 local M = {}
@@ -102,7 +103,7 @@ local function sign(ctx, url, region, body, creds, label, action)
     region = region, service = "sts",
     access_key_id = creds.access_key_id, secret_access_key = creds.secret_access_key,
     session_token = creds.session_token,
-    time = os.date("!%Y%m%dT%H%M%SZ", math.floor(ctx.now())),
+    time = amz_date(ctx.now()),
   }
   if not res then
     util.raise{ code = code or "SigningFailed", source = "assume-role",

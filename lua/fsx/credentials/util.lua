@@ -32,10 +32,8 @@ end
 -- `fsx.date.parse_iso8601`, the one parser).
 M.parse_time = require("fsx.date").parse_iso8601
 
---- Format epoch seconds as `2024-05-01T12:00:00Z`.
-function M.format_time(t)
-  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
-end
+--- Format epoch seconds as `2024-05-01T12:00:00Z` (`fsx.date.format_iso8601`).
+M.format_time = require("fsx.date").format_iso8601
 
 -- The fields of the JSON answers (container, IMDS, credential_process, IAM
 -- Identity Center, its token cache) that hold secrets.
