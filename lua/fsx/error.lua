@@ -99,7 +99,8 @@ end
 -- or quoted by a service as percent-encoding, JSON escapes (`\/`, `\u002b`)
 -- or wrapped over lines. The scrub reads the text as it would be decoded
 -- (`decoded`), and redacts every run of token characters that shares
--- FRAGMENT characters with a secret, and every secret found whole.
+-- FRAGMENT characters with a secret, in any case (a transport lowercases
+-- header names), and every secret found whole.
 local FRAGMENT = 16
 -- the characters of keys, session tokens, JWTs and bearer tokens
 local RUN = "[%w%+/=_%-%.]+"
@@ -119,7 +120,7 @@ local function fragments()
   if index_version == version then return index end
   index = {}
   each_secret(function(s)
-    for run in s:gmatch(RUN) do
+    for run in s:lower():gmatch(RUN) do
       for i = 1, #run - FRAGMENT + 1 do index[run:sub(i, i + FRAGMENT - 1)] = true end
     end
   end)
@@ -188,6 +189,7 @@ local function find_spans(s, offset, spans, pieces)
   if next(pieces) then
     for a, run, b in text:gmatch("()(" .. RUN .. ")()") do
       if #run >= FRAGMENT then
+        run = run:lower()
         for i = 1, #run - FRAGMENT + 1 do
           if pieces[run:sub(i, i + FRAGMENT - 1)] then
             found[#found + 1] = { a, b - 1 }
@@ -274,10 +276,11 @@ end
 function M.redact_headers(headers)
   local out = {}
   if type(headers) ~= "table" then return out end
+  -- names too: a service can echo a secret as a header's name
   if headers[1] ~= nil then
-    for i, h in ipairs(headers) do out[i] = { h[1], redact_header(h[1], h[2]) } end
+    for i, h in ipairs(headers) do out[i] = { M.scrub(h[1]), redact_header(h[1], h[2]) } end
   else
-    for k, v in pairs(headers) do out[k] = redact_header(k, v) end
+    for k, v in pairs(headers) do out[M.scrub(k)] = redact_header(k, v) end
   end
   return out
 end
