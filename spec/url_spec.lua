@@ -133,3 +133,56 @@ describe("an IPv6 loopback endpoint", function()
     assert.is_false(seen.sni)
   end)
 end)
+
+local nginx = require "spec.support.nginx"
+local describe_nginx = nginx.describe_nginx(describe, pending)
+
+describe_nginx("an IPv6 loopback endpoint inside a real Nginx", function()
+  local server, srv
+
+  setup(function()
+    assert(io.open(nginx.build_dir() .. "/fsx/core.so"),
+           "build the C module for LuaJIT first: make LUA=luajit")
+    server = helpers.start_fsx_server{ args = { "--host", "::1" } }
+    local creds = helpers.credentials()
+    local err
+    srv, err = nginx.start{ server = string.format([[
+        location = /transport {
+            content_by_lua_block {
+                local u = assert(require("fsx.url").parse("http://[::1]:%d/"))
+                local send = require("fsx.transport.ngx").new()
+                local resp, kind, code, msg = send{ method = "GET", scheme = u.scheme, host = u.host,
+                                                    port = u.port, path = u.path, timeout = 5 }
+                ngx.say(resp and ("status " .. resp.status) or (kind .. " " .. code .. " " .. msg))
+            }
+        }
+        location = /client {
+            content_by_lua_block {
+                local c = require("fsx").new{ region = "us-east-1", transport = "ngx",
+                  endpoint_url = "http://[::1]:%d",
+                  credentials = { access_key_id = %q, secret_access_key = %q } }
+                local ok, out = pcall(c.describe_backups, c, {})
+                ngx.say(ok and ("backups " .. #out.backups) or tostring(out))
+            }
+        }
+    ]], server.port, server.port, creds.access_key_id, creds.secret_access_key) }
+    assert(srv, err)
+  end)
+
+  teardown(function()
+    if srv then srv:stop() end
+    if server then server:stop() end
+  end)
+
+  it("the ngx transport connects to a host fsx.url gives bare (::1)", function()
+    local status, body = srv:get("/transport")
+    assert.equal(200, status, body)
+    assert.matches("^status %d%d%d", body)
+  end)
+
+  it("a client on http://[::1]:PORT answers through cosockets", function()
+    local status, body = srv:get("/client")
+    assert.equal(200, status, body)
+    assert.matches("^backups %d+", body)
+  end)
+end)
