@@ -22,25 +22,25 @@
  *
  * Speed (bench/sign_stages.c times each stage): the result's buffers are
  * reused across calls, so a warmed-up result signs without allocating, and
- * nothing else allocates either (no crypto context: SHA-256 states are
- * stack structs, see crypto.c). Validation records what it learns (scope
+ * hashing allocates nothing either (each thread re-initialises one SHA-256
+ * context of its own, see crypto.c). Validation records what it learns (scope
  * lengths, which X-Amz-* headers the request already has) so later stages
  * do not scan again; class checks AND table entries over a whole string
- * instead of branching per byte. Header names are lowercased once, eight
- * bytes at a time, into a scratch area and sorted by insertion (qsort past
- * 32 entries); percent-encoding reserves its worst case (3 bytes per input
- * byte) once and writes through a pointer; the string to sign and the
- * Authorization value are written in one pass into a buffer reserved once.
+ * instead of branching per byte. Header names are lowercased once into a
+ * scratch area and sorted by insertion (qsort past 32 entries);
+ * percent-encoding reserves its worst case (3 bytes per input byte) once and
+ * writes through a pointer; the string to sign and the Authorization value
+ * are written in one pass into a buffer reserved once.
  * The derived-key cache turns the four-HMAC key chain into a table lookup
  * and keeps each key prepared for HMAC (its ipad/opad states), so a cached
  * signature's MAC costs only the string to sign's blocks plus one outer
  * block: fewer SHA-256 blocks than a from-scratch HMAC.
  *
- * Secrets: a derived key not held by the cache lives on the stack, with its
- * prepared states, and is wiped before return; the cache keeps keys,
- * prepared states and a masked copy of each secret (see below), wiped on
- * replacement and on free; result buffers are wiped on free because the
- * canonical request may hold the session token.
+ * Secrets: a derived key not held by the cache lives on the stack and is
+ * wiped before return; the cache keeps keys, prepared states and a masked
+ * copy of each secret (see below), wiped on replacement and on free; result
+ * buffers are wiped on free because the canonical request may hold the
+ * session token.
  */
 #include "sigv4.h"
 
