@@ -5,10 +5,10 @@
  * process (EVP_MD_fetch), and each thread hashes through one EVP_MD_CTX of
  * its own, kept for the thread's life (pthread_getspecific): re-initialising
  * a context that already holds SHA-256 costs no allocation, so a digest
- * costs what SHA256_Init/Update/Final cost (bench/sign_stages.c), where
- * EVP_Digest, which allocates a context per call, or the SHA256() one-shot,
- * which fetches per call, cost two to three times as much on SigV4's short
- * strings.
+ * costs what SHA256_Init/Update/Final cost (bench/sign_stages.c times it),
+ * where EVP_Digest allocates a context on every call and the SHA256()
+ * one-shot fetches the digest on every call: overheads that dominate on
+ * SigV4's short strings.
  *
  * HMAC is RFC 2104 over those digests. A prepared key keeps two contexts
  * that have absorbed the ipad and opad blocks; a MAC copies them into the

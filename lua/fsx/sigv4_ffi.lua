@@ -1,9 +1,9 @@
 --- core.sign through LuaJIT's FFI (binding layer).
 --
 -- Under LuaJIT this module gives `sign(req)`, the same function as
--- `fsx.core.sign`, with the same results and the same errors, at about half
--- its cost (`make bench`: fsx.sigv4.sign went from 3.05x to 1.72x the bare C
--- signer's cost): a call through the classic Lua C API cannot be compiled,
+-- `fsx.core.sign`, with the same results and the same errors, at a lower
+-- cost (bench/README.md, "Lua path within 2x of the C path"): a call
+-- through the classic Lua C API cannot be compiled,
 -- and core.sign spends more time reading and building tables than signing.
 -- Here the compiled Lua reads the request and fills the
 -- `struct fsx_sign_call` of src/sign_call.h, the C code checks and signs it
