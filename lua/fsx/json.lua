@@ -184,17 +184,4 @@ function M.decode(s)
   return v
 end
 
---- Copy a decoded value without its nulls (null members are dropped).
-function M.strip_nulls(v)
-  if type(v) ~= "table" then
-    if v == cjson.null then return nil end
-    return v
-  end
-  local out = {}
-  for k, x in pairs(v) do
-    if x ~= cjson.null then out[k] = M.strip_nulls(x) end
-  end
-  return out
-end
-
 return M
