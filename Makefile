@@ -343,7 +343,7 @@ bench-smoke:
 	  RESULTS=$(BENCH_SMOKE)/RESULTS.md bash bench/run.sh
 	lua5.4 spec/support/bench_results_check.lua $(BENCH_SMOKE)/RESULTS.md
 
-# ---- hardening over busted: the Lua specs on the C module (issue 8) ----
+# ---- hardening over busted: the Lua specs on the C module ----
 #   make asan-busted      ASAN_BUSTED_SPECS under lua5.4 and LuaJIT with fsx/core.so
 #                         built with ASan+UBSan (build/asan-lua5.4/, build/asan-luajit/)
 #                         and clang's ASan runtime preloaded into the interpreter;

@@ -1,4 +1,4 @@
--- One client class (issue 22 item 1): `require("fsx.client").new{}`,
+-- One client class: `require("fsx.client").new{}`,
 -- `fsx.new{}`, `fsx.default_client()` and the module shortcuts
 -- (`fsx.create_backup{...}`) give the same object with the same methods and
 -- the same behaviour, whatever was required first, and requiring `fsx`
@@ -8,7 +8,7 @@
 -- (the one running this spec) against the local FSx server; the child prints
 -- what it saw as JSON.
 --
--- Argument tables with a metatable (issue 22 item 6) are read through normal
+-- Argument tables with a metatable are read through normal
 -- indexing: defaults through `__index`, class instances, for the generated
 -- methods, `call`, the add-ons and the iterators; a metamethod that raises is
 -- a validation error naming `args`, and nothing is sent.

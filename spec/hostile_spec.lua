@@ -1,4 +1,4 @@
--- Hostile input for every public Lua function (issue 8).
+-- Hostile input for every public Lua function.
 --
 -- Each case takes a call whose arguments are valid (its group's `base`), puts
 -- one hostile value at one field and checks that the call raises an fsx error

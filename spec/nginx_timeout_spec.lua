@@ -1,4 +1,4 @@
--- Inside Nginx `timeout` bounds the whole attempt (issue 17 item 5).
+-- Inside Nginx `timeout` bounds the whole attempt.
 --
 -- A real Nginx runs the client with the cosocket transport against
 -- spec/support/hostile_server.py: a valid body trickled 4 bytes every 0.5 s

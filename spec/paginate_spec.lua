@@ -1,5 +1,5 @@
--- Every listing ends (issue 17 item 4) and pages can be walked as boto3's
--- paginators walk them (issue 22 item 6).
+-- Every listing ends and pages can be walked as boto3's paginators walk
+-- them.
 --
 -- Against spec/support/hostile_server.py: a service handing out a fresh
 -- NextToken for ever is stopped by the page cap (default, client option and

@@ -1,4 +1,4 @@
--- Recovering like the best SDKs do (issue 17 items 9, 10 and "Done when").
+-- Recovering like the best SDKs do.
 --
 -- Clock skew, against the local FSx server with its clock moved
 -- (`clock_skew`): the service refuses the signature as expired or not yet

@@ -1,4 +1,4 @@
--- Secrets stay secret (issue 8): the secret access key and the session token
+-- Secrets stay secret: the secret access key and the session token
 -- never appear in tostring(err), in any field of an error (walked
 -- recursively), in what the client's `debug` hook is given, in
 -- client:prepare's output, or in anything the fsx-backup command prints with

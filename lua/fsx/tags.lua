@@ -9,7 +9,7 @@
 -- caller passes a single tag, FSx copies nothing and the backup gets the
 -- caller's tags only. So "my nightly tag plus the cost-allocation tags of the
 -- file system" cannot be had from FSx alone. The policies compute the tag list
--- on the client side and send it explicitly, so the result no longer depends
+-- on the client side and send it explicitly, so the result does not depend
 -- on the CopyTagsToBackups setting:
 --
 -- * `"none"`: the caller's tags only (what `create_backup` does without

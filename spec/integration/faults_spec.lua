@@ -1,4 +1,4 @@
--- Issue 4's fault-injection suite: 500 create_backup calls against the local
+-- The fault-injection suite: 500 create_backup calls against the local
 -- FSx server injecting ~30% faults of every kind, and not one duplicate backup.
 local fsx = require "fsx"
 local helpers = require "helpers"
