@@ -10,6 +10,8 @@
  *   signature <hex>
  *
  * Usage: sign_c [seconds per measurement]  (default $BENCH_SECONDS or 0.4)
+ *        sign_c count cached|uncached N   exactly N signatures and no output
+ *        (bench/instructions.sh runs it under callgrind)
  */
 #include "sigv4.h"
 
@@ -41,21 +43,32 @@ static void init_request(struct fsx_sigv4_request *req)
     req->amz_date = B_AMZ_DATE;
 }
 
+/* N signatures, with the cache or without; 0 when all succeed. */
+static int count(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *cache,
+                 struct fsx_sigv4_result *res, long n)
+{
+    struct fsx_error err;
+    long i;
+
+    for (i = 0; i < n; i++) {
+        if (fsx_sigv4_sign(req, cache, res, &err) != 0) {
+            fprintf(stderr, "sign_c: %s\n", err.message);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static double measure(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *cache,
                       struct fsx_sigv4_result *res, double seconds)
 {
-    struct fsx_error err;
     double t0, t;
-    long n = 0, i;
+    long n = 0;
 
     t0 = b_cpu();
     do {
-        for (i = 0; i < 1000; i++) {
-            if (fsx_sigv4_sign(req, cache, res, &err) != 0) {
-                fprintf(stderr, "sign_c: %s\n", err.message);
-                exit(1);
-            }
-        }
+        if (count(req, cache, res, 1000) != 0)
+            exit(1);
         n += 1000;
         t = b_cpu() - t0;
     } while (t < seconds);
@@ -76,6 +89,19 @@ int main(int argc, char **argv)
     }
     init_request(&req);
     fsx_sigv4_result_init(&res);
+    if (argc == 4 && strcmp(argv[1], "count") == 0) {
+        int cached = strcmp(argv[2], "cached") == 0;
+        int rc;
+
+        if (!cached && strcmp(argv[2], "uncached") != 0) {
+            fprintf(stderr, "usage: sign_c count cached|uncached N\n");
+            return 2;
+        }
+        rc = count(&req, cached ? cache : NULL, &res, atol(argv[3]));
+        fsx_sigv4_result_free(&res);
+        fsx_sigv4_cache_free(cache);
+        return rc;
+    }
     printf("c.uncached %.1f\n", measure(&req, NULL, &res, seconds));
     memcpy(uncached_sig, res.signature, sizeof(uncached_sig));
     printf("c.cached %.1f\n", measure(&req, cache, &res, seconds));

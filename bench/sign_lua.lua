@@ -11,6 +11,13 @@
 --   <rt>.req_table  <request tables built per CPU second> (the argument alone)
 --   signature <hex>
 -- where <rt> is "luajit" or "lua5.4". Usage: sign_lua.lua [seconds]
+--
+--   sign_lua.lua count WHICH N   exactly N signatures of fresh request
+--       tables and no output (bench/instructions.sh runs it under
+--       callgrind); WHICH is `sign` (fsx.sigv4.sign), `core_sign`
+--       (fsx.core.sign through the Lua C API) or `ffi_sign`
+--       (fsx.sigv4_ffi.sign, LuaJIT only), or `req_table` (building the
+--       request table alone, which every count includes)
 local sigv4 = require "fsx.sigv4"
 local core = require "fsx.core"
 
@@ -41,6 +48,17 @@ local function core_request()
   local r = public_request()
   r.amz_date, r.time = r.time, nil
   return r
+end
+
+if arg and arg[1] == "count" then
+  local ffi_sign = require "fsx.sigv4_ffi"
+  local which = { sign = { sigv4.sign, public_request }, core_sign = { core.sign, core_request },
+                  ffi_sign = ffi_sign and { ffi_sign.sign, core_request } or nil,
+                  req_table = { function(t) return t end, public_request } }
+  local run = assert(which[arg[2]], "usage: sign_lua.lua count sign|core_sign|ffi_sign|req_table N")
+  local fn, make = run[1], run[2]
+  for _ = 1, assert(tonumber(arg[3]), "usage: sign_lua.lua count WHICH N") do fn(make()) end
+  os.exit(0)
 end
 
 local function measure(fn, make)
