@@ -303,12 +303,7 @@ local function checked_answer(decl, params, raw, meta)
         or ("has no " .. name .. " (the request named " .. tostring(want) .. ")")
     end
   end
-  if problem then
-    errors.raise{ kind = "decode", code = "InvalidResponse", operation = decl.name, retryable = true,
-                  request_id = meta.request_id, status = meta.status, attempts = meta.attempts,
-                  client_request_token = meta.client_request_token,
-                  message = "the service's answer " .. problem }
-  end
+  if problem then output.raise_invalid(decl.name, meta, problem) end
   return output.convert(decl, raw, meta)
 end
 

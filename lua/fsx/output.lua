@@ -100,15 +100,21 @@ end
 local path, map_key, depth_now = {}, {}, 0
 local cur_op, cur_meta
 
--- Raise the decode error of an answer that does not fit the model; the
--- call's meta (request id, status, attempts, token) goes into it.
-local function invalid(message)
-  local m = cur_meta or {}
-  errors.raise{ kind = "decode", code = "InvalidResponse", operation = cur_op, retryable = true,
+--- Raise the decode error of an answer that does not fit what the operation
+-- returns: retryable (the same request may get a readable answer), with the
+-- call's meta (request id, status, attempts, token).
+-- @tparam string operation the operation's API name
+-- @tparam ?table meta the call's meta
+-- @tparam string problem what is wrong, e.g. `"has no Backup"`
+function M.raise_invalid(operation, meta, problem)
+  local m = meta or {}
+  errors.raise{ kind = "decode", code = "InvalidResponse", operation = operation, retryable = true,
                 request_id = m.request_id, status = m.status, attempts = m.attempts,
                 client_request_token = m.client_request_token,
-                message = "the service's answer " .. message }
+                message = "the service's answer " .. problem }
 end
+
+local function invalid(message) M.raise_invalid(cur_op, cur_meta, message) end
 
 local function json_type_of(v)
   if type(v) == "table" then
