@@ -21,23 +21,21 @@
 
 -- Find lua/fsx/names.lua relative to this script, whatever the cwd.
 local root = ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/.."
-package.path = root .. "/lua/?.lua;" .. package.path
+package.path = root .. "/lua/?.lua;" .. root .. "/tools/?.lua;" .. package.path
 
 local cjson = require("cjson")
 local names = require("fsx.names")
+local toolkit = require("toolkit")
 
 local DEFAULT_DIR = root .. "/model/fsx/2018-03-01"
 
-local function die(msg)
-  io.stderr:write("gen_api: ", msg, "\n")
-  os.exit(1)
-end
+local die = toolkit.die_as("gen_api")
+local shell_quote, quote, key = toolkit.shell_quote, toolkit.quote, toolkit.key
+local sorted_keys = toolkit.sorted_keys
 
 local function read_file(path)
-  local f, err = io.open(path, "rb")
-  if not f then die(err) end
-  local s = f:read("*a")
-  f:close()
+  local s, err = toolkit.read_file(path)
+  if not s then die(err) end
   return s
 end
 
@@ -49,40 +47,13 @@ local function command_output(cmd)
   return s
 end
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
 -- ---------------------------------------------------------------------------
--- Lua literal writers (deterministic, identical under 5.4 and LuaJIT)
-
-local KEYWORDS = {}
-for w in ([[and break do else elseif end false for function goto if in local nil not or
-            repeat return then true until while]]):gmatch("%a+") do KEYWORDS[w] = true end
-
-local function quote(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
-    if c == '"' then return '\\"' end
-    if c == "\\" then return "\\\\" end
-    return string.format("\\%03d", c:byte())
-  end) .. '"'
-end
-
-local function key(k)
-  if k:match("^[%a_][%w_]*$") and not KEYWORDS[k] then return k end
-  return "[" .. quote(k) .. "]"
-end
+-- Lua literal writers (deterministic, identical under 5.4 and LuaJIT; the
+-- strings and keys are toolkit's)
 
 local function number(x)
   if x == math.floor(x) and math.abs(x) < 2 ^ 53 then return string.format("%.0f", x) end
   return string.format("%.17g", x)
-end
-
-local function sorted_keys(t)
-  local ks = {}
-  for k in pairs(t) do ks[#ks + 1] = k end
-  table.sort(ks)
-  return ks
 end
 
 local function string_list(list)

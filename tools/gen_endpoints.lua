@@ -25,11 +25,12 @@
 
 -- Find lua/fsx relative to this script, whatever the cwd.
 local root = ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/.."
-package.path = root .. "/lua/?.lua;" .. package.path
+package.path = root .. "/lua/?.lua;" .. root .. "/tools/?.lua;" .. package.path
 
 local cjson = require("cjson")
 local rules = require("fsx.endpoint_rules")
 local pattern = require("fsx.pattern")
+local toolkit = require("toolkit")
 
 local FILES = {
   { json = "model/partitions.json", lua = "lua/fsx/endpoint_data/partitions.lua",
@@ -42,32 +43,8 @@ local FILES = {
     ruleset = true, name = "sts" },
 }
 
-local function die(msg)
-  io.stderr:write("gen_endpoints: ", msg, "\n")
-  os.exit(1)
-end
-
-local function read_file(path)
-  local f, err = io.open(path, "rb")
-  if not f then return nil, err end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
--- A string literal; control characters would be written differently by
--- Lua 5.4 and LuaJIT, and the data has none.
-local function quote(s)
-  if s:find("%c") then die("control character in " .. string.format("%q", s)) end
-  return string.format("%q", s)
-end
-
--- A table key: bare when Lua reads it as a name (not a keyword), else ["..."].
-local function key(k)
-  local loader = rawget(_G, "loadstring") or load -- Lua 5.1 load takes no string
-  if k:match("^[%a_][%w_]*$") and loader("return { " .. k .. " = 1 }") then return k end
-  return "[" .. quote(k) .. "]"
-end
+local die = toolkit.die_as("gen_endpoints")
+local read_file, quote, key = toolkit.read_file, toolkit.quote, toolkit.key
 
 -- A JSON value as a Lua expression, objects with sorted keys, one member a
 -- line below the top levels so a data update shows as a readable diff.

@@ -23,22 +23,13 @@
 -- generator fails (exit status 1).
 
 local root = ((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/.."
-package.path = root .. "/lua/?.lua;" .. package.path
+package.path = root .. "/lua/?.lua;" .. root .. "/tools/?.lua;" .. package.path
+local toolkit = require("toolkit")
 
 local LUA = arg[-1] or "lua5.4"
 
-local function die(msg)
-  io.stderr:write("update-model: ", msg, "\n")
-  os.exit(1)
-end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local die = toolkit.die_as("update-model")
+local read_file, shell_quote = toolkit.read_file, toolkit.shell_quote
 
 local function write_file(path, text)
   local tmp = path .. ".tmp"
@@ -48,10 +39,6 @@ local function write_file(path, text)
   f:close()
   local ok, rerr = os.rename(tmp, path)
   if not ok then die(rerr) end
-end
-
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
 -- Run a command; its output, and whether it succeeded (the shell echoes the
