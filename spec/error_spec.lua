@@ -125,5 +125,22 @@ describe("fsx.error", function()
     -- a per-character map of the whole text would take hundreds of MiB
     assert.is_true(peak < 100 * 1024, ("%.0f KiB"):format(peak))
   end)
+
+  it("finds a piece of a secret at any place of a long run of token characters", function()
+    local secret = "QkVHSU4gU0VDUkVUIGtleSBtYXRlcmlhbCBmb3IgdGhlIHJ1bg"
+    errors.add_secret(secret)
+    local filler = ("ABCDEFGHabcdefgh0123"):rep(50)
+    for shift = 0, 17 do
+      for _, piece in ipairs{ secret:sub(3, 18), secret:sub(20, 40), secret } do
+        local text = filler:sub(1, 100 + shift) .. piece .. filler:sub(1, 37)
+        local out = errors.scrub(text)
+        assert.is_nil(out:find(piece, 1, true), "shift " .. shift)
+        assert.equal("<redacted>", out)
+      end
+    end
+    -- and nothing else: a run sharing only 15 characters stays
+    local near = filler .. secret:sub(1, 15) .. filler
+    assert.equal(near, errors.scrub(near))
+  end)
 end)
 

@@ -236,6 +236,37 @@ describe("answers off the wire", function()
     end)
   end)
 
+  describe("an error answer", function()
+    local function error_answer(body, extra)
+      local headers = { CT, "Content-Length: " .. #body }
+      for _, h in ipairs(extra or {}) do headers[#headers + 1] = h end
+      return response("400 Bad Request", headers, body)
+    end
+
+    it("with a message of megabytes keeps its first 4 KiB", function()
+      script{ { raw = error_answer('{"__type":"BadRequest","message":"' .. ("m"):rep(7000000) .. '"}') } }
+      local ok, err = pcall(CALLS.create_backup, client())
+      assert.is_false(ok)
+      assert.equal("BadRequest", err.code)
+      assert.is_true(#err.message < 4200, #err.message)
+      assert.truthy(err.message:find("7000000 bytes", 1, true))
+    end)
+
+    it("whose code holds control characters, or is huge, has no code from it", function()
+      for _, t in ipairs{ "com.amazon#Bad\\nRequest:http://x", "Bad\\u0000Request", ("X"):rep(100000) } do
+        script{ { raw = error_answer('{"__type":"' .. t .. '","message":"no"}',
+                                     { "x-amzn-ErrorType: BadRequest:http://internal.amazon.com/" }) } }
+        local ok, err = pcall(CALLS.create_backup, client())
+        assert.is_false(ok)
+        -- the header's code, the body's being no code
+        assert.equal("BadRequest", err.code)
+        script{ { raw = error_answer('{"__type":"' .. t .. '","message":"no"}') } }
+        ok, err = pcall(CALLS.create_backup, client())
+        assert.equal("HTTP400", err.code)
+      end
+    end)
+  end)
+
   describe("a listing", function()
     local function page(ids, token)
       local items = {}

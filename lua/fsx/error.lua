@@ -114,18 +114,37 @@ local function each_secret(f)
   end
 end
 
--- The set of FRAGMENT-long pieces of the secrets' runs, rebuilt after a
--- secret was registered.
+-- The sets of the FRAGMENT-long pieces of the secrets' runs and of their
+-- pieces half as long (lowercased), rebuilt after a secret was registered.
+local HALF = FRAGMENT / 2
+local halves
 local function fragments()
-  if index_version == version then return index end
-  index = {}
+  if index_version == version then return index, halves end
+  index, halves = {}, {}
   each_secret(function(s)
     for run in s:lower():gmatch(RUN) do
       for i = 1, #run - FRAGMENT + 1 do index[run:sub(i, i + FRAGMENT - 1)] = true end
+      if #run >= FRAGMENT then
+        for i = 1, #run - HALF + 1 do halves[run:sub(i, i + HALF - 1)] = true end
+      end
     end
   end)
   index_version = version
-  return index
+  return index, halves
+end
+
+-- True when run (lowercased) shares FRAGMENT characters with a secret. A
+-- shared piece holds a HALF-long piece starting at a multiple of HALF
+-- (plus one) of run, so only those are looked up first.
+local function shares_fragment(run, pieces, half_pieces)
+  for i = 1, #run - HALF + 1, HALF do
+    if half_pieces[run:sub(i, i + HALF - 1)] then
+      for j = math.max(1, i - HALF), math.min(i, #run - FRAGMENT + 1) do
+        if pieces[run:sub(j, j + FRAGMENT - 1)] then return true end
+      end
+    end
+  end
+  return false
 end
 
 local HEX = "^[%da-fA-F][%da-fA-F]$"
@@ -182,20 +201,14 @@ local WINDOW, OVERLAP = 65536, 16384
 
 -- Appends to spans the {first, last} positions in s (plus offset) of every
 -- secret and piece of one in s.
-local function find_spans(s, offset, spans, pieces)
+local function find_spans(s, offset, spans, pieces, half_pieces)
   local text, from, to = decoded(s)
   text = text or s
   local found = {}
   if next(pieces) then
     for a, run, b in text:gmatch("()(" .. RUN .. ")()") do
-      if #run >= FRAGMENT then
-        run = run:lower()
-        for i = 1, #run - FRAGMENT + 1 do
-          if pieces[run:sub(i, i + FRAGMENT - 1)] then
-            found[#found + 1] = { a, b - 1 }
-            break
-          end
-        end
+      if #run >= FRAGMENT and shares_fragment(run:lower(), pieces, half_pieces) then
+        found[#found + 1] = { a, b - 1 }
       end
     end
   end
@@ -219,11 +232,11 @@ end
 function M.scrub(s)
   if type(s) ~= "string" then return s end
   local spans = {}
-  local pieces = fragments()
+  local pieces, half_pieces = fragments()
   local first = 1
   while true do
     local last = math.min(#s, first + WINDOW + OVERLAP - 1)
-    find_spans(first == 1 and last == #s and s or s:sub(first, last), first - 1, spans, pieces)
+    find_spans(first == 1 and last == #s and s or s:sub(first, last), first - 1, spans, pieces, half_pieces)
     if last == #s then break end
     first = first + WINDOW
   end

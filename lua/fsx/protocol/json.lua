@@ -38,14 +38,29 @@ function M.build(target_prefix, operation, params)
   return body, { CONTENT_TYPE_HEADER, target }
 end
 
---- The AWS error name without `namespace#` prefix and `:` suffix.
+-- Longest error code and message taken from an answer: AWS's are far
+-- shorter, and an error travels into logs and terminals.
+M.MAX_CODE = 128
+M.MAX_MESSAGE = 4096
+
+--- The AWS error name without `namespace#` prefix and `:` suffix; nil when
+-- what is left is no name (empty, too long, or other characters than
+-- letters, digits, `.`, `_` and `-`: a control character would reach logs).
 function M.error_code(raw)
   if type(raw) ~= "string" or raw == "" then return nil end
   raw = raw:gsub("^.*#", "")
   raw = raw:gsub(":.*$", "")
   raw = raw:gsub("^%s+", ""):gsub("%s+$", "")
-  if raw == "" then return nil end
+  if raw == "" or #raw > M.MAX_CODE or raw:find("[^%w._%-]") then return nil end
   return raw
+end
+
+-- A service's message, at most MAX_MESSAGE bytes.
+local function bounded(message)
+  if message and #message > M.MAX_MESSAGE then
+    return message:sub(1, M.MAX_MESSAGE) .. " ... (" .. #message .. " bytes, cut)"
+  end
+  return message
 end
 
 local function first_string(...)
@@ -94,7 +109,7 @@ function M.parse(operation, resp, extra_fields)
   end
   local code = M.error_code(decoded and first_string(decoded.__type, decoded.code, decoded.Code))
     or M.error_code(headers["x-amzn-errortype"])
-  local message = decoded and first_string(decoded.message, decoded.Message, decoded.errorMessage)
+  local message = bounded(decoded and first_string(decoded.message, decoded.Message, decoded.errorMessage))
   local e = {
     kind = "service", code = code or ("HTTP" .. status), status = status,
     request_id = request_id, operation = operation,
