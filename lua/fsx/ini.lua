@@ -94,6 +94,14 @@ function M.shell_split(s)
   return words
 end
 
+--- Quote a word for a POSIX shell, the inverse of `shell_split`: the word in
+-- single quotes, each `'` in it written `'\''`.
+-- @tparam string|number s the word
+-- @treturn string the quoted word
+function M.shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
 --- Parse INI text.
 -- @tparam string text the file contents
 -- @tparam[opt] string name the file name used in error messages

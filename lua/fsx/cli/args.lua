@@ -4,6 +4,7 @@
 --
 -- Layer: CLI.
 -- @module fsx.cli.args
+local ini = require "fsx.ini"
 local options = require "fsx.cli.options"
 local report = require "fsx.cli.report"
 
@@ -149,7 +150,7 @@ end
 function M.quote(word)
   word = tostring(word)
   if word:match("^[%w@%%+=:,./_-]+$") then return word end
-  return "'" .. word:gsub("'", [['\'']]) .. "'"
+  return ini.shell_quote(word)
 end
 
 --- Words quoted for a POSIX shell and joined with spaces.

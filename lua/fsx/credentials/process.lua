@@ -26,9 +26,7 @@ local M = { name = "process" }
 local MARK = "\n__fsx_exit_status="
 local MAX_OUTPUT = 1048576
 
-local function shell_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local shell_quote = ini.shell_quote
 
 local function fail(profile, msg)
   util.raise{ code = "CredentialProcessError", source = "process", profile = profile,
