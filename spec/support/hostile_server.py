@@ -58,36 +58,6 @@ STATE = {"requests": 0, "log": []}
 STOP = threading.Event()
 
 
-def read_request(conn):
-    """Read one request (headers and a Content-Length body); return its path,
-    its headers (lowercase names) and its body."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        data += chunk
-        if len(data) > 1 << 20:
-            return None, None, None
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ")
-    path = parts[1].decode("latin-1") if len(parts) > 1 else "/"
-    length = 0
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip() or b"0")
-    while len(rest) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    return path.split("?", 1)[0], headers, rest
-
-
 def send_head(conn, extra=b""):
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\n"
                  b"x-amzn-RequestId: hostile-1\r\nConnection: close\r\n" + extra)
@@ -116,9 +86,11 @@ def wait(seconds):
 
 
 def handle(conn):
-    path, headers, body_in = read_request(conn)
-    if path is None:
+    req = loopback.read_request(conn)
+    if req is None:
         return
+    target, headers, body_in = req
+    path = target.split("?", 1)[0]
     counted = path not in ("/count", "/reset", "/log")
     if counted:
         with COUNT_LOCK:

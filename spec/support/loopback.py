@@ -29,6 +29,34 @@ def serve(handler, port, port_file):
         server.server_close()
 
 
+def read_request(conn, max_head=1 << 20):
+    """One request on a raw connection: its target (path and query), its
+    headers (lowercase names) and its Content-Length body; None when the
+    client went away first or sent more than max_head bytes without ending
+    the head."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk or len(data) > max_head:
+            return None
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    parts = lines[0].split(b" ")
+    target = parts[1].decode("latin-1") if len(parts) > 1 else "/"
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
+    length = int(headers.get("content-length", "0") or "0")
+    while len(rest) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        rest += chunk
+    return target, headers, rest
+
+
 def serve_raw(handle, port, port_file, stop, wrap=None):
     """Raw sockets, for the servers that choose every byte they send: binds
     127.0.0.1, writes the port like `serve`, runs handle(conn) (conn first

@@ -41,32 +41,6 @@ STATE = {"steps": [], "next": 0, "log": []}
 STOP = threading.Event()
 
 
-def read_request(conn):
-    """One request: its path, headers (lowercase names) and body; None when
-    the client went away first."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ")
-    path = parts[1].decode("latin-1") if len(parts) > 1 else "/"
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
-    length = int(headers.get("content-length", "0") or "0")
-    while len(rest) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        rest += chunk
-    return path, headers, rest
-
-
 def answer(conn, body, status=b"200 OK"):
     conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
                  b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
@@ -89,7 +63,7 @@ def handle(conn):
 
 
 def handle_one(conn):
-    req = read_request(conn)
+    req = loopback.read_request(conn)
     if req is None:
         return None
     path, headers, body = req
