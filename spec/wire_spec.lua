@@ -77,8 +77,8 @@ describe("answers off the wire", function()
   end
 
   -- Every request of the call carried one token and one invocation id.
-  local function assert_same_call(log, n)
-    assert.equal(n, #log)
+  local function assert_same_call(log, n, where)
+    assert(#log == n, ("%s: %d requests, not %d"):format(where or "the call", #log, n))
     for i = 2, #log do
       assert.equal(log[1].invocation_id, log[i].invocation_id)
       assert.equal(log[1].client_request_token, log[i].client_request_token)
@@ -193,7 +193,7 @@ describe("answers off the wire", function()
           end
           assert(not ok, "cut at byte " .. n .. " taken as a success")
           assert(err.retryable and err.attempts == 3, "cut at byte " .. n .. ": " .. tostring(err))
-          assert_same_call(requests(), 3)
+          assert_same_call(requests(), 3, "cut at byte " .. n)
         end
         script{ { raw = full } }
         assert.equal(BACKUP, CALLS.create_backup(client()).backup_id)
