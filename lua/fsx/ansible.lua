@@ -81,6 +81,33 @@ local function sorted_keys(t)
   return keys
 end
 
+-- Ansible's message when the converted arguments out break one of the
+-- spec's rules over several options, or nil.
+local function group_error(spec, out)
+  for _, group in ipairs(spec.mutually_exclusive or {}) do
+    local given = {}
+    for _, k in ipairs(group) do if out[k] ~= nil then given[#given + 1] = k end end
+    if #given > 1 then return "parameters are mutually exclusive: " .. table.concat(group, "|") end
+  end
+  for _, group in ipairs(spec.required_one_of or {}) do
+    local any = false
+    for _, k in ipairs(group) do if out[k] ~= nil then any = true end end
+    if not any then return "one of the following is required: " .. table.concat(group, ", ") end
+  end
+  for _, rule in ipairs(spec.required_if or {}) do
+    local key, value, names = rule[1], rule[2], rule[3]
+    if out[key] == value then
+      local absent = {}
+      for _, k in ipairs(names) do if out[k] == nil then absent[#absent + 1] = k end end
+      if #absent > 0 then
+        return ("%s is %s but all of the following are missing: %s")
+          :format(key, tostring(value), table.concat(absent, ", "))
+      end
+    end
+  end
+  return nil
+end
+
 --- Check and convert raw module arguments against a spec.
 -- `spec.options` maps names to `{ type =, required =, default =, choices =,
 -- no_log = }`; `spec.mutually_exclusive` and `spec.required_one_of` are lists
@@ -130,27 +157,8 @@ function M.check_args(name, spec, raw)
   if #missing > 0 then
     return nil, nil, "missing required arguments: " .. table.concat(missing, ", ")
   end
-  for _, group in ipairs(spec.mutually_exclusive or {}) do
-    local given = {}
-    for _, k in ipairs(group) do if out[k] ~= nil then given[#given + 1] = k end end
-    if #given > 1 then return nil, nil, "parameters are mutually exclusive: " .. table.concat(group, "|") end
-  end
-  for _, group in ipairs(spec.required_one_of or {}) do
-    local any = false
-    for _, k in ipairs(group) do if out[k] ~= nil then any = true end end
-    if not any then return nil, nil, "one of the following is required: " .. table.concat(group, ", ") end
-  end
-  for _, rule in ipairs(spec.required_if or {}) do
-    local key, value, names = rule[1], rule[2], rule[3]
-    if out[key] == value then
-      local absent = {}
-      for _, k in ipairs(names) do if out[k] == nil then absent[#absent + 1] = k end end
-      if #absent > 0 then
-        return nil, nil, ("%s is %s but all of the following are missing: %s")
-          :format(key, tostring(value), table.concat(absent, ", "))
-      end
-    end
-  end
+  local why = group_error(spec, out)
+  if why then return nil, nil, why end
   return out, secrets
 end
 
