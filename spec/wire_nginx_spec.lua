@@ -8,12 +8,12 @@
 local cjson = require "cjson"
 local nginx = require "support.nginx"
 local procs = require "support.procs"
+local answers = require "support.wire"
 
 local describe_nginx = nginx.describe_nginx(describe, pending)
 
-local FS = "fs-0123456789abcdef0"
-local BACKUP = "backup-0123456789abcdef0"
-local CT = "Content-Type: application/x-amz-json-1.1"
+local FS, BACKUP, CT, CREATED = answers.FS, answers.BACKUP, answers.CT, answers.CREATED
+local response, ok_json = answers.response, answers.ok_json
 
 -- /call?url=U&op=O: the call through the ngx transport, as JSON; with
 -- twice=1 the call is made twice, the answer being the second one's.
@@ -50,36 +50,6 @@ local SERVER = [[
         }
 ]]
 
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local function base64(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local q = {}
-    for k = 1, 4 do
-      local d = math.floor(n / 64 ^ (4 - k)) % 64
-      q[k] = B64:sub(d + 1, d + 1)
-    end
-    if not b then q[3] = "=" end
-    if not c then q[4] = "=" end
-    out[#out + 1] = table.concat(q)
-  end
-  return table.concat(out)
-end
-
-local function response(status, headers, body)
-  return "HTTP/1.1 " .. status .. "\r\n" .. table.concat(headers, "\r\n")
-    .. (#headers > 0 and "\r\n" or "") .. "\r\n" .. (body or "")
-end
-
-local function ok_json(body)
-  return response("200 OK", { CT, "x-amzn-RequestId: wire-1", "Content-Length: " .. #body }, body)
-end
-
-local CREATED = '{"Backup":{"BackupId":"' .. BACKUP .. '","Lifecycle":"CREATING",'
-  .. '"Type":"USER_INITIATED","CreationTime":1700000000,"FileSystem":{"FileSystemId":"' .. FS .. '"}}}'
-
 describe_nginx("answers off the wire, inside Nginx", function()
   local srv, wire
 
@@ -97,14 +67,7 @@ describe_nginx("answers off the wire, inside Nginx", function()
     procs.stop(wire)
   end)
 
-  local function script(steps)
-    local out = {}
-    for i, s in ipairs(steps) do
-      out[i] = { raw = base64(s.raw or ""), ["then"] = s["then"], extra = s.extra and base64(s.extra),
-                 extra_after = s.extra_after }
-    end
-    procs.control(wire, { steps = out })
-  end
+  local function script(steps) answers.script(wire, steps) end
 
   local function call(op, twice)
     local status, body = srv:get("/call?op=" .. op .. (twice and "&twice=1" or "") .. "&url=" .. wire.url .. "/",

@@ -8,40 +8,10 @@
 -- debug hook.
 local fsx = require "fsx"
 local procs = require "support.procs"
+local answers = require "support.wire"
 
-local FS = "fs-0123456789abcdef0"
-local BACKUP = "backup-0123456789abcdef0"
-local CT = "Content-Type: application/x-amz-json-1.1"
-
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local function base64(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local q = {}
-    for k = 1, 4 do
-      local d = math.floor(n / 64 ^ (4 - k)) % 64
-      q[k] = B64:sub(d + 1, d + 1)
-    end
-    if not b then q[3] = "=" end
-    if not c then q[4] = "=" end
-    out[#out + 1] = table.concat(q)
-  end
-  return table.concat(out)
-end
-
-local function response(status, headers, body)
-  return "HTTP/1.1 " .. status .. "\r\n" .. table.concat(headers, "\r\n")
-    .. (#headers > 0 and "\r\n" or "") .. "\r\n" .. (body or "")
-end
-
-local function ok_json(body)
-  return response("200 OK", { CT, "x-amzn-RequestId: wire-1", "Content-Length: " .. #body }, body)
-end
-
-local CREATED = '{"Backup":{"BackupId":"' .. BACKUP .. '","Lifecycle":"CREATING",'
-  .. '"Type":"USER_INITIATED","CreationTime":1700000000,"FileSystem":{"FileSystemId":"' .. FS .. '"}}}'
+local FS, BACKUP, CT, CREATED = answers.FS, answers.BACKUP, answers.CT, answers.CREATED
+local response, ok_json = answers.response, answers.ok_json
 
 describe("answers off the wire", function()
   local srv
@@ -50,14 +20,7 @@ describe("answers off the wire", function()
   lazy_teardown(function() if srv then procs.stop(srv) end end)
 
   -- steps: list of { raw =, ["then"] = } (see wire_server.py)
-  local function script(steps)
-    local out = {}
-    for i, s in ipairs(steps) do
-      out[i] = { raw = base64(s.raw or ""), ["then"] = s["then"], trickle = s.trickle,
-                 extra = s.extra and base64(s.extra), extra_after = s.extra_after }
-    end
-    procs.control(srv, { steps = out })
-  end
+  local function script(steps) answers.script(srv, steps) end
 
   local function requests() return procs.stats(srv).log end
 
