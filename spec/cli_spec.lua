@@ -16,10 +16,7 @@ local CREDS = helpers.credentials()
 local SESSION = helpers.session_credentials()
 local KEY_ID, SECRET = CREDS.access_key_id, CREDS.secret_access_key
 
--- Shell quoting.
-local function q(s)
-  return "'" .. tostring(s):gsub("'", [['\'']]) .. "'"
-end
+local q = helpers.q
 
 local function read_file(path)
   local f = io.open(path, "rb")

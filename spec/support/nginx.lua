@@ -42,10 +42,8 @@ local function repo_root()
 end
 M.ROOT = repo_root()
 
---- Quote a string for /bin/sh.
-function M.q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+--- Quote a string for /bin/sh (helpers.q).
+M.q = helpers.q
 local q = M.q
 
 --- Run a shell command; true when it exited 0 (Lua 5.1 and 5.2+ results).

@@ -12,9 +12,7 @@ local function clock() return require("fsx.clock") end
 
 M.PYTHON = "/usr/bin/python3"
 
-local function shell_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local shell_quote = require("helpers").q
 M.shell_quote = shell_quote
 
 --- Sleep (blocking) for s seconds.
