@@ -18,13 +18,8 @@ local KEY_ID, SECRET = CREDS.access_key_id, CREDS.secret_access_key
 
 local q = helpers.q
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+-- a file's text, "" when there is none
+local function read_file(path) return helpers.read_file(path) or "" end
 
 local function shell(cmd)
   local p = io.popen(cmd)

@@ -6,13 +6,7 @@ local cjson = require "cjson"
 
 local SUITE = os.getenv("FSX_SIGV4_SUITE") or "spec/fixtures/sigv4"
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("helpers").read_file
 
 local function list_dirs(dir)
   local out = {}
