@@ -305,7 +305,6 @@ function M.resolve(opts)
         shared.credentials_file, shared.credentials_exists and "read" or "missing") }
   end
   s.profile_data = pdata or {}
-  s.profile_found = pdata ~= nil
 
   -- region
   local region, rsrc = first(opts.region, "option", getenv("AWS_REGION"), "env",
@@ -321,7 +320,6 @@ function M.resolve(opts)
     end
   end
   s.region = region
-  s.region_source = rsrc
 
   -- FIPS and dual-stack
   local fips, fsrc = first(opts.use_fips_endpoint, "option", opts.use_fips, "option",
