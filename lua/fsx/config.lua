@@ -262,6 +262,68 @@ local function split_fips_region(region)
   return region, false
 end
 
+-- The retry settings of resolve: `max_attempts` and `retry_mode`.
+local function resolve_retries(s, opts, pdata)
+  local getenv = s.getenv
+  local attempts, asrc = first(opts.max_attempts, "option", getenv("AWS_MAX_ATTEMPTS"), "env",
+                               profile_value(pdata, "max_attempts"), "profile")
+  s.max_attempts = number(attempts, "max_attempts",
+                          origin(asrc, "AWS_MAX_ATTEMPTS", s.profile, "max_attempts"), ATTEMPTS) or 3
+  local mode, msrc = first(opts.retry_mode, "option", getenv("AWS_RETRY_MODE"), "env",
+                           profile_value(pdata, "retry_mode"), "profile")
+  if mode == nil then
+    s.retry_mode = "standard"
+  elseif mode == "standard" or mode == "adaptive" then
+    s.retry_mode = mode
+  elseif mode == "legacy" then
+    -- botocore's old default; the standard mode is its successor
+    s.retry_mode = "standard"
+  else
+    invalid("retry_mode", string.format("must be standard or adaptive, got %q (from %s)",
+                                        tostring(mode),
+                                        origin(msrc, "AWS_RETRY_MODE", s.profile, "retry_mode")))
+  end
+end
+
+-- The instance metadata, container and STS settings of resolve (from the
+-- environment or the profile).
+local function resolve_metadata(s, pdata)
+  local getenv = s.getenv
+  local function env_or_profile(env_name, key)
+    local v, src = first(getenv(env_name), "env", profile_value(pdata, key), "profile")
+    return v, origin(src, env_name, s.profile, key)
+  end
+  local v, from = env_or_profile("AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout")
+  s.metadata_timeout = number(v, "metadata_service_timeout", from, METADATA_TIMEOUT)
+  v, from = env_or_profile("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "metadata_service_num_attempts")
+  s.metadata_attempts = number(v, "metadata_service_num_attempts", from, METADATA_ATTEMPTS)
+  -- (an environment variable only, as in botocore)
+  s.imds_disabled = boolean(getenv("AWS_EC2_METADATA_DISABLED"), "AWS_EC2_METADATA_DISABLED",
+                            "AWS_EC2_METADATA_DISABLED") or false
+  v, from = env_or_profile("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+                           "ec2_metadata_service_endpoint_mode")
+  if v ~= nil and v:lower() ~= "ipv4" and v:lower() ~= "ipv6" then
+    invalid("ec2_metadata_service_endpoint_mode",
+            string.format("must be IPv4 or IPv6, got %q (from %s)", v, from))
+  end
+  s.imds_endpoint_mode = v and v:lower() or "ipv4"
+  v, from = env_or_profile("AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint")
+  if v ~= nil then
+    local u = parse_url(v)
+    if not u or (u.scheme ~= "http" and u.scheme ~= "https") then
+      invalid("ec2_metadata_service_endpoint",
+              string.format("must be an http or https URL, got %q (from %s)", v, from))
+    end
+  end
+  s.imds_endpoint = v
+  v, from = env_or_profile("AWS_STS_REGIONAL_ENDPOINTS", "sts_regional_endpoints")
+  if v ~= nil and v ~= "regional" and v ~= "legacy" then
+    invalid("sts_regional_endpoints",
+            string.format("must be regional or legacy, got %q (from %s)", v, from))
+  end
+  s.sts_regional_endpoints = v or "regional"
+end
+
 --- Resolve every client setting.
 -- @tparam ?table opts the options of `fsx.new`: `region`, `profile`,
 --   `endpoint_url`, `max_attempts`, `retry_mode`, `use_fips_endpoint`
@@ -350,60 +412,8 @@ function M.resolve(opts)
     s.signing_region, s.signing_name = ep.signing_region, ep.signing_name
   end
 
-  -- retries
-  local attempts, asrc = first(opts.max_attempts, "option", getenv("AWS_MAX_ATTEMPTS"), "env",
-                               profile_value(pdata, "max_attempts"), "profile")
-  s.max_attempts = number(attempts, "max_attempts",
-                          origin(asrc, "AWS_MAX_ATTEMPTS", s.profile, "max_attempts"), ATTEMPTS) or 3
-  local mode, msrc = first(opts.retry_mode, "option", getenv("AWS_RETRY_MODE"), "env",
-                           profile_value(pdata, "retry_mode"), "profile")
-  if mode == nil then
-    s.retry_mode = "standard"
-  elseif mode == "standard" or mode == "adaptive" then
-    s.retry_mode = mode
-  elseif mode == "legacy" then
-    -- botocore's old default; the standard mode is its successor
-    s.retry_mode = "standard"
-  else
-    invalid("retry_mode", string.format("must be standard or adaptive, got %q (from %s)",
-                                        tostring(mode),
-                                        origin(msrc, "AWS_RETRY_MODE", s.profile, "retry_mode")))
-  end
-
-  -- instance metadata and container credentials
-  local function env_or_profile(env_name, key)
-    local v, src = first(getenv(env_name), "env", profile_value(pdata, key), "profile")
-    return v, origin(src, env_name, s.profile, key)
-  end
-  local v, from = env_or_profile("AWS_METADATA_SERVICE_TIMEOUT", "metadata_service_timeout")
-  s.metadata_timeout = number(v, "metadata_service_timeout", from, METADATA_TIMEOUT)
-  v, from = env_or_profile("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "metadata_service_num_attempts")
-  s.metadata_attempts = number(v, "metadata_service_num_attempts", from, METADATA_ATTEMPTS)
-  -- (an environment variable only, as in botocore)
-  s.imds_disabled = boolean(getenv("AWS_EC2_METADATA_DISABLED"), "AWS_EC2_METADATA_DISABLED",
-                            "AWS_EC2_METADATA_DISABLED") or false
-  v, from = env_or_profile("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
-                           "ec2_metadata_service_endpoint_mode")
-  if v ~= nil and v:lower() ~= "ipv4" and v:lower() ~= "ipv6" then
-    invalid("ec2_metadata_service_endpoint_mode",
-            string.format("must be IPv4 or IPv6, got %q (from %s)", v, from))
-  end
-  s.imds_endpoint_mode = v and v:lower() or "ipv4"
-  v, from = env_or_profile("AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint")
-  if v ~= nil then
-    local u = parse_url(v)
-    if not u or (u.scheme ~= "http" and u.scheme ~= "https") then
-      invalid("ec2_metadata_service_endpoint",
-              string.format("must be an http or https URL, got %q (from %s)", v, from))
-    end
-  end
-  s.imds_endpoint = v
-  v, from = env_or_profile("AWS_STS_REGIONAL_ENDPOINTS", "sts_regional_endpoints")
-  if v ~= nil and v ~= "regional" and v ~= "legacy" then
-    invalid("sts_regional_endpoints",
-            string.format("must be regional or legacy, got %q (from %s)", v, from))
-  end
-  s.sts_regional_endpoints = v or "regional"
+  resolve_retries(s, opts, pdata)
+  resolve_metadata(s, pdata)
 
   -- TLS, user agent
   s.ca_file = first(opts.ca_file, "option", getenv("AWS_CA_BUNDLE"), "env",
