@@ -24,7 +24,6 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 
 import loopback  # spec/support/loopback.py, beside this file
 
@@ -45,20 +44,8 @@ def iso(ts):
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, fmt, *args):  # keep the test output clean
-        pass
-
-    def send(self, status, body, ctype="text/plain"):
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(loopback.Handler):
+    content_type = "text/plain"
 
     def read_body(self):
         n = int(self.headers.get("Content-Length") or 0)

@@ -12,7 +12,30 @@ import socket
 import sys
 import threading
 import time
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Base of the http.server test servers: HTTP/1.1 keep-alive, no Nagle
+    delay, no request log on stderr, and send() for a whole answer
+    (Content-Type, Content-Length, then the extra headers)."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    content_type = "application/json"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send(self, status, body, ctype=None, headers=()):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", ctype or self.content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
 
 
 def serve(handler, port, port_file):

@@ -37,7 +37,6 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import loopback  # spec/support/loopback.py, beside this file
@@ -48,22 +47,12 @@ STATE = {"mode": "normal", "token": None, "fixed": None, "refreshes": 0,
 LOCK = threading.Lock()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class Handler(loopback.Handler):
+    content_type = "application/json"
 
-    def log_message(self, fmt, *args):
-        pass
-
-    def send(self, status, body, ctype="application/json", error_type=None):
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        if error_type:
-            self.send_header("x-amzn-ErrorType", error_type)
-        self.end_headers()
-        self.wfile.write(data)
+    def send(self, status, body, ctype=None, error_type=None):
+        headers = [("x-amzn-ErrorType", error_type)] if error_type else []
+        loopback.Handler.send(self, status, body, ctype, headers)
 
     def error(self, status, code, message):
         self.send(status, json.dumps({"message": message}), error_type=code + ":http://internal/")

@@ -33,7 +33,6 @@ import secrets
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -108,21 +107,12 @@ def verify_signature(handler, body):
     return akid, region, None
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class Handler(loopback.Handler):
+    content_type = "text/xml"
 
-    def log_message(self, fmt, *args):
-        pass
-
-    def send(self, status, body, ctype="text/xml"):
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", secrets.token_hex(8))
-        self.end_headers()
-        self.wfile.write(data)
+    def send(self, status, body, ctype=None):
+        loopback.Handler.send(self, status, body, ctype,
+                              [("x-amzn-RequestId", secrets.token_hex(8))])
 
     def fail(self, status, code, message, kind="Sender"):
         with LOCK:
