@@ -51,7 +51,6 @@ function M.new(opts)
   self.last = {}           -- backup ID -> "LIFECYCLE pct" last shown
   self.drawn = 0           -- length of the line on the terminal
   self.open = false        -- a redrawn line is on the screen without its newline
-  self.count = 0           -- lines shown (plain mode) or redraws (terminal)
   return self
 end
 
@@ -62,6 +61,14 @@ function Progress:line(backup)
   return string.format("%s  %-12s %s %4s  %s", output.escape(id),
     output.escape(backup.lifecycle or "?"), M.bar(pct, self.bar_width), output.percent(pct),
     M.elapsed(self.clock() - self.started))
+end
+
+-- Write text over the terminal line (blanking what is left of a longer one).
+function Progress:redraw(text)
+  local padding = self.drawn > #text and string.rep(" ", self.drawn - #text) or ""
+  self.stream:write("\r", text, padding)
+  self.drawn = #text
+  self.open = true
 end
 
 --- Show a backup's state: redraw on a terminal, or print a line when its
@@ -76,16 +83,12 @@ function Progress:update(backup)
   self.current = backup
   local text = self:line(backup)
   if self.tty then
-    local padding = self.drawn > #text and string.rep(" ", self.drawn - #text) or ""
-    self.stream:write("\r", text, padding)
-    self.drawn = #text
-    self.open = true
+    self:redraw(text)
   elseif changed then
     self.stream:write(text, "\n")
   else
     return
   end
-  self.count = self.count + 1
   self.stream:flush()
 end
 
@@ -93,11 +96,7 @@ end
 -- polls). Does nothing off a terminal or before the first update.
 function Progress:tick()
   if self.quiet or not self.tty or not self.current then return end
-  local text = self:line(self.current)
-  local padding = self.drawn > #text and string.rep(" ", self.drawn - #text) or ""
-  self.stream:write("\r", text, padding)
-  self.drawn = #text
-  self.open = true
+  self:redraw(self:line(self.current))
   self.stream:flush()
 end
 
