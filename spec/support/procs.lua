@@ -115,7 +115,9 @@ function M.control(srv, ctl)
     scheme = "http", host = "127.0.0.1", port = srv.port,
     path = ctl and "/_control" or "/_stats",
     headers = { { "Content-Type", "application/json" } },
-    body = ctl and cjson.encode(ctl) or nil, connect_timeout = 2, timeout = 5,
+    -- a script of answers can be megabytes long, and make test runs four
+    -- interpreters' suites at once: the limits leave room for a loaded machine
+    body = ctl and cjson.encode(ctl) or nil, connect_timeout = 5, timeout = 60,
   }
   local resp, kind, code, msg = control_send(req)
   assert(resp, "control request failed: " .. tostring(kind) .. " " .. tostring(code) .. " "
