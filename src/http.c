@@ -15,17 +15,24 @@
  * header first when there is one, and otherwise the empty entry stops it
  * from adding its own.
  *
+ * The handle watches the sockets libcurl opens (sockopt_cb, closesocket_cb)
+ * and keeps one idle connection. Before each transfer it polls them: an idle
+ * connection with bytes or an end waiting holds nothing this request asked
+ * for, so the transfer takes a new connection and the old one is closed.
+ *
  * The write and header callbacks only hand their bytes to
  * fsx_http_response_on_body / fsx_http_response_on_header, which capture the
  * final response into capped buffers and can be driven without a network.
  */
 #include "http.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -40,6 +47,12 @@
 /* a reset keeps the body allocation for the next response up to this size */
 #define KEEP_BODY_BYTES (1024u * 1024u)
 
+/*
+ * Room for the sockets one handle holds at once: the idle connection plus
+ * the two a connect races (IPv4 and IPv6), with a spare.
+ */
+#define MAX_SOCKETS 4
+
 /* empty entries appended to every header list (see the file comment) */
 static const char *const extra_headers[] = {"Expect:", "Accept:", "Content-Type:"};
 
@@ -50,6 +63,7 @@ struct fsx_http {
     char *ca_file;           /* CAINFO set by the last request, NULL: default */
     char *default_ca;        /* libcurl's built-in CAINFO (may be NULL) */
     char *default_capath;    /* libcurl's built-in CAPATH (may be NULL) */
+    curl_socket_t socks[MAX_SOCKETS]; /* libcurl's open sockets, CURL_SOCKET_BAD: free slot */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -392,6 +406,63 @@ static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     return fsx_interrupt_signal() != 0;
 }
 
+/*
+ * libcurl socket option callback, called for every socket libcurl opens: the
+ * handle keeps each one until closesocket_cb so that a perform can look at
+ * an idle connection before reusing it. A socket finding no free slot fails
+ * its connect rather than go unwatched.
+ */
+static int sockopt_cb(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+    struct fsx_http *h = (struct fsx_http *)ud;
+    size_t i;
+
+    (void)purpose;
+    for (i = 0; i < MAX_SOCKETS; i++) {
+        if (h->socks[i] == CURL_SOCKET_BAD) {
+            h->socks[i] = fd;
+            return CURL_SOCKOPT_OK;
+        }
+    }
+    return CURL_SOCKOPT_ERROR;
+}
+
+/* libcurl close callback: the socket leaves its slot, so its number is never polled again. */
+static int closesocket_cb(void *ud, curl_socket_t fd)
+{
+    struct fsx_http *h = (struct fsx_http *)ud;
+    size_t i;
+
+    for (i = 0; i < MAX_SOCKETS; i++)
+        if (h->socks[i] == fd)
+            h->socks[i] = CURL_SOCKET_BAD;
+    return close(fd);
+}
+
+/*
+ * 1 when a socket libcurl holds between transfers has bytes, an end or an
+ * error waiting, else 0. Nothing is owed on an idle connection: bytes there
+ * are an answer nobody asked for, which libcurl 7.88 (it counts a readable
+ * connection as alive) would take for the next request's answer. A failed
+ * poll counts as waiting: a new connection is always safe.
+ */
+static int idle_socket_waiting(const struct fsx_http *h)
+{
+    struct pollfd p[MAX_SOCKETS];
+    nfds_t n = 0;
+    size_t i;
+
+    for (i = 0; i < MAX_SOCKETS; i++) {
+        if (h->socks[i] != CURL_SOCKET_BAD) {
+            p[n].fd = h->socks[i];
+            p[n].events = POLLIN;
+            p[n].revents = 0;
+            n++;
+        }
+    }
+    return n > 0 && poll(p, n, 0) != 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* errors                                                                   */
 
@@ -459,12 +530,15 @@ struct fsx_http *fsx_http_new(struct fsx_error *err)
 {
     struct fsx_http *h = (struct fsx_http *)calloc(1, sizeof(*h));
     char *ca = NULL, *capath = NULL;
+    size_t i;
 
     if (h == NULL) {
         fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory creating an http handle");
         return NULL;
     }
     fsx_http_response_init(&h->resp, 0, 0);
+    for (i = 0; i < MAX_SOCKETS; i++)
+        h->socks[i] = CURL_SOCKET_BAD;
     h->curl = curl_easy_init();
     if (h->curl == NULL) {
         fsx_error_set(err, FSX_ERR_TRANSPORT, "CURLE_FAILED_INIT", "curl_easy_init failed");
@@ -494,6 +568,12 @@ struct fsx_http *fsx_http_new(struct fsx_error *err)
         curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, progress_cb) != CURLE_OK ||
         curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
         curl_easy_setopt(h->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_SOCKOPTFUNCTION, sockopt_cb) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_SOCKOPTDATA, (void *)h) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_CLOSESOCKETDATA, (void *)h) != CURLE_OK ||
+        /* one idle connection: a transfer on a new one closes the one it replaces */
+        curl_easy_setopt(h->curl, CURLOPT_MAXCONNECTS, 1L) != CURLE_OK ||
 #if LIBCURL_VERSION_NUM >= 0x075500
         curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK
 #else
@@ -682,7 +762,10 @@ static CURLcode set_request(struct fsx_http *h, const struct fsx_http_request *r
         (rc = curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, req->insecure ? 0L : 1L)) != CURLE_OK ||
         (rc = curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, req->insecure ? 0L : 2L)) != CURLE_OK ||
         /* "" turns proxies off; NULL brings back the environment's */
-        (rc = curl_easy_setopt(c, CURLOPT_PROXY, req->no_proxy ? "" : NULL)) != CURLE_OK)
+        (rc = curl_easy_setopt(c, CURLOPT_PROXY, req->no_proxy ? "" : NULL)) != CURLE_OK ||
+        /* an idle connection with anything waiting is never reused */
+        (rc = curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, idle_socket_waiting(h) ? 1L : 0L)) !=
+            CURLE_OK)
         return rc;
     return set_ca(h, req->ca_file);
 }

@@ -178,7 +178,8 @@ static void test_capture_odd_lines(void)
     CHECK(fsx_http_response_on_header(&r, "X-Nul: a\0b\r\n", 12) == 0);
     {
         long i = find_header(&r, "X-Nul", 0);
-        CHECK(i >= 0 && r.headers[i].value_len == 3 && memcmp(fsx_http_header_value(&r, i), "a\0b", 3) == 0);
+        CHECK(i >= 0 && r.headers[i].value_len == 3 &&
+              memcmp(fsx_http_header_value(&r, i), "a\0b", 3) == 0);
     }
     /* repeated names stay in order */
     CHECK(on_header_str(&r, "Set-Cookie: a=1\r\n") == 0);
@@ -186,7 +187,8 @@ static void test_capture_odd_lines(void)
     CHECK(on_header_str(&r, "Set-Cookie: b=2\r\n") == 0);
     {
         long a = find_header(&r, "Set-Cookie", 0), b = find_header(&r, "Set-Cookie", 1);
-        CHECK(a >= 0 && b > a && field_is(fsx_http_header_value(&r, a), r.headers[a].value_len, "a=1") &&
+        CHECK(a >= 0 && b > a &&
+              field_is(fsx_http_header_value(&r, a), r.headers[a].value_len, "a=1") &&
               field_is(fsx_http_header_value(&r, b), r.headers[b].value_len, "b=2"));
     }
     CHECK(r.too_large == 0);
@@ -297,10 +299,25 @@ static int run_quiet(char *const argv[])
 /* A self-signed certificate for 127.0.0.1, or -1 without the openssl tool. */
 static int make_cert(void)
 {
-    char *argv[] = {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key_file,
-                    "-out", cert_file, "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", NULL};
+    char *argv[] = {"/usr/bin/openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1",
+                    "-nodes",
+                    "-keyout",
+                    key_file,
+                    "-out",
+                    cert_file,
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                    "-addext",
+                    "subjectAltName=IP:127.0.0.1",
+                    NULL};
     if (access(argv[0], X_OK) != 0)
         return -1;
     return run_quiet(argv);
@@ -309,8 +326,15 @@ static int make_cert(void)
 /* Start raw_http_server.py and wait for its port file (10 s at most). */
 static int start_server(int with_tls)
 {
-    char *argv[] = {"/usr/bin/python3", "spec/support/raw_http_server.py", "--port-file", port_file,
-                    "--tls-cert", cert_file, "--tls-key", key_file, NULL};
+    char *argv[] = {"/usr/bin/python3",
+                    "spec/support/raw_http_server.py",
+                    "--port-file",
+                    port_file,
+                    "--tls-cert",
+                    cert_file,
+                    "--tls-key",
+                    key_file,
+                    NULL};
     struct timespec pause = {0, 20000000L};
     double deadline;
 
@@ -435,6 +459,38 @@ static void test_basic_and_keepalive(struct fsx_http *h)
     CHECK(conn1 > 0 && conn1 == conn2);
 }
 
+/* The X-Conn-Id of a response, or -1. */
+static long conn_id_of(const struct fsx_http_response *r)
+{
+    long i = r != NULL ? find_header(r, "X-Conn-Id", 0) : -1;
+    return i >= 0 ? strtol(fsx_http_header_value(r, (size_t)i), NULL, 10) : -1;
+}
+
+/* An answer nobody asked for, waiting on the idle connection, is never the next one's. */
+static void test_unasked_answer(struct fsx_http *h)
+{
+    struct fsx_http_request q = req_of("GET", url("http", port, "/extra"));
+    const struct fsx_http_response *r = NULL;
+    struct fsx_error err;
+    struct timespec pause = {0, 200000000L};
+    long first, second;
+
+    CHECK(perform(h, &q, &r, &err) == 0);
+    CHECK(strcmp(body_of(r), "asked") == 0);
+    first = conn_id_of(r);
+    /* the server's second answer arrives meanwhile */
+    nanosleep(&pause, NULL);
+    q.url = url("http", port, "/echo");
+    CHECK(perform(h, &q, &r, &err) == 0);
+    CHECK(strncmp(body_of(r), "GET /echo\n", 10) == 0);
+    CHECK(r != NULL && r->new_connections == 1);
+    second = conn_id_of(r);
+    CHECK(first > 0 && second > 0 && first != second);
+    /* the new connection is the one kept */
+    CHECK(perform(h, &q, &r, &err) == 0);
+    CHECK(r != NULL && r->new_connections == 0 && conn_id_of(r) == second);
+}
+
 static void test_methods(struct fsx_http *h)
 {
     static const char *hdrs[] = {"X-Amz-Target: AWSSimbaAPIService_v20180301.DescribeBackups",
@@ -504,8 +560,9 @@ static void test_methods(struct fsx_http *h)
 
 static void test_request_headers(struct fsx_http *h)
 {
-    static const char *hdrs[] = {"Host: fsx.example.test:1234", "X-Empty:", "X-Blank:   ",
-                                 "Accept: application/json", "X-Spaced:  v  "};
+    static const char *hdrs[] = {"Host: fsx.example.test:1234",
+                                 "X-Empty:", "X-Blank:   ", "Accept: application/json",
+                                 "X-Spaced:  v  "};
     struct fsx_http_request q = req_of("POST", url("http", port, "/echo"));
     const struct fsx_http_response *r = NULL;
     struct fsx_error err;
@@ -616,7 +673,8 @@ static void test_caps(struct fsx_http *h)
     /* the default cap lets them through */
     q.max_header_bytes = 0;
     CHECK(perform(h, &q, &r, &err) == 0);
-    CHECK(r != NULL && r->n_headers >= 200 && header_is(r, "X-Header-0199", "vvvvvvvvvvvvvvvvvvvvvvvv"));
+    CHECK(r != NULL && r->n_headers >= 200 &&
+          header_is(r, "X-Header-0199", "vvvvvvvvvvvvvvvvvvvvvvvv"));
 
     /* and the handle still works after the failures */
     q = req_of("GET", url("http", port, "/echo"));
@@ -635,7 +693,8 @@ static void test_failures(struct fsx_http *h)
     q.headers = secret;
     q.n_headers = 1;
     CHECK(perform(h, &q, &r, &err) == -1);
-    CHECK(r == NULL && err.kind == FSX_ERR_TRANSPORT && strcmp(err.code, "CURLE_COULDNT_CONNECT") == 0);
+    CHECK(r == NULL && err.kind == FSX_ERR_TRANSPORT &&
+          strcmp(err.code, "CURLE_COULDNT_CONNECT") == 0);
     CHECK(err.message[0] != '\0' && strstr(err.message, "SECRETVALUE") == NULL);
     CHECK(!(err.message[0] >= 'A' && err.message[0] <= 'Z' && err.message[1] >= 'a'));
 
@@ -660,7 +719,8 @@ static void test_failures(struct fsx_http *h)
     /* a close inside the header block, or before the last chunk: never a response */
     q.url = url("http", port, "/cutheaders");
     CHECK(perform(h, &q, &r, &err) == -1);
-    CHECK(r == NULL && err.kind == FSX_ERR_TRANSPORT && strcmp(err.code, "IncompleteResponse") == 0);
+    CHECK(r == NULL && err.kind == FSX_ERR_TRANSPORT &&
+          strcmp(err.code, "IncompleteResponse") == 0);
     q.url = url("http", port, "/cutchunked");
     CHECK(perform(h, &q, &r, &err) == -1);
     CHECK(err.kind == FSX_ERR_TRANSPORT && strcmp(err.code, "CURLE_PARTIAL_FILE") == 0);
@@ -742,7 +802,8 @@ static void test_tls(struct fsx_http *h)
     q.insecure = 1;
     CHECK(perform(h, &q, &r, &err) == 0 && r != NULL && r->status == 200);
     q.insecure = 0; /* verification is back on */
-    CHECK(perform(h, &q, &r, &err) == -1 && strcmp(err.code, "CURLE_PEER_FAILED_VERIFICATION") == 0);
+    CHECK(perform(h, &q, &r, &err) == -1 &&
+          strcmp(err.code, "CURLE_PEER_FAILED_VERIFICATION") == 0);
 
     q.ca_file = "/nonexistent/ca.pem";
     CHECK(perform(h, &q, &r, &err) == -1 && strcmp(err.code, "CURLE_SSL_CACERT_BADFILE") == 0);
@@ -806,6 +867,7 @@ int main(void)
         CHECK(h != NULL);
         if (h != NULL) {
             test_basic_and_keepalive(h);
+            test_unasked_answer(h);
             test_methods(h);
             test_request_headers(h);
             test_responses(h);

@@ -30,6 +30,8 @@ Routes (by path, the query is ignored):
   /cutheaders       the status line and one header, then closes (no blank line)
   /cutchunked       a chunked body "{}" without its last chunk, then closes
   /nothing          closes without answering
+  /extra            200 "asked", then 50 ms later an unasked 200 "unasked" on
+                    the same connection, which stays open
 """
 import argparse
 import os
@@ -38,6 +40,7 @@ import ssl
 import struct
 import sys
 import threading
+import time
 
 CONN_LOCK = threading.Lock()
 CONN_COUNT = [0]
@@ -168,6 +171,10 @@ def handle_one(conn, conn_id):
         return False
     elif path == "/nothing":
         return False
+    elif path == "/extra":
+        sock.sendall(response(200, "OK", [], b"asked", conn_id))
+        time.sleep(0.05)
+        out = response(200, "OK", [], b"unasked", conn_id)
     else:
         out = response(404, "Not Found", [], b"no route", conn_id)
     sock.sendall(out)
