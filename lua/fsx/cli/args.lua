@@ -51,29 +51,32 @@ local function option_name(a)
   return a:sub(3)
 end
 
+-- Pass 1 of parse: the command (nil when there is none) and its index;
+-- options, with their values, may come before it ("--" ends them).
+local function find_command(argv)
+  local i, n = 1, #argv
+  while i <= n do
+    local a = argv[i]
+    if a == "--" then return argv[i + 1], i end
+    if a:sub(1, 2) == "--" or a == "-h" then
+      local name, value = option_name(a)
+      if value == nil and OPTIONS[name] and OPTIONS[name].arg then i = i + 1 end
+    else
+      return a, i
+    end
+    i = i + 1
+  end
+  return nil, i
+end
+
 --- Parse the arguments.
 -- @tparam table argv the arguments (argv[1..n])
 -- @treturn table `{ command =, opts = { name = value }, args = { positional... },
 --   help =, version = }`
 -- @raise a usage error (see `run`)
 function M.parse(argv)
-  -- pass 1: find the command; options may come before or after it
-  local command, i = nil, 1
+  local command, i = find_command(argv)
   local n = #argv
-  while i <= n do
-    local a = argv[i]
-    if a == "--" then
-      command = argv[i + 1]
-      break
-    elseif a:sub(1, 2) == "--" or a == "-h" then
-      local name, value = option_name(a)
-      if value == nil and OPTIONS[name] and OPTIONS[name].arg then i = i + 1 end
-    else
-      command = a
-      break
-    end
-    i = i + 1
-  end
   if command == "help" then
     local topic = nil
     for j = i + 1, n do
@@ -92,7 +95,7 @@ function M.parse(argv)
   if command then
     for _, name in ipairs(COMMANDS[command].options) do allowed[name] = true end
   end
-  -- pass 2: every argument
+  -- pass 2: every argument, options before or after the command
   local result = { command = command, opts = {}, args = {} }
   local seen_command, only_args = false, false
   i = 1
