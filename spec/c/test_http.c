@@ -178,8 +178,7 @@ static void test_capture_odd_lines(void)
     CHECK(fsx_http_response_on_header(&r, "X-Nul: a\0b\r\n", 12) == 0);
     {
         long i = find_header(&r, "X-Nul", 0);
-        CHECK(i >= 0 && r.headers[i].value_len == 3 &&
-              memcmp(fsx_http_header_value(&r, i), "a\0b", 3) == 0);
+        CHECK(i >= 0 && r.headers[i].value_len == 3 && memcmp(fsx_http_header_value(&r, i), "a\0b", 3) == 0);
     }
     /* repeated names stay in order */
     CHECK(on_header_str(&r, "Set-Cookie: a=1\r\n") == 0);
@@ -187,8 +186,7 @@ static void test_capture_odd_lines(void)
     CHECK(on_header_str(&r, "Set-Cookie: b=2\r\n") == 0);
     {
         long a = find_header(&r, "Set-Cookie", 0), b = find_header(&r, "Set-Cookie", 1);
-        CHECK(a >= 0 && b > a &&
-              field_is(fsx_http_header_value(&r, a), r.headers[a].value_len, "a=1") &&
+        CHECK(a >= 0 && b > a && field_is(fsx_http_header_value(&r, a), r.headers[a].value_len, "a=1") &&
               field_is(fsx_http_header_value(&r, b), r.headers[b].value_len, "b=2"));
     }
     CHECK(r.too_large == 0);
@@ -299,25 +297,10 @@ static int run_quiet(char *const argv[])
 /* A self-signed certificate for 127.0.0.1, or -1 without the openssl tool. */
 static int make_cert(void)
 {
-    char *argv[] = {"/usr/bin/openssl",
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1",
-                    "-nodes",
-                    "-keyout",
-                    key_file,
-                    "-out",
-                    cert_file,
-                    "-days",
-                    "2",
-                    "-subj",
-                    "/CN=127.0.0.1",
-                    "-addext",
-                    "subjectAltName=IP:127.0.0.1",
-                    NULL};
+    char *argv[] = {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key_file,
+                    "-out", cert_file, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", NULL};
     if (access(argv[0], X_OK) != 0)
         return -1;
     return run_quiet(argv);
@@ -326,15 +309,8 @@ static int make_cert(void)
 /* Start raw_http_server.py and wait for its port file (10 s at most). */
 static int start_server(int with_tls)
 {
-    char *argv[] = {"/usr/bin/python3",
-                    "spec/support/raw_http_server.py",
-                    "--port-file",
-                    port_file,
-                    "--tls-cert",
-                    cert_file,
-                    "--tls-key",
-                    key_file,
-                    NULL};
+    char *argv[] = {"/usr/bin/python3", "spec/support/raw_http_server.py", "--port-file", port_file,
+                    "--tls-cert", cert_file, "--tls-key", key_file, NULL};
     struct timespec pause = {0, 20000000L};
     double deadline;
 
@@ -560,9 +536,8 @@ static void test_methods(struct fsx_http *h)
 
 static void test_request_headers(struct fsx_http *h)
 {
-    static const char *hdrs[] = {"Host: fsx.example.test:1234",
-                                 "X-Empty:", "X-Blank:   ", "Accept: application/json",
-                                 "X-Spaced:  v  "};
+    static const char *hdrs[] = {"Host: fsx.example.test:1234", "X-Empty:", "X-Blank:   ",
+                                 "Accept: application/json", "X-Spaced:  v  "};
     struct fsx_http_request q = req_of("POST", url("http", port, "/echo"));
     const struct fsx_http_response *r = NULL;
     struct fsx_error err;
@@ -673,8 +648,7 @@ static void test_caps(struct fsx_http *h)
     /* the default cap lets them through */
     q.max_header_bytes = 0;
     CHECK(perform(h, &q, &r, &err) == 0);
-    CHECK(r != NULL && r->n_headers >= 200 &&
-          header_is(r, "X-Header-0199", "vvvvvvvvvvvvvvvvvvvvvvvv"));
+    CHECK(r != NULL && r->n_headers >= 200 && header_is(r, "X-Header-0199", "vvvvvvvvvvvvvvvvvvvvvvvv"));
 
     /* and the handle still works after the failures */
     q = req_of("GET", url("http", port, "/echo"));
@@ -693,8 +667,7 @@ static void test_failures(struct fsx_http *h)
     q.headers = secret;
     q.n_headers = 1;
     CHECK(perform(h, &q, &r, &err) == -1);
-    CHECK(r == NULL && err.kind == FSX_ERR_TRANSPORT &&
-          strcmp(err.code, "CURLE_COULDNT_CONNECT") == 0);
+    CHECK(r == NULL && err.kind == FSX_ERR_TRANSPORT && strcmp(err.code, "CURLE_COULDNT_CONNECT") == 0);
     CHECK(err.message[0] != '\0' && strstr(err.message, "SECRETVALUE") == NULL);
     CHECK(!(err.message[0] >= 'A' && err.message[0] <= 'Z' && err.message[1] >= 'a'));
 
@@ -719,8 +692,7 @@ static void test_failures(struct fsx_http *h)
     /* a close inside the header block, or before the last chunk: never a response */
     q.url = url("http", port, "/cutheaders");
     CHECK(perform(h, &q, &r, &err) == -1);
-    CHECK(r == NULL && err.kind == FSX_ERR_TRANSPORT &&
-          strcmp(err.code, "IncompleteResponse") == 0);
+    CHECK(r == NULL && err.kind == FSX_ERR_TRANSPORT && strcmp(err.code, "IncompleteResponse") == 0);
     q.url = url("http", port, "/cutchunked");
     CHECK(perform(h, &q, &r, &err) == -1);
     CHECK(err.kind == FSX_ERR_TRANSPORT && strcmp(err.code, "CURLE_PARTIAL_FILE") == 0);
@@ -802,8 +774,7 @@ static void test_tls(struct fsx_http *h)
     q.insecure = 1;
     CHECK(perform(h, &q, &r, &err) == 0 && r != NULL && r->status == 200);
     q.insecure = 0; /* verification is back on */
-    CHECK(perform(h, &q, &r, &err) == -1 &&
-          strcmp(err.code, "CURLE_PEER_FAILED_VERIFICATION") == 0);
+    CHECK(perform(h, &q, &r, &err) == -1 && strcmp(err.code, "CURLE_PEER_FAILED_VERIFICATION") == 0);
 
     q.ca_file = "/nonexistent/ca.pem";
     CHECK(perform(h, &q, &r, &err) == -1 && strcmp(err.code, "CURLE_SSL_CACERT_BADFILE") == 0);
