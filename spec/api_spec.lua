@@ -11,11 +11,7 @@ local LUA = helpers.LUA
 
 local read = helpers.read_file
 
--- Run a shell command: its output (with stderr) and whether it succeeded.
-local function run(cmd)
-  local out, rc = helpers.run("{ " .. cmd .. "; } 2>&1")
-  return out, rc == 0
-end
+local run = helpers.run_ok
 
 local model = cjson.decode(read(MODEL_DIR .. "/service-2.json"))
 local pag = cjson.decode(read(MODEL_DIR .. "/paginators-1.json")).pagination

@@ -91,6 +91,12 @@ function M.run(cmd)
   return body or out, tonumber(rc) or -1
 end
 
+--- Run a shell command: its output (stderr included) and whether it succeeded.
+function M.run_ok(cmd)
+  local out, rc = M.run("{ " .. cmd .. "; } 2>&1")
+  return out, rc == 0
+end
+
 local function read_file(path)
   local f = io.open(path, "rb")
   if not f then return nil end

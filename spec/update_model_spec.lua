@@ -12,11 +12,7 @@ local q = procs.shell_quote
 
 local read = helpers.read_file
 
--- Run a shell command: its output (with stderr) and whether it succeeded.
-local function run(cmd)
-  local out, rc = helpers.run("{ " .. cmd .. "; } 2>&1")
-  return out, rc == 0
-end
+local run = helpers.run_ok
 
 -- botocore's data directory, from model/, changed by Python's json (which
 -- keeps the key order, as botocore's files have it).

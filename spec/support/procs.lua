@@ -18,18 +18,8 @@ M.shell_quote = shell_quote
 --- Sleep (blocking) for s seconds.
 function M.sleep(s) clock().sleep(s) end
 
---- A new temporary directory (removed by `rmdir`).
-function M.tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir -p " .. shell_quote(p)))
-  return p
-end
-
---- Remove a directory tree made by `tmpdir`.
-function M.rmdir(p)
-  if p and p:match("^/tmp/") then os.execute("rm -rf " .. shell_quote(p)) end
-end
+--- A new temporary directory, and the removal of one (helpers.tmpdir, helpers.rmdir).
+M.tmpdir, M.rmdir = require("helpers").tmpdir, require("helpers").rmdir
 
 --- Write a file.
 function M.write(path, text)
