@@ -21,6 +21,14 @@ local function b(age, fields)
   return t
 end
 
+-- a copy of backup t with fields replaced
+local function copy(t, fields)
+  local out = {}
+  for k, v in pairs(t) do out[k] = v end
+  for k, v in pairs(fields or {}) do out[k] = v end
+  return out
+end
+
 local function ids(list)
   local out = {}
   for i, d in ipairs(list) do out[i] = d.backup.backup_id end
@@ -33,6 +41,15 @@ local function rule_of(plan, backup)
   end
   for _, d in ipairs(plan.deleted) do
     if d.backup == backup then return "deleted", d.rule, d.reason end
+  end
+end
+
+-- where, rule and reason of the backup with this id (whichever description the plan reports)
+local function rule_of_id(plan, id)
+  for _, where in ipairs{ "kept", "deleted" } do
+    for _, d in ipairs(plan[where]) do
+      if d.backup.backup_id == id then return where, d.rule, d.reason end
+    end
   end
 end
 
@@ -281,14 +298,100 @@ describe("retention.plan", function()
     local p = retention.plan(listing, { keep_last = 2, now = NOW })
     assert.same({ h1.backup_id, h2.backup_id }, ids(p.kept))
     assert.same({ h3.backup_id, h4.backup_id }, ids(p.deleted))
-    -- the description seen last wins: a backup that became FAILED meanwhile is not ranked
-    local h2_failed = {}
-    for k, v in pairs(h2) do h2_failed[k] = v end
-    h2_failed.lifecycle = "FAILED"
-    p = retention.plan({ h1, h2, h3, h2_failed, h4 }, { keep_last = 2, now = NOW })
-    assert.same({ "kept", "failed" }, wr(p, h2_failed))
-    assert.same({ h4.backup_id }, ids(p.deleted))
-    assert.equal(4, #p.kept + #p.deleted)
+    -- equal descriptions in other tables (and times in other notations) are one backup
+    local h3_again = copy(h3, { creation_time = os.date("!%Y-%m-%dT%H:%M:%SZ", h3.creation_time) })
+    p = retention.plan({ h1, h2, h3, h3_again, h4 }, { keep_last = 2, now = NOW })
+    assert.same({ h3_again.backup_id, h4.backup_id }, ids(p.deleted))
+  end)
+
+  -- A backup listed twice with descriptions that disagree is kept, and the
+  -- others are planned as if it were not listed: it takes no rank.
+  it("keeps a backup whose descriptions disagree in creation time, ranking the others without it", function()
+    local h1, h2, h3 = b(1), b(2), b(3)
+    local x_new = b(0.5)                                   -- the newest, by its first description
+    local x_old = copy(x_new, { creation_time = NOW - 10 * DAY })
+    for _, listing in ipairs{ { x_new, h1, h2, h3, x_old }, { x_old, h1, h2, x_new, h3 } } do
+      local p = retention.plan(listing, { keep_last = 1, now = NOW })
+      local where, rule, reason = rule_of_id(p, x_new.backup_id)
+      assert.same({ "kept", "conflict" }, { where, rule })
+      assert.equal("its descriptions in the listing disagree (creation_time); kept", reason)
+      -- h1 is the newest of the rest and keeps its place
+      assert.same({ "kept", "newest" }, wr(p, h1))
+      assert.same({ h2.backup_id, h3.backup_id }, ids(p.deleted))
+      assert.equal(4, #p.kept + #p.deleted)
+    end
+    -- a time in another notation is the same time, not a conflict
+    local x_iso = copy(x_old, { creation_time = os.date("!%Y-%m-%dT%H:%M:%S.000Z", x_old.creation_time) })
+    local p = retention.plan({ x_old, h1, x_iso }, { keep_last = 1, now = NOW })
+    assert.same({ x_iso.backup_id }, ids(p.deleted))
+  end)
+
+  it("keeps a backup whose descriptions disagree in lifecycle", function()
+    local h1, h2 = b(1), b(2)
+    for _, state in ipairs{ "DELETED", "CREATING", "FAILED" } do
+      local x = b(5)
+      local x_other = copy(x, { lifecycle = state })
+      for _, listing in ipairs{ { h1, x_other, h2, x }, { h1, x, h2, x_other } } do
+        for _, extra in ipairs{ {}, { include_failed = true } } do
+          local opts = { keep_last = 1, now = NOW, include_failed = extra.include_failed }
+          local p = retention.plan(listing, opts)
+          assert.same({ h2.backup_id }, ids(p.deleted), state)
+          local _, rule, reason = rule_of_id(p, x.backup_id)
+          assert.equal("conflict", rule)
+          assert.matches("(lifecycle)", reason, 1, true)
+        end
+      end
+    end
+  end)
+
+  it("keeps a backup whose descriptions disagree in the tags tag_filter reads, only under a filter", function()
+    local nightly = { { key = "job", value = "nightly" } }
+    local h1, h2 = b(1, { tags = nightly }), b(2, { tags = nightly })
+    local x = b(5, { tags = nightly })
+    local x_untagged = copy(x, { tags = { { key = "job", value = "weekly" } } })
+    local p = retention.plan({ h1, x, h2, x_untagged }, { keep_last = 1, tag_filter = { job = "nightly" }, now = NOW })
+    assert.same({ h2.backup_id }, ids(p.deleted))
+    assert.same({ "kept", "conflict" }, wr(p, x_untagged))
+    assert.matches("(tags)", select(3, rule_of(p, x_untagged)), 1, true)
+    -- both match (or no filter): the tags do not matter to the plan
+    p = retention.plan({ h1, x, h2, x_untagged }, { keep_last = 1, tag_filter = { job = true }, now = NOW })
+    assert.same({ h2.backup_id, x_untagged.backup_id }, ids(p.deleted))
+    p = retention.plan({ h1, x, h2, x_untagged }, { keep_last = 1, now = NOW })
+    assert.same({ h2.backup_id, x_untagged.backup_id }, ids(p.deleted))
+  end)
+
+  it("keeps FAILED backups when some backup's descriptions disagree (the keep window is unknown)", function()
+    local opts = { keep_last = 1, only_user_initiated = false, include_types = { "AUTOMATIC" },
+                   include_failed = true, now = NOW }
+    local a = b(1, { type = "AUTOMATIC" })
+    local x = b(3)                                     -- the only USER_INITIATED one: it bounds the window
+    local x_older = copy(x, { creation_time = NOW - 3.5 * DAY })
+    local c = b(10, { type = "AUTOMATIC" })
+    local f = b(2, { lifecycle = "FAILED" })           -- inside the window that x makes
+    for _, listing in ipairs{ { a, x, c, f }, { a, x_older, c, f } } do
+      assert.same({ c.backup_id }, ids(retention.plan(listing, opts).deleted))
+    end
+    local p = retention.plan({ a, x, c, f, x_older }, opts)
+    assert.same({ c.backup_id }, ids(p.deleted))
+    assert.same({ "kept", "failed" }, wr(p, f))
+    assert.matches("descriptions disagree", select(3, rule_of(p, f)))
+  end)
+
+  it("keeps a backup whose descriptions disagree in type, file system or volume, naming every field", function()
+    local h1 = b(1)
+    local x = b(5)
+    local cases = {
+      { copy(x, { type = "AUTOMATIC" }), "type" },
+      { copy(x, { file_system = { file_system_id = "fs-0fedcba9876543210" } }), "file_system" },
+      { copy(x, { volume = { volume_id = "fsvol-0123456789abcdef0" } }), "volume" },
+      { copy(x, { lifecycle = "DELETED", creation_time = NOW - 1 * DAY }), "creation_time, lifecycle" },
+    }
+    for _, c in ipairs(cases) do
+      local p = retention.plan({ h1, x, c[1] }, { keep_last = 0, now = NOW,
+                                                  only_user_initiated = false, include_types = { "AUTOMATIC" } })
+      assert.same({}, p.deleted, c[2])
+      assert.equal("its descriptions in the listing disagree (" .. c[2] .. "); kept", select(3, rule_of(p, c[1])))
+    end
   end)
 
   it("breaks ties of equal creation times by backup id, whatever the order", function()
@@ -406,13 +509,19 @@ describe("retention.plan", function()
       return out
     end
 
+    -- plan options; one in `tag_odds` has a tag filter
+    local function generate_opts(tag_odds)
+      local opts = { keep_last = rnd(4) - 1, now = NOW, include_failed = rnd(2) == 1 }
+      if rnd(2) == 1 then opts.keep_days = rnd(8) end
+      if rnd(3) == 1 then opts.include_types = { "AUTOMATIC" } end
+      if rnd(tag_odds) == 1 then opts.tag_filter = { job = "nightly" } end
+      return opts
+    end
+
     it("gives the same decision as over the distinct backups, in any order", function()
       for _ = 1, 300 do
         local pool, listing = generate()
-        local opts = { keep_last = rnd(4) - 1, now = NOW, include_failed = rnd(2) == 1 }
-        if rnd(2) == 1 then opts.keep_days = rnd(8) end
-        if rnd(3) == 1 then opts.include_types = { "AUTOMATIC" } end
-        if rnd(4) == 1 then opts.tag_filter = { job = "nightly" } end
+        local opts = generate_opts(4)
         local want = retention.plan(pool, opts)
         local got = retention.plan(listing, opts)
         assert.same(id_set(want.deleted), id_set(got.deleted))
@@ -454,6 +563,65 @@ describe("retention.plan", function()
           for _, gone in ipairs(list) do
             if gone.type == "USER_INITIATED" then assert.is_true(user_kept[g], "lost every user backup of " .. g) end
           end
+        end
+      end
+    end)
+
+    -- a description of t that differs in one field the plan reads
+    local CHANGES = {
+      function(t) t.creation_time = (t.creation_time or NOW) - rnd(5) * DAY end,
+      function(t) t.lifecycle = t.lifecycle == "AVAILABLE" and STATES[5 + rnd(2) - 1] or "AVAILABLE" end,
+      function(t) t.type = t.type == "USER_INITIATED" and "AUTOMATIC" or "USER_INITIATED" end,
+      function(t) t.tags = #t.tags > 0 and {} or { { key = "job", value = "nightly" } } end,
+      function(t) t.volume = not t.volume and { volume_id = VOLS[2] } or nil end,
+    }
+
+    it("never deletes a backup whose descriptions disagree, and plans the rest as if it were not listed", function()
+      for _ = 1, 300 do
+        local pool, listing = generate()
+        local opts = generate_opts(2)
+        -- some backups get a second, different description at a random place
+        local conflicted, changed, rest = {}, {}, {}
+        for i, t in ipairs(pool) do
+          changed[i] = t
+          if rnd(3) == 1 then
+            local other = {}
+            for k, v in pairs(t) do other[k] = v end
+            local c = rnd(#CHANGES)
+            CHANGES[c](other)
+            table.insert(listing, rnd(#listing + 1), other)
+            changed[i] = other
+            -- tags matter only under a tag filter
+            if c ~= 4 or opts.tag_filter then conflicted[t.backup_id] = true end
+          end
+          if not conflicted[t.backup_id] then rest[#rest + 1] = t end
+        end
+        local got = retention.plan(listing, opts)
+        local seen = {}
+        for _, where in ipairs{ "kept", "deleted" } do
+          for _, d in ipairs(got[where]) do
+            local id = d.backup.backup_id
+            assert.is_nil(seen[id], "decided twice: " .. id)
+            seen[id] = where
+            if conflicted[id] then
+              assert.equal("kept", where, id)
+              assert.equal("conflict", d.rule, id)
+            end
+          end
+        end
+        for _, t in ipairs(pool) do assert.truthy(seen[t.backup_id], t.backup_id) end
+        -- the others decided as if the conflicting backups were not listed,
+        -- except that FAILED ones are kept then ...
+        local want = {}
+        for _, d in ipairs(retention.plan(rest, opts).deleted) do
+          if not next(conflicted) or d.backup.lifecycle ~= "FAILED" then want[#want + 1] = d end
+        end
+        assert.same(id_set(want), id_set(got.deleted))
+        -- ... so nothing is deleted that a listing with either description alone keeps
+        for _, alone in ipairs{ pool, changed } do
+          local gone = {}
+          for _, id in ipairs(id_set(retention.plan(alone, opts).deleted)) do gone[id] = true end
+          for _, d in ipairs(got.deleted) do assert.is_true(gone[d.backup.backup_id], d.backup.backup_id) end
         end
       end
     end)
@@ -653,6 +821,39 @@ describe("prune_backups against the local server", function()
     end
     local live = live_ids()
     for _, k in ipairs(r.kept) do assert.is_true(live[k.backup.backup_id], k.backup.backup_id) end
+  end)
+
+  it("keeps a backup whose description changes while the listing is paged, ranking the rest without it", function()
+    -- the listing runs oldest first in pages of 3: right after hist 3 (10
+    -- days old) is read, it gets a creation time newer than hist 1, so a
+    -- later page lists it again, as the newest backup
+    server:config{ page_size = 3, page_overlap = 1 }
+    local each_backup, seen = client.each_backup, 0
+    client.each_backup = function(self, args)
+      local f, s, c = each_backup(self, args)
+      return function()
+        c = f(s, c)
+        if c and c.backup_id == hist_id(3) then
+          seen = seen + 1
+          if seen == 1 then server:set_backup(hist_id(3), { creation_time = NOW - 0.2 * DAY }) end
+        end
+        return c
+      end
+    end
+    local r = client:prune_backups{ file_system_id = FS, keep_last = 1, now = NOW, dry_run = false }
+    assert.is_true(seen >= 2, "hist 3 listed " .. seen .. " times")
+    -- hist 3 is kept, and hist 1, the newest backup by hist 3's first
+    -- description, keeps its place as the newest of the others
+    local kept = {}
+    for _, k in ipairs(r.kept) do kept[k.backup.backup_id] = k end
+    assert.same({ "conflict", "its descriptions in the listing disagree (creation_time); kept" },
+                { kept[hist_id(3)].rule, kept[hist_id(3)].reason })
+    assert.equal("newest", kept[hist_id(1)].rule)
+    assert.same({ hist_id(2), hist_id(4), hist_id(5), hist_id(6), hist_id(11) }, ids(r.deleted))
+    local live = live_ids()
+    assert.is_true(live[hist_id(1)])
+    assert.is_true(live[hist_id(3)])
+    assert.equal(5, #server:requests("DeleteBackup"))
   end)
 
   it("ends on a listing that never ends, deleting nothing", function()

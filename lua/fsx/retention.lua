@@ -10,12 +10,21 @@
 --     for _, d in ipairs(r.deleted) do print(d.backup.backup_id, d.reason) end
 --
 -- The plan decides over distinct backup ids: a listing that holds a backup
--- twice (a listing that changed while it was paged) counts it once, with the
--- description seen last, so no backup takes two places in a ranking and none
--- is deleted twice. The rules, for each backup, first match wins:
+-- twice (a listing that changed while it was paged) counts it once, so no
+-- backup takes two places in a ranking and none is deleted twice.
+-- Descriptions that agree in every field the rules read are one backup (the
+-- one seen last is reported). Descriptions that disagree in one (creation
+-- time, type, lifecycle, file system, volume, and the tags when `tag_filter`
+-- is given) leave the plan no way to know which is true, so the backup is
+-- kept (rule `conflict`) and the others are planned as if it were not listed:
+-- it takes no rank, and so never takes the place of the newest backup or one
+-- of the `keep_last` from another backup. That keeps at least what the plan
+-- over either description would keep. The rules, for each backup, first
+-- match wins:
 --
 -- 1. a backup without a backup id, or of another file system / volume than
---    the one asked for, or of no readable file system, is kept;
+--    the one asked for, or of no readable file system, is kept; so is a
+--    backup whose descriptions disagree (see above);
 -- 2. a backup whose type is not eligible is kept: only USER_INITIATED backups
 --    are, unless `only_user_initiated = false` and `include_types` names
 --    AUTOMATIC too (FSx deletes automatic backups itself). AWS_BACKUP backups
@@ -27,7 +36,9 @@
 -- 5. a FAILED backup is kept unless `include_failed = true`; then it is
 --    deleted once it is outside the keep window: older than every backup the
 --    ranking below keeps, and (with `keep_days`) older than `keep_days`. It
---    never counts towards `keep_last`: a failed backup protects nothing;
+--    never counts towards `keep_last`: a failed backup protects nothing.
+--    When some backup's descriptions disagree, every FAILED backup is kept
+--    (that backup could have been the one that bounds the window);
 -- 6. any other backup that is not AVAILABLE (CREATING, COPYING, ...) is kept.
 --
 -- The remaining AVAILABLE backups (the candidates) are ranked newest first
@@ -179,55 +190,70 @@ local function plan_order(a, b)
   return a.pos < b.pos
 end
 
+-- The fields of a backup the rules read, in the order a conflict names them,
+-- each as a value that compares with == (`tag_filter`: whether it matches).
+local FACTS = { "creation_time", "type", "lifecycle", "file_system", "volume", "tags" }
+
+local function facts(b, tag_filter)
+  return {
+    creation_time = M.epoch(b.creation_time), type = b.type, lifecycle = b.lifecycle,
+    file_system = id_of(b.file_system, "file_system_id"), volume = id_of(b.volume, "volume_id"),
+    tags = tags.matches_filter(b.tags, tag_filter),
+  }
+end
+
 -- A collector of the distinct backups of a listing: `add(b, i)` takes one
 -- backup (`i` its position, for errors); `entries` holds each backup id once
--- with the description seen last, in the order of first sight; entries without
--- an id stay as they are.
-local function collector()
+-- with the description seen last, in the order of first sight, and
+-- `conflict`, the set of FACTS in which its descriptions disagree; entries
+-- without an id stay as they are.
+local function collector(tag_filter)
   local entries, at = {}, {}
   local function add(b, i)
     if type(b) ~= "table" then
       errors.raise_validation("retention.plan", "backups[" .. i .. "]", "must be a backup table")
     end
     local id = id_of(b, "backup_id")
-    if id and at[id] then
-      entries[at[id]].backup = b
+    local e = id and entries[at[id]]
+    if e then
+      local f = facts(b, tag_filter)
+      for _, k in ipairs(FACTS) do
+        if f[k] ~= e.facts[k] then e.conflict[k] = true end
+      end
+      e.backup = b
     else
-      entries[#entries + 1] = { backup = b, id = id or "", pos = #entries + 1 }
+      entries[#entries + 1] = { backup = b, id = id or "", pos = #entries + 1,
+                                facts = facts(b, tag_filter), conflict = {} }
       if id then at[id] = #entries end
     end
   end
   return entries, add
 end
 
-local function distinct(backups)
-  local entries, add = collector()
-  for i, b in ipairs(backups) do add(b, i) end
-  return entries
+-- The FACTS in which an entry's descriptions disagree, as "a, b" (nil: none).
+local function conflict_of(e)
+  local names = {}
+  for _, k in ipairs(FACTS) do
+    if e.conflict[k] then names[#names + 1] = k end
+  end
+  return names[1] and table.concat(names, ", ") or nil
 end
 
---- Decide which backups to keep and which to delete. Pure: no I/O.
--- Any list is accepted: duplicates (decided once, see the module comment), any
--- order, equal creation times, missing or malformed fields (kept with a reason).
--- @tparam table backups list of snake_case backup tables
--- @tparam table opts `keep_last`, `keep_days`, `only_user_initiated`, `include_types`,
---   `include_failed`, `tag_filter`, `now` (epoch seconds, default `os.time()`), and
---   optionally `file_system_id` / `volume_id` to scope the decision
--- @treturn table `{ kept = { { backup =, reason =, rule = } }, deleted = { ... } }`,
---   each list newest first, each backup id once. `rule` is one of `backup_id`,
---   `scope`, `type`, `tag_filter`, `creation_time`, `failed`, `lifecycle`,
---   `newest`, `keep_last`, `keep_days`, `expired`, `failed_expired`.
-function M.plan(backups, opts)
-  local o = M.check(opts, "retention.plan")
-  if type(backups) ~= "table" then errors.raise_validation("retention.plan", "backups", "must be a list") end
-  local entries = distinct(backups)
+-- The plan over the collected entries and the checked options (see `plan`).
+local function decide(entries, o)
   local groups, order, failed = {}, {}, {}
+  local changed = false   -- some backup's descriptions disagree
   for _, e in ipairs(entries) do
     local b = e.backup
     e.time = M.epoch(b.creation_time)
     local g = group_of(b)
+    local conflict = conflict_of(e)
     if e.id == "" then
       e.rule, e.reason = "backup_id", "no backup id"
+    elseif conflict then
+      changed = true
+      e.rule, e.reason = "conflict", "its descriptions in the listing disagree (" .. conflict ..
+        "); kept"
     elseif o.volume_id and id_of(b.volume, "volume_id") ~= o.volume_id then
       e.rule, e.reason = "scope", "belongs to " .. tostring(g) .. ", not volume " .. o.volume_id
     elseif o.file_system_id and id_of(b.file_system, "file_system_id") ~= o.file_system_id then
@@ -302,7 +328,10 @@ function M.plan(backups, opts)
   for _, e in ipairs(failed) do
     local age = o.now - e.time
     local w = window[e.group]
-    if w and e.time >= w then
+    if changed then
+      e.rule, e.reason = "failed", "lifecycle FAILED: kept, the listing changed while it was " ..
+        "paged (a backup's descriptions disagree), so the keep window is unknown"
+    elseif w and e.time >= w then
       e.rule, e.reason = "failed", "lifecycle FAILED, within the keep window of " .. e.group
     elseif o.keep_days and age < o.keep_days * M.DAY then
       e.rule, e.reason = "failed", string.format("lifecycle FAILED, %.1f days old, younger than %s",
@@ -322,6 +351,25 @@ function M.plan(backups, opts)
     if e.delete then deleted[#deleted + 1] = out else kept[#kept + 1] = out end
   end
   return { kept = kept, deleted = deleted }
+end
+
+--- Decide which backups to keep and which to delete. Pure: no I/O.
+-- Any list is accepted: duplicates (decided once, see the module comment), any
+-- order, equal creation times, missing or malformed fields (kept with a reason).
+-- @tparam table backups list of snake_case backup tables
+-- @tparam table opts `keep_last`, `keep_days`, `only_user_initiated`, `include_types`,
+--   `include_failed`, `tag_filter`, `now` (epoch seconds, default `os.time()`), and
+--   optionally `file_system_id` / `volume_id` to scope the decision
+-- @treturn table `{ kept = { { backup =, reason =, rule = } }, deleted = { ... } }`,
+--   each list newest first, each backup id once. `rule` is one of `backup_id`,
+--   `conflict`, `scope`, `type`, `tag_filter`, `creation_time`, `failed`, `lifecycle`,
+--   `newest`, `keep_last`, `keep_days`, `expired`, `failed_expired`.
+function M.plan(backups, opts)
+  local o = M.check(opts, "retention.plan")
+  if type(backups) ~= "table" then errors.raise_validation("retention.plan", "backups", "must be a list") end
+  local entries, add = collector(o.tag_filter)
+  for i, b in ipairs(backups) do add(b, i) end
+  return decide(entries, o)
 end
 
 --- The client request token DeleteBackup gets for a backup: the same for every
@@ -371,25 +419,24 @@ function M.prune_backups(client, args)
     if not PRUNE_FIELDS[k] then errors.raise_validation(op, tostring(k), "unknown argument") end
     if k ~= "dry_run" then popts[k] = v end
   end
-  M.check(popts, op)
+  local o = M.check(popts, op)
   -- the id goes into a DescribeBackups filter, whose pattern is looser: check
   -- it against the model's FileSystemId / VolumeId (both members of CreateBackup)
   require("fsx.validate").input({ snake = op, input = "CreateBackupRequest" },
                              { file_system_id = fs, volume_id = vol })
-  if popts.now == nil then popts.now = client.now() end
+  if popts.now == nil then o.now = client.now() end
   local filter = fs and { name = "file-system-id", values = { fs } }
                      or { name = "volume-id", values = { vol } }
-  -- a listing that repeats backups holds each once here (memory stays with
-  -- the distinct backups; the listing's page cap bounds the rest)
-  local entries, add = collector()
+  -- a listing that repeats backups holds each once here, with the fields its
+  -- descriptions disagree in (memory stays with the distinct backups; the
+  -- listing's page cap bounds the rest)
+  local entries, add = collector(o.tag_filter)
   local n = 0
   for b in client:each_backup{ filters = { filter } } do
     n = n + 1
     add(b, n)
   end
-  local backups = {}
-  for i, e in ipairs(entries) do backups[i] = e.backup end
-  local plan = M.plan(backups, popts)
+  local plan = decide(entries, o)
   local result = { kept = plan.kept, deleted = {}, failed = {}, dry_run = dry_run }
   if dry_run then
     result.deleted = plan.deleted
