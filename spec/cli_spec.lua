@@ -1367,6 +1367,19 @@ describe("fsx-backup against answers FSx should not give", function()
     assert.equal(cjson.null, doc.backups[1].size_in_bytes)
   end)
 
+  it("a signal during a wait whose progress is 1e999 still prints the resume line", function()
+    local creating = BAD:gsub('"Lifecycle":"AVAILABLE"', '"Lifecycle":"CREATING"')
+    answer{ CreateBackup = { status = 200, body = '{"Backup":' .. creating .. '}' },
+            DescribeBackups = { status = 200, body = '{"Backups":[' .. creating .. ']}' } }
+    local pid, finish = start{ "create", "--file-system-id", FS, "--wait", "--output", "text" }
+    helpers.sleep(1.5)
+    os.execute("kill -INT " .. pid)
+    local r = finish()
+    assert.equal(130, r.code, r.stderr)
+    assert.truthy(r.stderr:match("interrupted while waiting for backup%-0123456789abcdef0 %(CREATING%)"), r.stderr)
+    assert.truthy(r.stderr:match("resume with: [^\n]+wait backup%-0123456789abcdef0"), r.stderr)
+  end)
+
   it("escapes what the service sends in text, table, progress and stderr", function()
     local id = "backup-0123456789abcdef0"
     local evil = '\\u001b]0;owned\\u0007\\u001b[1A\\u001b[2K\\u009b31m'

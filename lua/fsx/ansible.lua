@@ -174,25 +174,15 @@ function M.client(args)
   return require("fsx").new(opts)
 end
 
--- A copy of v with every secret replaced in its strings (keys included).
-local function scrub(v, secrets, seen)
-  if type(v) == "string" then
-    for _, s in ipairs(secrets) do
-      local i = 1
-      while true do
-        local a, b = v:find(s, i, true)
-        if not a then break end
-        v = v:sub(1, a - 1) .. "********" .. v:sub(b + 1)
-        i = a + 8
-      end
-    end
-    return v
-  end
+-- A copy of v with the registered secrets removed from its strings (keys
+-- included), by fsx.error's one scrub: whole, in pieces or encoded.
+local function scrub(v, seen)
+  if type(v) == "string" then return errors.scrub(v) end
   if type(v) ~= "table" or v == json.null then return v end
   if seen[v] then return seen[v] end
   local out = {}
   seen[v] = out
-  for k, x in pairs(v) do out[scrub(k, secrets, seen)] = scrub(x, secrets, seen) end
+  for k, x in pairs(v) do out[scrub(k, seen)] = scrub(x, seen) end
   return out
 end
 
@@ -223,7 +213,7 @@ end
 -- @treturn number the exit status (0, or 1 for a failure)
 function M.execute(name, spec, main, path)
   local raw, why = read_args(path)
-  local secrets, result = {}
+  local result
   if not raw then
     result = { failed = true, msg = why }
   else
@@ -231,7 +221,7 @@ function M.execute(name, spec, main, path)
     if not args then
       result = { failed = true, msg = err }
     else
-      secrets = found
+      for _, secret in ipairs(found) do errors.add_secret(secret, M) end
       local ctx = { check_mode = raw._ansible_check_mode == true, module = name }
       function ctx.client() return M.client(args) end
       local ok, res = pcall(main, args, ctx)
@@ -239,7 +229,7 @@ function M.execute(name, spec, main, path)
     end
   end
   result.changed = result.changed == true
-  local text = assert(json.encode(scrub(result, secrets, {})))
+  local text = assert(json.encode(scrub(result, {})))
   return text, result.failed and 1 or 0
 end
 

@@ -384,10 +384,6 @@ function M.check_plain(op, field, v)
   return v
 end
 
--- The names these two had before they said that they raise: code written
--- against them keeps working.
-M.validation, M.plain = M.raise_validation, M.check_plain
-
 --- True when v is an fsx error, and, with code, of that code.
 function M.is_error(v, code)
   if getmetatable(v) ~= mt then return false end

@@ -8,6 +8,7 @@ local errors = require "fsx.error"
 local args = require "fsx.cli.args"
 local context = require "fsx.cli.context"
 local options = require "fsx.cli.options"
+local output = require "fsx.cli.output"
 local report = require "fsx.cli.report"
 
 local M = {}
@@ -30,9 +31,9 @@ local function report_interrupt(ctx, pending, last)
   if #ids == 0 then ids = pending end
   for _, id in ipairs(ids) do
     local b = last[id]
-    local pct = b and tonumber(b.progress_percent)
-    local state = b and (" (" .. tostring(b.lifecycle)
-      .. (pct and pct == pct and string.format(" %d%%", math.floor(pct)) or "") .. ")") or ""
+    local pct = b and output.percent(b.progress_percent)
+    local state = b and (" (" .. output.escape(tostring(b.lifecycle))
+      .. (pct and pct ~= "-" and " " .. pct or "") .. ")") or ""
     diag(PROGRAM .. ": interrupted while waiting for " .. id .. state
       .. "; the backup was left as it is")
   end
