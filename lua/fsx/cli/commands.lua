@@ -4,7 +4,6 @@
 -- Layer: CLI, over the client's backup, waiter and retention methods.
 -- @module fsx.cli.commands
 local errors = require "fsx.error"
-local output = require "fsx.cli.output"
 local context = require "fsx.cli.context"
 local options = require "fsx.cli.options"
 local report = require "fsx.cli.report"
@@ -18,8 +17,6 @@ local M = {}
 local PROGRAM = options.PROGRAM
 local EXIT, diag, usage_error = report.EXIT, report.diag, report.usage_error
 local emit, dry_run, notice = context.emit, context.dry_run, report.notice
-
-local function array(t) return output.array(t) end
 
 -- Exactly one of --file-system-id and --volume-id.
 local function target_of(ctx, required)
@@ -209,7 +206,7 @@ function M.wait(ctx)
   end
   local code, final = wait.backups(ctx, ctx.args)
   if code ~= EXIT.OK then return code end
-  emit(ctx, "backups", { backups = array(final) })
+  emit(ctx, "backups", { backups = final or {} })
   return EXIT.OK
 end
 
@@ -229,7 +226,7 @@ function M.describe(ctx)
     return dry_run(ctx, "DescribeBackups", { backup_ids = ids, filters = #filters > 0 and filters or nil })
   end
   local client = context.client(ctx)
-  local list = array({})
+  local list = {}
   if ids then
     for b in client:each_backup{ backup_ids = ids, filters = #filters > 0 and filters or nil } do
       list[#list + 1] = b
@@ -280,8 +277,7 @@ function M.prune(ctx)
     only_user_initiated = types == nil, include_types = types, tag_filter = cli_tags.filter_of(ctx),
     include_failed = o["include-failed"] == true, dry_run = o.apply ~= true,
   }
-  local doc = { dry_run = res.dry_run == true, kept = array({}), deleted = array({}),
-                failed = array({}) }
+  local doc = { dry_run = res.dry_run == true, kept = {}, deleted = {}, failed = {} }
   for _, e in ipairs(res.kept or {}) do doc.kept[#doc.kept + 1] = e end
   for _, e in ipairs(res.deleted or {}) do doc.deleted[#doc.deleted + 1] = e end
   for _, e in ipairs(res.failed or {}) do

@@ -28,7 +28,6 @@ local help = require "fsx.cli.help"
 local report = require "fsx.cli.report"
 local context = require "fsx.cli.context"
 local commands = require "fsx.cli.commands"
-local output = require "fsx.cli.output"
 
 local M = {}
 
@@ -63,7 +62,7 @@ local function report_error(ctx, err)
   end
   if ctx and errors.is_error(err) and err.kind == "waiter" and type(err.backup) == "table" then
     local ok = pcall(context.emit, ctx, ctx.command == "create" and "backup" or "backups",
-      ctx.command == "create" and { backup = err.backup } or { backups = output.array({ err.backup }) })
+      ctx.command == "create" and { backup = err.backup } or { backups = { err.backup } })
     local _ = ok
   end
 end

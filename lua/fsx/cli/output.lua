@@ -1,12 +1,14 @@
 --- Renderers for `fsx-backup`: one document on stdout per command, as JSON,
 -- tab-separated text or an aligned table.
 --
--- Layer: CLI. Depends on nothing but the standard library. JSON is the API's response
+-- Layer: CLI. Depends on `fsx.json` (and `fsx.date`). JSON is the API's response
 -- shape in snake_case, as the Lua API returns it, with object keys sorted so
 -- that the same result always prints the same bytes. Text output is one line
 -- per item with tab-separated fields (first field the ID, for `cut -f1`);
 -- table output is the same fields under a header, padded into columns.
 -- @module fsx.cli.output
+local json = require("fsx.json")
+
 local M = {}
 
 --- The formats, by name.
@@ -35,46 +37,9 @@ function M.finite(n)
   return type(n) == "number" and n == n and n ~= math.huge and n ~= -math.huge
 end
 
--- Marks a table that must be printed as a JSON array even when empty.
-local ARRAY_MT = { __name = "fsx.cli.array" }
--- Marks a table that must be printed as a JSON object even when empty.
-local OBJECT_MT = { __name = "fsx.cli.object" }
-
---- Mark t as a JSON array (matters only when it is empty).
-function M.array(t)
-  return setmetatable(t or {}, ARRAY_MT)
-end
-
---- Mark t as a JSON object (matters only when it is empty).
-function M.object(t)
-  return setmetatable(t or {}, OBJECT_MT)
-end
-
 -- ---------------------------------------------------------------------------
 -- JSON
 -- ---------------------------------------------------------------------------
-
-local ESCAPES = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
-                  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-
--- C0 controls, quote and backslash as JSON escapes; the C1 controls too
--- (valid JSON either way, and harmless on a terminal this way).
-local function quote(s)
-  s = s:gsub('[%c"\\]', function(c)
-    return ESCAPES[c] or string.format("\\u%04x", c:byte())
-  end)
-  return '"' .. s:gsub("\194([\128-\159])", function(c)
-    return string.format("\\u%04x", c:byte())
-  end) .. '"'
-end
-
-local function number(n)
-  if not M.finite(n) then return "null" end
-  if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then
-    return string.format("%d", n)
-  end
-  return string.format("%.14g", n)
-end
 
 -- Shape declarations (as in `fsx.api`) that say whether an empty table is a
 -- list or an object. `M.shape_lookup(name)` returns a declaration; the CLI
@@ -120,74 +85,37 @@ local function child_shape(sh, key)
   end
 end
 
--- "array" or "object" for a table, from its marker, its shape or its keys.
-local function table_kind(t, sh)
-  local mt = getmetatable(t)
-  if mt == ARRAY_MT then return "array" end
-  if mt == OBJECT_MT then return "object" end
-  local n = #t
-  local count = 0
-  for k in pairs(t) do
-    count = count + 1
-    if type(k) ~= "number" then return "object" end
+-- A copy of v for `fsx.json.encode_pretty`: an empty table becomes
+-- `fsx.json.EMPTY_ARRAY` unless its shape says structure or map (unknown:
+-- FSx outputs have more lists, tags and IDs, that can be empty than objects
+-- that can be), function values go, nil is JSON null.
+local function for_json(v, sh, seen)
+  if v == nil then return json.null end
+  if type(v) ~= "table" then return v end
+  if seen[v] then error("fsx.cli.output: cannot encode a cyclic table", 0) end
+  if next(v) == nil then
+    if sh and (sh.type == "structure" or sh.type == "map") then return {} end
+    return json.EMPTY_ARRAY
   end
-  if count == 0 then
-    if sh and (sh.type == "structure" or sh.type == "map") then return "object" end
-    -- unknown: FSx outputs have more lists (tags, IDs) that can be empty
-    -- than objects that can be
-    return "array"
-  end
-  if count == n then return "array" end
-  return "object"
-end
-
-local encode
-
-local function encode_table(t, indent, seen, sh)
-  if seen[t] then error("fsx.cli.output: cannot encode a cyclic table", 0) end
-  seen[t] = true
-  local inner = indent .. "  "
-  local parts = {}
-  local kind = table_kind(t, sh)
-  local out
-  if kind == "array" then
-    local item = sh and sh.type == "list" and child_shape(sh) or nil
-    for i = 1, #t do parts[i] = inner .. encode(t[i], inner, seen, item) end
-    out = #parts == 0 and "[]" or ("[\n" .. table.concat(parts, ",\n") .. "\n" .. indent .. "]")
-  else
-    local keys = {}
-    for k, v in pairs(t) do
-      if type(v) ~= "function" then keys[#keys + 1] = tostring(k) end
+  seen[v] = true
+  local copy = {}
+  for k, x in pairs(v) do
+    if type(x) ~= "function" then
+      copy[k] = for_json(x, child_shape(sh, k), seen)
     end
-    table.sort(keys)
-    for i, k in ipairs(keys) do
-      local v = t[k]
-      if v == nil then v = t[tonumber(k)] end
-      parts[i] = inner .. quote(k) .. ": " .. encode(v, inner, seen, child_shape(sh, k))
-    end
-    out = #parts == 0 and "{}" or ("{\n" .. table.concat(parts, ",\n") .. "\n" .. indent .. "}")
   end
-  seen[t] = nil
-  return out
+  seen[v] = nil
+  return copy
 end
 
-encode = function(v, indent, seen, sh)
-  local tv = type(v)
-  if tv == "string" then return quote(v) end
-  if tv == "number" then return number(v) end
-  if tv == "boolean" then return tostring(v) end
-  if tv == "table" then return encode_table(v, indent, seen, sh) end
-  -- nil and the JSON null of lua-cjson (a light userdata)
-  return "null"
-end
-
---- Encode a value as indented JSON with sorted object keys.
+--- Encode a value as indented JSON with sorted object keys
+-- (`fsx.json.encode_pretty`: C1 controls escaped, non-finite numbers null).
 -- @param v a string, number, boolean, table or nil/JSON null
 -- @param[opt] shape a shape name or declaration (decides `[]` or `{}` for
 --   empty tables)
 -- @treturn string the JSON text (no trailing newline)
 function M.json(v, shape)
-  return encode(v, "", {}, resolve_shape(shape))
+  return assert(json.encode_pretty(for_json(v, resolve_shape(shape), {})))
 end
 
 -- ---------------------------------------------------------------------------
