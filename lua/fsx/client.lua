@@ -443,6 +443,10 @@ local function input_names(decl, api_mode)
   return names
 end
 
+-- t[k] through its metamethods, for pcall (a named function, not a closure
+-- made per field: LuaJIT does not compile a function that makes closures)
+local function index(t, k) return t[k] end
+
 --- An argument table with a metatable (a class instance, defaults through
 -- `__index`) as a plain table: its own keys, read raw, and each of `names`
 -- read through normal indexing. A plain table (or any other value) is
@@ -463,7 +467,7 @@ function M.plain_args(op, args, names, more)
   for _, list in ipairs{ names, more or {} } do
     for i = 1, #list do
       local name = list[i]
-      local ok, value = pcall(function() return args[name] end)
+      local ok, value = pcall(index, args, name)
       if not ok then
         errors.raise_validation(op, "args", "reading " .. name .. " through the table's metatable raised an error")
       end
