@@ -106,6 +106,15 @@ local function count_operation(op)
   return #server:requests(op)
 end
 
+-- Waits (up to 10 s) until the server has seen a request of the operation.
+local function wait_for_request(op)
+  for _ = 1, 200 do
+    if count_operation(op) > 0 then return end
+    helpers.sleep(0.05)
+  end
+  error("no " .. op .. " reached the server")
+end
+
 local function create(extra, opts)
   local args = { "create", "--file-system-id", FS }
   for _, a in ipairs(extra or {}) do args[#args + 1] = a end
@@ -826,10 +835,7 @@ describe("fsx-backup command", function()
       seed_history()
       server:faults({ { kind = "delay_after", operation = "DeleteBackup", seconds = 30 } })
       local pid, finish = start{ "delete", id(1) }
-      for _ = 1, 100 do
-        if count_operation("DeleteBackup") > 0 then break end
-        helpers.sleep(0.05)
-      end
+      wait_for_request("DeleteBackup")
       os.execute("kill -HUP " .. pid)
       local r = finish()
       assert.equal(129, r.code, r.stderr)
@@ -845,10 +851,7 @@ describe("fsx-backup command", function()
       seed_history()
       server:faults({ { kind = "delay_after", operation = "DeleteBackup", seconds = 30 } })
       local pid, finish = start{ "prune", "--file-system-id", FS, "--keep-last", "2", "--apply" }
-      for _ = 1, 100 do
-        if count_operation("DeleteBackup") > 0 then break end
-        helpers.sleep(0.05)
-      end
+      wait_for_request("DeleteBackup")
       os.execute("kill -TERM " .. pid)
       local r = finish()
       assert.equal(143, r.code, r.stderr)
@@ -953,14 +956,6 @@ describe("fsx-backup command", function()
   describe("signals", function()
     local core = require "fsx.core"
     local NUMBERS = { INT = 2, TERM = 15, HUP = 1 }
-
-    local function wait_for_request(op)
-      for _ = 1, 200 do
-        if count_operation(op) > 0 then return end
-        helpers.sleep(0.05)
-      end
-      error("no " .. op .. " reached the server")
-    end
 
     for _, sig in ipairs{ "INT", "TERM", "HUP" } do
       it("SIG" .. sig .. " during CreateBackup stops the transfer at once and prints a re-run line "
@@ -1267,10 +1262,7 @@ describe("fsx-backup command", function()
       server:config{ backup_seconds = 0, restore_seconds = 60 }
       local id = backup_of{ "create", "--file-system-id", LUSTRE }
       local pid, finish = start{ "restore", id, "--subnet-id", "subnet-0123456789abcdef0", "--wait" }
-      for _ = 1, 100 do
-        if count_operation("DescribeFileSystems") > 0 then break end
-        helpers.sleep(0.05)
-      end
+      wait_for_request("DescribeFileSystems")
       os.execute("kill -TERM " .. pid)
       local r = finish()
       assert.equal(143, r.code, r.stderr)
