@@ -72,15 +72,9 @@ local function less(a, b)
   return key_text(a) < key_text(b)
 end
 
--- A byte cjson escapes: controls, DEL, '"', '/' and '\\' (written as the
--- class of the bytes cjson keeps: Lua matches a class of ranges sooner than
--- one of %c and single bytes).
-local ESCAPED = "[^ !#-.0-%[%]-~\128-\255]"
-
--- A string as JSON: plain text quoted here, anything to escape by cjson.
+-- A string as JSON, as cjson writes it.
 local function quoted(v)
-  if find(v, ESCAPED) then return cjson_encode(v) end
-  return '"' .. v .. '"'
+  return cjson_encode(v)
 end
 
 -- A string as JSON for people: as `quoted`, with `/` plain and the C1
@@ -126,16 +120,18 @@ local function newline(indent, d)
 end
 
 local function write_array(t, len, out, n, depth, indent)
-  local nl = newline(indent, depth)
+  local nl = indent and newline(indent, depth) or ""
   n = n + 1
-  out[n] = "["
+  out[n] = "[" .. nl
   for i = 1, len do
-    n = n + 1
-    out[n] = i > 1 and "," .. nl or nl
-    n = write(rawget(t, i), out, n, depth, indent)
+    if i > 1 then
+      n = n + 1
+      out[n] = "," .. nl
+    end
+    n = write(t[i], out, n, depth, indent)
   end
   n = n + 1
-  out[n] = newline(indent, depth - 1) .. "]"
+  out[n] = indent and newline(indent, depth - 1) .. "]" or "]"
   return n
 end
 
@@ -148,13 +144,13 @@ end
 -- The object t (with `count` keys): the keys of orders[t] first, then the
 -- rest sorted.
 local function write_object(t, count, out, n, depth, indent)
-  local nl = newline(indent, depth)
+  local nl = indent and newline(indent, depth) or ""
   local sep = "{" .. nl
   local first, done = orders[t], 0
   if first then
     local pre = not indent and (prefixes[first] or prefixes_of(first))
     for i = 1, #first do
-      local x = rawget(t, first[i])
+      local x = t[first[i]]
       if x ~= nil then
         out[n + 1], out[n + 2] = sep, pre and pre[i] or key_prefix(first[i], indent)
         n = write(x, out, n + 2, depth, indent)
@@ -175,14 +171,14 @@ local function write_object(t, count, out, n, depth, indent)
     for i = 1, #rest do
       local k = rest[i]
       out[n + 1], out[n + 2] = sep, key_prefix(k, indent)
-      n = write(rawget(t, k), out, n + 2, depth, indent)
+      n = write(t[k], out, n + 2, depth, indent)
       sep = "," .. nl
     end
   end
   if count == 0 then
     out[n + 1] = "{}"
   else
-    out[n + 1] = newline(indent, depth - 1) .. "}"
+    out[n + 1] = indent and newline(indent, depth - 1) .. "}" or "}"
   end
   return n + 1
 end
@@ -207,7 +203,10 @@ function write(v, out, n, depth, indent)
   elseif tv == "number" and indent then
     out[n + 1] = pretty_number(v)
     return n + 1
-  elseif tv == "number" or tv == "boolean" or v == NULL then
+  elseif tv == "boolean" then
+    out[n + 1] = v and "true" or "false"
+    return n + 1
+  elseif tv == "number" or v == NULL then
     out[n + 1] = cjson_encode(v)
     return n + 1
   end

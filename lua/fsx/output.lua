@@ -149,10 +149,10 @@ function generic(v, depth)
   depth = depth + 1
   if depth > MAX_DEPTH then return nil end
   local o = {}
-  if rawget(v, 1) ~= nil then
+  if v[1] ~= nil then
     local n = 0
     for i = 1, #v do
-      local x = rawget(v, i)
+      local x = v[i]
       if x ~= NULL then
         n = n + 1
         if type(x) == "table" then x = generic(x, depth) end
@@ -173,20 +173,20 @@ end
 
 local convert
 
--- The value x (not null) of an entry with plan p: scalars of the right type
--- are taken here (the common case, without a call), the rest by `convert`.
-local function converted(p, x, depth)
-  local tx = type(x)
+-- The value x (not null, of Lua type tx) of an entry with plan p: scalars of
+-- the right type are taken here (the common case, without a call), the rest
+-- by `convert`.
+local function converted(p, x, tx, depth)
   if p and tx == p.want and tx ~= "table" then
     if p.int then return tointeger(x) or x end
     return x
   end
-  if p or tx == "table" then return convert(p, x, depth) end
+  if p or tx == "table" then return convert(p, x, tx, depth) end
   return x
 end
 
 local function convert_struct(p, v, depth)
-  if rawget(v, 1) ~= nil then wrong(v, "an object (" .. p.name .. ")") end
+  if v[1] ~= nil then wrong(v, "an object (" .. p.name .. ")") end
   local by_api = p.members
   local o = {}
   for k, x in next, v do
@@ -201,7 +201,7 @@ local function convert_struct(p, v, depth)
         else
           local d = depth_now + 1
           depth_now, path[d], map_key[d] = d, m.snake, false
-          x = converted(mp, x, depth)
+          x = converted(mp, x, tx, depth)
           depth_now = d - 1
         end
         o[m.snake] = x
@@ -216,16 +216,16 @@ local function convert_struct(p, v, depth)
 end
 
 local function convert_list(p, v, depth)
-  if rawget(v, 1) == nil and next(v) ~= nil then wrong(v, "an array (" .. p.name .. ")") end
+  if v[1] == nil and next(v) ~= nil then wrong(v, "an array (" .. p.name .. ")") end
   local ip = entry_plan(p.item)
   local o, n = {}, 0
   local d = depth_now + 1
   for i = 1, #v do
-    local x = rawget(v, i)
+    local x = v[i]
     if x ~= NULL then
       n = n + 1
       depth_now, path[d], map_key[d] = d, i, false
-      o[n] = converted(ip, x, depth)
+      o[n] = converted(ip, x, type(x), depth)
     end
   end
   depth_now = d - 1
@@ -233,24 +233,23 @@ local function convert_list(p, v, depth)
 end
 
 local function convert_map(p, v, depth)
-  if rawget(v, 1) ~= nil then wrong(v, "an object (" .. p.name .. ")") end
+  if v[1] ~= nil then wrong(v, "an object (" .. p.name .. ")") end
   local ip = entry_plan(p.item)
   local o = {}
   local d = depth_now + 1
   for k, x in next, v do
     if x ~= NULL then
       depth_now, path[d], map_key[d] = d, k, true
-      o[k] = converted(ip, x, depth)
+      o[k] = converted(ip, x, type(x), depth)
     end
   end
   depth_now = d - 1
   return o
 end
 
--- The output value of v (not null) by plan p (false: a shape the model
--- lacks, converted generically).
-function convert(p, v, depth)
-  local tv = type(v)
+-- The output value of v (not null, of Lua type tv) by plan p (false: a
+-- shape the model lacks, converted generically).
+function convert(p, v, tv, depth)
   if not p then
     if tv == "table" then return generic(v, depth) end
     return v
@@ -284,12 +283,12 @@ local function check_result(decl, decoded)
   if v == nil or v == NULL then
     invalid("has no " .. key .. " (the " .. member_shape .. " this operation returns)")
   end
-  if type(v) ~= "table" or rawget(v, 1) ~= nil then return end -- the walk names the wrong type
+  if type(v) ~= "table" or v[1] ~= nil then return end -- the walk names the wrong type
   local req = shape.get(member_shape).required
   if not req then return end
   local missing = {}
   for name in next, req do
-    local x = rawget(v, name)
+    local x = v[name]
     if x == nil or x == NULL then missing[#missing + 1] = name end
   end
   if #missing > 0 then
@@ -314,7 +313,7 @@ function M.convert(op, decoded, meta)
   if type(decoded) ~= "table" then wrong(decoded, "an object") end
   if decl.result_required then check_result(decl, decoded) end
   if not decl.output then return generic(decoded, 0) end
-  return convert(plan_of(decl.output), decoded, 0)
+  return convert(plan_of(decl.output), decoded, "table", 0)
 end
 
 --- The extra members of a modelled error body, in snake_case: for
@@ -338,7 +337,7 @@ function M.error_fields(code, body)
       local x = rawget(body, m.name)
       if x ~= nil and x ~= NULL then
         cur_op, cur_meta, depth_now = code, nil, 0
-        local ok, v = pcall(convert, plan_of(m.shape), x, 0)
+        local ok, v = pcall(convert, plan_of(m.shape), x, type(x), 0)
         if ok then out[m.snake] = v end
       end
     end

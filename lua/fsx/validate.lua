@@ -196,16 +196,26 @@ local function check_string(f, v)
   if type(v) ~= "string" then fail("must be a string") end
   local s = f.shape
   local mx = s.max
-  local len, bad
-  if mx and #v > 4 * mx then
-    len = mx + 1 -- more than 4 * max bytes: certainly more than max code points
-  else
-    len, bad = pattern_module().length(v, mx)
-    if not len then fail("must be valid UTF-8 (invalid byte sequence at byte " .. bad .. ")") end
+  local len, nul = #v, false
+  -- ASCII without NUL (the common case) is valid UTF-8 of #v code points
+  if find(v, "[^\1-\127]") then
+    if mx and len > 4 * mx then
+      len = mx + 1 -- more than 4 * max bytes: certainly more than max code points
+    else
+      local bad
+      len, bad = pattern_module().length(v, mx)
+      if not len then fail("must be valid UTF-8 (invalid byte sequence at byte " .. bad .. ")") end
+    end
+    nul = find(v, "\0", 1, true) ~= nil
   end
   if f.len_text and ((s.min and len < s.min) or (mx and len > mx)) then fail(f.len_text) end
-  if find(v, "\0", 1, true) then fail("must not contain NUL characters") end
-  if f.pat and not pattern.match(f.pat, v) then fail("must match " .. s.pattern) end
+  if nul then fail("must not contain NUL characters") end
+  local pat = f.pat
+  if pat then
+    local ok = pat.cache.entries[v] -- fsx.cache's documented hot-path read
+    if ok == nil then ok = pattern.match(pat, v) end
+    if not ok then fail("must match " .. s.pattern) end
+  end
   return v
 end
 
@@ -304,7 +314,8 @@ local function check_struct(f, v, extra)
     local fv = rawget(v, field)
     if fv ~= nil and fv ~= NULL then
       push(1, field)
-      out[m.name] = check(m.shape, fv)
+      local mf = facts_cache[m.shape] or facts(m.shape)
+      out[m.name] = mf.check(mf, fv)
       pop()
     elseif req[m.name] then
       push(1, field)
@@ -365,7 +376,7 @@ local function check_list(f, v)
   local n, maxk, strings = 0, 0, false
   local k = next(v)
   while k ~= nil do
-    if type(k) == "number" and k >= 1 and k == floor(k) then
+    if type(k) == "number" and k >= 1 and k % 1 == 0 then
       if k > maxk then maxk = k end
     elseif type(k) == "string" and f.tags then
       strings = true
@@ -391,9 +402,10 @@ local function check_list(f, v)
     else
       out = {}
       local item_shape = f.shape.member
+      local itf = facts_cache[item_shape] or facts(item_shape)
       for i = 1, n do
         push(2, i)
-        local item = check(item_shape, rawget(v, i))
+        local item = itf.check(itf, rawget(v, i))
         if f.tags then check_tag_key(item) end
         pop()
         out[i] = item
