@@ -74,6 +74,48 @@ static void test_hex(void)
     tu_ok(fsx_hex(out, in, 0) == out, "hex: nothing", "moved");
 }
 
+/* Each class of text.h by its definition, the way a reader would check the table. */
+static int in_set(unsigned c, const char *set)
+{
+    return c != 0 && c < 0x80 && strchr(set, (int)c) != NULL;
+}
+
+static unsigned class_by_definition(unsigned c)
+{
+    int digit = c >= '0' && c <= '9', upper = c >= 'A' && c <= 'Z', lower = c >= 'a' && c <= 'z';
+    unsigned f = 0;
+
+    if (digit || upper || lower || in_set(c, "!#$%&'*+-.^_`|~"))
+        f |= FSX_C_TCHAR;
+    if (c == '\t' || (c >= 0x20 && c != 0x7f))
+        f |= FSX_C_FIELD;
+    if (digit || upper || lower || in_set(c, "-._~"))
+        f |= FSX_C_UNRESERVED;
+    if (c == ' ' || c == '\t')
+        f |= FSX_C_BLANK;
+    if (upper)
+        f |= FSX_C_UPPER;
+    if (digit || (c >= 'a' && c <= 'f'))
+        f |= FSX_C_HEXLOWER;
+    if (c > 0x20 && c < 0x7f && c != '/' && c != ',')
+        f |= FSX_C_SCOPE;
+    if (digit)
+        f |= FSX_C_DIGIT;
+    return f;
+}
+
+static void test_class_table(void)
+{
+    unsigned c, bad = 256;
+
+    for (c = 0; c < 256; c++)
+        if (fsx_char_class[c] != class_by_definition(c) && bad == 256)
+            bad = c;
+    tu_ok(bad == 256, "classes: every byte's entry matches the definitions in text.h",
+          "byte 0x%02x has 0x%02x, wants 0x%02x", bad & 0xff, fsx_char_class[bad & 0xff],
+          class_by_definition(bad & 0xff));
+}
+
 static void test_http_header(void)
 {
     tu_ok(fsx_http_check_header("X-Ok", 4, "v", 1) == 0, "http header: fine", "refused");
@@ -93,6 +135,7 @@ int main(void)
     run(value_cases, sizeof(value_cases) / sizeof(value_cases[0]), fsx_is_field_value);
     run(date_cases, sizeof(date_cases) / sizeof(date_cases[0]), fsx_is_amz_date);
     test_hex();
+    test_class_table();
     test_http_header();
     return tu_report("text");
 }
