@@ -336,22 +336,29 @@ done:
 
 /* ---- headers ----------------------------------------------------------- */
 
-/* Write value trimmed, inner blank runs collapsed to one SP; returns the new end. */
+/*
+ * Write value trimmed, inner blank runs collapsed to one SP; returns the new
+ * end. Each run of other bytes is copied whole.
+ */
 static char *trim_into(char *o, const char *v, size_t len)
 {
-    size_t i;
-    int blank = 0, started = 0;
+    size_t i = 0, run;
 
-    for (i = 0; i < len; i++) {
-        if (FSX_IS(v[i], FSX_C_BLANK)) {
-            blank = 1;
-            continue;
-        }
-        if (blank && started)
+    while (len > 0 && FSX_IS(v[len - 1], FSX_C_BLANK))
+        len--;
+    while (i < len && FSX_IS(v[i], FSX_C_BLANK))
+        i++;
+    while (i < len) {
+        run = i;
+        while (i < len && !FSX_IS(v[i], FSX_C_BLANK))
+            i++;
+        o = put(o, v + run, i - run);
+        if (i < len) {
+            /* the trimmed value ends in a non-blank, so this run ends before len */
             *o++ = ' ';
-        *o++ = v[i];
-        blank = 0;
-        started = 1;
+            while (FSX_IS(v[i], FSX_C_BLANK))
+                i++;
+        }
     }
     return o;
 }

@@ -4,6 +4,8 @@
  */
 #include "text.h"
 
+#include <string.h>
+
 /* spec/c/test_text.c checks every entry against the definitions in text.h. */
 const unsigned char fsx_char_class[256] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -50,16 +52,31 @@ int fsx_is_field_value(const char *v, size_t len)
     return all_in(v, len, FSX_C_FIELD);
 }
 
+/* The two lowercase hex digits of each byte value: one table load per byte. */
+static const char hex_pairs[2 * 256 + 1] = "000102030405060708090a0b0c0d0e0f"
+                                           "101112131415161718191a1b1c1d1e1f"
+                                           "202122232425262728292a2b2c2d2e2f"
+                                           "303132333435363738393a3b3c3d3e3f"
+                                           "404142434445464748494a4b4c4d4e4f"
+                                           "505152535455565758595a5b5c5d5e5f"
+                                           "606162636465666768696a6b6c6d6e6f"
+                                           "707172737475767778797a7b7c7d7e7f"
+                                           "808182838485868788898a8b8c8d8e8f"
+                                           "909192939495969798999a9b9c9d9e9f"
+                                           "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+                                           "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+                                           "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+                                           "d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+                                           "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
+                                           "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 char *fsx_hex(char *out, const unsigned char *in, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        *out++ = digits[in[i] >> 4];
-        *out++ = digits[in[i] & 0x0f];
-    }
-    return out;
+    for (i = 0; i < n; i++)
+        memcpy(out + 2 * i, hex_pairs + 2 * in[i], 2);
+    return out + 2 * n;
 }
 
 /* The number the two digits at s make. */

@@ -3,6 +3,7 @@
  * tokens, header values, hex, X-Amz-Date, and the transport's header check
  * built on them (fsx_http_check_header), which the signer's rules match.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "http.h"
@@ -74,6 +75,23 @@ static void test_hex(void)
     tu_ok(fsx_hex(out, in, 0) == out, "hex: nothing", "moved");
 }
 
+static void test_hex_every_byte(void)
+{
+    unsigned char in[256];
+    char out[512], want[3];
+    unsigned c, bad = 256;
+
+    for (c = 0; c < 256; c++)
+        in[c] = (unsigned char)c;
+    fsx_hex(out, in, sizeof(in));
+    for (c = 0; c < 256; c++) {
+        (void)snprintf(want, sizeof(want), "%02x", c);
+        if (memcmp(out + 2 * c, want, 2) != 0 && bad == 256)
+            bad = c;
+    }
+    tu_ok(bad == 256, "hex: every byte value as printf's %02x", "byte 0x%02x", bad & 0xff);
+}
+
 /* Each class of text.h by its definition, the way a reader would check the table. */
 static int in_set(unsigned c, const char *set)
 {
@@ -135,6 +153,7 @@ int main(void)
     run(value_cases, sizeof(value_cases) / sizeof(value_cases[0]), fsx_is_field_value);
     run(date_cases, sizeof(date_cases) / sizeof(date_cases[0]), fsx_is_amz_date);
     test_hex();
+    test_hex_every_byte();
     test_class_table();
     test_http_header();
     return tu_report("text");
