@@ -28,6 +28,20 @@ int fsx_sha1_hex(const void *data, size_t len, char out[41]);
  */
 int fsx_hmac_sha256_2(const void *key1, size_t key1_len, const void *key2, size_t key2_len,
                       const void *data, size_t len, unsigned char out[32]);
+/* A byte string. */
+struct fsx_bytes {
+    const void *data;
+    size_t len;
+};
+
+/*
+ * The HMAC-SHA256 chain that derives a SigV4 signing key: the first MAC is
+ * keyed with key1 || key2 over msgs[0], each next one is keyed with the MAC
+ * before it over the next message; out receives the last MAC (32 bytes).
+ * n >= 1. Every intermediate key and pad is wiped; returns 0 or -1.
+ */
+int fsx_hmac_sha256_chain(const void *key1, size_t key1_len, const void *key2, size_t key2_len,
+                          const struct fsx_bytes *msgs, size_t n, unsigned char out[32]);
 /* fsx_hmac_sha256_2 with one key. */
 int fsx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                     unsigned char out[32]);

@@ -21,26 +21,26 @@
  * and the SP/HT run collapsing here then gives the suite's expected value.
  *
  * Speed (bench/sign_stages.c times each stage): the result's buffers are
- * reused across calls, so a warmed-up result signs without allocating, and
- * hashing allocates nothing either (each thread re-initialises one SHA-256
- * context of its own, see crypto.c). Validation records what it learns (scope
- * lengths, which X-Amz-* headers the request already has) so later stages
- * do not scan again; class checks AND table entries over a whole string
- * instead of branching per byte. Header names are lowercased once into a
- * scratch area and sorted by insertion (qsort past 32 entries);
- * percent-encoding reserves its worst case (3 bytes per input byte) once and
- * writes through a pointer; the string to sign and the Authorization value
- * are written in one pass into a buffer reserved once.
+ * reused across calls, so a warmed-up result grows no buffer, and hashing
+ * goes through SHA-256 contexts each thread keeps (see crypto.c).
+ * Validation records what it learns (scope lengths, which X-Amz-* headers
+ * the request already has) so later stages do not scan again; class checks
+ * read text.h's table. Header names are lowercased once into a scratch area
+ * and sorted by insertion (qsort past 32 entries); a value is trimmed by
+ * copying its runs of non-blanks whole; percent-encoding reserves its worst
+ * case (3 bytes per input byte) once and writes through a pointer; the
+ * string to sign and the Authorization value are written in one pass into a
+ * buffer reserved once.
  * The derived-key cache turns the four-HMAC key chain into a table lookup
  * and keeps each key prepared for HMAC (its ipad/opad states), so a cached
  * signature's MAC costs only the string to sign's blocks plus one outer
  * block: fewer SHA-256 blocks than a from-scratch HMAC.
  *
- * Secrets: a derived key not held by the cache lives on the stack and is
- * wiped before return; the cache keeps keys, prepared states and a masked
- * copy of each secret (see below), wiped on replacement and on free; result
- * buffers are wiped on free because the canonical request may hold the
- * session token.
+ * Secrets: a derived key not held by the cache never leaves crypto.c's
+ * HMAC chain (the signature is the chain's last MAC), which wipes it; the
+ * cache keeps keys, prepared states and a masked copy of each secret (see
+ * below), wiped on replacement and on free; result buffers are wiped on
+ * free because the canonical request may hold the session token.
  */
 #include "sigv4.h"
 
@@ -886,24 +886,36 @@ int fsx_sigv4_string_to_sign(struct fsx_buf *out, const char *amz_date, const ch
                              creq_len, NULL);
 }
 
+/*
+ * The signing key into out (msg NULL), or the MAC of msg under it: one HMAC
+ * chain over the scope's parts (and msg), so a key that no cache keeps never
+ * leaves crypto.c, which wipes it.
+ */
+static int key_chain(const char *secret, size_t secret_len, const char *date8, const char *region,
+                     size_t region_len, const char *service, size_t service_len, const char *msg,
+                     size_t msg_len, unsigned char out[32])
+{
+    struct fsx_bytes m[5];
+
+    m[0].data = date8;
+    m[0].len = 8;
+    m[1].data = region;
+    m[1].len = region_len;
+    m[2].data = service;
+    m[2].len = service_len;
+    m[3].data = SCOPE_TERMINATOR;
+    m[3].len = sizeof(SCOPE_TERMINATOR) - 1;
+    m[4].data = msg;
+    m[4].len = msg_len;
+    return fsx_hmac_sha256_chain("AWS4", 4, secret, secret_len, m, msg != NULL ? 5 : 4, out);
+}
+
 static int derive_key_on(const char *secret, size_t secret_len, const char *date8,
                          const char *region, size_t region_len, const char *service,
                          size_t service_len, unsigned char key[32])
 {
-    unsigned char k[3][32]; /* kDate, kRegion, kService: wiped with one call */
-    int rc = -1;
-
-    if (fsx_hmac_sha256_2("AWS4", 4, secret, secret_len, date8, 8, k[0]) != 0 ||
-        fsx_hmac_sha256(k[0], 32, region, region_len, k[1]) != 0 ||
-        fsx_hmac_sha256(k[1], 32, service, service_len, k[2]) != 0 ||
-        fsx_hmac_sha256(k[2], 32, SCOPE_TERMINATOR, sizeof(SCOPE_TERMINATOR) - 1, key) != 0)
-        goto done;
-    rc = 0;
-done:
-    fsx_wipe(k, sizeof(k));
-    if (rc != 0)
-        fsx_wipe(key, 32);
-    return rc;
+    return key_chain(secret, secret_len, date8, region, region_len, service, service_len, NULL, 0,
+                     key);
 }
 
 int fsx_sigv4_derive_key(const char *secret, size_t secret_len, const char *date8,
@@ -1135,11 +1147,10 @@ int fsx_sigv4_sign(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *
                    struct fsx_sigv4_result *res, struct fsx_error *err)
 {
     struct req_info info;
-    unsigned char own[32]; /* the key when no cache slot holds it: wiped before return */
     struct cache_slot *slot = NULL;
     unsigned char mac[32];
     size_t secret_len;
-    int rc = -1, derived = 0;
+    int rc = -1;
 
     if (res == NULL) {
         fsx_error_set(err, FSX_ERR_VALIDATION, "MissingField", "sigv4: no result");
@@ -1162,11 +1173,9 @@ int fsx_sigv4_sign(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *
                                      res->string_to_sign.len, mac) != 0)
             goto crypto_failed;
     } else {
-        derived = 1;
-        if (derive_key_on(req->secret_access_key, secret_len, req->amz_date, req->region,
-                          info.region_len, req->service, info.service_len, own) != 0 ||
-            fsx_hmac_sha256(own, sizeof(own), res->string_to_sign.data, res->string_to_sign.len,
-                            mac) != 0)
+        if (key_chain(req->secret_access_key, secret_len, req->amz_date, req->region,
+                      info.region_len, req->service, info.service_len, res->string_to_sign.data,
+                      res->string_to_sign.len, mac) != 0)
             goto crypto_failed;
         if (cache != NULL)
             cache->derivations++;
@@ -1179,8 +1188,6 @@ int fsx_sigv4_sign(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *
 crypto_failed:
     fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: hmac-sha256 failed");
 done:
-    if (derived)
-        fsx_wipe(own, sizeof(own));
     if (rc != 0)
         result_clear(res, 1);
     return rc;

@@ -192,6 +192,31 @@ static void test_hmac(void)
     }
 }
 
+/* The chain against one reference HMAC per step, for chains of 1 to 6 messages. */
+static void test_hmac_chain(void)
+{
+    struct fsx_bytes msgs[6];
+    unsigned char got[32], want[32];
+    size_t n, i, bad = 0;
+
+    for (i = 0; i < 6; i++) {
+        msgs[i].data = data + 100 * i;
+        msgs[i].len = i * 37 % 90; /* 0 to 89 bytes: short, empty, over a block */
+    }
+    for (n = 1; n <= 6; n++) {
+        ref_hmac(key, 44, msgs[0].data, msgs[0].len, want);
+        for (i = 1; i < n; i++)
+            ref_hmac(want, 32, msgs[i].data, msgs[i].len, want);
+        if (fsx_hmac_sha256_chain(key, 4, key + 4, 40, msgs, n, got) != 0 ||
+            memcmp(got, want, 32) != 0)
+            bad++;
+    }
+    tu_ok(bad == 0, "hmac chain matches one OpenSSL HMAC() per step", "%lu of 6 chains differ",
+          (unsigned long)bad);
+    tu_ok(fsx_hmac_sha256_chain(key, 4, NULL, 0, msgs, 0, got) == -1, "hmac chain of nothing",
+          "accepted");
+}
+
 int main(void)
 {
     data = (unsigned char *)malloc(BIG);
@@ -202,6 +227,7 @@ int main(void)
     test_sha256();
     test_sha1_hex();
     test_hmac();
+    test_hmac_chain();
     free(data);
     return tu_report("crypto");
 }
