@@ -394,6 +394,19 @@ print(json.dumps(compat_shell_split(json.load(sys.stdin))[3:]))
       assert.matches("cannot be split into words: no closing quotation", err.message)
     end)
 
+    it("stops a command that does not finish within its time limit", function()
+      local process = require("fsx.credentials.process")
+      local saved = process.timeout
+      process.timeout = 1
+      local started = os.time()
+      local ok, err = pcall(function() return process_provider("hang"):get() end)
+      process.timeout = saved
+      assert.is_false(ok)
+      assert.are.equal("CredentialProcessError", err.code)
+      assert.matches("did not finish within 1 s", err.message)
+      assert.is_true(os.time() - started < 15, "the call took " .. (os.time() - started) .. " s")
+    end)
+
     it("reports junk output without echoing it", function()
       local err = get_error(process_provider("junk"), "CredentialProcessError")
       assert.matches("not a JSON object", err.message)

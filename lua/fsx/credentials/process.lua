@@ -15,13 +15,20 @@
 -- quoted (scrubbed, short) when the command fails.
 --
 -- The command blocks the calling process while it runs (no coroutine
--- yield), so inside OpenResty prefer a source that uses the transport.
+-- yield), so inside OpenResty prefer a source that uses the transport. It
+-- runs under coreutils' `timeout` (when installed): a command still running
+-- after `M.timeout` seconds (default 60, as the AWS SDK for Go allows) is
+-- killed with its process group, and the call raises
+-- `CredentialProcessError` instead of hanging.
 -- @module fsx.credentials.process
 local util = require("fsx.credentials.util")
 local errors = require("fsx.error")
 local ini = require("fsx.ini")
 
 local M = { name = "process" }
+
+--- Seconds a command may run before it is killed (see the module's header).
+M.timeout = 60
 
 local MARK = "\n__fsx_exit_status="
 local MAX_OUTPUT = 1048576
@@ -61,8 +68,15 @@ function M.run(_ctx, command, profile)
     words[i] = shell_quote(w)
   end
   local errfile = os.tmpname()
-  local cmd = "(" .. table.concat(words, " ") .. ") 2>" .. shell_quote(errfile)
+  local limit = math.max(1, math.floor(tonumber(M.timeout) or 60))
+  local argv = table.concat(words, " ")
+  -- timeout(1) exits 124 when it stopped the command (137 when the command
+  -- ignored SIGTERM and got SIGKILL 2 s later)
+  -- (the shell's own stderr goes nowhere: it would report "Killed" there)
+  local cmd = "exec 2>/dev/null; (if command -v timeout >/dev/null 2>&1; then timeout -k 2 "
+    .. limit .. " " .. argv .. "; else " .. argv .. "; fi) 2>" .. shell_quote(errfile)
     .. " </dev/null; printf '" .. MARK:gsub("\n", "\\n") .. "%d' $?"
+  local started = os.time()
   local pipe, perr = io.popen(cmd, "r")
   if not pipe then
     os.remove(errfile)
@@ -86,6 +100,9 @@ function M.run(_ctx, command, profile)
   -- decoding registers whatever secrets it printed: they are scrubbed from
   -- every message from now on, its stderr line included
   local obj, why = util.decode_object(body)
+  if (status == 124 or status == 137) and os.difftime(os.time(), started) >= limit - 1 then
+    fail(profile, string.format("did not finish within %d s and was stopped", limit))
+  end
   if status ~= 0 then
     fail(profile, string.format("exited with status %d%s", status, hint))
   end
