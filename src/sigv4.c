@@ -39,8 +39,10 @@
  * Secrets: a derived key not held by the cache never leaves crypto.c's
  * HMAC chain (the signature is the chain's last MAC), which wipes it; the
  * cache keeps keys, prepared states and a masked copy of each secret (see
- * below), wiped on replacement and on free; result buffers are wiped on
- * free because the canonical request may hold the session token.
+ * below), wiped on replacement and on free. The result's buffers may hold
+ * the session token (in the canonical request): a signature overwrites the
+ * last one's bytes and wipes what they left past its end (result_reuse),
+ * and a failure or fsx_sigv4_result_free wipes them all.
  */
 #include "sigv4.h"
 
@@ -748,6 +750,50 @@ static void result_clear(struct fsx_sigv4_result *res, int wipe)
     res->n_added = 0;
 }
 
+/*
+ * The result's buffers that may hold secrets (the canonical request holds
+ * the session token; the string to sign is scratch for the encoded query).
+ */
+#define N_SECRET_BUFS 3
+
+static void secret_bufs(struct fsx_sigv4_result *res, struct fsx_buf *b[N_SECRET_BUFS])
+{
+    b[0] = &res->canonical_request;
+    b[1] = &res->string_to_sign;
+    b[2] = &res->authorization;
+}
+
+/*
+ * result_clear(res, 0) for a signature that rewrites every output: the
+ * secret buffers' bytes are not wiped but overwritten, and high[] receives
+ * how far each reached, so that result_wipe_rest clears only what the new
+ * signature leaves of them. Each byte is then written or wiped once.
+ */
+static void result_reuse(struct fsx_sigv4_result *res, size_t high[N_SECRET_BUFS])
+{
+    struct fsx_buf *b[N_SECRET_BUFS];
+    size_t i;
+
+    secret_bufs(res, b);
+    for (i = 0; i < N_SECRET_BUFS; i++) {
+        high[i] = b[i]->len;
+        b[i]->len = 0;
+    }
+    result_clear(res, 0); /* wipes nothing now: every secret buffer is empty */
+}
+
+/* Wipe what an earlier, longer content left past the end of each secret buffer. */
+static void result_wipe_rest(struct fsx_sigv4_result *res, const size_t high[N_SECRET_BUFS])
+{
+    struct fsx_buf *b[N_SECRET_BUFS];
+    size_t i;
+
+    secret_bufs(res, b);
+    for (i = 0; i < N_SECRET_BUFS; i++)
+        if (high[i] > b[i]->len)
+            fsx_wipe(b[i]->data + b[i]->len, high[i] - b[i]->len);
+}
+
 /* ---- canonical request, string to sign, key, signature ---------------- */
 
 static void hex32(const unsigned char d[32], char out[65])
@@ -1149,14 +1195,14 @@ int fsx_sigv4_sign(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *
     struct req_info info;
     struct cache_slot *slot = NULL;
     unsigned char mac[32];
-    size_t secret_len;
+    size_t secret_len, high[N_SECRET_BUFS];
     int rc = -1;
 
     if (res == NULL) {
         fsx_error_set(err, FSX_ERR_VALIDATION, "MissingField", "sigv4: no result");
         return -1;
     }
-    result_clear(res, 0);
+    result_reuse(res, high);
     if (validate_on(req, err, &info) != 0)
         goto done;
     if (canonical_request_on(req, &info, res, err) != 0 ||
@@ -1188,6 +1234,7 @@ int fsx_sigv4_sign(const struct fsx_sigv4_request *req, struct fsx_sigv4_cache *
 crypto_failed:
     fsx_error_set(err, FSX_ERR_CRYPTO, "CryptoFailure", "sigv4: hmac-sha256 failed");
 done:
+    result_wipe_rest(res, high);
     if (rc != 0)
         result_clear(res, 1);
     return rc;

@@ -666,6 +666,58 @@ static void test_validation(void)
     fsx_sigv4_result_free(&res);
 }
 
+/*
+ * A result reused for a shorter signature keeps nothing of the longer one
+ * past its end, and a failed signature leaves no byte of the last one.
+ */
+static void test_reuse_leaves_nothing(void)
+{
+    static const char token[] = "TOKEN-0123456789-0123456789-0123456789-0123456789-0123456789";
+    static const char query[] = "X-Amz-Security-Token=TOKEN-0123456789-0123456789-0123456789";
+    struct fsx_sigv4_request req;
+    struct fsx_sigv4_result res;
+    struct fsx_error err;
+    struct fsx_buf *b[3];
+    size_t old[3], i, j, checked = 0;
+    int ok, clean = 1;
+
+    fsx_sigv4_result_init(&res);
+    b[0] = &res.canonical_request;
+    b[1] = &res.string_to_sign;
+    b[2] = &res.authorization;
+    base_request(&req);
+    req.session_token = token;
+    req.query = query;
+    req.query_len = sizeof(query) - 1;
+    req.service = "a-service-with-a-long-name";
+    req.access_key_id = "AKIDEXAMPLE-A-LONGER-KEY-ID";
+    ok = fsx_sigv4_sign(&req, NULL, &res, &err) == 0;
+    for (i = 0; i < 3; i++)
+        old[i] = b[i]->len;
+    base_request(&req);
+    ok = ok && fsx_sigv4_sign(&req, NULL, &res, &err) == 0;
+    for (i = 0; ok && i < 3; i++) {
+        for (j = b[i]->len + 1; j < old[i]; j++, checked++)
+            if (b[i]->data[j] != '\0')
+                clean = 0;
+    }
+    tu_ok(ok && clean && checked > 0, "a shorter signature leaves none of the longer one",
+          "signed %d, clean %d, %lu bytes checked", ok, clean, (unsigned long)checked);
+
+    for (i = 0; i < 3; i++)
+        old[i] = b[i]->len;
+    req.method = "";
+    ok = fsx_sigv4_sign(&req, NULL, &res, &err) == -1;
+    for (i = 0, checked = 0, clean = 1; ok && i < 3; i++) {
+        for (j = 0; j < old[i]; j++, checked++)
+            if (b[i]->data[j] != '\0')
+                clean = 0;
+    }
+    tu_ok(ok && clean && checked > 0, "a failed signature leaves no byte of the last one",
+          "failed %d, clean %d, %lu bytes checked", ok, clean, (unsigned long)checked);
+    fsx_sigv4_result_free(&res);
+}
+
 /* ---- added headers, flags and reuse ---------------------------------------- */
 
 static int has_added(const struct fsx_sigv4_result *res, const char *name, const char *value)
@@ -965,6 +1017,7 @@ int main(void)
     test_queries();
     test_headers();
     test_validation();
+    test_reuse_leaves_nothing();
     test_added_headers();
     test_cache();
     test_error();
