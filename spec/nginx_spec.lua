@@ -199,6 +199,11 @@ describe("fsx.transport.ngx with a fake cosocket", function()
                            "\r\n", nil, { max_header_bytes = 64 * 1024 })
     local _, kind, code = send(request())
     assert.same({ "transport", "HeadersTooLarge" }, { kind, code })
+    -- one header line that does not end within the cap
+    send = transport("HTTP/1.1 200 OK\r\nX-F: " .. ("f"):rep(256 * 1024), nil,
+                     { max_header_bytes = 64 * 1024 })
+    _, kind, code = send(request())
+    assert.same({ "transport", "HeadersTooLarge" }, { kind, code })
   end)
 
   it("rejects garbage, bad chunk sizes and conflicting lengths", function()

@@ -828,6 +828,11 @@ int fsx_http_perform(struct fsx_http *h, const struct fsx_http_request *req,
     else if (r->too_large == TOO_LARGE_HEADERS)
         fsx_error_set(err, FSX_ERR_TOO_LARGE, "HeadersTooLarge",
                       "response headers exceed %zu bytes", r->max_header_bytes);
+    else if (rc == CURLE_OUT_OF_MEMORY && !r->headers_done)
+        /* libcurl refuses a header line longer than CURL_MAX_HTTP_HEADER with
+         * this code, before our header callback sees any of it */
+        fsx_error_set(err, FSX_ERR_TOO_LARGE, "HeadersTooLarge",
+                      "a response header line exceeds %d bytes", CURL_MAX_HTTP_HEADER);
     else if (rc == CURLE_WRITE_ERROR)
         fsx_error_set(err, FSX_ERR_MEMORY, "OutOfMemory", "out of memory receiving the response");
     else

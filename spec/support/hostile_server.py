@@ -10,6 +10,7 @@ the request picks the behaviour (a query string is ignored):
   /big/N              200, N bytes with Content-Length (refused up front by a cap)
   /big-chunked/N      200, N bytes chunked, no length (refused while reading)
   /headers-fast       200 status line, then header lines as fast as possible, forever
+  /header-line-endless 200 status line, then one header line that never ends
   /headers-slow       200 status line, then one short header line every 0.2 s, forever
   /body-stall         headers with Content-Length 1000, 10 bytes of body, then silence
   /body-trickle       chunked body, one byte every 0.1 s, forever
@@ -193,6 +194,12 @@ def handle(conn):
         while not STOP.is_set():
             conn.sendall(b"X-Filler-%d" % i + line)
             i += 1
+    elif mode == "header-line-endless":
+        send_head(conn)
+        conn.sendall(b"X-Endless: ")
+        block = b"h" * 65536
+        while not STOP.is_set():
+            conn.sendall(block)
     elif mode == "headers-slow":
         send_head(conn)
         i = 0
