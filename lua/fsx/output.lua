@@ -16,6 +16,8 @@
 -- * generic: keys through `fsx.names.to_snake`, arrays kept as arrays.
 --
 -- JSON nulls are dropped everywhere; tables nested deeper than 200 give nil.
+-- The decoded tables are `fsx.json.decode`'s, without metatables, and are
+-- read with plain indexing.
 --
 -- What the service sends is checked where a wrong answer would pass for a
 -- right one (docs/validation.md): every value the model describes must have
