@@ -80,8 +80,6 @@ describe_nginx("credentials from IMDS inside Nginx", function()
   local imds, srv, dir
 
   setup(function()
-    assert(io.open(nginx.build_dir() .. "/fsx/core.so"),
-           "build the C module for LuaJIT first: make LUA=luajit")
     dir = nginx.tempdir("imds")
     imds = spawn_server(dir, "imds_server.py")
     local err
@@ -120,8 +118,6 @@ describe_nginx("credentials refresh inside Nginx when the refreshing request is 
   local container, srv, dir
 
   setup(function()
-    assert(io.open(nginx.build_dir() .. "/fsx/core.so"),
-           "build the C module for LuaJIT first: make LUA=luajit")
     dir = nginx.tempdir("creds")
     container = spawn_server(dir, "container_server.py", "--mode slow --delay " .. DELAY)
     local err

@@ -642,8 +642,6 @@ describe_nginx("fsx inside Nginx against the local FSx server", function()
   local fsx_server, srv
 
   setup(function()
-    assert(io.open(nginx.build_dir() .. "/fsx/core.so"),
-           "build the C module for LuaJIT first: make LUA=luajit")
     fsx_server = helpers.start_fsx_server()
     fsx_server:config{ backup_seconds = 0.5 }
     local err

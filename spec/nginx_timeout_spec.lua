@@ -47,8 +47,6 @@ describe_nginx("the Nginx transport's timeout bounds the whole attempt", functio
   local srv, hostile
 
   setup(function()
-    assert(io.open(nginx.build_dir() .. "/fsx/core.so"),
-           "build the C module for LuaJIT first: make LUA=luajit")
     hostile = procs.start("hostile_server.py")
     local err
     srv, err = nginx.start{ server = SERVER }

@@ -141,8 +141,6 @@ describe_nginx("an IPv6 loopback endpoint inside a real Nginx", function()
   local server, srv
 
   setup(function()
-    assert(io.open(nginx.build_dir() .. "/fsx/core.so"),
-           "build the C module for LuaJIT first: make LUA=luajit")
     server = helpers.start_fsx_server{ args = { "--host", "::1" } }
     local creds = helpers.credentials()
     local err

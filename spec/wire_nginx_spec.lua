@@ -54,8 +54,6 @@ describe_nginx("answers off the wire, inside Nginx", function()
   local srv, wire
 
   setup(function()
-    assert(io.open(nginx.build_dir() .. "/fsx/core.so"),
-           "build the C module for LuaJIT first: make LUA=luajit")
     wire = procs.start("wire_server.py")
     local err
     srv, err = nginx.start{ server = SERVER }

@@ -204,9 +204,13 @@ Server.__index = Server
 --   `${prefix}`, `${modules}`, `${root}` and `${lua_paths}` are expanded,
 --   or a function(vars) -> string), `vars` (more values), `env` (map of variables set for the
 --   nginx process), `workers` (default 1), `log_level` (default "info")
--- @return a server handle, or nil and a message (with the error log)
+-- @return a server handle, or nil and a message (with the error log, or
+--   saying that the LuaJIT build of fsx/core.so is missing)
 function M.start(opts)
   opts = opts or {}
+  local so = io.open(M.build_dir(opts.root) .. "/fsx/core.so")
+  if not so then return nil, "build the C module for LuaJIT first: make LUA=luajit" end
+  so:close()
   local prefix = M.tempdir("nginx")
   for _, d in ipairs{ "conf", "logs", "tmp" } do
     assert(M.execute("mkdir -p " .. q(prefix .. "/" .. d)))
