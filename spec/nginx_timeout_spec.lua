@@ -11,7 +11,6 @@
 local cjson = require "cjson"
 local core = require "fsx.core"
 local nginx = require "support.nginx"
-local procs = require "support.procs"
 
 local describe_nginx = nginx.describe_nginx(describe, pending)
 
@@ -44,23 +43,13 @@ local SERVER = [[
 ]]
 
 describe_nginx("the Nginx transport's timeout bounds the whole attempt", function()
-  local srv, hostile
-
-  setup(function()
-    hostile = procs.start("hostile_server.py")
-    local err
-    srv, err = nginx.start{ server = SERVER }
-    assert(srv, err)
-  end)
-
-  teardown(function()
-    if srv then srv:stop() end
-    procs.stop(hostile)
-  end)
+  local env = nginx.with_backend("hostile_server.py", { server = SERVER })
+  setup(env.start)
+  teardown(env.stop)
 
   local function get(path)
     local h = assert(core.http_new())
-    local _, _, body = h:perform{ method = "GET", url = hostile.url .. path, timeout = 5 }
+    local _, _, body = h:perform{ method = "GET", url = env.backend.url .. path, timeout = 5 }
     h:close()
     return body
   end
@@ -68,9 +57,9 @@ describe_nginx("the Nginx transport's timeout bounds the whole attempt", functio
   before_each(function() get("/reset") end)
 
   local function call(path)
-    local url = hostile.url .. path
-    local status, body = srv:get("/call?timeout=" .. TIMEOUT .. "&url=" .. url, { max_time = 120 })
-    assert.equal(200, status, body .. "\n" .. srv:log(2000))
+    local url = env.backend.url .. path
+    local status, body = env.srv:get("/call?timeout=" .. TIMEOUT .. "&url=" .. url, { max_time = 120 })
+    assert.equal(200, status, body .. "\n" .. env.srv:log(2000))
     return cjson.decode(body), tonumber(get("/count"):match('"requests":%s*(%d+)'))
   end
 

@@ -51,27 +51,17 @@ local SERVER = [[
 ]]
 
 describe_nginx("answers off the wire, inside Nginx", function()
-  local srv, wire
+  local env = nginx.with_backend("wire_server.py", { server = SERVER })
+  setup(env.start)
+  teardown(env.stop)
 
-  setup(function()
-    wire = procs.start("wire_server.py")
-    local err
-    srv, err = nginx.start{ server = SERVER }
-    assert(srv, err)
-  end)
-
-  teardown(function()
-    if srv then srv:stop() end
-    procs.stop(wire)
-  end)
-
-  local function script(steps) answers.script(wire, steps) end
+  local function script(steps) answers.script(env.backend, steps) end
 
   local function call(op, twice)
-    local status, body = srv:get("/call?op=" .. op .. (twice and "&twice=1" or "") .. "&url=" .. wire.url .. "/",
+    local status, body = env.srv:get("/call?op=" .. op .. (twice and "&twice=1" or "") .. "&url=" .. env.backend.url .. "/",
                                  { max_time = 60 })
-    assert.equal(200, status, body .. "\n" .. srv:log(2000))
-    return cjson.decode(body), procs.stats(wire).log
+    assert.equal(200, status, body .. "\n" .. env.srv:log(2000))
+    return cjson.decode(body), procs.stats(env.backend).log
   end
 
   local function assert_same_call(log, n)

@@ -197,6 +197,29 @@ end
 local Server = {}
 Server.__index = Server
 
+--- The test server `script` (spec/support/procs.lua) and Nginx with `opts`
+-- (as `start`), for one `describe` block:
+--     local env = nginx.with_backend("wire_server.py", { server = SERVER })
+--     setup(env.start)
+--     teardown(env.stop)
+-- @treturn table `start` and `stop`, and after `start`: `backend` (the
+--   procs handle) and `srv` (the Nginx handle)
+function M.with_backend(script, opts)
+  local procs = require "support.procs"
+  local h = {}
+  function h.start()
+    h.backend = procs.start(script)
+    local err
+    h.srv, err = M.start(opts)
+    assert(h.srv, err)
+  end
+  function h.stop()
+    if h.srv then h.srv:stop() end
+    procs.stop(h.backend)
+  end
+  return h
+end
+
 --- Start Nginx.
 -- @tparam table opts `main` (main-context directives, e.g. `env`), `http`
 --   (http-context directives), `server` (directives of the one server),
