@@ -832,3 +832,38 @@ describe("list_backups, token reuse and AWS_BACKUP against the local server", fu
     assert.equal(1, #server:requests("DeleteBackup"))
   end)
 end)
+
+describe("backup.read_resource", function()
+  local backup = require "fsx.backup"
+
+  -- a client whose Describe* calls answer with an empty list, as a service
+  -- may for an id it has just forgotten
+  local function forgetful()
+    local asked = {}
+    local c = {}
+    function c.describe_volumes(self, args)
+      assert.equal(c, self)
+      asked[#asked + 1] = { "describe_volumes", args }
+      return { volumes = {} }
+    end
+    function c.describe_file_systems(self, args)
+      assert.equal(c, self)
+      asked[#asked + 1] = { "describe_file_systems", args }
+      return { file_systems = {} }
+    end
+    return c, asked
+  end
+
+  it("names the volume or file system that an empty listing leaves out", function()
+    local c, asked = forgetful()
+    local e = err_of(backup.read_resource, c, { volume_id = VOL_ONTAP })
+    assert.same({ "service", "VolumeNotFound", "DescribeVolumes" }, { e.kind, e.code, e.operation })
+    assert.equal("create_backup: volume " .. VOL_ONTAP .. " was not found", e.message)
+    e = err_of(backup.read_resource, c, { file_system_id = FS_WINDOWS }, "copy_backup")
+    assert.same({ "service", "FileSystemNotFound", "DescribeFileSystems" },
+                { e.kind, e.code, e.operation })
+    assert.equal("copy_backup: file system " .. FS_WINDOWS .. " was not found", e.message)
+    assert.same({ { "describe_volumes", { volume_ids = { VOL_ONTAP } } },
+                  { "describe_file_systems", { file_system_ids = { FS_WINDOWS } } } }, asked)
+  end)
+end)

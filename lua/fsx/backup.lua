@@ -80,6 +80,17 @@ local function list_tags(self, arn)
   return out
 end
 
+-- How each kind of backed-up resource is described by its id.
+local RESOURCES = {
+  volume = { id_arg = "volume_id", describe = "describe_volumes", ids_arg = "volume_ids",
+             list = "volumes", not_found = "VolumeNotFound", operation = "DescribeVolumes",
+             noun = "volume" },
+  file_system = { id_arg = "file_system_id", describe = "describe_file_systems",
+                  ids_arg = "file_system_ids", list = "file_systems",
+                  not_found = "FileSystemNotFound", operation = "DescribeFileSystems",
+                  noun = "file system" },
+}
+
 --- The resource create_backup would back up and its tags.
 -- @param client the client
 -- @tparam table args `file_system_id` or `volume_id`
@@ -88,21 +99,13 @@ end
 -- @treturn table its tags, a list of `{ key =, value = }`
 function M.read_resource(client, args, op)
   op = op or "create_backup"
-  local resource
-  if args.volume_id ~= nil then
-    local out = client:describe_volumes{ volume_ids = { args.volume_id } }
-    resource = out.volumes and out.volumes[1]
-    if not resource then
-      errors.raise{ kind = "service", code = "VolumeNotFound", operation = "DescribeVolumes",
-        message = op .. ": volume " .. args.volume_id .. " was not found" }
-    end
-  else
-    local out = client:describe_file_systems{ file_system_ids = { args.file_system_id } }
-    resource = out.file_systems and out.file_systems[1]
-    if not resource then
-      errors.raise{ kind = "service", code = "FileSystemNotFound", operation = "DescribeFileSystems",
-        message = op .. ": file system " .. args.file_system_id .. " was not found" }
-    end
+  local r = args.volume_id ~= nil and RESOURCES.volume or RESOURCES.file_system
+  local id = args[r.id_arg]
+  local out = client[r.describe](client, { [r.ids_arg] = { id } })
+  local resource = out[r.list] and out[r.list][1]
+  if not resource then
+    errors.raise{ kind = "service", code = r.not_found, operation = r.operation,
+      message = op .. ": " .. r.noun .. " " .. id .. " was not found" }
   end
   local list = resource.tags
   if list == nil and resource.resource_arn then list = list_tags(client, resource.resource_arn) end
