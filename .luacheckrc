@@ -9,8 +9,8 @@
 std = "min"
 
 -- LuaJIT's `jit` table: read only, and always behind `type(jit) == "table"`
--- (fsx.useragent, fsx.cli and the .busted file pick the build directory
--- and the user agent with it).
+-- (fsx.useragent, fsx.cli, fsx.output and the .busted file pick the user
+-- agent, the answer walker and the build directory with it).
 read_globals = { "jit" }
 
 max_line_length = 120

@@ -42,7 +42,7 @@ LDFLAGS ?=
 BUILD ?= build/$(notdir $(LUA))
 CORE_SRC = src/buf.c src/error.c src/text.c src/crypto.c src/sigv4.c src/sign_call.c
 HTTP_SRC = src/http.c src/interrupt.c
-BIND_SRC = src/fsx_core.c src/lua_util.c src/lua_http.c src/lua_sign.c
+BIND_SRC = src/fsx_core.c src/lua_util.c src/lua_http.c src/lua_sign.c src/lua_convert.c
 HEADERS = $(wildcard src/*.h)
 
 # install locations (luarocks passes LIBDIR/LUADIR; make install uses these)

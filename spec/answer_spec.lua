@@ -4,6 +4,7 @@
 -- result, or with members of the wrong JSON type, is a `decode` error, never
 -- a success; a right one comes back with the model's integers as integers.
 local fsx = require "fsx"
+local output = require "fsx.output"
 local helpers = require "helpers"
 local procs = require "support.procs"
 
@@ -53,18 +54,23 @@ describe("a 2xx answer", function()
     { "with FileSystem a number", '{"Backup":' .. BACKUP:gsub('"FileSystem":{.-}}$', '"FileSystem":7}', 1) .. "}",
       "a number at .backup.file_system" },
   }
-  for _, case in ipairs(cases) do
-    it(case[1] .. " is a decode error for create_backup, never a success", function()
-      local err = refused("create_backup", { file_system_id = FS }, case[2])
-      assert.equal("CreateBackup", err.operation)
-      assert.equal("answer-server-1", err.request_id)
-      assert.equal(200, err.status)
-      assert.equal(1, err.attempts)
-      assert.is_true(err.retryable)
-      -- the token that lets the caller repeat the call without a second backup
-      assert.matches("^%x+%-%x+%-%x+%-%x+%-%x+$", err.client_request_token)
-      assert.truthy(err.message:find(case[3], 1, true), err.message)
-    end)
+  -- fsx.output's two answer walkers (each runtime uses one of them)
+  for _, walker in ipairs{ "lua", "c" } do
+    for _, case in ipairs(cases) do
+      it(case[1] .. " is a decode error for create_backup, never a success (" .. walker .. " walker)", function()
+        output._use_walker(walker)
+        finally(function() output._use_walker() end)
+        local err = refused("create_backup", { file_system_id = FS }, case[2])
+        assert.equal("CreateBackup", err.operation)
+        assert.equal("answer-server-1", err.request_id)
+        assert.equal(200, err.status)
+        assert.equal(1, err.attempts)
+        assert.is_true(err.retryable)
+        -- the token that lets the caller repeat the call without a second backup
+        assert.matches("^%x+%-%x+%-%x+%-%x+%-%x+$", err.client_request_token)
+        assert.truthy(err.message:find(case[3], 1, true), err.message)
+      end)
+    end
   end
 
   it("without its result or of the wrong type is a decode error through client:call too", function()
@@ -109,26 +115,30 @@ describe("a 2xx answer", function()
     refused("describe_backups", {}, '{"Backups":[' .. BACKUP .. '],"NextToken":5}')
   end)
 
-  it("that is right converts, with the model's integers as integers", function()
-    local c = client('{"Backup":' .. BACKUP .. '}')
-    local backup = c:create_backup{ file_system_id = FS }
-    assert.equal("backup-0123456789abcdef0", backup.backup_id)
-    assert.equal(100, backup.progress_percent)
-    assert.equal(1099511627776, backup.size_in_bytes)
-    assert.equal(1200, backup.file_system.storage_capacity)
-    assert.equal(1700000000.5, backup.creation_time)
-    local math_type = rawget(math, "type")
-    if math_type then -- Lua 5.3+: integers are a subtype
-      assert.equal("integer", math_type(backup.progress_percent))
-      assert.equal("integer", math_type(backup.size_in_bytes))
-      assert.equal("integer", math_type(backup.file_system.storage_capacity))
-      assert.equal("float", math_type(backup.creation_time))
-      assert.equal("100", tostring(backup.progress_percent))
-    else
-      assert.equal("100", tostring(backup.progress_percent))
-      assert.equal("1200", tostring(backup.file_system.storage_capacity))
-    end
-  end)
+  for _, walker in ipairs{ "lua", "c" } do
+    it("that is right converts, with the model's integers as integers (" .. walker .. " walker)", function()
+      output._use_walker(walker)
+      finally(function() output._use_walker() end)
+      local c = client('{"Backup":' .. BACKUP .. '}')
+      local backup = c:create_backup{ file_system_id = FS }
+      assert.equal("backup-0123456789abcdef0", backup.backup_id)
+      assert.equal(100, backup.progress_percent)
+      assert.equal(1099511627776, backup.size_in_bytes)
+      assert.equal(1200, backup.file_system.storage_capacity)
+      assert.equal(1700000000.5, backup.creation_time)
+      local math_type = rawget(math, "type")
+      if math_type then -- Lua 5.3+: integers are a subtype
+        assert.equal("integer", math_type(backup.progress_percent))
+        assert.equal("integer", math_type(backup.size_in_bytes))
+        assert.equal("integer", math_type(backup.file_system.storage_capacity))
+        assert.equal("float", math_type(backup.creation_time))
+        assert.equal("100", tostring(backup.progress_percent))
+      else
+        assert.equal("100", tostring(backup.progress_percent))
+        assert.equal("1200", tostring(backup.file_system.storage_capacity))
+      end
+    end)
+  end
 
   it("of an operation without a required result carries what the request named, and nothing more", function()
     local c = client('{"BackupId":"backup-0123456789abcdef0"}')

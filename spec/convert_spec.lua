@@ -166,12 +166,79 @@ function gen_value(name, depth)
   return gen_typed(s)
 end
 
-describe("output conversion", function()
-  local OPS = { "DescribeFileSystems", "DescribeBackups", "DescribeVolumes", "CreateBackup",
-                "DescribeStorageVirtualMachines", "DescribeSnapshots", "CopyBackup",
-                "DescribeDataRepositoryTasks", "UpdateFileSystem", "DescribeFileCaches" }
+-- The operations of the generated answers.
+local OPS = { "DescribeFileSystems", "DescribeBackups", "DescribeVolumes", "CreateBackup",
+              "DescribeStorageVirtualMachines", "DescribeSnapshots", "CopyBackup",
+              "DescribeDataRepositoryTasks", "UpdateFileSystem", "DescribeFileCaches" }
+
+-- A CreateBackup answer as the service writes it.
+local RESPONSE = [[{
+  "Backup": {
+    "BackupId": "backup-0123456789abcdef0",
+    "Lifecycle": "CREATING",
+    "Type": "USER_INITIATED",
+    "ProgressPercent": 0,
+    "CreationTime": 1700000000.123,
+    "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "ResourceARN": "arn:aws:fsx:us-east-1:123456789012:backup/backup-0123456789abcdef0",
+    "Tags": [ { "Key": "Name", "Value": "nightly" }, { "Key": "Größe", "Value": "日本語 テスト" } ],
+    "OwnerId": "123456789012",
+    "ResourceType": "FILE_SYSTEM",
+    "FailureDetails": null,
+    "BrandNewField": { "SomeValue": 1, "NestedList": [ { "InnerKey": "x" } ] },
+    "FileSystem": {
+      "OwnerId": "123456789012",
+      "CreationTime": 1690000000,
+      "FileSystemId": "fs-0123456789abcdef0",
+      "FileSystemType": "LUSTRE",
+      "Lifecycle": "AVAILABLE",
+      "StorageCapacity": 1200,
+      "StorageType": "SSD",
+      "VpcId": "vpc-01234567",
+      "SubnetIds": [ "subnet-01234567" ],
+      "NetworkInterfaceIds": [ "eni-01234567", "eni-89abcdef" ],
+      "DNSName": "fs-0123456789abcdef0.fsx.us-east-1.amazonaws.com",
+      "KmsKeyId": null,
+      "ResourceARN": "arn:aws:fsx:us-east-1:123456789012:file-system/fs-0123456789abcdef0",
+      "Tags": [],
+      "LustreConfiguration": {
+        "WeeklyMaintenanceStartTime": "1:05:00",
+        "DataRepositoryConfiguration": {
+          "Lifecycle": "AVAILABLE",
+          "ImportPath": "s3://bucket/prefix",
+          "ImportedFileChunkSize": 1024,
+          "AutoImportPolicy": "NEW_CHANGED"
+        },
+        "DeploymentType": "PERSISTENT_2",
+        "PerUnitStorageThroughput": 125,
+        "MountName": "abcdefgh",
+        "CopyTagsToBackups": true,
+        "LogConfiguration": { "Level": "WARN_ERROR",
+          "Destination": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/fsx/lustre" }
+      },
+      "AdministrativeActions": [ {
+        "AdministrativeActionType": "FILE_SYSTEM_UPDATE",
+        "ProgressPercent": 50,
+        "RequestTime": 1690000500,
+        "Status": "IN_PROGRESS",
+        "TargetFileSystemValues": { "StorageCapacity": 2400, "OntapConfiguration": null }
+      } ],
+      "FileSystemTypeVersion": "2.12"
+    }
+  }
+}]]
+
+-- fsx.output has two walkers (the Lua one and fsx.core.answer_walker) and
+-- uses one per runtime: every case of this block runs through each of them,
+-- on every runtime.
+local WALKERS = { "lua", "c" }
+
+for _, walker in ipairs(WALKERS) do describe("output conversion (" .. walker .. " walker)", function()
+  setup(function() output._use_walker(walker) end)
+  teardown(function() output._use_walker() end)
 
   it("matches the reference on 600 generated answers of 10 operations", function()
+    seed = 12345 -- the same answers for each walker
     local converted, refused = 0, 0
     for round = 1, 60 do
       for _, op in ipairs(OPS) do
@@ -273,64 +340,8 @@ describe("output conversion", function()
   end)
 
   describe("output", function()
-    local response = [[{
-      "Backup": {
-        "BackupId": "backup-0123456789abcdef0",
-        "Lifecycle": "CREATING",
-        "Type": "USER_INITIATED",
-        "ProgressPercent": 0,
-        "CreationTime": 1700000000.123,
-        "KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "ResourceARN": "arn:aws:fsx:us-east-1:123456789012:backup/backup-0123456789abcdef0",
-        "Tags": [ { "Key": "Name", "Value": "nightly" }, { "Key": "Größe", "Value": "日本語 テスト" } ],
-        "OwnerId": "123456789012",
-        "ResourceType": "FILE_SYSTEM",
-        "FailureDetails": null,
-        "BrandNewField": { "SomeValue": 1, "NestedList": [ { "InnerKey": "x" } ] },
-        "FileSystem": {
-          "OwnerId": "123456789012",
-          "CreationTime": 1690000000,
-          "FileSystemId": "fs-0123456789abcdef0",
-          "FileSystemType": "LUSTRE",
-          "Lifecycle": "AVAILABLE",
-          "StorageCapacity": 1200,
-          "StorageType": "SSD",
-          "VpcId": "vpc-01234567",
-          "SubnetIds": [ "subnet-01234567" ],
-          "NetworkInterfaceIds": [ "eni-01234567", "eni-89abcdef" ],
-          "DNSName": "fs-0123456789abcdef0.fsx.us-east-1.amazonaws.com",
-          "KmsKeyId": null,
-          "ResourceARN": "arn:aws:fsx:us-east-1:123456789012:file-system/fs-0123456789abcdef0",
-          "Tags": [],
-          "LustreConfiguration": {
-            "WeeklyMaintenanceStartTime": "1:05:00",
-            "DataRepositoryConfiguration": {
-              "Lifecycle": "AVAILABLE",
-              "ImportPath": "s3://bucket/prefix",
-              "ImportedFileChunkSize": 1024,
-              "AutoImportPolicy": "NEW_CHANGED"
-            },
-            "DeploymentType": "PERSISTENT_2",
-            "PerUnitStorageThroughput": 125,
-            "MountName": "abcdefgh",
-            "CopyTagsToBackups": true,
-            "LogConfiguration": { "Level": "WARN_ERROR",
-              "Destination": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/fsx/lustre" }
-          },
-          "AdministrativeActions": [ {
-            "AdministrativeActionType": "FILE_SYSTEM_UPDATE",
-            "ProgressPercent": 50,
-            "RequestTime": 1690000500,
-            "Status": "IN_PROGRESS",
-            "TargetFileSystemValues": { "StorageCapacity": 2400, "OntapConfiguration": null }
-          } ],
-          "FileSystemTypeVersion": "2.12"
-        }
-      }
-    }]]
-
     it("converts a CreateBackup response to snake_case", function()
-      local out = output.convert("create_backup", cjson.decode(response))
+      local out = output.convert("create_backup", cjson.decode(RESPONSE))
       assert.are.same({
         backup = {
           backup_id = "backup-0123456789abcdef0",
@@ -400,7 +411,7 @@ describe("output conversion", function()
     end)
 
     it("converts large listings, every item alike", function()
-      local body = cjson.decode(response)
+      local body = cjson.decode(RESPONSE)
       local list = {}
       for i = 1, 200 do list[i] = body.Backup end
       local out = output.convert("describe_backups", { Backups = list })
@@ -431,5 +442,317 @@ describe("output conversion", function()
       assert.are.same({}, output.error_fields("IncompatibleParameterError", { Parameter = cjson.null }))
       assert.are.same({}, output.error_fields("CreateBackupRequest", { FileSystemId = FS }))
     end)
+  end)
+end) end
+
+-- The two walkers side by side: each case goes through both, which must give
+-- the same result, with numbers of the same subtype (Lua 5.3+), or the same
+-- error.
+describe("the Lua and C answer walkers", function()
+  local math_type = rawget(math, "type")
+
+  local function identical(v, w, where)
+    assert.equal(type(v), type(w), where)
+    if type(v) == "number" and math_type then assert.equal(math_type(v), math_type(w), where) end
+    if type(v) ~= "table" then
+      assert.equal(v, w, where)
+      return
+    end
+    for k, x in pairs(v) do identical(x, w[k], where .. "[" .. tostring(k) .. "]") end
+    for k in pairs(w) do assert(v[k] ~= nil, where .. ": only the C walker has " .. tostring(k)) end
+  end
+
+  -- fn() under each walker: the same result or the same error. Returns the
+  -- Lua walker's pcall results.
+  local function through_both(fn)
+    local runs = {}
+    for i, w in ipairs(WALKERS) do
+      output._use_walker(w)
+      runs[i] = { pcall(fn) }
+    end
+    output._use_walker()
+    local l, c = runs[1], runs[2]
+    assert.equal(l[1], c[1], "lua: " .. tostring(l[2]) .. ", c: " .. tostring(c[2]))
+    if l[1] then
+      identical(l[2], c[2], "result")
+    else
+      assert.equal(tostring(l[2]), tostring(c[2]))
+      for _, f in ipairs{ "kind", "code", "operation", "message", "retryable" } do
+        assert.equal(l[2][f], c[2][f], f)
+      end
+    end
+    return l[1], l[2]
+  end
+
+  local function both(op, answer)
+    return through_both(function() return output.convert(op, answer) end)
+  end
+
+  local function refused_by_both(op, answer)
+    local ok, err = both(op, answer)
+    assert.is_false(ok, "converted by both")
+    return err.message
+  end
+
+  local function copy(v)
+    if type(v) ~= "table" then return v end
+    local o = {}
+    for k, x in pairs(v) do o[k] = copy(x) end
+    return o
+  end
+
+  it("give the same results and messages on the 600 generated answers", function()
+    seed = 12345
+    local refused = 0
+    for _ = 1, 60 do
+      for _, op in ipairs(OPS) do
+        local v = gen_value(api.operations[op].output, 0)
+        if type(v) == "table" and not both(op, v) then refused = refused + 1 end
+      end
+    end
+    assert.is_true(refused >= 50, refused .. " answers refused")
+  end)
+
+  it("drop JSON nulls everywhere", function()
+    local _, out = both("DescribeBackups", {
+      Backups = { NULL, { BackupId = NULL, Tags = { NULL, { Key = "k", Value = NULL } },
+                          NewFieldX = { DeepKey = NULL, List = { NULL, 1, NULL, { A = NULL } } } }, NULL },
+      NextToken = NULL })
+    assert.are.same({ backups = { { tags = { { key = "k" } }, new_field_x = { list = { 1, {} } } } } }, out)
+  end)
+
+  it("convert members the model lacks generically, nested objects and arrays", function()
+    local _, out = both("DescribeBackups", {
+      Backups = { { BackupId = "b",
+                    FutureThing = { InnerObject = { DeepKey = "x", ArrayOfObjects = { { KeyA = 1 }, { 2, { KeyB = true } } } },
+                                    EmptyArray = {}, [7] = "number key", ["Odd\0Key\255"] = 1, DNSName2 = "x" } } },
+      BrandNewTop = { { SomeKey = 1 }, "two" } })
+    assert.are.same({ backups = { { backup_id = "b",
+                      future_thing = { inner_object = { deep_key = "x", array_of_objects = { { key_a = 1 }, { 2, { key_b = true } } } },
+                                       empty_array = {}, [7] = "number key", ["odd\0key\255"] = 1, dns_name2 = "x" } } },
+                      brand_new_top = { { some_key = 1 }, "two" } }, out)
+    -- an operation without an output shape: the whole answer generically
+    both("DeleteBackup", { BackupId = "b", Lifecycle = "DELETED", Extra = { { A = NULL, B = { 1 } } } })
+  end)
+
+  it("give Integer and Long members as integers where they have integer values", function()
+    local _, out = both("DescribeBackups", { Backups = {
+      { BackupId = "b", ProgressPercent = 100.0, SizeInBytes = 2 ^ 53, CreationTime = 1700000000.0, NewCount = 7.0,
+        FileSystem = { StorageCapacity = 1.5, LustreConfiguration = { PerUnitStorageThroughput = -0.0 } } },
+      { BackupId = "c", ProgressPercent = 100, SizeInBytes = 1e300 } } })
+    local b = out.backups[1]
+    assert.equal("100", tostring(b.progress_percent))
+    assert.equal("9007199254740992", string.format("%.0f", b.size_in_bytes))
+    assert.equal(1.5, b.file_system.storage_capacity)
+    if math_type then
+      assert.equal("integer", math_type(b.progress_percent))
+      assert.equal("integer", math_type(b.size_in_bytes))
+      assert.equal("integer", math_type(b.file_system.lustre_configuration.per_unit_storage_throughput))
+      assert.equal("float", math_type(b.creation_time))
+      assert.equal("float", math_type(b.new_count))
+      assert.equal("integer", math_type(out.backups[2].progress_percent))
+      assert.equal("float", math_type(out.backups[2].size_in_bytes))
+    end
+  end)
+
+  it("keep empty arrays and objects", function()
+    both("DescribeBackups", {})
+    both("DescribeBackups", { Backups = {} })
+    local _, out = both("DescribeBackups", { Backups = { {}, { Tags = {}, FileSystem = {}, NewThing = {} } } })
+    assert.are.same({ backups = { {}, { tags = {}, file_system = {}, new_thing = {} } } }, out)
+  end)
+
+  it("give nil from the same depth on (201 nested tables)", function()
+    local function chain(n)
+      local t = { Leaf = 1 }
+      for _ = 2, n do t = { Down = t } end
+      return t
+    end
+    -- the answer, its list and the backup are 3 tables: Unknown's chain starts at depth 4
+    for n = 195, 200 do
+      local _, out = both("DescribeBackups", { Backups = { { Unknown = chain(n) } } })
+      local t, levels = out.backups[1].unknown, 0
+      while type(t) == "table" do t, levels = t.down, levels + 1 end
+      assert.equal(math.min(n, 197), levels, n .. " nested")
+    end
+    local fs = { FileSystemId = "fs-leaf" }
+    for i = 1, 70 do
+      fs = { FileSystemId = "fs-" .. i, AdministrativeActions = { { TargetFileSystemValues = fs } } }
+      if i >= 62 then both("DescribeFileSystems", { FileSystems = { fs } }) end
+    end
+  end)
+
+  it("refuse a value of the wrong type at every place of an answer, with the same message", function()
+    local answer = cjson.decode(RESPONSE)
+    local wrongs = { "s", 1, true, {}, { 1 }, { K = 1 }, { { K = 1 } } }
+    local places, refused = 0, 0
+    -- every path of the answer, each replaced by each wrong value
+    local function each_place(v, trail)
+      for k, x in pairs(v) do
+        local at = { k }
+        for i = #trail, 1, -1 do table.insert(at, 1, trail[i]) end
+        for _, bad in ipairs(wrongs) do
+          local a = copy(answer)
+          local t = a
+          for i = 1, #at - 1 do t = t[at[i]] end
+          t[at[#at]] = copy(bad)
+          places = places + 1
+          if not both("CreateBackup", a) then refused = refused + 1 end
+        end
+        if type(x) == "table" then each_place(x, at) end
+      end
+    end
+    each_place(answer, {})
+    assert.is_true(places > 300, places .. " places")
+    assert.is_true(refused > 150, refused .. " refused")
+  end)
+
+  it("word the refusals alike", function()
+    local function backup(extra)
+      local b = { BackupId = "b", Lifecycle = "AVAILABLE", Type = "USER_INITIATED", CreationTime = 1,
+                  FileSystem = { FileSystemId = FS } }
+      for k, v in pairs(extra) do b[k] = v end
+      return { Backup = b }
+    end
+    local prefix = "the service's answer has "
+    assert.equal(prefix .. "an array at the top where the model has an object (DescribeBackupsResponse)",
+                 refused_by_both("DescribeBackups", { 1, 2 }))
+    assert.equal(prefix .. "an array at .backup.tags[2] where the model has an object (Tag)",
+                 refused_by_both("CreateBackup", backup{ Tags = { { Key = "k" }, { "x" } } }))
+    assert.equal(prefix .. "an object at .backup.tags where the model has an array (Tags)",
+                 refused_by_both("CreateBackup", backup{ Tags = { Key = "k" } }))
+    assert.equal(prefix .. "a string at .backup.tags where the model has an object (Tags)",
+                 refused_by_both("CreateBackup", backup{ Tags = "k" }))
+    assert.equal(prefix .. "a boolean at .backup.creation_time where the model has a timestamp (CreationTime)",
+                 refused_by_both("CreateBackup", backup{ CreationTime = true }))
+    assert.equal(prefix .. "a string at .backups[3].file_system.storage_capacity where the model has a number "
+                 .. "(StorageCapacity)",
+                 refused_by_both("DescribeBackups", { Backups = { NULL, {}, { FileSystem = { StorageCapacity = "1" } } } }))
+  end)
+
+  describe("on maps and documents", function()
+    local added = {}
+    setup(function()
+      local S = api.shapes
+      local function add(name, decl) S[name] = decl; added[#added + 1] = name end
+      add("SpecWalkResponse", { type = "structure", members = {
+        { name = "Labels", snake = "labels", shape = "SpecWalkMap" },
+        { name = "Nodes", snake = "nodes", shape = "SpecWalkNodes" } } })
+      add("SpecWalkMap", { type = "map", key = "TagKey", value = "SpecWalkNode" })
+      add("SpecWalkNodes", { type = "list", member = "SpecWalkNode" })
+      add("SpecWalkNode", { type = "structure", members = {
+        { name = "Count", snake = "count", shape = "SpecWalkCount" },
+        { name = "When", snake = "when", shape = "SpecWalkTime" },
+        { name = "Children", snake = "children", shape = "SpecWalkMap" },
+        { name = "Doc", snake = "doc", shape = "SpecWalkDoc" } } })
+      add("SpecWalkCount", { type = "integer" })
+      add("SpecWalkDoc", { type = "document" })
+      add("SpecWalkTime", { type = "timestamp" })
+    end)
+    teardown(function()
+      for _, n in ipairs(added) do api.shapes[n] = nil end
+    end)
+    local decl = { name = "SpecWalk", snake = "spec_walk", output = "SpecWalkResponse" }
+    local ODD = { 'a"b', "\0", "\255\254", "line\nbreak", "日本", "", "1", "\\", "%s" }
+
+    it("keep the keys, odd bytes and all, and convert the values", function()
+      local labels = {}
+      for i, k in ipairs(ODD) do labels[k] = { Count = i + 0.0, When = "2026-12-06", Children = { [k] = { Count = 1 } } } end
+      labels.gone = NULL
+      local _, out = both(decl, { Labels = labels, Nodes = { { Children = labels } } })
+      for i, k in ipairs(ODD) do
+        assert.equal(i, out.labels[k].count)
+        assert.equal(1, out.nodes[1].children[k].children[k].count)
+      end
+      assert.is_nil(out.labels.gone)
+    end)
+
+    it("name a refused value by its map keys", function()
+      for _, k in ipairs(ODD) do
+        local msg = refused_by_both(decl, { Labels = { ok = { Count = 1 }, [k] = { Children = { [k] = { Count = "x" } } } } })
+        local q = string.format("%q", k)
+        assert.equal("the service's answer has a string at .labels[" .. q .. "].children[" .. q .. "].count "
+                     .. "where the model has a number (SpecWalkCount)", msg)
+        refused_by_both(decl, { Nodes = { { Children = { [k] = { When = {} } } } } })
+      end
+      assert.equal("the service's answer has an array at .labels where the model has an object (SpecWalkMap)",
+                   refused_by_both(decl, { Labels = { { Count = 1 } } }))
+    end)
+
+    it("convert a document generically, to the same depth", function()
+      local _, out = both(decl, { Nodes = { { Doc = "x" }, { Doc = 5 }, { Doc = { SomeKey = { NULL, { InnerKey = 1 } } } } } })
+      assert.are.same({ nodes = { { doc = "x" }, { doc = 5 }, { doc = { some_key = { { inner_key = 1 } } } } } }, out)
+      -- the answer, its list and the node are 3 tables: the document starts at depth 4
+      for n = 195, 200 do
+        local doc = { Leaf = 1 }
+        for _ = 2, n do doc = { Down = doc } end
+        _, out = both(decl, { Nodes = { { Doc = doc } } })
+        local t, levels = out.nodes[1].doc, 0
+        while type(t) == "table" do t, levels = t.down, levels + 1 end
+        assert.equal(math.min(n, 197), levels, n .. " nested")
+      end
+    end)
+  end)
+
+  it("fill a shape's plan on its first use, in the middle of a walk", function()
+    -- fresh copies of fsx.output have no plans yet
+    local function fresh(walker)
+      local saved = package.loaded["fsx.output"]
+      package.loaded["fsx.output"] = nil
+      local m = require "fsx.output"
+      package.loaded["fsx.output"] = saved
+      m._use_walker(walker)
+      return m
+    end
+    local answer = cjson.decode(RESPONSE)
+    local l, c = fresh("lua"), fresh("c")
+    for _ = 1, 2 do identical(l.convert("CreateBackup", answer), c.convert("CreateBackup", answer), "result") end
+    local bad = { Backups = { { BackupId = "b", Tags = { { Key = "k" } },
+                                FileSystem = { LustreConfiguration = { LogConfiguration = { Level = 5 } } } } } }
+    l, c = fresh("lua"), fresh("c")
+    local lok, lerr = pcall(l.convert, "DescribeBackups", bad)
+    local cok, cerr = pcall(c.convert, "DescribeBackups", bad)
+    assert.is_false(lok)
+    assert.is_false(cok)
+    assert.equal(lerr.message, cerr.message)
+    assert.truthy(cerr.message:find("at .backups[1].file_system.lustre_configuration.log_configuration.level", 1, true))
+  end)
+
+  it("C walker: returns a refused value with its plan and path; raises on a malformed plan", function()
+    local core = require "fsx.core"
+    local path, map_key = {}, {}
+    local walk = core.answer_walker(function() return false end, names.to_snake, NULL, path, map_key)
+    local str = { name = "S", type = "string", want = "string" }
+    local list = { name = "L", type = "list", want = "table", item = { plan = str } }
+    local out, bad, plan, at = walk(list, { "a", NULL, 5 })
+    assert.is_nil(out)
+    assert.equal(5, bad)
+    assert.equal(str, plan)
+    assert.equal(1, at)
+    assert.equal(3, path[1])
+    assert.is_false(map_key[1])
+    assert.are.same({ "a", "b" }, walk(list, { "a", NULL, "b" }))
+    assert.has_error(function() walk({ name = "X", type = "structure", want = "table" }, { A = 1 }) end,
+                     "fsx.core: answer walker: a structure plan without members")
+    assert.has_error(function() walk({ name = "X", type = "map", want = "table" }, { A = 1 }) end,
+                     "fsx.core: answer walker: a list or map plan without item")
+    assert.has_error(function() core.answer_walker(nil, names.to_snake, NULL, path, map_key) end)
+    assert.has_error(function() core.answer_walker(print, names.to_snake, {}, path, map_key) end)
+  end)
+
+  it("give the same error_fields", function()
+    for _, case in ipairs{
+      { "IncompatibleParameterError", { Parameter = "StorageCapacity", Message = "bad" }, { parameter = "StorageCapacity" } },
+      { "IncompatibleParameterError", { Parameter = 5 }, {} },
+      { "IncompatibleParameterError", { Parameter = { "x" } }, {} },
+      { "com.amazonaws.fsx#ServiceLimitExceeded", { Limit = "TOTAL_STORAGE", Extra = 1 }, { limit = "TOTAL_STORAGE" } },
+      { "ServiceLimitExceeded", { Limit = { A = 1 } }, {} },
+      { "BackupInProgress", { Message = "m" }, {} },
+      { "NoSuchCode", { A = 1 }, {} },
+    } do
+      local ok, out = through_both(function() return output.error_fields(case[1], case[2]) end)
+      assert.is_true(ok)
+      assert.are.same(case[3], out)
+    end
   end)
 end)

@@ -36,6 +36,23 @@ static inline void fsx_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
 #define fsx_rawlen(L, i) lua_rawlen((L), (i))
 #endif
 
+/* lua_rawget and lua_rawgeti, returning the type of the value pushed (as 5.3+ do) */
+#if LUA_VERSION_NUM < 503
+static inline int fsx_rawget(lua_State *L, int t)
+{
+    lua_rawget(L, t);
+    return lua_type(L, -1);
+}
+static inline int fsx_rawgeti(lua_State *L, int t, int n)
+{
+    lua_rawgeti(L, t, n);
+    return lua_type(L, -1);
+}
+#else
+#define fsx_rawget(L, t) lua_rawget((L), (t))
+#define fsx_rawgeti(L, t, n) lua_rawgeti((L), (t), (n))
+#endif
+
 #if LUA_VERSION_NUM < 504
 #define luaL_pushfail(L) lua_pushnil(L)
 #define fsx_newuserdata(L, sz) lua_newuserdata((L), (sz))

@@ -25,6 +25,7 @@ int luaopen_fsx_core(lua_State *L)
     fsx_lua_open_util(L);
     fsx_lua_open_http(L);
     fsx_lua_open_sign(L);
+    fsx_lua_open_convert(L);
     lua_pushliteral(L, "fsx.core");
     lua_setfield(L, -2, "_NAME"); /* M */
     return 1;

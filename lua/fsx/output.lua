@@ -19,6 +19,15 @@
 -- The decoded tables are `fsx.json.decode`'s, without metatables, and are
 -- read with plain indexing.
 --
+-- Two walkers apply that rule over the same plans (below): the one here in
+-- Lua, and `fsx.core.answer_walker` (src/lua_convert.c). Under PUC Lua the
+-- C one is used: there every `next` step and `type` test of the Lua walker
+-- is a call into C, and each table it builds grows by rehashing, while the
+-- C walker makes its tables at their size and pays no such calls. Under
+-- LuaJIT the Lua walker is used: it runs as compiled traces, where the C
+-- walker would pay a call through the C API for every access.
+-- bench/README.md has the instruction counts of both.
+--
 -- What the service sends is checked where a wrong answer would pass for a
 -- right one (docs/validation.md): every value the model describes must have
 -- the model's JSON type (an object for a structure or a map, an array for a
@@ -30,6 +39,7 @@
 -- (code `InvalidResponse`), never an empty success. Enum values and numeric
 -- ranges are not checked: AWS widens them.
 -- @module fsx.output
+local core = require("fsx.core")
 local shape = require("fsx.shape")
 local names = require("fsx.names")
 local json = require("fsx.json")
@@ -60,9 +70,10 @@ local TYPE_NAME = { table = "an object", string = "a string", number = "a number
 -- `want` is the Lua type of the shape's JSON value (nil for a timestamp,
 -- which may be a number or a string), `int` whether numbers become
 -- integers, `members` (structures) maps API names to `{ snake =, shape =,
--- plan = }`, `item` (lists, maps) is the shape of the items or values. A
--- plan's own `plan` fields are filled on first use: `false` where the model
--- lacks the shape (converted generically).
+-- plan = }` and `size` is their count (the C walker makes a structure's
+-- table with room for them), `item` (lists, maps) is the shape of the items
+-- or values. A plan's own `plan` fields are filled on first use: `false`
+-- where the model lacks the shape (converted generically).
 local plans = {}
 
 local function plan_of(name)
@@ -75,7 +86,7 @@ local function plan_of(name)
   if t == "structure" then
     local by_api, ms = {}, s.members or {}
     for i = 1, #ms do by_api[ms[i].name] = { snake = ms[i].snake, shape = ms[i].shape } end
-    p.members = by_api
+    p.members, p.size = by_api, #ms
   elseif t == "list" then
     p.item = { shape = s.member }
   elseif t == "map" then
@@ -97,8 +108,9 @@ end
 
 -- The path of the value being converted, for messages: member snake names
 -- (strings), list indexes (numbers) and map keys (in `map_key`), written out
--- only when an answer is refused. The walker never calls caller code, so
--- module-level state is safe.
+-- only when an answer is refused. The Lua walker keeps it as it goes; the C
+-- walker writes it when it stops at a refused value. Neither calls caller
+-- code, so module-level state is safe.
 local path, map_key, depth_now = {}, {}, 0
 local cur_op, cur_meta
 
@@ -142,6 +154,24 @@ local function wrong(v, want)
   local where = concat(parts)
   invalid("has " .. json_type_of(v) .. " at " .. (where == "" and "the top" or where)
           .. " where the model has " .. want)
+end
+
+-- Refuse the value v, which does not fit plan p, at the current path: a
+-- value of another type than the plan's `want`, a timestamp that is neither
+-- a number nor a string, an array where a structure or map is, an object
+-- where a list is. Both walkers stop here.
+local function refuse(p, v)
+  local want, what = p.want
+  if not want then
+    what = "a timestamp"
+  elseif type(v) ~= want then
+    what = TYPE_NAME[want]
+  elseif p.type == "list" then
+    what = "an array"
+  else
+    what = "an object"
+  end
+  wrong(v, what .. " (" .. p.name .. ")")
 end
 
 local generic
@@ -188,7 +218,7 @@ local function converted(p, x, tx, depth)
 end
 
 local function convert_struct(p, v, depth)
-  if v[1] ~= nil then wrong(v, "an object (" .. p.name .. ")") end
+  if v[1] ~= nil then refuse(p, v) end
   local by_api = p.members
   local o = {}
   for k, x in next, v do
@@ -218,7 +248,7 @@ local function convert_struct(p, v, depth)
 end
 
 local function convert_list(p, v, depth)
-  if v[1] == nil and next(v) ~= nil then wrong(v, "an array (" .. p.name .. ")") end
+  if v[1] == nil and next(v) ~= nil then refuse(p, v) end
   local ip = entry_plan(p.item)
   local o, n = {}, 0
   local d = depth_now + 1
@@ -235,7 +265,7 @@ local function convert_list(p, v, depth)
 end
 
 local function convert_map(p, v, depth)
-  if v[1] ~= nil then wrong(v, "an object (" .. p.name .. ")") end
+  if v[1] ~= nil then refuse(p, v) end
   local ip = entry_plan(p.item)
   local o = {}
   local d = depth_now + 1
@@ -258,9 +288,9 @@ function convert(p, v, tv, depth)
   end
   local want = p.want
   if want then
-    if tv ~= want then wrong(v, TYPE_NAME[want] .. " (" .. p.name .. ")") end
+    if tv ~= want then refuse(p, v) end
   elseif p.type == "timestamp" and tv ~= "number" and tv ~= "string" then
-    wrong(v, "a timestamp (" .. p.name .. ")")
+    refuse(p, v)
   end
   if tv ~= "table" then
     if p.int then return tointeger(v) or v end
@@ -273,6 +303,33 @@ function convert(p, v, tv, depth)
   if t == "list" then return convert_list(p, v, depth) end
   if t == "map" then return convert_map(p, v, depth) end
   return generic(v, depth - 1)
+end
+
+-- The walkers: the output value of v (not null) by plan p (false:
+-- generic), raising the decode error where v does not fit.
+local function walk_lua(p, v)
+  return convert(p, v, type(v), 0)
+end
+
+local answer_walk = core.answer_walker(entry_plan, to_snake, NULL, path, map_key)
+
+local function walk_c(p, v)
+  local out, bad, bad_plan, at = answer_walk(p, v)
+  if at then
+    depth_now = at
+    refuse(bad_plan, bad)
+  end
+  return out
+end
+
+local chosen = type(jit) == "table" and walk_lua or walk_c
+local walk = chosen
+
+-- For specs only: the two walkers by name, and `_use_walker(name)` to make
+-- `convert` and `error_fields` use one of them (nil: the one chosen above).
+M._walkers = { lua = walk_lua, c = walk_c }
+function M._use_walker(name)
+  walk = name == nil and chosen or assert(M._walkers[name], "fsx.output: no such walker")
 end
 
 -- The result member of an operation with `result_required`: present, an
@@ -314,8 +371,7 @@ function M.convert(op, decoded, meta)
   cur_op, cur_meta, depth_now = decl.name, meta, 0
   if type(decoded) ~= "table" then wrong(decoded, "an object") end
   if decl.result_required then check_result(decl, decoded) end
-  if not decl.output then return generic(decoded, 0) end
-  return convert(plan_of(decl.output), decoded, "table", 0)
+  return walk(decl.output and plan_of(decl.output) or false, decoded)
 end
 
 --- The extra members of a modelled error body, in snake_case: for
@@ -339,7 +395,7 @@ function M.error_fields(code, body)
       local x = rawget(body, m.name)
       if x ~= nil and x ~= NULL then
         cur_op, cur_meta, depth_now = code, nil, 0
-        local ok, v = pcall(convert, plan_of(m.shape), x, type(x), 0)
+        local ok, v = pcall(walk, plan_of(m.shape), x)
         if ok then out[m.snake] = v end
       end
     end
