@@ -42,7 +42,7 @@ LDFLAGS ?=
 BUILD ?= build/$(notdir $(LUA))
 CORE_SRC = src/buf.c src/error.c src/text.c src/crypto.c src/sigv4.c src/sign_call.c
 HTTP_SRC = src/http.c src/interrupt.c
-BIND_SRC = src/fsx_core.c src/lua_util.c src/lua_http.c src/lua_sign.c src/lua_convert.c
+BIND_SRC = src/fsx_core.c src/lua_util.c src/lua_http.c src/lua_sign.c src/lua_convert.c src/lua_json.c
 HEADERS = $(wildcard src/*.h)
 
 # install locations (luarocks passes LIBDIR/LUADIR; make install uses these)
@@ -363,7 +363,7 @@ LDSO ?= /lib64/ld-linux-x86-64.so.2
 ASAN_LUAJIT_BUILD = build/asan-luajit
 ASAN_LUAJIT_INCDIR ?= /usr/include/luajit-2.1
 ASAN_BUSTED_LUAS ?= lua5.4 luajit
-BUSTED_C_SPECS = spec/sigv4_spec.lua spec/binding_spec.lua spec/client_spec.lua \
+BUSTED_C_SPECS = spec/sigv4_spec.lua spec/binding_spec.lua spec/client_spec.lua spec/json_spec.lua \
 	spec/protocol_spec.lua spec/limits_spec.lua spec/integration/faults_spec.lua \
 	spec/convert_spec.lua spec/validate_spec.lua spec/sigv4_ffi_spec.lua spec/cut_response_spec.lua \
 	spec/credentials_proxy_spec.lua

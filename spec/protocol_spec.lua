@@ -82,11 +82,10 @@ describe("fsx.protocol.json", function()
   end)
 end)
 
--- Under LuaJIT a __gc finalizer can run inside the push of an encoded string,
--- before the bytes are copied: one that encodes too must not write into the
--- buffer the outer encode is being copied from (lua-cjson keeps one buffer
--- per instance unless told otherwise). spec/support/reentrant.lua runs it in
--- a fresh interpreter.
+-- A __gc finalizer can run inside the push of an encoded string, before the
+-- bytes are copied: one that encodes too must not write into the buffer the
+-- outer encode is being copied from (the writer keeps one spare buffer between
+-- calls). spec/support/reentrant.lua runs it in a fresh interpreter.
 describe("fsx.json.encode while a finalizer encodes", function()
   it("gives each call its own text", function()
     local _, nested, outer_bad, inner_bad, out = require("helpers").reentrant("encode")

@@ -3,10 +3,11 @@
  *
  * The module `fsx.core` is built from fsx_core.c (luaopen_fsx_core, the only
  * exported symbol), lua_sign.c (core.sign and LuaJIT's FFI entry),
- * lua_http.c (the http handle), lua_convert.c (fsx.output's answer walker)
- * and lua_util.c (argument readers, failure values and the small
- * utilities). Each lua_*.c adds its functions to the module table; the
- * helpers below are hidden from the shared object's symbol table.
+ * lua_http.c (the http handle), lua_convert.c (fsx.output's answer walker),
+ * lua_json.c (fsx.json's writer) and lua_util.c (argument readers, failure
+ * values and the small utilities). Each lua_*.c adds its functions to the
+ * module table; the helpers below are hidden from the shared object's
+ * symbol table.
  *
  * Conventions for every binding function: argument tables are read with raw
  * accesses only (no metamethod of the caller's runs), failures of the
@@ -63,5 +64,6 @@ FSX_HIDDEN void fsx_lua_open_sign(lua_State *L);
 FSX_HIDDEN void fsx_lua_open_http(lua_State *L);
 FSX_HIDDEN void fsx_lua_open_util(lua_State *L);
 FSX_HIDDEN void fsx_lua_open_convert(lua_State *L);
+FSX_HIDDEN void fsx_lua_open_json(lua_State *L);
 
 #endif

@@ -26,6 +26,7 @@ int luaopen_fsx_core(lua_State *L)
     fsx_lua_open_http(L);
     fsx_lua_open_sign(L);
     fsx_lua_open_convert(L);
+    fsx_lua_open_json(L);
     lua_pushliteral(L, "fsx.core");
     lua_setfield(L, -2, "_NAME"); /* M */
     return 1;

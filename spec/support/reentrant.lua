@@ -1,7 +1,7 @@
 -- reentrant.lua - a call of the library while __gc finalizers make the same
 -- kind of call in the middle of it. Any allocation may run a finalizer, and
 -- one that reaches state the outer call shares (the signer's result buffers,
--- LuaJIT's FFI call struct, an http handle's answer, lua-cjson's encode
+-- LuaJIT's FFI call struct, an http handle's answer, the JSON writer's
 -- buffer) could change the outer call's answer. The specs run this in a
 -- fresh interpreter: in its small heap a collector forced to work at every
 -- allocation finishes its cycles, and so runs finalizers, often.
