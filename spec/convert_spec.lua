@@ -621,7 +621,7 @@ describe("the Lua and C answer walkers", function()
                  refused_by_both("CreateBackup", backup{ Tags = { { Key = "k" }, { "x" } } }))
     assert.equal(prefix .. "an object at .backup.tags where the model has an array (Tags)",
                  refused_by_both("CreateBackup", backup{ Tags = { Key = "k" } }))
-    assert.equal(prefix .. "a string at .backup.tags where the model has an object (Tags)",
+    assert.equal(prefix .. "a string at .backup.tags where the model has an array (Tags)",
                  refused_by_both("CreateBackup", backup{ Tags = "k" }))
     assert.equal(prefix .. "a boolean at .backup.creation_time where the model has a timestamp (CreationTime)",
                  refused_by_both("CreateBackup", backup{ CreationTime = true }))

@@ -63,7 +63,7 @@ local JSON_TYPE = {
   integer = "number", long = "number", float = "number", double = "number",
   boolean = "boolean",
 }
-local TYPE_NAME = { table = "an object", string = "a string", number = "a number",
+local TYPE_NAME = { string = "a string", number = "a number",
                     boolean = "a boolean" }
 
 -- Per-shape plans, made on first use and kept (the model is finite):
@@ -164,12 +164,12 @@ local function refuse(p, v)
   local want, what = p.want
   if not want then
     what = "a timestamp"
-  elseif type(v) ~= want then
-    what = TYPE_NAME[want]
   elseif p.type == "list" then
     what = "an array"
-  else
+  elseif want == "table" then
     what = "an object"
+  else
+    what = TYPE_NAME[want]
   end
   wrong(v, what .. " (" .. p.name .. ")")
 end
