@@ -368,7 +368,8 @@ BUSTED_C_SPECS = spec/sigv4_spec.lua spec/binding_spec.lua spec/client_spec.lua 
 	spec/convert_spec.lua spec/validate_spec.lua spec/sigv4_ffi_spec.lua spec/cut_response_spec.lua \
 	spec/credentials_proxy_spec.lua
 ASAN_BUSTED_SPECS ?= $(BUSTED_C_SPECS) spec/sigv4_botocore_spec.lua spec/backup_spec.lua \
-	spec/waiter_spec.lua spec/credentials_spec.lua spec/hostile_spec.lua spec/secrets_spec.lua
+	spec/waiter_spec.lua spec/credentials_spec.lua spec/hostile_spec.lua spec/secrets_spec.lua \
+	spec/answer_spec.lua
 VALGRIND_BUSTED_SPECS ?= $(BUSTED_C_SPECS)
 ASAN_BUSTED_ENV ?= FSX_FAULT_CALLS=100 ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/spec/support/lsan.supp:print_suppressions=0 \
