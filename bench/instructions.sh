@@ -26,11 +26,18 @@
 #                                               alone (part of each Lua figure)
 #       c.cached.instructions_per_sign          fsx_sigv4_sign, derived-key cache
 #       c.uncached.instructions_per_sign        fsx_sigv4_sign, no cache
-#   all: both.
+#   stages: for each interpreter, each stage of bench/profile_call.lua
+#     alone (its `count` mode, against bench/fixed_server; needs a checkout
+#     with fsx.validate and fsx.output, 08317f3 or later):
+#       <rt>.stage.<name>.instructions_per_call
+#     (shape.input validation, protocol.build the JSON body, protocol.parse
+#     the cjson decode, shape.output the answer's check and conversion,
+#     transport.send the binding and libcurl, total the whole call)
+#   all: calls and sign.
 #
-# Usage: bash bench/instructions.sh [calls|sign|all] [N1 N2]
-#   (default calls; N1 N2 default 300 1300 for calls, about a minute per
-#   interpreter, and 1000 11000 for signing, about 10 s per figure; under `all` they
+# Usage: bash bench/instructions.sh [calls|sign|stages|all] [N1 N2]
+#   (default calls; N1 N2 default 300 1300 for calls and stages, about a
+#   minute per interpreter and figure, and 1000 11000 for signing, about 10 s per figure; under `all` they
 #   set the calls only). Environment:
 #   FSX_TREE=<checkout>  counts the library of another checkout of lua-fsx
 #       (its lua/, its fsx/core.so built there by its own Makefile, its src/
@@ -50,7 +57,7 @@ set -eu
 cd "$(dirname "$0")/.."
 mode=calls
 REPEAT=${REPEAT:-1}
-case "${1:-}" in calls|sign|all) mode=$1; shift ;; esac
+case "${1:-}" in calls|sign|stages|all) mode=$1; shift ;; esac
 T=$(cd "${FSX_TREE:-.}" && pwd)
 B=build/instructions
 command -v valgrind >/dev/null || { echo "instructions: needs valgrind (Debian package valgrind)" >&2; exit 1; }
@@ -86,7 +93,7 @@ lua_env() { # lua_env RT: the tree's modules for RT
   export LUA_PATH="$T/lua/?.lua;$T/lua/?/init.lua;;" LUA_CPATH="$T/build/$1/?.so;;"
 }
 
-if [ "$mode" = calls ] || [ "$mode" = all ]; then
+if [ "$mode" = calls ] || [ "$mode" = stages ] || [ "$mode" = all ]; then
   N1=${1:-300}
   N2=${2:-1300}
   [ -x $B/fixed_server ] || cc -O2 -o $B/fixed_server bench/fixed_server.c
@@ -101,8 +108,15 @@ if [ "$mode" = calls ] || [ "$mode" = all ]; then
   for rt in lua5.4 luajit; do
     command -v $rt >/dev/null || continue
     lua_env $rt
-    v=$(per "$rt.calls" "$N1" "$N2" $rt bench/calls_lua.lua "$url" count)
-    echo "$rt.instructions_per_call $v"
+    if [ "$mode" = stages ]; then
+      for stage in shape.input protocol.build protocol.parse shape.output transport.send total; do
+        v=$(per "$rt.stage.$stage" "$N1" "$N2" $rt bench/profile_call.lua "$url" count "$stage")
+        echo "$rt.stage.$stage.instructions_per_call $v"
+      done
+    else
+      v=$(per "$rt.calls" "$N1" "$N2" $rt bench/calls_lua.lua "$url" count)
+      echo "$rt.instructions_per_call $v"
+    fi
   done
 fi
 

@@ -19,6 +19,8 @@
 -- Output: "<rt>.stage.<name> <CPU microseconds per call>" lines, then
 -- "<rt>.stage.total" for the whole call. os.clock is process CPU time.
 -- Usage: profile_call.lua ENDPOINT [SECONDS per stage]  (default 0.3)
+--        profile_call.lua ENDPOINT count STAGE N  (STAGE run N times, silently;
+--        "total" is the whole call: for bench/instructions.sh `stages`)
 local endpoint, seconds = arg[1], tonumber(arg[2]) or 0.3
 assert(endpoint, "usage: profile_call.lua ENDPOINT [SECONDS]")
 local rt = jit and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
@@ -105,6 +107,19 @@ local stages = {
 -- stages that are parts of another one, left out of the sum
 local part_of = { ["core.random_bytes16_x2"] = true, ["core.sign_only"] = true,
                   ["http.perform_only"] = true, ["cjson.decode_only"] = true }
+
+-- count mode: one stage (or "total", the whole call), exactly N times, no
+-- output (bench/instructions.sh `stages` runs it under callgrind)
+if arg[2] == "count" then
+  local name, n = arg[3], assert(tonumber(arg[4]), "usage: profile_call.lua ENDPOINT count STAGE N")
+  local fn = name == "total" and function() client:create_backup(ARGS) end
+  for _, s in ipairs(stages) do
+    if s[1] == name then fn = s[2] end
+  end
+  assert(fn, "no stage " .. tostring(name))
+  for _ = 1, n do fn() end
+  os.exit(0)
+end
 
 local sum = 0
 for _, s in ipairs(stages) do
