@@ -84,9 +84,16 @@ end)
 
 -- A __gc finalizer can run inside the push of an encoded string, before the
 -- bytes are copied: one that encodes too must not write into the buffer the
--- outer encode is being copied from (the writer keeps one spare buffer between
--- calls). spec/support/reentrant.lua runs it in a fresh interpreter.
+-- outer encode is being copied from. spec/support/reentrant.lua runs it in a
+-- fresh interpreter.
 describe("fsx.json.encode while a finalizer encodes", function()
+  it("leaves nothing to a finalizer of its own when finalizers encode as the interpreter closes", function()
+    local helpers = require("helpers")
+    local out, rc = helpers.run(helpers.lua_command("spec/support/close_encode.lua") .. " 2>&1")
+    assert.equal(0, rc, out)
+    assert.equal("ok 200\n", out)
+  end)
+
   it("gives each call its own text", function()
     local _, nested, outer_bad, inner_bad, out = require("helpers").reentrant("encode")
     assert.is_true(nested > 0, "no finalizer encoded inside an encode: " .. out)

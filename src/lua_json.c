@@ -10,12 +10,13 @@
  * byte as lua-cjson 2.1.0 writes them with encode_number_precision 14, the
  * text the service has always been sent.
  *
- * A call's memory (the text, the keys being sorted) belongs to a state: a
- * userdata created before anything is allocated, whose __gc frees it
- * whatever unwinds the call (a Lua error: out of memory). The writer keeps
- * one state as its spare between calls, as core.sign does, so a call
- * usually allocates nothing; a call made while another holds it (a __gc
- * finalizer that encodes while the other allocates) gets one of its own. A
+ * A call's memory (the text, the keys being sorted) is Lua's: userdata
+ * without finalizers on the call's stack, replaced by a larger copy as they
+ * grow. Whatever unwinds the call (a Lua error: out of memory), the collector
+ * takes them, and nothing of the module runs after the call: a finalizer that
+ * encodes, even while the state closes and C modules are unloaded, leaves
+ * nothing to free. A call made from inside another (a __gc finalizer that
+ * encodes) shares nothing with it. A
  * value JSON cannot hold comes back as nil and a message. Tables are read
  * with raw accesses only, so no metamethod of the caller's runs, and the
  * keys being sorted are kept in a Lua table of the call's: a finalizer that
@@ -30,23 +31,21 @@
 #include <string.h>
 
 #include "binding.h"
-#include "buf.h"
 
-#define JSON_STATE_MT "fsx.JsonState"
 #define JSON_MAX_DEPTH 200
-/* the most a spare state keeps allocated between calls */
-#define JSON_KEEP_BYTES 65536
 /* room for "%.14g" of any double: sign, 14 digits, point, "e-308", NUL */
 #define JSON_NUMBER_MAX 32
 
-/* the writer's upvalues: core.json_writer's arguments, and the spare state (or false) */
+/* the writer's upvalues: core.json_writer's arguments */
 #define ORDERS lua_upvalueindex(1)
 #define EMPTY_ARRAY lua_upvalueindex(2)
 #define JSON_NULL lua_upvalueindex(3)
-#define SPARE lua_upvalueindex(4)
-/* the writer's stack: v indent state keys */
-#define SLOT_STATE 3
-#define SLOT_KEYS 4 /* the keys being sorted, by slot (a table; nil until needed) */
+/* the writer's stack: v indent out keybuf keys */
+#define SLOT_OUT 3    /* the text's userdata */
+#define SLOT_KEYBUF 4 /* the key stack's userdata (nil until needed) */
+#define SLOT_KEYS 5   /* the keys being sorted, by slot (a table; nil until needed) */
+/* the text's first size */
+#define JSON_OUT_FIRST 256
 
 /* An object's key in the sort: a string key's bytes, or a number key's text. */
 struct json_key {
@@ -57,16 +56,13 @@ struct json_key {
     int slot;                   /* the key's index in the SLOT_KEYS table */
 };
 
-struct json_state {
-    struct fsx_buf out;
-    struct json_key *keys; /* a stack: each object being sorted holds a run at its top */
-    size_t nkeys, cap;
-};
-
 struct writer {
     lua_State *L;
-    struct json_state *st;
-    const char *indent; /* the unit of indentation for people; NULL on the wire */
+    char *out; /* the text so far: len bytes of cap, at SLOT_OUT */
+    size_t len, cap;
+    struct json_key *keys; /* a stack: each object being sorted holds a run at its top */
+    size_t nkeys, kcap;    /* at SLOT_KEYBUF */
+    const char *indent;    /* the unit of indentation for people; NULL on the wire */
     size_t indent_len;
     const char *err;
     char errbuf[64];
@@ -74,55 +70,38 @@ struct writer {
 
 static int write_value(struct writer *w, int idx, int depth);
 
-static void json_state_release(struct json_state *st)
-{
-    fsx_buf_free(&st->out);
-    free(st->keys);
-    st->keys = NULL;
-    st->nkeys = 0;
-    st->cap = 0;
-}
-
-static int json_state_gc(lua_State *L)
-{
-    json_state_release((struct json_state *)luaL_checkudata(L, 1, JSON_STATE_MT));
-    return 0;
-}
-
-/* A new state, empty, pushed. */
-static struct json_state *new_state(lua_State *L)
-{
-    struct json_state *st = (struct json_state *)fsx_newuserdata(L, sizeof(*st)); /* ... st */
-    memset(st, 0, sizeof(*st));
-    fsx_buf_init(&st->out);
-    luaL_getmetatable(L, JSON_STATE_MT);
-    lua_setmetatable(L, -2);
-    return st;
-}
-
-/*
- * The call's state (at SLOT_STATE) is done with: it becomes the writer's
- * spare again, keeping its blocks unless they have grown large, unless a
- * nested call left its own there meanwhile; then its blocks go at once.
- */
-static void put_back(lua_State *L, struct json_state *st)
-{
-    fsx_buf_reset(&st->out);
-    st->nkeys = 0;
-    if (st->out.cap > JSON_KEEP_BYTES || st->cap > JSON_KEEP_BYTES / sizeof(*st->keys))
-        json_state_release(st);
-    if (lua_touserdata(L, SPARE) == NULL) {
-        lua_pushvalue(L, SLOT_STATE);
-        lua_replace(L, SPARE);
-    } else {
-        json_state_release(st);
-    }
-}
-
 static int fail(struct writer *w, const char *message)
 {
     w->err = message;
     return -1;
+}
+
+static int fail_memory(struct writer *w)
+{
+    return fail(w, "not enough memory");
+}
+
+/*
+ * Room for n more bytes of text: a larger userdata replaces the text's at
+ * SLOT_OUT when it lacks them (the old one is left to the collector).
+ */
+static int reserve(struct writer *w, size_t n)
+{
+    size_t cap = w->cap;
+    char *p;
+
+    if (n <= cap - w->len)
+        return 0;
+    if (n > SIZE_MAX / 2 - w->len)
+        return fail_memory(w);
+    while (cap - w->len < n)
+        cap = cap * 2;
+    p = (char *)fsx_newuserdata(w->L, cap); /* ... out */
+    memcpy(p, w->out, w->len);
+    lua_replace(w->L, SLOT_OUT); /* ... */
+    w->out = p;
+    w->cap = cap;
+    return 0;
 }
 
 /* "cannot serialise a <type><what>" */
@@ -135,16 +114,16 @@ static int fail_type(struct writer *w, int type, const char *what)
 
 static int append(struct writer *w, const char *s, size_t len)
 {
-    if (fsx_buf_append(&w->st->out, s, len) != 0)
-        return fail(w, "not enough memory");
+    if (reserve(w, len) != 0)
+        return -1;
+    memcpy(w->out + w->len, s, len);
+    w->len += len;
     return 0;
 }
 
 static int append_char(struct writer *w, char c)
 {
-    if (fsx_buf_append_char(&w->st->out, c) != 0)
-        return fail(w, "not enough memory");
-    return 0;
+    return append(w, &c, 1);
 }
 
 /* For people, a new line indented for depth; nothing on the wire. */
@@ -223,15 +202,16 @@ static char *put_u00(char *p, unsigned char c)
 /* A string as JSON: on the wire as lua-cjson writes it, for people with the escapes above. */
 static int write_string(struct writer *w, const char *s, size_t len)
 {
-    struct fsx_buf *b = &w->st->out;
     int people = w->indent != NULL;
     size_t i;
     char *p;
 
     /* the longest text: every byte as \u00XX, in quotes */
-    if (len > (SIZE_MAX - 3) / 6 || fsx_buf_reserve(b, len * 6 + 2) != 0)
-        return fail(w, "not enough memory");
-    p = b->data + b->len;
+    if (len > (SIZE_MAX - 3) / 6)
+        return fail_memory(w);
+    if (reserve(w, len * 6 + 2) != 0)
+        return -1;
+    p = w->out + w->len;
     *p++ = '"';
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -250,8 +230,7 @@ static int write_string(struct writer *w, const char *s, size_t len)
         }
     }
     *p++ = '"';
-    *p = '\0';
-    b->len = (size_t)(p - b->data);
+    w->len = (size_t)(p - w->out);
     return 0;
 }
 
@@ -388,25 +367,27 @@ static int is_listed(lua_State *L, int list, size_t n)
 static int push_key(struct writer *w)
 {
     lua_State *L = w->L;
-    struct json_state *st = w->st;
     struct json_key *k;
     int type = lua_type(L, -1);
 
     if (type != LUA_TSTRING && type != LUA_TNUMBER)
         return fail_type(w, type, " key");
-    if (st->nkeys == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 16;
-        struct json_key *keys = NULL;
+    if (w->nkeys == w->kcap) {
+        /* a larger userdata replaces the key stack's (the old one is left to the collector) */
+        size_t cap = w->kcap ? w->kcap * 2 : 16;
+        struct json_key *keys;
         /* slots are ints, and cap * sizeof cannot wrap */
-        if (cap <= (size_t)INT_MAX / sizeof(*keys))
-            keys = (struct json_key *)realloc(st->keys, cap * sizeof(*keys));
-        if (keys == NULL)
-            return fail(w, "not enough memory");
-        st->keys = keys;
-        st->cap = cap;
+        if (cap > (size_t)INT_MAX / sizeof(*keys))
+            return fail_memory(w);
+        keys = (struct json_key *)fsx_newuserdata(L, cap * sizeof(*keys)); /* ... key buf */
+        if (w->nkeys > 0)
+            memcpy(keys, w->keys, w->nkeys * sizeof(*keys));
+        lua_replace(L, SLOT_KEYBUF); /* ... key */
+        w->keys = keys;
+        w->kcap = cap;
     }
-    k = &st->keys[st->nkeys];
-    k->slot = (int)st->nkeys + 1;
+    k = &w->keys[w->nkeys];
+    k->slot = (int)w->nkeys + 1;
     lua_pushvalue(L, -1);               /* ... key key */
     lua_rawseti(L, SLOT_KEYS, k->slot); /* ... key */
     if (type == LUA_TSTRING) {
@@ -419,7 +400,7 @@ static int push_key(struct writer *w)
         k->str = NULL;
         k->len = number_text(k->text, k->num);
     }
-    st->nkeys++;
+    w->nkeys++;
     return 0;
 }
 
@@ -431,7 +412,7 @@ static int push_key(struct writer *w)
 static int write_rest(struct writer *w, int t, int list, size_t listed, int *first, int depth)
 {
     lua_State *L = w->L;
-    size_t base = w->st->nkeys, i, n;
+    size_t base = w->nkeys, i, n;
 
     if (lua_isnil(L, SLOT_KEYS)) {
         lua_newtable(L);
@@ -443,11 +424,11 @@ static int write_rest(struct writer *w, int t, int list, size_t listed, int *fir
         if (!is_listed(L, list, listed) && push_key(w) != 0)
             return -1;
     }
-    n = w->st->nkeys - base;
-    qsort(w->st->keys + base, n, sizeof(*w->st->keys), compare_keys);
+    n = w->nkeys - base;
+    qsort(w->keys + base, n, sizeof(*w->keys), compare_keys);
     for (i = 0; i < n; i++) {
         int rc;
-        lua_rawgeti(L, SLOT_KEYS, w->st->keys[base + i].slot); /* ... key */
+        lua_rawgeti(L, SLOT_KEYS, w->keys[base + i].slot); /* ... key */
         lua_pushvalue(L, -1);
         lua_rawget(L, t); /* ... key value */
         if (member_start(w, first, depth) != 0 || write_key(w, -2) != 0)
@@ -457,7 +438,7 @@ static int write_rest(struct writer *w, int t, int list, size_t listed, int *fir
         if (rc != 0)
             return -1;
     }
-    w->st->nkeys = base;
+    w->nkeys = base;
     return 0;
 }
 
@@ -553,33 +534,22 @@ static int write_value(struct writer *w, int idx, int depth)
 static int json_write(lua_State *L)
 {
     struct writer w;
-    int rc;
 
+    memset(&w, 0, sizeof(w));
     w.L = L;
-    w.err = NULL;
     w.indent = luaL_optlstring(L, 2, NULL, &w.indent_len);
     lua_settop(L, 2);
-    lua_pushvalue(L, SPARE); /* v indent spare|false */
-    w.st = (struct json_state *)lua_touserdata(L, SLOT_STATE);
-    if (w.st == NULL) {
-        /* another call holds the spare (a __gc finalizer that encodes while
-         * this call allocates): this one gets its own */
-        lua_pop(L, 1);
-        w.st = new_state(L); /* v indent state */
-    } else {
-        lua_pushboolean(L, 0);
-        lua_replace(L, SPARE); /* taken until put_back */
-    }
-    lua_pushnil(L); /* v indent state keys */
-    rc = write_value(&w, 1, 0);
-    if (rc == 0)
-        lua_pushlstring(L, w.st->out.data, w.st->out.len); /* ... text */
-    put_back(L, w.st);
-    if (rc == 0)
-        return 1;
+    w.cap = JSON_OUT_FIRST;
+    w.out = (char *)fsx_newuserdata(L, w.cap); /* v indent out */
     lua_pushnil(L);
-    lua_pushstring(L, w.err); /* ... nil message */
-    return 2;
+    lua_pushnil(L); /* v indent out keybuf keys */
+    if (write_value(&w, 1, 0) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, w.err); /* ... nil message */
+        return 2;
+    }
+    lua_pushlstring(L, w.out, w.len); /* ... text */
+    return 1;
 }
 
 /*
@@ -593,19 +563,14 @@ static int core_json_writer(lua_State *L)
     luaL_checktype(L, 2, LUA_TSTRING);
     luaL_checkany(L, 3);
     lua_settop(L, 3);
-    new_state(L);                       /* orders empty_array null spare */
-    lua_pushcclosure(L, json_write, 4); /* write */
+    lua_pushcclosure(L, json_write, 3); /* write */
     return 1;
 }
 
 /* Add json_writer to the table at the top. */
 void fsx_lua_open_json(lua_State *L)
 {
-    luaL_checkstack(L, 3, "fsx.core");
-    luaL_newmetatable(L, JSON_STATE_MT); /* M mt */
-    lua_pushcfunction(L, json_state_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1); /* M */
+    luaL_checkstack(L, 1, "fsx.core");
     lua_pushcfunction(L, core_json_writer);
     lua_setfield(L, -2, "json_writer");
 }
