@@ -6,23 +6,14 @@
 -- status and the sanitizers' output say how the close went.
 local json = require "fsx.json"
 
-local newproxy = rawget(_G, "newproxy")
-
-local function on_gc(f)
-  if newproxy then -- Lua 5.1 and LuaJIT: only userdata have __gc
-    local p = newproxy(true)
-    getmetatable(p).__gc = f
-    return p
-  end
-  return setmetatable({}, { __gc = f })
-end
+local finalizable = require "support.finalizable"
 
 local VALUE = { b = { 1, 2, { c = "x" } }, a = "y", [3] = true, d = json.EMPTY_ARRAY }
 -- kept in the registry-reachable package.loaded, so that only the close collects them
 local keep = {}
 package.loaded["close_encode.keep"] = keep
 for i = 1, 200 do
-  keep[i] = on_gc(function() assert(json.encode(VALUE)) end)
+  keep[i] = finalizable(function() assert(json.encode(VALUE)) end)
 end
 local n = 0
 for _ = 1, 200 do

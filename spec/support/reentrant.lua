@@ -108,21 +108,13 @@ local function finalizer()
     inner_bad = inner_bad + 1
   end
 end
-local newproxy = rawget(_G, "newproxy")
-local function finalizable() -- tables have no __gc in Lua 5.1
-  if newproxy then
-    local u = newproxy(true)
-    getmetatable(u).__gc = finalizer
-    return u
-  end
-  return setmetatable({}, { __gc = finalizer })
-end
+local finalizable = require "support.finalizable"
 
 collectgarbage()
 collectgarbage("setpause", 0)
 collectgarbage("setstepmul", 1000)
 repeat
-  finalizable()
+  finalizable(finalizer)
   in_outer = true
   local got = outer()
   in_outer = false
