@@ -269,6 +269,27 @@ static void walk_generic(lua_State *L, int v, int depth)
     }
 }
 
+/*
+ * Room for one table level, then push plan p's field up, a table a
+ * well-made plan always has there (what names it in the error); returns its
+ * index.
+ */
+static int push_plan_table(lua_State *L, int p, int up, const char *what)
+{
+    luaL_checkstack(L, WALK_LEVEL_SLOTS, WALK_STACK);
+    if (plan_field(L, p, up) != LUA_TTABLE) /* ... t */
+        luaL_error(L, "%s: %s", WALK_STACK, what);
+    return lua_gettop(L);
+}
+
+/* For a list or map plan p: push its item entry and the items' plan; returns the entry's index. */
+static int push_item(lua_State *L, int p)
+{
+    int e = push_plan_table(L, p, UP_ITEM, "a list or map plan without item"); /* ... e */
+    entry_plan(L, e);                                                          /* ... e ip */
+    return e;
+}
+
 static int walk_value(lua_State *L, int p, int x, int tx, int depth, int pd);
 
 /*
@@ -281,11 +302,9 @@ static int walk_struct(lua_State *L, int p, int v, int depth, int pd)
     int members, o, tx;
     if (has_first(L, v))
         return refuse(L, p, v, pd);
-    luaL_checkstack(L, WALK_LEVEL_SLOTS, WALK_STACK);
-    if (plan_field(L, p, UP_MEMBERS) != LUA_TTABLE) /* ... members */
-        luaL_error(L, "%s: a structure plan without members", WALK_STACK);
-    members = lua_gettop(L);
-    lua_createtable(L, 0, plan_size(L, p)); /* ... members o */
+    members =
+        push_plan_table(L, p, UP_MEMBERS, "a structure plan without members"); /* ... members */
+    lua_createtable(L, 0, plan_size(L, p));                                    /* ... members o */
     o = members + 1;
     lua_pushnil(L);
     while (lua_next(L, v) != 0) { /* ... members o k x */
@@ -333,11 +352,7 @@ static int walk_list(lua_State *L, int p, int v, int depth, int pd)
         if (lua_next(L, v) != 0) /* ... k x: an object, not an empty array */
             return refuse(L, p, v, pd);
     }
-    luaL_checkstack(L, WALK_LEVEL_SLOTS, WALK_STACK);
-    if (plan_field(L, p, UP_ITEM) != LUA_TTABLE) /* ... e */
-        luaL_error(L, "%s: a list or map plan without item", WALK_STACK);
-    e = lua_gettop(L);
-    entry_plan(L, e); /* ... e ip */
+    e = push_item(L, p); /* ... e ip */
     n = length(L, v);
     lua_createtable(L, n, 0); /* ... e ip o */
     o = e + 2;
@@ -366,12 +381,8 @@ static int walk_map(lua_State *L, int p, int v, int depth, int pd)
     int e, o, tx;
     if (has_first(L, v))
         return refuse(L, p, v, pd);
-    luaL_checkstack(L, WALK_LEVEL_SLOTS, WALK_STACK);
-    if (plan_field(L, p, UP_ITEM) != LUA_TTABLE) /* ... e */
-        luaL_error(L, "%s: a list or map plan without item", WALK_STACK);
-    e = lua_gettop(L);
-    entry_plan(L, e); /* ... e ip */
-    lua_newtable(L);  /* ... e ip o */
+    e = push_item(L, p); /* ... e ip */
+    lua_newtable(L);     /* ... e ip o */
     o = e + 2;
     lua_pushnil(L);
     while (lua_next(L, v) != 0) { /* ... e ip o k x */
