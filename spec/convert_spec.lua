@@ -631,27 +631,23 @@ describe("the Lua and C answer walkers", function()
   end)
 
   describe("on maps and documents", function()
-    local added = {}
-    setup(function()
-      local S = api.shapes
-      local function add(name, decl) S[name] = decl; added[#added + 1] = name end
-      add("SpecWalkResponse", { type = "structure", members = {
+    local put, take = require("helpers").shapes{
+      SpecWalkResponse = { type = "structure", members = {
         { name = "Labels", snake = "labels", shape = "SpecWalkMap" },
-        { name = "Nodes", snake = "nodes", shape = "SpecWalkNodes" } } })
-      add("SpecWalkMap", { type = "map", key = "TagKey", value = "SpecWalkNode" })
-      add("SpecWalkNodes", { type = "list", member = "SpecWalkNode" })
-      add("SpecWalkNode", { type = "structure", members = {
+        { name = "Nodes", snake = "nodes", shape = "SpecWalkNodes" } } },
+      SpecWalkMap = { type = "map", key = "TagKey", value = "SpecWalkNode" },
+      SpecWalkNodes = { type = "list", member = "SpecWalkNode" },
+      SpecWalkNode = { type = "structure", members = {
         { name = "Count", snake = "count", shape = "SpecWalkCount" },
         { name = "When", snake = "when", shape = "SpecWalkTime" },
         { name = "Children", snake = "children", shape = "SpecWalkMap" },
-        { name = "Doc", snake = "doc", shape = "SpecWalkDoc" } } })
-      add("SpecWalkCount", { type = "integer" })
-      add("SpecWalkDoc", { type = "document" })
-      add("SpecWalkTime", { type = "timestamp" })
-    end)
-    teardown(function()
-      for _, n in ipairs(added) do api.shapes[n] = nil end
-    end)
+        { name = "Doc", snake = "doc", shape = "SpecWalkDoc" } } },
+      SpecWalkCount = { type = "integer" },
+      SpecWalkDoc = { type = "document" },
+      SpecWalkTime = { type = "timestamp" },
+    }
+    setup(put)
+    teardown(take)
     local decl = { name = "SpecWalk", snake = "spec_walk", output = "SpecWalkResponse" }
     local ODD = { 'a"b', "\0", "\255\254", "line\nbreak", "日本", "", "1", "\\", "%s" }
 

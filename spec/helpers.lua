@@ -113,6 +113,21 @@ local function write_file(path, s)
 end
 M.write_file = write_file
 
+--- Shapes the model lacks (name -> declaration, as in fsx.api), for a
+-- describe block: returns `put` and `take`, which put them into `fsx.api`'s
+-- shapes and take them out again (`setup(put) teardown(take)`: busted's
+-- setup and teardown are the spec file's, not this module's).
+function M.shapes(shapes)
+  local api = require "fsx.api"
+  local function put()
+    for name, decl in pairs(shapes) do api.shapes[name] = decl end
+  end
+  local function take()
+    for name in pairs(shapes) do api.shapes[name] = nil end
+  end
+  return put, take
+end
+
 --- The shell command that runs a Lua script of the repository in a fresh
 -- interpreter like the one running the specs, with the same module paths
 -- (and, under `make asan-busted`, the same sanitizer runtime:

@@ -404,23 +404,19 @@ describe("fsx.validate", function()
     end)
 
     describe("synthetic shapes (timestamps, maps, recursion)", function()
-      local added = {}
-      setup(function()
-        local S = api.shapes
-        local function add(name, decl) S[name] = decl; added[#added + 1] = name end
-        add("TestRequest", { type = "structure", required = { When = true }, members = {
+      local put, take = helpers.shapes{
+        TestRequest = { type = "structure", required = { When = true }, members = {
           { name = "When", snake = "when", shape = "TestTime" },
           { name = "Labels", snake = "labels", shape = "TestMap" },
-          { name = "Node", snake = "node", shape = "TestNode" } } })
-        add("TestTime", { type = "timestamp" })
-        add("TestMap", { type = "map", key = "TagKey", value = "TagValue", max = 2 })
-        add("TestNode", { type = "structure", members = {
+          { name = "Node", snake = "node", shape = "TestNode" } } },
+        TestTime = { type = "timestamp" },
+        TestMap = { type = "map", key = "TagKey", value = "TagValue", max = 2 },
+        TestNode = { type = "structure", members = {
           { name = "Child", snake = "child", shape = "TestNode" },
-          { name = "Name", snake = "name", shape = "TagValue" } } })
-      end)
-      teardown(function()
-        for _, n in ipairs(added) do api.shapes[n] = nil end
-      end)
+          { name = "Name", snake = "name", shape = "TagValue" } } },
+      }
+      setup(put)
+      teardown(take)
       local decl = { name = "Test", snake = "test", input = "TestRequest", output = "TestRequest" }
 
       it("timestamps are epoch numbers", function()
